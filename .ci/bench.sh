@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Side-by-side throughput: a raftcache dev shard (3 Raft replicas, fsync on)
+# and real redis-server baselines (no persistence; appendfsync always),
+# measured with redis-benchmark in the same run so the ratios hold on a
+# noisy machine. Usage: .ci/bench.sh [REQUESTS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-200000}
+BASE=${BENCH_BASE_PORT:-7600}
+for t in redis-server redis-benchmark redis-cli; do
+  command -v $t >/dev/null || { echo "$t missing: apt-get install -y redis-server redis-tools" >&2; exit 2; }
+done
+[ -x bin/raftcache ] || make build >/dev/null
+D=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$D"; }
+trap cleanup EXIT
+
+bin/raftcache dev --shards 1 --replicas 3 --base-port "$BASE" --data-dir "$D/rc" >"$D/dev.log" 2>&1 & pids+=($!)
+redis-server --bind 127.0.0.1 --port 16390 --save '' --appendonly no --dir "$D" >/dev/null 2>&1 & pids+=($!)
+redis-server --bind 127.0.0.1 --port 16391 --save '' --appendonly yes --appendfsync always --dir "$D" >/dev/null 2>&1 & pids+=($!)
+for i in $(seq 100); do grep -q '^ready' "$D/dev.log" && break; sleep 0.1; done
+grep -q '^ready' "$D/dev.log" || { cat "$D/dev.log"; echo "dev cluster not ready" >&2; exit 1; }
+LEADER=""
+for p in $BASE $((BASE+1)) $((BASE+2)); do
+  redis-cli -p $p INFO replication | grep -q 'role:master' && LEADER=$p
+done
+echo "raftcache leader on port $LEADER; $N requests, -c 50, -r 100000"
+rps() { # port pipeline test
+  redis-benchmark -p "$1" -t "$3" -n "$N" -c 50 -P "$2" -r 100000 -q 2>/dev/null \
+    | tr '\r' '\n' | grep 'requests per second' | tail -1 | awk '{print $2}'
+}
+printf '%-4s %-4s %12s %12s %14s %10s %10s\n' test P raftcache redis redis-aof-always vs-redis vs-aof
+for p in 1 16; do
+  for t in set get; do
+    ours=$(rps "$LEADER" $p $t); base=$(rps 16390 $p $t); aof=$(rps 16391 $p $t)
+    printf '%-4s %-4s %12s %12s %14s %10s %10s\n' "$t" "$p" "${ours:-FAIL}" "${base:-FAIL}" "${aof:-FAIL}" \
+      "$(awk -v a="${ours:-0}" -v b="${base:-1}" 'BEGIN{printf "%.2f", a/b}')" \
+      "$(awk -v a="${ours:-0}" -v b="${aof:-1}" 'BEGIN{printf "%.2f", a/b}')"
+  done
+done

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/raftcache/raftcache/node"
+)
+
+var devAZs = []string{"az-a", "az-b", "az-c"}
+
+// devCluster is a whole cluster in one process: real nodes with real TCP
+// Raft transports and gossip on loopback, exactly as separate processes.
+type devCluster struct {
+	instances []*instance
+	dataDir   string
+	tempDir   bool
+}
+
+type devOptions struct {
+	shards, replicas, basePort int
+	dataDir, logLevel          string
+}
+
+func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("raftcache dev", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o devOptions
+	fs.IntVar(&o.shards, "shards", 1, "number of shards (only 1 in this version)")
+	fs.IntVar(&o.replicas, "replicas", 3, "replicas per shard (Raft group size, 1-6)")
+	fs.IntVar(&o.basePort, "base-port", 7000, "RESP port of the first node; nodes use consecutive ports")
+	fs.StringVar(&o.dataDir, "data-dir", "", "keep data here (restarting dev on it brings the data back); default: a temporary directory removed on exit")
+	fs.StringVar(&o.logLevel, "log-level", "warn", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dc, err := startDev(ctx, o, stderr)
+	if err != nil {
+		return err
+	}
+	defer dc.close()
+	fmt.Fprintf(stdout, "raftcache dev: %d shard(s) x %d replicas\n", o.shards, o.replicas)
+	for _, inst := range dc.instances {
+		role := "replica"
+		if inst.node.IsLeader() {
+			role = "leader"
+		}
+		fmt.Fprintf(stdout, "  node %-4s %s  RESP %s  (%s)\n", inst.node.ID(), azOf(inst), inst.gw.Addr(), role)
+	}
+	fmt.Fprintf(stdout, "data dir: %s\nready: try  redis-cli -p %d  (Ctrl-C stops the cluster)\n", dc.dataDir, o.basePort)
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "raftcache dev: shutting down")
+	return nil
+}
+
+func azOf(inst *instance) string { return inst.node.AZ() }
+
+func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster, error) {
+	if o.shards != 1 {
+		return nil, errors.New("--shards: only 1 shard is supported in this version (cluster mode is issue #3)")
+	}
+	if o.replicas < 1 || o.replicas > 6 {
+		return nil, fmt.Errorf("--replicas %d: must be 1 to 6", o.replicas)
+	}
+	dc := &devCluster{dataDir: o.dataDir}
+	if dc.dataDir == "" {
+		d, err := os.MkdirTemp("", "raftcache-dev-")
+		if err != nil {
+			return nil, err
+		}
+		dc.dataDir, dc.tempDir = d, true
+	}
+	logger := newLogger(logOut, o.logLevel)
+	n := o.shards * o.replicas
+	seed := fmt.Sprintf("127.0.0.1:%d", o.basePort+node.GossipPortOffset)
+	for i := 0; i < n; i++ {
+		cfg := node.Config{
+			NodeID:          fmt.Sprintf("n%d", i+1),
+			AZ:              devAZs[i%len(devAZs)],
+			DataDir:         filepath.Join(dc.dataDir, fmt.Sprintf("n%d", i+1)),
+			Bind:            "127.0.0.1",
+			Port:            o.basePort + i,
+			BootstrapExpect: n,
+			Logger:          logger,
+			GossipLocal:     true,
+		}
+		if i > 0 {
+			cfg.Join = []string{seed}
+		}
+		inst, err := startInstance(ctx, cfg)
+		if err != nil {
+			dc.close()
+			return nil, err
+		}
+		dc.instances = append(dc.instances, inst)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for _, inst := range dc.instances {
+		if err := inst.node.WaitReady(wctx); err != nil {
+			dc.close()
+			return nil, fmt.Errorf("dev cluster did not become ready: %w", err)
+		}
+	}
+	// WaitReady on a follower returns once it knows a leader; wait for the
+	// leader itself to be able to serve.
+	for _, inst := range dc.instances {
+		for inst.node.IsLeader() && !inst.node.Replica().Ready() && wctx.Err() == nil {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	return dc, nil
+}
+
+func (dc *devCluster) close() {
+	for i := len(dc.instances) - 1; i >= 0; i-- {
+		_ = dc.instances[i].close()
+	}
+	if dc.tempDir {
+		_ = os.RemoveAll(dc.dataDir)
+	}
+}

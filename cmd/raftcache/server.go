@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/raftcache/raftcache/gateway"
+	"github.com/raftcache/raftcache/node"
+)
+
+// serverFlags are the flags of `raftcache server`; the same names are the
+// keys of a --config JSON file (flags given on the command line win).
+type serverFlags struct {
+	nodeID, az, dataDir, bind, advertise, join, logLevel, config string
+	port, bootstrapExpect, shards                                int
+}
+
+func (f *serverFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.config, "config", "", "JSON file with flag values (keys are flag names)")
+	fs.StringVar(&f.nodeID, "node-id", "", "stable node name (required)")
+	fs.StringVar(&f.az, "az", "default", "availability zone of this node")
+	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (required); restarting on it brings the data back")
+	fs.StringVar(&f.bind, "bind", "127.0.0.1", "address to listen on")
+	fs.StringVar(&f.advertise, "advertise", "", "address other nodes and clients reach this node at (default: --bind)")
+	fs.IntVar(&f.port, "port", 6379, "RESP port; Raft uses port+10000, gossip port+20000, gRPC port+30000")
+	fs.StringVar(&f.join, "join", "", "comma-separated gossip addresses host:port of nodes to join")
+	fs.IntVar(&f.bootstrapExpect, "bootstrap-expect", 1, "number of nodes that form the shard on first start")
+	fs.IntVar(&f.shards, "shards", 1, "number of shards to form (only 1 is supported in this version)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+}
+
+// loadConfigFile applies a JSON config file to flags not set explicitly.
+func loadConfigFile(fs *flag.FlagSet, path string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	var values map[string]any
+	if err := json.Unmarshal(raw, &values); err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for k, v := range values {
+		if fs.Lookup(k) == nil {
+			return fmt.Errorf("config %s: unknown key %q", path, k)
+		}
+		if set[k] {
+			continue
+		}
+		if err := fs.Set(k, fmt.Sprint(v)); err != nil {
+			return fmt.Errorf("config %s: %s: %w", path, k, err)
+		}
+	}
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("raftcache server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f serverFlags
+	f.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if f.config != "" {
+		if err := loadConfigFile(fs, f.config); err != nil {
+			return err
+		}
+	}
+	if f.shards != 1 {
+		return errors.New("--shards: only 1 shard is supported in this version (cluster mode is issue #3)")
+	}
+	logger := newLogger(stderr, f.logLevel)
+	cfg := node.Config{
+		NodeID: f.nodeID, AZ: f.az, DataDir: f.dataDir, Bind: f.bind, Advertise: f.advertise,
+		Port: f.port, Join: splitList(f.join), BootstrapExpect: f.bootstrapExpect, Logger: logger,
+	}
+	inst, err := startInstance(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "raftcache node %s (az %s) serving RESP on %s\n", cfg.NodeID, cfg.AZ, inst.gw.Addr())
+	<-ctx.Done()
+	logger.Info("shutting down", "node_id", cfg.NodeID)
+	return inst.close()
+}
+
+// instance is one node plus its RESP gateway.
+type instance struct {
+	node *node.Node
+	gw   *gateway.Server
+}
+
+func startInstance(ctx context.Context, cfg node.Config) (*instance, error) {
+	n, err := node.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.Start(ctx); err != nil {
+		return nil, err
+	}
+	gw, err := gateway.New(gateway.Config{
+		Addr:    hostPortStr(cfg.Bind, cfg.Port),
+		Backend: n,
+		Logger:  cfg.Logger.With("component", "gateway", "node_id", cfg.NodeID),
+		NodeID:  n.ClusterID(),
+		Port:    cfg.Port,
+		RunID:   n.ClusterID(),
+	})
+	if err != nil {
+		_ = n.Close()
+		return nil, err
+	}
+	if err := gw.Start(); err != nil {
+		_ = n.Close()
+		return nil, fmt.Errorf("node %s: listen: %w", cfg.NodeID, err)
+	}
+	return &instance{node: n, gw: gw}, nil
+}
+
+// close stops accepting clients first, then shuts the node down.
+func (i *instance) close() error {
+	done := make(chan error, 1)
+	go func() { done <- errors.Join(i.gw.Close(), i.node.Close()) }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(15 * time.Second):
+		return errors.New("shutdown timed out")
+	}
+}
+
+func hostPortStr(host string, port int) string { return fmt.Sprintf("%s:%d", bracket(host), port) }
+
+func bracket(h string) string {
+	if strings.Contains(h, ":") {
+		return "[" + h + "]"
+	}
+	return h
+}

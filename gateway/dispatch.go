@@ -1,0 +1,376 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/raftcache/raftcache/raftfsm"
+	"github.com/tidwall/redcon"
+)
+
+// serveRESP is redcon's handler. redcon calls it once per command of a
+// pipeline; the first call takes the rest of the pipeline so that the whole
+// batch is served together: consecutive engine writes become one
+// Backend.Write (one log entry), consecutive engine reads one Backend.Read
+// (one read barrier), and all replies go out with one WriteRaw.
+func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
+	c, _ := rc.Context().(*client)
+	if c == nil {
+		rc.WriteError("ERR internal error")
+		rc.Close()
+		return
+	}
+	rest := rc.ReadPipeline()
+	s.serveBatch(c, first.Args, rest)
+	if len(c.out) > 0 {
+		rc.WriteRaw(c.out)
+	}
+	if cap(c.out) > 1<<20 {
+		c.out = nil // do not pin a huge reply buffer on an idle connection
+	} else {
+		c.out = c.out[:0]
+	}
+	if c.closeAfter || c.killed.Load() {
+		_ = rc.Close()
+	}
+}
+
+// serveBatch runs first and rest in order, appending replies to c.out.
+func (s *Server) serveBatch(c *client, first [][]byte, rest []redcon.Command) {
+	n := 1
+	s.runOne(c, first)
+	for i := range rest {
+		if c.closeAfter {
+			break
+		}
+		n++
+		s.runOne(c, rest[i].Args)
+	}
+	s.flushGroup(c)
+	s.stats.totalCmds.Add(int64(n))
+	c.lastInter.Store(time.Now().Unix())
+	if c.cur != nil {
+		c.lastCmd.Store(c.cur)
+	}
+}
+
+// runOne dispatches one command: lookup, arity, keys and slot, routing, then
+// either joins the pending engine group or runs a gateway handler.
+func (s *Server) runOne(c *client, args [][]byte) {
+	if len(args) == 0 {
+		return
+	}
+	mark := len(c.out)
+	skip := c.reply != replyOn
+	if skip {
+		// Replies must be cut precisely, so nothing is left pending.
+		s.flushGroup(c)
+		mark = len(c.out)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("panic in command handler", "cmd", commandName(args), "panic", fmt.Sprint(r),
+				"stack", string(debug.Stack()))
+			c.group = c.group[:0]
+			if len(c.out) > mark {
+				c.out = c.out[:mark]
+			}
+			s.replyError(c, nil, "ERR internal error")
+		}
+		if skip || c.reply != replyOn {
+			s.finishReplyMode(c, mark)
+		}
+	}()
+	s.dispatch(c, args)
+}
+
+// finishReplyMode applies CLIENT REPLY OFF/SKIP to the reply just produced.
+func (s *Server) finishReplyMode(c *client, mark int) {
+	s.flushGroup(c)
+	switch c.reply {
+	case replyOff:
+		c.out = c.out[:mark]
+	case replySkipThis:
+		c.out = c.out[:mark]
+		c.reply = replyOn
+	case replySkipNext:
+		// Set by this very command (CLIENT REPLY SKIP): it is not answered
+		// either, and the next one is skipped.
+		c.out = c.out[:mark]
+		c.reply = replySkipThis
+	}
+}
+
+func commandName(args [][]byte) string {
+	if len(args) == 0 {
+		return ""
+	}
+	n := args[0]
+	if len(n) > 64 {
+		n = n[:64]
+	}
+	return string(n)
+}
+
+func (s *Server) dispatch(c *client, args [][]byte) {
+	cmd := s.tab.lookup(args[0])
+	if cmd == nil {
+		s.reject(c, nil, unknownCommandError(args))
+		return
+	}
+	if cmd.subs != nil && len(args) >= 2 {
+		sub := cmd.sub(args[1])
+		if sub == nil {
+			s.reject(c, nil, fmt.Sprintf("ERR unknown subcommand '%.128s'. Try %s HELP.",
+				args[1], strings.ToUpper(string(args[0]))))
+			return
+		}
+		cmd = sub
+	}
+	c.cur = cmd
+	if !cmd.arityOK(len(args)) {
+		s.reject(c, cmd, "ERR wrong number of arguments for '"+cmd.name+"' command")
+		return
+	}
+	if c.multi && !cmd.immediate {
+		s.queueCommand(c, cmd, args)
+		return
+	}
+	if cmd.engine == nil {
+		s.flushGroup(c)
+		if cmd.handler == nil {
+			// A container called without subcommand whose arity allows it.
+			s.reject(c, cmd, "ERR wrong number of arguments for '"+cmd.name+"' command")
+			return
+		}
+		asking := c.asking
+		cmd.calls.Add(1)
+		cmd.handler(s, c, args)
+		if asking && cmd.name != "asking" {
+			c.asking = false
+		}
+		return
+	}
+	slot := -1
+	if cmd.hasKeys() {
+		sl, has, cross := cmd.keySlot(args)
+		if cross {
+			s.reject(c, cmd, "CROSSSLOT Keys in request don't hash to the same slot")
+			return
+		}
+		if has {
+			if msg := s.backend.Route(sl, cmd.isWrite(), c.readonly); msg != "" {
+				s.reject(c, cmd, msg)
+				return
+			}
+			slot = int(sl)
+		}
+	}
+	c.asking = false
+	w := cmd.isWrite()
+	if len(c.group) > 0 && c.groupW != w {
+		s.flushGroup(c)
+	}
+	c.groupW = w
+	c.group = append(c.group, pending{cmd: cmd, args: args, slot: slot})
+}
+
+// queueCommand handles a command sent inside MULTI: checked now (keys,
+// routing, as Redis does before queueing), executed by EXEC.
+func (s *Server) queueCommand(c *client, cmd *command, args [][]byte) {
+	if cmd.engine != nil && cmd.hasKeys() {
+		sl, has, cross := cmd.keySlot(args)
+		if cross {
+			s.reject(c, cmd, "CROSSSLOT Keys in request don't hash to the same slot")
+			return
+		}
+		if has {
+			if msg := s.backend.Route(sl, cmd.isWrite(), c.readonly); msg != "" {
+				s.reject(c, cmd, msg)
+				return
+			}
+		}
+	}
+	// redcon's argument slices live in a per-command allocation, but the
+	// queue outlives this batch only by reference: copy to be independent.
+	cp := make([][]byte, len(args))
+	for i, a := range args {
+		cp[i] = bytes.Clone(a)
+	}
+	c.enqueue(queued{cmd: cmd, args: cp})
+	s.flushGroup(c)
+	c.out = append(c.out, "+QUEUED\r\n"...)
+}
+
+// reject answers a command with an error before running it. Inside MULTI it
+// also dooms the transaction (EXECABORT), as Redis's rejectCommand does.
+func (s *Server) reject(c *client, cmd *command, msg string) {
+	s.flushGroup(c)
+	if cmd != nil {
+		cmd.rejected.Add(1)
+	}
+	if c.multi {
+		c.multiDirty = true
+	}
+	s.replyError(c, nil, msg)
+}
+
+// replyError appends an error reply and counts it.
+func (s *Server) replyError(c *client, cmd *command, msg string) {
+	if cmd != nil {
+		cmd.failed.Add(1)
+	}
+	s.stats.countErrorText(msg)
+	c.out = appendError(c.out, msg)
+}
+
+// unknownCommandError renders Redis 7.0's unknown command error.
+func unknownCommandError(args [][]byte) string {
+	name := args[0]
+	if len(name) > 128 {
+		name = name[:128]
+	}
+	var b strings.Builder
+	b.WriteString("ERR unknown command '")
+	b.Write(name)
+	b.WriteString("', with args beginning with: ")
+	n := 0
+	for i := 1; i < len(args) && n < 128; i++ {
+		a := args[i]
+		if len(a) > 128-n {
+			a = a[:128-n]
+		}
+		b.WriteByte('\'')
+		b.Write(a)
+		b.WriteString("' ")
+		n += len(a) + 3
+	}
+	return b.String()
+}
+
+// flushGroup executes the pending engine commands.
+func (s *Server) flushGroup(c *client) {
+	if len(c.group) == 0 {
+		return
+	}
+	start := time.Now()
+	if c.groupW {
+		s.runWrites(c)
+	} else {
+		s.runReads(c)
+	}
+	per := time.Since(start).Microseconds() / int64(len(c.group))
+	for i := range c.group {
+		p := &c.group[i]
+		p.cmd.calls.Add(1)
+		if per > 0 {
+			p.cmd.usec.Add(per)
+		}
+		p.args = nil
+	}
+	c.group = c.group[:0]
+}
+
+// runWrites proposes the group as one log entry.
+func (s *Server) runWrites(c *client) {
+	cmds := c.writeBuf[:0]
+	for i := range c.group {
+		cmds = append(cmds, c.group[i].args)
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, writeTimeout)
+	replies, err := s.safeWrite(ctx, cmds)
+	cancel()
+	clear(cmds)
+	c.writeBuf = cmds[:0]
+	if err == nil && len(replies) != len(c.group) {
+		s.log.Error("backend returned a wrong number of replies", "want", len(c.group), "got", len(replies))
+		err = errInternal
+	}
+	if err != nil {
+		for i := range c.group {
+			p := &c.group[i]
+			s.replyError(c, p.cmd, errorText(err, true, p.slot))
+		}
+		return
+	}
+	for i := range replies {
+		s.appendEngineReply(c, c.group[i].cmd, &replies[i])
+	}
+}
+
+// safeWrite calls Backend.Write, turning a panic into errInternal.
+func (s *Server) safeWrite(ctx context.Context, cmds [][][]byte) (replies []raftfsm.Reply, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("panic in backend write", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			replies, err = nil, errInternal
+		}
+	}()
+	return s.backend.Write(ctx, cmds)
+}
+
+// runReads serves the group under one Backend.Read.
+func (s *Server) runReads(c *client) {
+	c.markOut = len(c.out)
+	c.readDone = false
+	err := s.safeRead(c)
+	if err == nil && !c.readDone {
+		err = errInternal
+	}
+	if err != nil {
+		c.out = c.out[:c.markOut]
+		for i := range c.group {
+			p := &c.group[i]
+			s.replyError(c, p.cmd, errorText(err, false, p.slot))
+		}
+	}
+}
+
+func (s *Server) safeRead(c *client) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("panic in backend read", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = errInternal
+		}
+	}()
+	return s.backend.Read(s.ctx, c.readonly, c.readFn)
+}
+
+// runReads is the Backend.Read callback: it executes the pending reads under
+// the engine's read lock and encodes the replies (they may alias engine
+// memory, which stays valid as the engine never mutates strings in place).
+func (c *client) runReads(db *raftfsm.DB, now int64) {
+	c.seed = c.seed*6364136223846793005 + 1442695040888963407
+	c.rctx = *raftfsm.NewCtx(db, now, false, c.seed)
+	for i := range c.group {
+		p := &c.group[i]
+		r := c.execRead(p)
+		c.srv.appendEngineReply(c, p.cmd, &r)
+	}
+	c.readDone = true
+}
+
+// execRead runs one read; a panic answers ERR internal error without
+// unwinding through the backend's lock.
+func (c *client) execRead(p *pending) (r raftfsm.Reply) {
+	defer func() {
+		if x := recover(); x != nil {
+			c.srv.log.Error("panic in engine read", "cmd", p.cmd.name, "panic", fmt.Sprint(x),
+				"stack", string(debug.Stack()))
+			r = raftfsm.Err("ERR internal error")
+		}
+	}()
+	return p.cmd.engine.Exec(&c.rctx, p.args)
+}
+
+func (s *Server) appendEngineReply(c *client, cmd *command, r *raftfsm.Reply) {
+	if r.Kind == raftfsm.KindError {
+		cmd.failed.Add(1)
+		s.stats.countErrorText(r.Str)
+	}
+	c.out = appendReply(c.out, r, c.resp)
+}

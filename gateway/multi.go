@@ -1,0 +1,131 @@
+package gateway
+
+import (
+	"context"
+
+	"github.com/raftcache/raftcache/raftfsm"
+	"github.com/raftcache/raftcache/slots"
+)
+
+// MULTI/EXEC: commands are checked and queued per connection; EXEC proposes
+// every queued engine command as ONE Backend.Write, so the transaction is a
+// single log entry applied atomically (reads inside it are applied from the
+// log too). Gateway commands queued in a transaction (PING, ECHO ...) are
+// answered in place after the entry applied.
+
+func multiCmd(s *Server, c *client, args [][]byte) {
+	if c.multi {
+		s.replyError(c, nil, "ERR MULTI calls can not be nested")
+		return
+	}
+	c.startMulti()
+	c.out = append(c.out, "+OK\r\n"...)
+}
+
+func discardCmd(s *Server, c *client, args [][]byte) {
+	if !c.multi {
+		s.replyError(c, nil, "ERR DISCARD without MULTI")
+		return
+	}
+	c.endMulti()
+	c.out = append(c.out, "+OK\r\n"...)
+}
+
+// WATCH needs per-key versions checked at EXEC time inside the log entry;
+// until that exists it fails loudly rather than giving a false guarantee.
+func watchCmd(s *Server, c *client, args [][]byte) {
+	if c.multi {
+		s.replyError(c, nil, "ERR WATCH inside MULTI is not allowed")
+		return
+	}
+	s.replyError(c, nil, "ERR WATCH is not supported yet")
+}
+
+// UNWATCH is exact: no key is ever watched.
+func unwatchCmd(s *Server, c *client, args [][]byte) { c.out = append(c.out, "+OK\r\n"...) }
+
+func execCmd(s *Server, c *client, args [][]byte) {
+	if !c.multi {
+		s.replyError(c, nil, "ERR EXEC without MULTI")
+		return
+	}
+	c.mu.Lock()
+	q := c.queue
+	c.mu.Unlock()
+	dirty := c.multiDirty
+	c.endMulti()
+	if dirty {
+		s.replyError(c, nil, "EXECABORT Transaction discarded because of previous errors.")
+		return
+	}
+	// Redis routes EXEC with the keys of every queued command.
+	var slot slots.Slot
+	has, write := false, false
+	var engine [][][]byte
+	for _, qc := range q {
+		if qc.cmd.engine == nil {
+			continue
+		}
+		engine = append(engine, qc.args)
+		write = write || qc.cmd.isWrite()
+		if !qc.cmd.hasKeys() {
+			continue
+		}
+		sl, h, cross := qc.cmd.keySlot(qc.args)
+		if cross || (h && has && sl != slot) {
+			s.replyError(c, nil, "CROSSSLOT Keys in request don't hash to the same slot")
+			return
+		}
+		if h {
+			slot, has = sl, true
+		}
+	}
+	if has {
+		if msg := s.backend.Route(slot, write, c.readonly); msg != "" {
+			s.replyError(c, nil, msg)
+			return
+		}
+	}
+	slotArg := -1
+	if has {
+		slotArg = int(slot)
+	}
+	engReplies := s.execEngine(c, engine, slotArg)
+	if engReplies.err != "" {
+		s.replyError(c, nil, engReplies.err)
+		return
+	}
+	c.out = appendArrayLen(c.out, len(q))
+	ei := 0
+	for _, qc := range q {
+		qc.cmd.calls.Add(1)
+		if qc.cmd.engine != nil {
+			s.appendEngineReply(c, qc.cmd, &engReplies.replies[ei])
+			ei++
+			continue
+		}
+		qc.cmd.handler(s, c, qc.args)
+	}
+}
+
+type execResult struct {
+	replies []raftfsm.Reply
+	err     string
+}
+
+// execEngine proposes the transaction's engine commands as one entry.
+func (s *Server) execEngine(c *client, cmds [][][]byte, slot int) execResult {
+	if len(cmds) == 0 {
+		return execResult{}
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, writeTimeout)
+	defer cancel()
+	replies, err := s.safeWrite(ctx, cmds)
+	if err == nil && len(replies) != len(cmds) {
+		err = errInternal
+	}
+	if err != nil {
+		return execResult{err: errorText(err, true, slot)}
+	}
+	return execResult{replies: replies}
+}

@@ -1,0 +1,266 @@
+// Package gateway is raftcache's RESP front end: it speaks the Redis protocol
+// (RESP2 and RESP3) on top of tidwall/redcon, keeps per-connection state
+// (protocol version, MULTI, READONLY, ASKING, name), routes keyed commands
+// through the Backend (serve here, MOVED, CLUSTERDOWN ...) and turns a
+// pipeline into as few Backend calls as possible.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/raftcache/raftcache/raftfsm"
+	"github.com/raftcache/raftcache/slots"
+	"github.com/tidwall/redcon"
+)
+
+// Backend is what the gateway needs from the node. Implemented by node; a fake in tests.
+type Backend interface {
+	// Route decides where a command on slot is served: "" = serve here, otherwise the full RESP
+	// error text to reply (e.g. "MOVED 866 127.0.0.1:7001", "CLUSTERDOWN The cluster is down").
+	// write: the command writes; readonly: the connection sent READONLY.
+	Route(slot slots.Slot, write, readonly bool) string
+	// Write proposes the commands (each is full args incl. the name) as ONE log entry and returns
+	// one reply per command, in order. All commands are engine commands (raftfsm.Lookup != nil).
+	Write(ctx context.Context, cmds [][][]byte) ([]raftfsm.Reply, error)
+	// Read runs fn with the engine under its read lock once the read is allowed (linearizable on the
+	// leader; stale=true: a replica read after READONLY, no barrier). now is the Unix ms to use.
+	Read(ctx context.Context, stale bool, fn func(db *raftfsm.DB, now int64)) error
+	// IsLeader reports whether this node leads its shard (INFO role, HELLO role).
+	IsLeader() bool
+	// InfoSection returns extra "key:value" lines for INFO sections the node owns:
+	// "replication", "persistence", "cluster" (the gateway writes the "# Name" header and CRLFs).
+	InfoSection(name string) []string
+}
+
+// Config configures a Server.
+type Config struct {
+	Addr    string // listen address, e.g. "127.0.0.1:6379"
+	Backend Backend
+	Logger  *slog.Logger // nil: discard
+	NodeID  string
+	Port    int // advertised RESP port (INFO tcp_port)
+	RunID   string
+}
+
+// writeTimeout bounds one Backend.Write; running out of it is an unknown
+// outcome (UNCERTAIN), never a clean failure.
+const writeTimeout = 10 * time.Second
+
+// Server is a RESP server in front of a Backend.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	backend Backend
+	tab     *table
+	conf    *configStore
+	started time.Time
+
+	ctx    context.Context // cancelled by Close: unblocks backend calls
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	rs      *redcon.Server
+	ln      net.Listener
+	clients map[int64]*client
+	closed  bool
+	conns   sync.WaitGroup // one per accepted connection
+	bg      sync.WaitGroup // serve loop and sampler
+	stop    chan struct{}
+
+	nextID      atomic.Int64
+	maxBulk     atomic.Int64
+	maxQuery    atomic.Int64
+	idleTimeout atomic.Int64
+	stats       stats
+	mem         memCache
+}
+
+// New validates cfg and returns a server; Start makes it listen.
+func New(cfg Config) (*Server, error) {
+	if cfg.Backend == nil {
+		return nil, errors.New("gateway: Config.Backend is nil")
+	}
+	if cfg.Addr == "" {
+		return nil, errors.New("gateway: Config.Addr is empty")
+	}
+	lg := cfg.Logger
+	if lg == nil {
+		lg = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{
+		cfg:     cfg,
+		log:     lg,
+		backend: cfg.Backend,
+		tab:     commandTable(),
+		started: time.Now(),
+		ctx:     ctx,
+		cancel:  cancel,
+		clients: make(map[int64]*client),
+		stop:    make(chan struct{}),
+	}
+	s.maxBulk.Store(defaultMaxBulk)
+	s.maxQuery.Store(defaultMaxQuery)
+	s.stats.init()
+	s.conf = newConfigStore(s)
+	return s, nil
+}
+
+// Start binds the listener and serves in the background. It returns once the
+// listener is bound.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("gateway: server closed")
+	}
+	if s.ln != nil {
+		return errors.New("gateway: already started")
+	}
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("gateway: listen %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = &guardListener{Listener: ln, srv: s}
+	s.rs = redcon.NewServerNetwork("tcp", s.cfg.Addr, s.serveRESP, s.accept, s.connClosed)
+	s.bg.Add(2)
+	go func() {
+		defer s.bg.Done()
+		if err := s.rs.Serve(s.ln); err != nil {
+			s.log.Error("resp serve loop stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer s.bg.Done()
+		s.sampleOps()
+	}()
+	s.log.Info("resp listening", "addr", ln.Addr().String(), "node_id", s.cfg.NodeID)
+	return nil
+}
+
+// Addr returns the bound address (nil before Start).
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// Close stops accepting, closes every client connection and waits for the
+// server's goroutines. It is idempotent.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	ln := s.ln
+	close(s.stop)
+	s.cancel()
+	var raws []net.Conn
+	for _, c := range s.clients {
+		raws = append(raws, c.raw)
+	}
+	s.mu.Unlock()
+	var err error
+	if ln != nil {
+		// redcon's serve loop returns on the closed listener and then closes
+		// the connections it still tracks.
+		err = ln.Close()
+	}
+	for _, r := range raws {
+		_ = r.Close()
+	}
+	s.bg.Wait()
+	s.conns.Wait()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+// accept registers a new connection (redcon calls it before starting the
+// connection's goroutine, so conns.Add happens before Close can wait).
+func (s *Server) accept(rc redcon.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	if max := s.conf.int("maxclients"); max > 0 && int64(len(s.clients)) >= max {
+		raw := rc.NetConn()
+		_, _ = raw.Write([]byte("-ERR max number of clients reached\r\n"))
+		s.stats.rejectedConns.Add(1)
+		return false
+	}
+	c := newClient(s, s.nextID.Add(1), rc.NetConn())
+	rc.SetContext(c)
+	s.clients[c.id] = c
+	s.conns.Add(1)
+	s.stats.totalConns.Add(1)
+	return true
+}
+
+func (s *Server) connClosed(rc redcon.Conn, err error) {
+	c, _ := rc.Context().(*client)
+	if c == nil {
+		return
+	}
+	if err != nil && !errors.Is(err, errGuardClosed) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrDeadlineExceeded) {
+		s.log.Debug("client connection closed", "client_id", c.id, "err", err)
+	}
+	s.mu.Lock()
+	delete(s.clients, c.id)
+	s.mu.Unlock()
+	s.conns.Done()
+}
+
+// clientList returns the connected clients in id order.
+func (s *Server) clientList() []*client {
+	s.mu.Lock()
+	out := make([]*client, 0, len(s.clients))
+	for _, c := range s.clients {
+		out = append(out, c)
+	}
+	s.mu.Unlock()
+	sortClients(out)
+	return out
+}
+
+func sortClients(cs []*client) {
+	for i := 1; i < len(cs); i++ {
+		for j := i; j > 0 && cs[j].id < cs[j-1].id; j-- {
+			cs[j], cs[j-1] = cs[j-1], cs[j]
+		}
+	}
+}
+
+// ConfigValue returns a CONFIG parameter's current value, for the node
+// (maxmemory, maxmemory-policy ...).
+func (s *Server) ConfigValue(name string) (string, bool) { return s.conf.get(name) }
+
+// sampleOps feeds instantaneous_ops_per_sec (Redis samples every 100 ms).
+func (s *Server) sampleOps() {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case now := <-t.C:
+			s.stats.sample(now)
+		}
+	}
+}

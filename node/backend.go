@@ -1,0 +1,178 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/raftcache/raftcache/raftfsm"
+	"github.com/raftcache/raftcache/shard"
+	"github.com/raftcache/raftcache/slots"
+)
+
+// respError carries the RESP error text for a backend failure; the gateway
+// recognises it by its RESPError method (node does not import gateway).
+type respError struct {
+	n    *Node
+	kind int
+	err  error
+}
+
+const (
+	errKindNotLeader = iota
+	errKindUncertain
+	errKindDown
+)
+
+func (e *respError) Error() string { return e.err.Error() }
+func (e *respError) Unwrap() error { return e.err }
+
+// RESPError renders the error for a command on slot.
+func (e *respError) RESPError(slot int) string {
+	switch e.kind {
+	case errKindNotLeader:
+		if addr := e.n.leaderRESP(); addr != "" && addr != e.n.RESPAddr() {
+			return "MOVED " + strconv.Itoa(slot) + " " + addr
+		}
+		return "CLUSTERDOWN The cluster is down"
+	case errKindUncertain:
+		return "UNCERTAIN the write may or may not have been applied (leadership changed while it was in flight); read the key before retrying"
+	default:
+		return "CLUSTERDOWN The cluster is down"
+	}
+}
+
+func (n *Node) wrap(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, shard.ErrNotLeader):
+		return &respError{n: n, kind: errKindNotLeader, err: err}
+	case errors.Is(err, shard.ErrUncertain):
+		return &respError{n: n, kind: errKindUncertain, err: err}
+	case errors.Is(err, shard.ErrClosed):
+		return &respError{n: n, kind: errKindDown, err: err}
+	}
+	return fmt.Errorf("node %s: %w", n.cfg.NodeID, err)
+}
+
+// leaderRESP returns the client address of the shard leader, "" if unknown.
+func (n *Node) leaderRESP() string {
+	r := n.rep()
+	if r == nil {
+		return ""
+	}
+	id, _ := r.Leader()
+	if id == "" {
+		return ""
+	}
+	if id == n.cfg.NodeID {
+		return n.RESPAddr()
+	}
+	if m, ok := n.gossip.lookup(id); ok {
+		return m.RESP
+	}
+	return ""
+}
+
+// Route implements the gateway's Backend: serve here, or redirect.
+func (n *Node) Route(slot slots.Slot, write, readonly bool) string {
+	r := n.rep()
+	if r == nil {
+		return "CLUSTERDOWN The cluster is down"
+	}
+	if r.IsLeader() {
+		return ""
+	}
+	if readonly && !write {
+		return "" // replica read after READONLY (possibly stale)
+	}
+	if addr := n.leaderRESP(); addr != "" {
+		return "MOVED " + strconv.Itoa(int(slot)) + " " + addr
+	}
+	return "CLUSTERDOWN The cluster is down"
+}
+
+// Write implements the gateway's Backend.
+func (n *Node) Write(ctx context.Context, cmds [][][]byte) ([]raftfsm.Reply, error) {
+	r := n.rep()
+	if r == nil {
+		return nil, &respError{n: n, kind: errKindDown, err: errors.New("shard not formed yet")}
+	}
+	replies, err := r.Write(ctx, cmds)
+	return replies, n.wrap(err)
+}
+
+// Read implements the gateway's Backend.
+func (n *Node) Read(ctx context.Context, stale bool, fn func(db *raftfsm.DB, now int64)) error {
+	r := n.rep()
+	if r == nil {
+		return &respError{n: n, kind: errKindDown, err: errors.New("shard not formed yet")}
+	}
+	return n.wrap(r.Read(ctx, stale, fn))
+}
+
+// IsLeader implements the gateway's Backend.
+func (n *Node) IsLeader() bool {
+	r := n.rep()
+	return r != nil && r.IsLeader()
+}
+
+// InfoSection implements the gateway's Backend: the INFO lines the node owns.
+func (n *Node) InfoSection(name string) []string {
+	r := n.rep()
+	switch name {
+	case "replication":
+		stats := map[string]string{}
+		if r != nil {
+			stats = r.Stats()
+		}
+		applied := n.fsm.AppliedIndex()
+		if r != nil && r.IsLeader() {
+			lines := []string{"role:master"}
+			members, _ := n.gossip.snapshot()
+			var replicas []string
+			for _, m := range members {
+				if m.NodeID == n.cfg.NodeID || !m.Alive {
+					continue
+				}
+				host, port, _ := net.SplitHostPort(m.RESP)
+				replicas = append(replicas, fmt.Sprintf("slave%d:ip=%s,port=%s,state=online,offset=%d,lag=0", len(replicas), host, port, applied))
+			}
+			lines = append(lines, "connected_slaves:"+strconv.Itoa(len(replicas)))
+			lines = append(lines, replicas...)
+			return append(lines, "master_failover_state:no-failover", "master_replid:"+n.clusterID,
+				"master_repl_offset:"+strconv.FormatUint(applied, 10), "raft_state:"+stats["state"], "raft_term:"+stats["term"],
+				"raft_commit_index:"+stats["commit_index"], "raft_applied_index:"+strconv.FormatUint(applied, 10))
+		}
+		host, port := "", ""
+		if addr := n.leaderRESP(); addr != "" {
+			host, port, _ = net.SplitHostPort(addr)
+		}
+		link := "down"
+		if host != "" {
+			link = "up"
+		}
+		return []string{"role:slave", "master_host:" + host, "master_port:" + port, "master_link_status:" + link,
+			"master_last_io_seconds_ago:0", "master_sync_in_progress:0", "slave_read_repl_offset:" + strconv.FormatUint(applied, 10),
+			"slave_repl_offset:" + strconv.FormatUint(applied, 10), "slave_priority:100", "slave_read_only:1",
+			"connected_slaves:0", "master_replid:" + n.clusterID, "master_repl_offset:" + strconv.FormatUint(applied, 10),
+			"raft_state:" + stats["state"], "raft_term:" + stats["term"], "raft_commit_index:" + stats["commit_index"],
+			"raft_applied_index:" + strconv.FormatUint(applied, 10)}
+	case "persistence":
+		var dirty int64
+		n.fsm.View(func(db *raftfsm.DB) { dirty = db.Dirty() })
+		return []string{"loading:0", "async_loading:0", "rdb_changes_since_last_save:" + strconv.FormatInt(dirty, 10),
+			"rdb_bgsave_in_progress:0", "rdb_last_bgsave_status:ok", "aof_enabled:0", "aof_rewrite_in_progress:0",
+			"raft_log_fsync:always", "raft_data_dir:" + n.cfg.DataDir}
+	case "cluster":
+		return []string{"cluster_enabled:1"}
+	case "server":
+		return []string{"raftcache_node_id:" + n.cfg.NodeID, "raftcache_az:" + n.cfg.AZ,
+			"uptime_since:" + n.started.UTC().Format(time.RFC3339)}
+	}
+	return nil
+}

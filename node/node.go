@@ -1,0 +1,227 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/raftcache/raftcache/raftfsm"
+	"github.com/raftcache/raftcache/shard"
+)
+
+// Node is one raftcache process: one replica of one shard.
+type Node struct {
+	cfg       Config
+	clusterID string
+	fsm       *raftfsm.FSM
+	gossip    *gossip
+	started   time.Time
+
+	mu      sync.RWMutex
+	replica *shard.Replica
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+}
+
+// New validates cfg and prepares a node; Start brings it up.
+func New(cfg Config) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("node %s: data dir: %w", cfg.NodeID, err)
+	}
+	return &Node{cfg: cfg, clusterID: ClusterID(cfg.NodeID), fsm: raftfsm.NewFSM(cfg.Logger.With("component", "fsm"))}, nil
+}
+
+// ID returns the node's name; ClusterID its 40-hex cluster id.
+func (n *Node) ID() string        { return n.cfg.NodeID }
+func (n *Node) ClusterID() string { return n.clusterID }
+
+// RESPAddr is the advertised client address.
+func (n *Node) RESPAddr() string { return hostPort(n.cfg.Advertise, n.cfg.Port) }
+
+func (n *Node) raftDir() string { return filepath.Join(n.cfg.DataDir, "raft") }
+
+// Start joins the gossip pool and starts the shard replica. On a fresh data
+// dir it first waits (in the background) until BootstrapExpect nodes have
+// met, then bootstraps Raft with the identical voter list on every one of
+// them; on an existing data dir it simply resumes. Start returns at once.
+func (n *Node) Start(ctx context.Context) error {
+	n.started = time.Now()
+	self := Member{NodeID: n.cfg.NodeID, AZ: n.cfg.AZ, RESP: n.RESPAddr(), Raft: hostPort(n.cfg.Advertise, n.cfg.RaftPort), Alive: true}
+	g, err := newGossip(&n.cfg, self)
+	if err != nil {
+		return err
+	}
+	n.gossip = g
+	runCtx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	n.wg.Add(2)
+	go func() { defer n.wg.Done(); n.joinLoop(runCtx) }()
+	go func() { defer n.wg.Done(); n.formLoop(runCtx) }()
+	return nil
+}
+
+// joinLoop keeps trying the join addresses until one answers: nodes of a
+// cluster are usually started together, in any order.
+func (n *Node) joinLoop(ctx context.Context) {
+	if len(n.cfg.Join) == 0 {
+		return
+	}
+	for {
+		if err := n.gossip.join(n.cfg.Join); err == nil {
+			return
+		} else {
+			n.cfg.Logger.Debug("gossip join failed, retrying", "join", n.cfg.Join, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func hasState(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	return err == nil && len(entries) > 0
+}
+
+func (n *Node) formLoop(ctx context.Context) {
+	var voters []raft.Server
+	if !hasState(n.raftDir()) {
+		for {
+			members, changed := n.gossip.snapshot()
+			var alive []Member
+			for _, m := range members {
+				if m.Alive {
+					alive = append(alive, m)
+				}
+			}
+			if len(alive) >= n.cfg.BootstrapExpect {
+				// Every node computes the same list: the smallest ids.
+				for _, m := range alive[:n.cfg.BootstrapExpect] {
+					voters = append(voters, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(m.NodeID), Address: raft.ServerAddress(m.Raft)})
+				}
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-changed:
+			case <-time.After(time.Second):
+			}
+		}
+		inSet := false
+		for _, v := range voters {
+			inSet = inSet || string(v.ID) == n.cfg.NodeID
+		}
+		if !inSet {
+			// Not among the founders: wait to be added by an operator (AddReplica).
+			voters = nil
+		}
+		n.cfg.Logger.Info("forming shard", "node_id", n.cfg.NodeID, "voters", len(voters))
+	}
+	sc := shard.DefaultConfig()
+	sc.ID = n.cfg.NodeID
+	sc.Dir = n.raftDir()
+	sc.Bind = hostPort(n.cfg.Bind, n.cfg.RaftPort)
+	sc.Advertise = hostPort(n.cfg.Advertise, n.cfg.RaftPort)
+	sc.Bootstrap = voters
+	sc.FSM = n.fsm
+	sc.Logger = n.cfg.Logger.With("component", "shard", "node_id", n.cfg.NodeID)
+	if n.cfg.HeartbeatTimeout > 0 {
+		sc.HeartbeatTimeout = n.cfg.HeartbeatTimeout
+	}
+	if n.cfg.ElectionTimeout > 0 {
+		sc.ElectionTimeout = n.cfg.ElectionTimeout
+	}
+	if n.cfg.LeaderLease > 0 {
+		sc.LeaderLeaseTimeout = n.cfg.LeaderLease
+	}
+	if n.cfg.SnapshotThreshold > 0 {
+		sc.SnapshotThreshold = n.cfg.SnapshotThreshold
+	}
+	if n.cfg.TrailingLogs > 0 {
+		sc.TrailingLogs = n.cfg.TrailingLogs
+	}
+	r, err := shard.New(sc)
+	if err != nil {
+		n.cfg.Logger.Error("starting shard replica failed", "node_id", n.cfg.NodeID, "err", err)
+		return
+	}
+	n.mu.Lock()
+	if ctx.Err() != nil { // closed meanwhile
+		n.mu.Unlock()
+		_ = r.Close()
+		return
+	}
+	n.replica = r
+	n.mu.Unlock()
+}
+
+func (n *Node) rep() *shard.Replica {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.replica
+}
+
+// WaitReady blocks until the shard has a leader that can serve
+// linearizable reads (as seen from this node) or ctx ends.
+func (n *Node) WaitReady(ctx context.Context) error {
+	for {
+		if r := n.rep(); r != nil {
+			if id, _ := r.Leader(); id != "" {
+				if r.IsLeader() && r.Ready() || !r.IsLeader() {
+					return nil
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// Replica returns the shard replica, nil before formation.
+func (n *Node) Replica() *shard.Replica { return n.rep() }
+
+// FSM returns the engine.
+func (n *Node) FSM() *raftfsm.FSM { return n.fsm }
+
+// Close leaves gossip and shuts the replica down. Idempotent.
+func (n *Node) Close() error {
+	var err error
+	n.once.Do(func() {
+		if n.cancel != nil {
+			n.mu.Lock()
+			n.cancel()
+			n.mu.Unlock()
+		}
+		n.wg.Wait()
+		if r := n.rep(); r != nil {
+			err = r.Close()
+		}
+		if n.gossip != nil {
+			n.gossip.close()
+		}
+	})
+	if err != nil && !errors.Is(err, shard.ErrClosed) {
+		return fmt.Errorf("node %s: close: %w", n.cfg.NodeID, err)
+	}
+	return nil
+}
+
+// AZ returns the node's availability zone.
+func (n *Node) AZ() string { return n.cfg.AZ }

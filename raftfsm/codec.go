@@ -1,0 +1,125 @@
+package raftfsm
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// Log entry format (version 1):
+//
+//	byte    version (1)
+//	byte    op; the high bit means "ignore if unknown" for ops added later
+//	uvarint request id (proposer-chosen, 0 = none; lets a node resolve a write
+//	        whose outcome it lost track of when the entry is applied)
+//	varint  leader time, Unix ms (the only clock Apply uses)
+//	uvarint random seed (the only randomness Apply uses)
+//	uvarint number of commands, then per command:
+//	        uvarint number of args, then per arg: uvarint length, bytes
+const entryVersion = 1
+
+// Op is the kind of a log entry.
+type Op uint8
+
+const (
+	// OpCommands carries client commands applied in order, atomically.
+	OpCommands Op = 1
+	// OpExpire carries keys the leader found expired; each is deleted if it
+	// is still expired at the entry's time (active expiry through the log).
+	OpExpire Op = 2
+	// OpNoop is a marker a new leader applies to learn it has committed in
+	// its term before serving linearizable reads.
+	OpNoop Op = 3
+
+	// OpIgnoreUnknown marks ops that older replicas may skip.
+	OpIgnoreUnknown Op = 0x80
+)
+
+// Entry is one decoded log entry.
+type Entry struct {
+	Op    Op
+	ReqID uint64
+	Time  int64
+	Seed  uint64
+	Cmds  [][][]byte
+}
+
+// ErrBadEntry is returned for a malformed log entry.
+var ErrBadEntry = errors.New("raftfsm: malformed log entry")
+
+// EncodeEntry appends the encoding of e to dst.
+func EncodeEntry(dst []byte, e *Entry) []byte {
+	dst = append(dst, entryVersion, byte(e.Op))
+	dst = binary.AppendUvarint(dst, e.ReqID)
+	dst = binary.AppendVarint(dst, e.Time)
+	dst = binary.AppendUvarint(dst, e.Seed)
+	dst = binary.AppendUvarint(dst, uint64(len(e.Cmds)))
+	for _, cmd := range e.Cmds {
+		dst = binary.AppendUvarint(dst, uint64(len(cmd)))
+		for _, a := range cmd {
+			dst = binary.AppendUvarint(dst, uint64(len(a)))
+			dst = append(dst, a...)
+		}
+	}
+	return dst
+}
+
+// DecodeEntry decodes b. The returned args alias b. It never panics and
+// never allocates more than len(b) allows, whatever the input.
+func DecodeEntry(b []byte) (*Entry, error) {
+	if len(b) < 2 {
+		return nil, fmt.Errorf("%w: short header", ErrBadEntry)
+	}
+	if b[0] != entryVersion {
+		return nil, fmt.Errorf("%w: version %d", ErrBadEntry, b[0])
+	}
+	e := &Entry{Op: Op(b[1])}
+	p := b[2:]
+	var ok bool
+	if e.ReqID, p, ok = uvarint(p); !ok {
+		return nil, fmt.Errorf("%w: request id", ErrBadEntry)
+	}
+	t, n := binary.Varint(p)
+	if n <= 0 {
+		return nil, fmt.Errorf("%w: time", ErrBadEntry)
+	}
+	e.Time, p = t, p[n:]
+	if e.Seed, p, ok = uvarint(p); !ok {
+		return nil, fmt.Errorf("%w: seed", ErrBadEntry)
+	}
+	ncmd, p, ok := uvarint(p)
+	// Every command takes at least one byte, every arg at least one: bound
+	// the counts by the bytes left before allocating.
+	if !ok || ncmd > uint64(len(p)) {
+		return nil, fmt.Errorf("%w: command count", ErrBadEntry)
+	}
+	e.Cmds = make([][][]byte, 0, ncmd)
+	for i := uint64(0); i < ncmd; i++ {
+		var nargs uint64
+		if nargs, p, ok = uvarint(p); !ok || nargs > uint64(len(p)) {
+			return nil, fmt.Errorf("%w: arg count", ErrBadEntry)
+		}
+		args := make([][]byte, 0, nargs)
+		for j := uint64(0); j < nargs; j++ {
+			var l uint64
+			if l, p, ok = uvarint(p); !ok || l > uint64(len(p)) {
+				return nil, fmt.Errorf("%w: arg length", ErrBadEntry)
+			}
+			args = append(args, p[:l:l])
+			p = p[l:]
+		}
+		e.Cmds = append(e.Cmds, args)
+	}
+	if len(p) != 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes", ErrBadEntry, len(p))
+	}
+	return e, nil
+}
+
+func uvarint(p []byte) (uint64, []byte, bool) {
+	v, n := binary.Uvarint(p)
+	if n <= 0 {
+		return 0, p, false
+	}
+	return v, p[n:], true
+}

@@ -1,0 +1,202 @@
+package raftfsm
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+
+	"github.com/hashicorp/raft"
+)
+
+// ApplyResult is what Apply returns for an OpCommands entry: one reply per
+// command. Business errors (WRONGTYPE...) are replies, never Go errors.
+type ApplyResult struct {
+	ReqID   uint64
+	Replies []Reply
+}
+
+// FSM adapts the engine to hashicorp/raft. Apply holds the write lock for a
+// whole batch; readers take the read lock through View.
+type FSM struct {
+	mu       sync.RWMutex
+	db       *DB
+	applied  atomic.Uint64 // index of the last entry applied to db
+	lastTime atomic.Int64  // largest entry time applied: the leader never stamps below it
+	logger   *slog.Logger
+
+	waitMu sync.Mutex
+	waitCh chan struct{} // closed and replaced after every applied batch
+
+	onApply atomic.Pointer[func(*ApplyResult)]
+}
+
+// NewFSM returns an FSM over an empty database. logger may be nil.
+func NewFSM(logger *slog.Logger) *FSM {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &FSM{db: NewDB(), logger: logger, waitCh: make(chan struct{})}
+}
+
+// SetOnApply installs a hook called (outside the lock) for every applied
+// entry that carries a request id, on leaders and followers alike.
+func (f *FSM) SetOnApply(fn func(*ApplyResult)) { f.onApply.Store(&fn) }
+
+// View runs fn with the database under the read lock.
+func (f *FSM) View(fn func(db *DB)) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	fn(f.db)
+}
+
+// AppliedIndex returns the Raft index of the last entry applied to the engine.
+func (f *FSM) AppliedIndex() uint64 { return f.applied.Load() }
+
+// LastTime returns the largest entry time applied (Unix ms).
+func (f *FSM) LastTime() int64 { return f.lastTime.Load() }
+
+// WaitApplied blocks until the engine has applied index idx or ctx ends.
+func (f *FSM) WaitApplied(ctx context.Context, idx uint64) error {
+	for {
+		f.waitMu.Lock()
+		ch := f.waitCh
+		f.waitMu.Unlock()
+		if f.applied.Load() >= idx {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (f *FSM) advance(idx uint64) {
+	f.applied.Store(idx)
+	f.waitMu.Lock()
+	close(f.waitCh)
+	f.waitCh = make(chan struct{})
+	f.waitMu.Unlock()
+}
+
+// Apply implements raft.FSM.
+func (f *FSM) Apply(l *raft.Log) interface{} {
+	return f.ApplyBatch([]*raft.Log{l})[0]
+}
+
+// ApplyBatch implements raft.BatchingFSM: one lock for the whole batch.
+func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
+	out := make([]interface{}, len(logs))
+	var results []*ApplyResult
+	f.mu.Lock()
+	for i, l := range logs {
+		if l.Type != raft.LogCommand {
+			continue
+		}
+		res := f.applyEntry(l)
+		out[i] = res
+		if res != nil && res.ReqID != 0 {
+			results = append(results, res)
+		}
+	}
+	f.mu.Unlock()
+	if len(logs) > 0 {
+		f.advance(logs[len(logs)-1].Index)
+	}
+	if hook := f.onApply.Load(); hook != nil {
+		for _, r := range results {
+			(*hook)(r)
+		}
+	}
+	return out
+}
+
+func (f *FSM) applyEntry(l *raft.Log) *ApplyResult {
+	e, err := DecodeEntry(l.Data)
+	if err != nil {
+		// A corrupt entry would make replicas diverge: stop (fail-stop).
+		panic(fmt.Sprintf("raftfsm: apply index %d: %v", l.Index, err))
+	}
+	if e.Time > f.lastTime.Load() {
+		f.lastTime.Store(e.Time)
+	}
+	switch e.Op {
+	case OpCommands:
+		res := &ApplyResult{ReqID: e.ReqID, Replies: make([]Reply, len(e.Cmds))}
+		for i, cmd := range e.Cmds {
+			res.Replies[i] = f.execSafe(NewCtx(f.db, e.Time, true, e.Seed+uint64(i)), cmd, l.Index)
+		}
+		return res
+	case OpExpire:
+		c := NewCtx(f.db, e.Time, true, e.Seed)
+		for _, cmd := range e.Cmds {
+			for _, key := range cmd {
+				c.lookup(key) // deletes the key if it is expired at e.Time
+			}
+		}
+		return &ApplyResult{ReqID: e.ReqID}
+	case OpNoop:
+		return &ApplyResult{ReqID: e.ReqID}
+	default:
+		if e.Op&OpIgnoreUnknown != 0 {
+			return &ApplyResult{ReqID: e.ReqID}
+		}
+		panic(fmt.Sprintf("raftfsm: apply index %d: unknown op %d", l.Index, e.Op))
+	}
+}
+
+// execSafe runs one command; a panic (a bug in a command) becomes an error
+// reply. Every replica panics at the same point, so they stay identical.
+func (f *FSM) execSafe(c *Ctx, args [][]byte, index uint64) (r Reply) {
+	defer func() {
+		if p := recover(); p != nil {
+			f.logger.Error("command panicked in apply", "index", index, "cmd", string(args[0]), "panic", p, "stack", string(debug.Stack()))
+			r = Err("ERR internal error")
+		}
+	}()
+	return Exec(c, args)
+}
+
+// Snapshot implements raft.FSM in O(1): it freezes a copy-on-write view of
+// the keyspace; Persist streams it while Apply goes on.
+func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := &fsmSnapshot{
+		keys:     f.db.keys.Copy(),
+		index:    f.applied.Load(),
+		lastTime: f.lastTime.Load(),
+		db:       f.db,
+	}
+	f.db.liveSnaps.Add(1)
+	f.db.gen++ // entries from now on are owned by the live database only
+	return s, nil
+}
+
+// Restore implements raft.FSM: it replaces all state with the snapshot's.
+func (f *FSM) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	db, hdr, err := ReadSnapshot(rc)
+	if err != nil {
+		return fmt.Errorf("raftfsm: restore: %w", err)
+	}
+	f.mu.Lock()
+	f.db = db
+	f.mu.Unlock()
+	f.lastTime.Store(hdr.LastTime)
+	f.advance(hdr.Index)
+	return nil
+}
+
+// Digest returns a hash of the whole engine state (keys, TTLs, values), for
+// determinism checks: replicas that applied the same log have equal digests.
+func (f *FSM) Digest() uint64 {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return digestDB(f.db)
+}

@@ -1,0 +1,348 @@
+package raftfsm
+
+import (
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/raftcache/raftcache/slots"
+	"github.com/tidwall/btree"
+)
+
+// Value is a stored value of one of the Redis types.
+type Value interface {
+	// Type is the TYPE reply: string, list, set, zset or hash.
+	Type() string
+	// Clone returns a deep copy. The engine clones a value before mutating it
+	// in place while a snapshot still shares it (copy-on-write per value).
+	Clone() Value
+}
+
+// entry is one key. Entries shared with a live snapshot (gen < db.gen) are
+// never mutated in place; see DB.own.
+type entry struct {
+	pos uint64 // slot<<48 | 48-bit FNV-1a of the key: tree order and SCAN cursor
+	key string
+	exp int64 // absolute expiry, Unix ms; 0 = none
+	val Value
+	gen uint64
+}
+
+func entryLess(a, b *entry) bool {
+	if a.pos != b.pos {
+		return a.pos < b.pos
+	}
+	return a.key < b.key
+}
+
+type expItem struct {
+	at  int64
+	key string
+}
+
+func expLess(a, b expItem) bool {
+	if a.at != b.at {
+		return a.at < b.at
+	}
+	return a.key < b.key
+}
+
+// Stats are counters reported by INFO. Hits and misses are updated by
+// concurrent readers, so they are atomic.
+type Stats struct {
+	ExpiredKeys atomic.Int64
+	Hits        atomic.Int64
+	Misses      atomic.Int64
+}
+
+// DB is the keyspace: every key ordered by (slot, hash, key) so that one
+// slot's keys are one contiguous range (CLUSTER COUNTKEYSINSLOT, slot
+// migration) and SCAN has a stable numeric cursor.
+//
+// Concurrency: the FSM holds the write lock while applying and readers hold
+// the read lock; DB itself does no locking.
+type DB struct {
+	keys       *btree.BTreeG[*entry]
+	expires    *btree.BTreeG[expItem]
+	slotCounts [slots.Count]int32
+	gen        uint64
+	liveSnaps  atomic.Int32
+	dirty      int64
+	Stats      *Stats
+}
+
+// NewDB returns an empty database.
+func NewDB() *DB {
+	return &DB{
+		keys:    btree.NewBTreeGOptions(entryLess, btree.Options{NoLocks: true}),
+		expires: btree.NewBTreeGOptions(expLess, btree.Options{NoLocks: true}),
+		gen:     1,
+		Stats:   &Stats{},
+	}
+}
+
+// keyPos computes the tree position of key. The low 48 bits are never 0 so
+// that no position equals the SCAN start/end cursor.
+func keyPos(key []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range key {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return uint64(slots.Of(key))<<48 | (h&(1<<48-1) | 1)
+}
+
+func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// find returns key's entry, expired or not.
+func (db *DB) find(key []byte) *entry {
+	e, ok := db.keys.Get(&entry{pos: keyPos(key), key: bstr(key)})
+	if !ok {
+		return nil
+	}
+	return e
+}
+
+// Len returns the number of keys, including expired ones not yet removed.
+func (db *DB) Len() int { return db.keys.Len() }
+
+// Dirty returns the number of successful writes applied (INFO rdb_changes_since_last_save).
+func (db *DB) Dirty() int64 { return db.dirty }
+
+// CountInSlot returns the number of keys stored in slot s.
+func (db *DB) CountInSlot(s slots.Slot) int { return int(db.slotCounts[s]) }
+
+// KeysInSlot returns up to n keys of slot s.
+func (db *DB) KeysInSlot(s slots.Slot, n int) []string {
+	var out []string
+	db.keys.Ascend(&entry{pos: uint64(s) << 48}, func(e *entry) bool {
+		if e.pos>>48 != uint64(s) || len(out) >= n {
+			return false
+		}
+		out = append(out, e.key)
+		return true
+	})
+	return out
+}
+
+// own makes e safe to mutate in place: if a live snapshot may share it, a
+// copy (with a cloned value) replaces it in the tree.
+func (db *DB) own(e *entry) *entry {
+	if e.gen == db.gen {
+		return e
+	}
+	if db.liveSnaps.Load() == 0 {
+		e.gen = db.gen
+		return e
+	}
+	ne := &entry{pos: e.pos, key: e.key, exp: e.exp, val: e.val.Clone(), gen: db.gen}
+	db.keys.Set(ne)
+	return ne
+}
+
+func (db *DB) remove(e *entry) {
+	db.keys.Delete(e)
+	if e.exp != 0 {
+		db.expires.Delete(expItem{e.exp, e.key})
+	}
+	db.slotCounts[e.pos>>48]--
+}
+
+func (db *DB) put(key []byte, v Value, exp int64) {
+	ne := &entry{pos: keyPos(key), key: string(key), exp: exp, val: v, gen: db.gen}
+	db.keys.Set(ne)
+	db.slotCounts[ne.pos>>48]++
+	if exp != 0 {
+		db.expires.Set(expItem{exp, ne.key})
+	}
+}
+
+func (db *DB) setExp(e *entry, at int64) {
+	if e.exp != 0 {
+		db.expires.Delete(expItem{e.exp, e.key})
+	}
+	e.exp = at
+	if at != 0 {
+		db.expires.Set(expItem{at, e.key})
+	}
+}
+
+// Flush removes every key.
+func (db *DB) Flush() {
+	db.keys = btree.NewBTreeGOptions(entryLess, btree.Options{NoLocks: true})
+	db.expires = btree.NewBTreeGOptions(expLess, btree.Options{NoLocks: true})
+	db.slotCounts = [slots.Count]int32{}
+}
+
+// ExpiredKeys returns up to n keys whose expiry is at or before now. The
+// leader proposes their deletion (active expiry through the log).
+func (db *DB) ExpiredKeys(now int64, n int) []string {
+	var out []string
+	db.expires.Scan(func(it expItem) bool {
+		if it.at > now || len(out) >= n {
+			return false
+		}
+		out = append(out, it.key)
+		return true
+	})
+	return out
+}
+
+// ExpiresCount returns the number of keys with a TTL.
+func (db *DB) ExpiresCount() int { return db.expires.Len() }
+
+// ---- what commands use ------------------------------------------------------
+
+// lookup returns key's live entry. An expired key is invisible; while
+// applying a log entry it is also deleted (lazy expiry, deterministic
+// because c.Now is the entry's time).
+func (c *Ctx) lookup(key []byte) *entry {
+	e := c.DB.find(key)
+	if e == nil {
+		return nil
+	}
+	if e.exp != 0 && e.exp <= c.Now {
+		if c.Write {
+			c.DB.remove(e)
+			c.DB.Stats.ExpiredKeys.Add(1)
+		}
+		return nil
+	}
+	return e
+}
+
+// Get returns key's live value or nil. The value must not be mutated.
+func (c *Ctx) Get(key []byte) Value {
+	if e := c.lookup(key); e != nil {
+		c.DB.Stats.Hits.Add(1)
+		return e.val
+	}
+	c.DB.Stats.Misses.Add(1)
+	return nil
+}
+
+// GetMut returns key's live value, safe to mutate in place, or nil.
+// Only for writes.
+func (c *Ctx) GetMut(key []byte) Value {
+	e := c.lookup(key)
+	if e == nil {
+		return nil
+	}
+	return c.DB.own(e).val
+}
+
+// Exists reports whether key is live.
+func (c *Ctx) Exists(key []byte) bool { return c.lookup(key) != nil }
+
+// Set stores v under key and clears any TTL (SET semantics).
+func (c *Ctx) Set(key []byte, v Value) { c.SetWithExpire(key, v, 0) }
+
+// SetWithExpire stores v under key with absolute expiry at (0 = none).
+func (c *Ctx) SetWithExpire(key []byte, v Value, at int64) {
+	e := c.lookup(key)
+	if e == nil {
+		c.DB.put(key, v, at)
+		return
+	}
+	if e.gen != c.DB.gen && c.DB.liveSnaps.Load() != 0 {
+		// Shared with a snapshot: replace the entry rather than mutate it.
+		c.DB.remove(e)
+		c.DB.put(key, v, at)
+		return
+	}
+	e.gen = c.DB.gen
+	e.val = v
+	c.DB.setExp(e, at)
+}
+
+// SetKeepTTL stores v under key keeping its TTL (KEEPTTL, SETRANGE...).
+func (c *Ctx) SetKeepTTL(key []byte, v Value) {
+	at := int64(0)
+	if e := c.lookup(key); e != nil {
+		at = e.exp
+	}
+	c.SetWithExpire(key, v, at)
+}
+
+// Delete removes key; it reports whether a live key was removed.
+func (c *Ctx) Delete(key []byte) bool {
+	e := c.lookup(key)
+	if e == nil {
+		return false
+	}
+	c.DB.remove(e)
+	return true
+}
+
+// Expiry returns key's absolute expiry (0 = none) and whether key is live.
+func (c *Ctx) Expiry(key []byte) (int64, bool) {
+	e := c.lookup(key)
+	if e == nil {
+		return 0, false
+	}
+	return e.exp, true
+}
+
+// SetExpiry sets key's absolute expiry (0 removes it); it reports whether
+// key is live. An expiry at or before c.Now deletes the key, as Redis does.
+func (c *Ctx) SetExpiry(key []byte, at int64) bool {
+	e := c.lookup(key)
+	if e == nil {
+		return false
+	}
+	if at != 0 && at <= c.Now {
+		c.DB.remove(e)
+		return true
+	}
+	e = c.DB.own(e)
+	c.DB.setExp(e, at)
+	return true
+}
+
+// ScanKeys visits live keys from cursor in (slot, hash) order, at least
+// count of them unless the end is reached, and returns the next cursor
+// (0 at the end). Keys present for a whole SCAN are returned at least once.
+func (c *Ctx) ScanKeys(cursor uint64, count int, fn func(key string, v Value)) uint64 {
+	var last, next uint64
+	n := 0
+	c.DB.keys.Ascend(&entry{pos: cursor}, func(e *entry) bool {
+		// Stop only between two positions, so a resumed scan never skips
+		// keys that share one position.
+		if n >= count && e.pos != last {
+			next = e.pos
+			return false
+		}
+		last = e.pos
+		n++
+		if e.exp == 0 || e.exp > c.Now {
+			fn(e.key, e.val)
+		}
+		return true
+	})
+	return next
+}
+
+// EachKey visits every live key in order until fn returns false.
+func (c *Ctx) EachKey(fn func(key string, v Value) bool) {
+	c.DB.keys.Scan(func(e *entry) bool {
+		if e.exp != 0 && e.exp <= c.Now {
+			return true
+		}
+		return fn(e.key, e.val)
+	})
+}
+
+// RandomKey returns a random live key, or "" and false when there is none.
+func (c *Ctx) RandomKey() (string, bool) {
+	n := c.DB.keys.Len()
+	for try := 0; try < 100 && n > 0; try++ {
+		e, _ := c.DB.keys.GetAt(c.Rand().IntN(n))
+		if e.exp == 0 || e.exp > c.Now {
+			return e.key, true
+		}
+	}
+	// Mostly expired keys: fall back to a linear walk.
+	var key string
+	found := false
+	c.EachKey(func(k string, _ Value) bool { key, found = k, true; return false })
+	return key, found
+}

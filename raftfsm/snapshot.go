@@ -1,0 +1,203 @@
+package raftfsm
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"hash/fnv"
+	"io"
+	"sync"
+
+	"github.com/hashicorp/raft"
+	"github.com/tidwall/btree"
+)
+
+// Snapshot format (version 1), written by Persist and read by Restore:
+//
+//	"RCSNAP" 0x01        magic and version
+//	uvarint  applied index, varint last entry time, uvarint key count
+//	per key: uvarint len, key, varint expiry (Unix ms, 0 = none),
+//	         uvarint len, value in Redis's RDB object encoding (as DUMP)
+//	4 bytes  CRC-32C (little endian) of everything before
+var snapMagic = []byte("RCSNAP\x01")
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// SnapshotHeader describes a snapshot.
+type SnapshotHeader struct {
+	Index    uint64
+	LastTime int64
+	Keys     uint64
+}
+
+type fsmSnapshot struct {
+	keys     *btree.BTreeG[*entry]
+	index    uint64
+	lastTime int64
+	db       *DB
+	once     sync.Once
+}
+
+// Persist streams the frozen keyspace to sink.
+func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
+	if err := WriteSnapshot(sink, s.keys, SnapshotHeader{Index: s.index, LastTime: s.lastTime, Keys: uint64(s.keys.Len())}); err != nil {
+		sink.Cancel()
+		return fmt.Errorf("raftfsm: persist snapshot: %w", err)
+	}
+	return sink.Close()
+}
+
+// Release lets the live database mutate entries in place again.
+func (s *fsmSnapshot) Release() {
+	s.once.Do(func() { s.db.liveSnaps.Add(-1) })
+}
+
+// WriteSnapshot writes keys in snapshot format.
+func WriteSnapshot(w io.Writer, keys *btree.BTreeG[*entry], hdr SnapshotHeader) error {
+	crc := crc32.New(crcTable)
+	bw := bufio.NewWriterSize(io.MultiWriter(w, crc), 256<<10)
+	var buf []byte
+	buf = append(buf, snapMagic...)
+	buf = binary.AppendUvarint(buf, hdr.Index)
+	buf = binary.AppendVarint(buf, hdr.LastTime)
+	buf = binary.AppendUvarint(buf, hdr.Keys)
+	if _, err := bw.Write(buf); err != nil {
+		return err
+	}
+	var err error
+	keys.Scan(func(e *entry) bool {
+		buf = buf[:0]
+		buf = binary.AppendUvarint(buf, uint64(len(e.key)))
+		buf = append(buf, e.key...)
+		buf = binary.AppendVarint(buf, e.exp)
+		val := rdbEncodeValue(nil, e.val)
+		buf = binary.AppendUvarint(buf, uint64(len(val)))
+		if _, err = bw.Write(buf); err != nil {
+			return false
+		}
+		_, err = bw.Write(val)
+		return err == nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	var sum [4]byte
+	binary.LittleEndian.PutUint32(sum[:], crc.Sum32())
+	_, err = w.Write(sum[:])
+	return err
+}
+
+// crcReader hashes what it has read, minus a 4-byte lookahead kept for the
+// trailer.
+type snapReader struct {
+	r   *bufio.Reader
+	crc hash.Hash32
+}
+
+func (s *snapReader) ReadByte() (byte, error) {
+	b, err := s.r.ReadByte()
+	if err == nil {
+		s.crc.Write([]byte{b})
+	}
+	return b, err
+}
+
+func (s *snapReader) full(n uint64) ([]byte, error) {
+	// Read in bounded chunks so that a corrupt length cannot make us
+	// allocate more than the stream really holds.
+	var out []byte
+	for n > 0 {
+		chunk := n
+		if chunk > 1<<20 {
+			chunk = 1 << 20
+		}
+		start := len(out)
+		out = append(out, make([]byte, chunk)...)
+		if _, err := io.ReadFull(s.r, out[start:]); err != nil {
+			return nil, err
+		}
+		s.crc.Write(out[start:])
+		n -= chunk
+	}
+	return out, nil
+}
+
+// ReadSnapshot reads a snapshot into a new database.
+func ReadSnapshot(r io.Reader) (*DB, SnapshotHeader, error) {
+	var hdr SnapshotHeader
+	sr := &snapReader{r: bufio.NewReaderSize(r, 256<<10), crc: crc32.New(crcTable)}
+	magic, err := sr.full(uint64(len(snapMagic)))
+	if err != nil || string(magic) != string(snapMagic) {
+		return nil, hdr, errors.New("not a raftcache snapshot (bad magic)")
+	}
+	if hdr.Index, err = binary.ReadUvarint(sr); err != nil {
+		return nil, hdr, err
+	}
+	if hdr.LastTime, err = binary.ReadVarint(sr); err != nil {
+		return nil, hdr, err
+	}
+	if hdr.Keys, err = binary.ReadUvarint(sr); err != nil {
+		return nil, hdr, err
+	}
+	db := NewDB()
+	for i := uint64(0); i < hdr.Keys; i++ {
+		kl, err := binary.ReadUvarint(sr)
+		if err != nil {
+			return nil, hdr, err
+		}
+		key, err := sr.full(kl)
+		if err != nil {
+			return nil, hdr, err
+		}
+		exp, err := binary.ReadVarint(sr)
+		if err != nil {
+			return nil, hdr, err
+		}
+		vl, err := binary.ReadUvarint(sr)
+		if err != nil {
+			return nil, hdr, err
+		}
+		raw, err := sr.full(vl)
+		if err != nil {
+			return nil, hdr, err
+		}
+		v, rest, err := rdbDecodeValue(raw)
+		if err != nil {
+			return nil, hdr, fmt.Errorf("key %q: %w", key, err)
+		}
+		if len(rest) != 0 {
+			return nil, hdr, fmt.Errorf("key %q: %d trailing bytes", key, len(rest))
+		}
+		db.put(key, v, exp)
+	}
+	want := sr.crc.Sum32()
+	var sum [4]byte
+	if _, err := io.ReadFull(sr.r, sum[:]); err != nil {
+		return nil, hdr, fmt.Errorf("checksum: %w", err)
+	}
+	if binary.LittleEndian.Uint32(sum[:]) != want {
+		return nil, hdr, errors.New("checksum mismatch")
+	}
+	return db, hdr, nil
+}
+
+func digestDB(db *DB) uint64 {
+	h := fnv.New64a()
+	var buf []byte
+	db.keys.Scan(func(e *entry) bool {
+		buf = buf[:0]
+		buf = binary.AppendUvarint(buf, uint64(len(e.key)))
+		buf = append(buf, e.key...)
+		buf = binary.AppendVarint(buf, e.exp)
+		buf = rdbEncodeValue(buf, e.val)
+		h.Write(buf)
+		return true
+	})
+	return h.Sum64()
+}
