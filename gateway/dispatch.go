@@ -136,6 +136,12 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		s.reject(c, cmd, "ERR wrong number of arguments for '"+cmd.name+"' command")
 		return
 	}
+	if cmd.engine != nil {
+		// Lower-case the name in place (the argument bytes are this
+		// command's own copy) so that the engine's Lookup in Backend.Write
+		// never allocates for "SET" or "GET".
+		lowerInPlace(args[0])
+	}
 	if c.multi && !cmd.immediate {
 		s.queueCommand(c, cmd, args)
 		return
@@ -264,15 +270,35 @@ func (s *Server) flushGroup(c *client) {
 		s.runReads(c)
 	}
 	per := time.Since(start).Microseconds() / int64(len(c.group))
+	// Count runs of the same command with one atomic add each: pipelines are
+	// mostly one command repeated, and the counters are shared by every
+	// connection.
+	run, n := c.group[0].cmd, int64(0)
 	for i := range c.group {
 		p := &c.group[i]
-		p.cmd.calls.Add(1)
-		if per > 0 {
-			p.cmd.usec.Add(per)
+		if p.cmd != run {
+			run.calls.Add(n)
+			if per > 0 {
+				run.usec.Add(per * n)
+			}
+			run, n = p.cmd, 0
 		}
+		n++
 		p.args = nil
 	}
+	run.calls.Add(n)
+	if per > 0 {
+		run.usec.Add(per * n)
+	}
 	c.group = c.group[:0]
+}
+
+func lowerInPlace(b []byte) {
+	for i, ch := range b {
+		if 'A' <= ch && ch <= 'Z' {
+			b[i] = ch + 'a' - 'A'
+		}
+	}
 }
 
 // runWrites proposes the group as one log entry.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/raftcache/raftcache/raftfsm"
 	"github.com/raftcache/raftcache/slots"
 	"github.com/redis/go-redis/v9"
 )
@@ -453,5 +454,30 @@ func TestCloseWithClients(t *testing.T) {
 	r.expectClosed()
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestTableNoOverlap(t *testing.T) {
+	tab := commandTable()
+	for _, own := range gatewayCommands() {
+		if cmd := tab.m[own.name]; cmd == nil || cmd.engine != nil {
+			t.Errorf("gateway command %q shadowed", own.name)
+		}
+	}
+	for _, cmd := range tab.all {
+		if cmd.arity == 0 {
+			t.Errorf("%s: zero arity", cmd.name)
+		}
+		if cmd.engine == nil && cmd.handler == nil && cmd.subs == nil {
+			t.Errorf("%s: no handler", cmd.name)
+		}
+		for _, sc := range cmd.subs {
+			if sc.handler == nil || sc.arity == 0 {
+				t.Errorf("%s: incomplete subcommand", sc.name)
+			}
+		}
+		if cmd.engine != nil && cmd.isWrite() == (cmd.flags&raftfsm.FlagReadOnly != 0) && cmd.isWrite() {
+			t.Errorf("%s: both write and readonly", cmd.name)
+		}
 	}
 }

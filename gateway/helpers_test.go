@@ -33,7 +33,7 @@ type fakeBackend struct {
 	seed uint64
 
 	routeMu sync.Mutex
-	moved   map[slots.Slot]string
+	moved   atomic.Pointer[map[slots.Slot]string] // copy-on-write: Route is lock-free
 
 	leader   atomic.Bool
 	writes   atomic.Int64 // Write calls
@@ -43,21 +43,26 @@ type fakeBackend struct {
 }
 
 func newFakeBackend() *fakeBackend {
-	f := &fakeBackend{db: raftfsm.NewDB(), now: time.Now().UnixMilli(), moved: map[slots.Slot]string{}}
+	f := &fakeBackend{db: raftfsm.NewDB(), now: time.Now().UnixMilli()}
+	f.moved.Store(&map[slots.Slot]string{})
 	f.leader.Store(true)
 	return f
 }
 
 func (f *fakeBackend) setMoved(slot slots.Slot, msg string) {
 	f.routeMu.Lock()
-	f.moved[slot] = msg
-	f.routeMu.Unlock()
+	defer f.routeMu.Unlock()
+	m := map[slots.Slot]string{slot: msg}
+	for k, v := range *f.moved.Load() {
+		if k != slot {
+			m[k] = v
+		}
+	}
+	f.moved.Store(&m)
 }
 
 func (f *fakeBackend) Route(slot slots.Slot, write, readonly bool) string {
-	f.routeMu.Lock()
-	defer f.routeMu.Unlock()
-	return f.moved[slot]
+	return (*f.moved.Load())[slot]
 }
 
 func (f *fakeBackend) Write(ctx context.Context, cmds [][][]byte) ([]raftfsm.Reply, error) {
@@ -105,8 +110,10 @@ func (f *fakeBackend) InfoSection(name string) []string {
 // respErr is a node-style error carrying its RESP text.
 type respErr struct{ text string }
 
-func (e respErr) Error() string              { return e.text }
-func (e respErr) RESPError(slot int) string { return strings.ReplaceAll(e.text, "{slot}", strconv.Itoa(slot)) }
+func (e respErr) Error() string { return e.text }
+func (e respErr) RESPError(slot int) string {
+	return strings.ReplaceAll(e.text, "{slot}", strconv.Itoa(slot))
+}
 
 // mustServer starts a gateway on 127.0.0.1:0 over b and closes it at the end.
 func mustServer(t testing.TB, b Backend) *Server {

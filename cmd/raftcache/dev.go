@@ -25,7 +25,7 @@ type devCluster struct {
 
 type devOptions struct {
 	shards, replicas, basePort int
-	dataDir, logLevel          string
+	dataDir, logLevel, pprof   string
 }
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -37,7 +37,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.IntVar(&o.basePort, "base-port", 7000, "RESP port of the first node; nodes use consecutive ports")
 	fs.StringVar(&o.dataDir, "data-dir", "", "keep data here (restarting dev on it brings the data back); default: a temporary directory removed on exit")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "debug, info, warn or error")
+	fs.StringVar(&o.pprof, "pprof", "", "serve Go profiling endpoints on this address (e.g. 127.0.0.1:6060)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := startPprof(ctx, o.pprof, newLogger(stderr, o.logLevel)); err != nil {
 		return err
 	}
 	dc, err := startDev(ctx, o, stderr)

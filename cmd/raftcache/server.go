@@ -18,8 +18,8 @@ import (
 // serverFlags are the flags of `raftcache server`; the same names are the
 // keys of a --config JSON file (flags given on the command line win).
 type serverFlags struct {
-	nodeID, az, dataDir, bind, advertise, join, logLevel, config string
-	port, bootstrapExpect, shards                                int
+	nodeID, az, dataDir, bind, advertise, join, logLevel, config, pprof string
+	port, bootstrapExpect, shards                                       int
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
@@ -34,6 +34,7 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.bootstrapExpect, "bootstrap-expect", 1, "number of nodes that form the shard on first start")
 	fs.IntVar(&f.shards, "shards", 1, "number of shards to form (only 1 is supported in this version)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.pprof, "pprof", "", "serve Go profiling endpoints on this address (e.g. 127.0.0.1:6060)")
 }
 
 // loadConfigFile applies a JSON config file to flags not set explicitly.
@@ -89,6 +90,9 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return errors.New("--shards: only 1 shard is supported in this version (cluster mode is issue #3)")
 	}
 	logger := newLogger(stderr, f.logLevel)
+	if err := startPprof(ctx, f.pprof, logger); err != nil {
+		return err
+	}
 	cfg := node.Config{
 		NodeID: f.nodeID, AZ: f.az, DataDir: f.dataDir, Bind: f.bind, Advertise: f.advertise,
 		Port: f.port, Join: splitList(f.join), BootstrapExpect: f.bootstrapExpect, Logger: logger,
