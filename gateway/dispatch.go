@@ -159,6 +159,9 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		if asking && cmd.name != "asking" {
 			c.asking = false
 		}
+		if cmd.name == "reset" {
+			unwatchAll(c) // RESET also forgets WATCHed keys
+		}
 		return
 	}
 	slot := -1
@@ -177,6 +180,12 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		}
 	}
 	c.asking = false
+	if cmd.flags&raftfsm.FlagBlocking != 0 {
+		// Blocks the connection: runs alone, after what is pending.
+		s.flushGroup(c)
+		s.runBlocking(c, cmd, args, slot)
+		return
+	}
 	w := cmd.isWrite()
 	if len(c.group) > 0 && c.groupW != w {
 		s.flushGroup(c)
@@ -310,6 +319,9 @@ func (s *Server) runWrites(c *client) {
 	ctx, cancel := context.WithTimeout(s.ctx, writeTimeout)
 	replies, err := s.safeWrite(ctx, cmds)
 	cancel()
+	if err == nil {
+		s.wakeBlocked(cmds)
+	}
 	clear(cmds)
 	c.writeBuf = cmds[:0]
 	if err == nil && len(replies) != len(c.group) {

@@ -97,6 +97,27 @@ func (f *fakeBackend) Read(ctx context.Context, stale bool, fn func(db *raftfsm.
 
 func (f *fakeBackend) IsLeader() bool { return f.leader.Load() }
 
+// Topology: a one-node cluster owning every slot.
+func (f *fakeBackend) Topology() *slots.Topology {
+	id := "0123456789abcdef0123456789abcdef01234567"
+	return &slots.Topology{
+		Self:   id,
+		Nodes:  []slots.NodeInfo{{ID: id, Name: "fake", Host: "127.0.0.1", Port: 6379, BusPort: 16379, HasShard: true, Leader: f.leader.Load(), LeaderID: id, Epoch: 1}},
+		Shards: []slots.ShardInfo{{ID: 0, Slots: []slots.Range{{Start: 0, End: slots.Count - 1}}, LeaderID: id, Members: []string{id}}},
+		Epoch:  1,
+	}
+}
+
+// WaitKeys: the fake has no change feed; callers retry after a short wait.
+func (f *fakeBackend) WaitKeys(ctx context.Context, keys [][]byte) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(5 * time.Millisecond):
+		return nil
+	}
+}
+
 func (f *fakeBackend) InfoSection(name string) []string {
 	switch name {
 	case "cluster":

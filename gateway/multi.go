@@ -28,21 +28,24 @@ func discardCmd(s *Server, c *client, args [][]byte) {
 		return
 	}
 	c.endMulti()
+	unwatchAll(c)
 	c.out = append(c.out, "+OK\r\n"...)
 }
 
-// WATCH needs per-key versions checked at EXEC time inside the log entry;
-// until that exists it fails loudly rather than giving a false guarantee.
+// WATCH records the keys' versions; EXEC re-checks them inside its log
+// entry (see blocking.go and raftfsm/watch.go).
 func watchCmd(s *Server, c *client, args [][]byte) {
 	if c.multi {
 		s.replyError(c, nil, "ERR WATCH inside MULTI is not allowed")
 		return
 	}
-	s.replyError(c, nil, "ERR WATCH is not supported yet")
+	s.watchKeys(c, args)
 }
 
-// UNWATCH is exact: no key is ever watched.
-func unwatchCmd(s *Server, c *client, args [][]byte) { c.out = append(c.out, "+OK\r\n"...) }
+func unwatchCmd(s *Server, c *client, args [][]byte) {
+	unwatchAll(c)
+	c.out = append(c.out, "+OK\r\n"...)
+}
 
 func execCmd(s *Server, c *client, args [][]byte) {
 	if !c.multi {
@@ -54,6 +57,8 @@ func execCmd(s *Server, c *client, args [][]byte) {
 	c.mu.Unlock()
 	dirty := c.multiDirty
 	c.endMulti()
+	ws := watchesOf(c)
+	unwatchAll(c)
 	if dirty {
 		s.replyError(c, nil, "EXECABORT Transaction discarded because of previous errors.")
 		return
@@ -90,10 +95,33 @@ func execCmd(s *Server, c *client, args [][]byte) {
 	if has {
 		slotArg = int(slot)
 	}
+	if ws != nil && len(engine) == 0 {
+		ok, err := s.watchedUnchanged(ws)
+		if err != nil {
+			s.replyError(c, nil, errorText(err, false, slotArg))
+			return
+		}
+		if !ok {
+			c.out = appendNullArray(c.out, c.resp)
+			return
+		}
+	}
+	if ws != nil && len(engine) > 0 {
+		// The check opens the entry: the transaction applies only if no
+		// watched key changed, atomically on every replica.
+		engine = append([][][]byte{raftfsm.WatchCheck(ws.keys, ws.vers)}, engine...)
+	}
 	engReplies := s.execEngine(c, engine, slotArg)
 	if engReplies.err != "" {
 		s.replyError(c, nil, engReplies.err)
 		return
+	}
+	if ws != nil && len(engine) > 0 {
+		if raftfsm.WatchAborted(engReplies.replies) {
+			c.out = appendNullArray(c.out, c.resp)
+			return
+		}
+		engReplies.replies = engReplies.replies[1:]
 	}
 	c.out = appendArrayLen(c.out, len(q))
 	ei := 0
@@ -127,5 +155,6 @@ func (s *Server) execEngine(c *client, cmds [][][]byte, slot int) execResult {
 	if err != nil {
 		return execResult{err: errorText(err, true, slot)}
 	}
+	s.wakeBlocked(cmds)
 	return execResult{replies: replies}
 }

@@ -39,6 +39,12 @@ type Backend interface {
 	// InfoSection returns extra "key:value" lines for INFO sections the node owns:
 	// "replication", "persistence", "cluster" (the gateway writes the "# Name" header and CRLFs).
 	InfoSection(name string) []string
+	// Topology returns the node's current cluster view for the CLUSTER
+	// commands. The returned value is never mutated afterwards.
+	Topology() *slots.Topology
+	// WaitKeys blocks until a write touching one of keys has been applied
+	// on this node, or ctx ends (blocking commands such as BLPOP).
+	WaitKeys(ctx context.Context, keys [][]byte) error
 }
 
 // Config configures a Server.

@@ -286,6 +286,7 @@ func gatewayCommands() []*command {
 		{name: "watch", arity: -2, handler: watchCmd, immediate: true},
 		{name: "unwatch", arity: 1, handler: unwatchCmd},
 		{name: "info", arity: -1, handler: infoCmd},
+		{name: "cluster", arity: -2, subs: clusterSubcommands()},
 		{name: "command", arity: -1, handler: commandCmd, subs: map[string]*command{
 			"count":           {arity: 2, handler: commandCountCmd},
 			"docs":            {arity: -2, handler: commandDocsCmd},

@@ -37,6 +37,11 @@ func (e *respError) RESPError(slot int) string {
 		if addr := e.n.leaderRESP(); addr != "" && addr != e.n.RESPAddr() {
 			return "MOVED " + strconv.Itoa(slot) + " " + addr
 		}
+		if slot >= 0 {
+			if r := e.n.Route(slots.Slot(slot), true, false); r != "" {
+				return r
+			}
+		}
 		return "CLUSTERDOWN The cluster is down"
 	case errKindUncertain:
 		return "UNCERTAIN the write may or may not have been applied (leadership changed while it was in flight); read the key before retrying"
@@ -78,19 +83,36 @@ func (n *Node) leaderRESP() string {
 	return ""
 }
 
-// Route implements the gateway's Backend: serve here, or redirect.
+// Route implements the gateway's Backend: serve here, or redirect. A slot
+// this node's shard owns is served by the shard leader (or by this replica
+// for reads after READONLY); any other slot is redirected to its owner's
+// leader as gossip last reported it.
 func (n *Node) Route(slot slots.Slot, write, readonly bool) string {
-	r := n.rep()
-	if r == nil {
+	if n.ownsSlot(slot) {
+		r := n.rep()
+		if r == nil {
+			return "CLUSTERDOWN The cluster is down"
+		}
+		if r.IsLeader() {
+			return ""
+		}
+		if readonly && !write {
+			return "" // replica read after READONLY (possibly stale)
+		}
+		if addr := n.leaderRESP(); addr != "" {
+			return "MOVED " + strconv.Itoa(int(slot)) + " " + addr
+		}
 		return "CLUSTERDOWN The cluster is down"
 	}
-	if r.IsLeader() {
-		return ""
+	v := n.view.Load()
+	if v == nil {
+		return "CLUSTERDOWN The cluster is down"
 	}
-	if readonly && !write {
-		return "" // replica read after READONLY (possibly stale)
+	owner, _, ok := v.smap.Owner(slot)
+	if !ok {
+		return "CLUSTERDOWN Hash slot not served"
 	}
-	if addr := n.leaderRESP(); addr != "" {
+	if addr := n.shardLeaderRESP(int(owner)); addr != "" {
 		return "MOVED " + strconv.Itoa(int(slot)) + " " + addr
 	}
 	return "CLUSTERDOWN The cluster is down"
@@ -175,4 +197,10 @@ func (n *Node) InfoSection(name string) []string {
 			"uptime_since:" + n.started.UTC().Format(time.RFC3339)}
 	}
 	return nil
+}
+
+// WaitKeys implements the gateway's Backend: it returns once a write
+// touching one of keys has been applied on this node (or ctx ends).
+func (n *Node) WaitKeys(ctx context.Context, keys [][]byte) error {
+	return n.fsm.WaitKeys(ctx, keys)
 }

@@ -33,7 +33,10 @@ type Config struct {
 	// many have met through gossip they bootstrap Raft with an identical
 	// voter list (the N smallest node ids). 1 = bootstrap alone.
 	BootstrapExpect int
-	Logger          *slog.Logger
+	// Shards is the number of shards formed from the founders (slots are
+	// split evenly between them).
+	Shards int
+	Logger *slog.Logger
 
 	// Timing overrides for tests and dev (zero = shard defaults).
 	HeartbeatTimeout  time.Duration
@@ -72,6 +75,12 @@ func (c *Config) Validate() error {
 	}
 	if c.BootstrapExpect <= 0 {
 		c.BootstrapExpect = 1
+	}
+	if c.Shards <= 0 {
+		c.Shards = 1
+	}
+	if c.Shards > c.BootstrapExpect {
+		return fmt.Errorf("node: %d shards need at least %d founding nodes (--bootstrap-expect)", c.Shards, c.Shards)
 	}
 	if c.AZ == "" {
 		c.AZ = "default"

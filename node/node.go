@@ -2,11 +2,13 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -25,6 +27,8 @@ type Node struct {
 
 	mu      sync.RWMutex
 	replica *shard.Replica
+	form    atomic.Pointer[formation]
+	view    atomic.Pointer[clusterView]
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -57,7 +61,10 @@ func (n *Node) raftDir() string { return filepath.Join(n.cfg.DataDir, "raft") }
 // them; on an existing data dir it simply resumes. Start returns at once.
 func (n *Node) Start(ctx context.Context) error {
 	n.started = time.Now()
-	self := Member{NodeID: n.cfg.NodeID, AZ: n.cfg.AZ, RESP: n.RESPAddr(), Raft: hostPort(n.cfg.Advertise, n.cfg.RaftPort), Alive: true}
+	self := Member{NodeID: n.cfg.NodeID, AZ: n.cfg.AZ, RESP: n.RESPAddr(), Raft: hostPort(n.cfg.Advertise, n.cfg.RaftPort), Shard: -1, Alive: true}
+	if f, ok := n.loadFormation(); ok {
+		self.Shard = f.Shard
+	}
 	g, err := newGossip(&n.cfg, self)
 	if err != nil {
 		return err
@@ -65,9 +72,11 @@ func (n *Node) Start(ctx context.Context) error {
 	n.gossip = g
 	runCtx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
-	n.wg.Add(2)
+	n.refreshView()
+	n.wg.Add(3)
 	go func() { defer n.wg.Done(); n.joinLoop(runCtx) }()
 	go func() { defer n.wg.Done(); n.formLoop(runCtx) }()
+	go func() { defer n.wg.Done(); n.metaLoop(runCtx) }()
 	return nil
 }
 
@@ -96,22 +105,53 @@ func hasState(dir string) bool {
 	return err == nil && len(entries) > 0
 }
 
+// formation is what this node remembers of cluster formation, in
+// <data-dir>/formation.json, so that a restarted node knows its shard and
+// any future leader of a fresh shard can claim the shard's initial slots.
+type formation struct {
+	Shard  int    `json:"shard"`
+	Shards int    `json:"shards"`
+	Slots  string `json:"slots"`
+}
+
+func (n *Node) formationPath() string { return filepath.Join(n.cfg.DataDir, "formation.json") }
+
+func (n *Node) loadFormation() (formation, bool) {
+	raw, err := os.ReadFile(n.formationPath())
+	if err != nil {
+		return formation{}, false
+	}
+	var f formation
+	if err := json.Unmarshal(raw, &f); err != nil {
+		n.cfg.Logger.Error("unreadable formation file", "path", n.formationPath(), "err", err)
+		return formation{}, false
+	}
+	return f, true
+}
+
+func (n *Node) saveFormation(f formation) error {
+	raw, _ := json.Marshal(f)
+	tmp := n.formationPath() + ".tmp"
+	if err := os.WriteFile(tmp, raw, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, n.formationPath())
+}
+
 func (n *Node) formLoop(ctx context.Context) {
 	var voters []raft.Server
-	if !hasState(n.raftDir()) {
+	form, known := n.loadFormation()
+	if !known || !hasState(n.raftDir()) {
+		var members []Member
 		for {
-			members, changed := n.gossip.snapshot()
-			var alive []Member
-			for _, m := range members {
+			all, changed := n.gossip.snapshot()
+			members = members[:0]
+			for _, m := range all {
 				if m.Alive {
-					alive = append(alive, m)
+					members = append(members, m)
 				}
 			}
-			if len(alive) >= n.cfg.BootstrapExpect {
-				// Every node computes the same list: the smallest ids.
-				for _, m := range alive[:n.cfg.BootstrapExpect] {
-					voters = append(voters, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(m.NodeID), Address: raft.ServerAddress(m.Raft)})
-				}
+			if len(members) >= n.cfg.BootstrapExpect {
 				break
 			}
 			select {
@@ -121,16 +161,27 @@ func (n *Node) formLoop(ctx context.Context) {
 			case <-time.After(time.Second):
 			}
 		}
-		inSet := false
-		for _, v := range voters {
-			inSet = inSet || string(v.ID) == n.cfg.NodeID
+		// Every founder computes the same plan from the smallest ids.
+		members = members[:n.cfg.BootstrapExpect]
+		plan := PlanFormation(members, n.cfg.Shards)
+		shardID, founder := plan.Members[n.cfg.NodeID]
+		if !founder {
+			n.cfg.Logger.Info("not a founder: waiting to be added to a shard", "node_id", n.cfg.NodeID)
+			return
 		}
-		if !inSet {
-			// Not among the founders: wait to be added by an operator (AddReplica).
-			voters = nil
+		for _, m := range members {
+			if plan.Members[m.NodeID] == shardID {
+				voters = append(voters, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(m.NodeID), Address: raft.ServerAddress(m.Raft)})
+			}
 		}
-		n.cfg.Logger.Info("forming shard", "node_id", n.cfg.NodeID, "voters", len(voters))
+		form = formation{Shard: shardID, Shards: n.cfg.Shards, Slots: plan.Slots[shardID]}
+		if err := n.saveFormation(form); err != nil {
+			n.cfg.Logger.Error("saving formation failed", "err", err)
+			return
+		}
+		n.cfg.Logger.Info("forming shard", "node_id", n.cfg.NodeID, "shard_id", shardID, "voters", len(voters), "slots", form.Slots)
 	}
+	n.form.Store(&form)
 	sc := shard.DefaultConfig()
 	sc.ID = n.cfg.NodeID
 	sc.Dir = n.raftDir()

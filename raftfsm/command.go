@@ -18,6 +18,7 @@ const (
 	FlagNoKeys                       // takes no key (keyless write such as FLUSHALL)
 	FlagMovableKeys                  // key positions depend on the arguments (Keys func)
 	FlagRandom                       // result depends on randomness
+	FlagBlocking                     // may block (BLPOP...): Exec is one non-blocking attempt, the gateway waits and retries
 )
 
 // Names returns the Redis flag words of f, in Redis's order.

@@ -32,6 +32,8 @@ type FSM struct {
 	waitCh chan struct{} // closed and replaced after every applied batch
 
 	onApply atomic.Pointer[func(*ApplyResult)]
+
+	kw keyWaiters // change feed for WaitKeys (blocking.go)
 }
 
 // NewFSM returns an FSM over an empty database. logger may be nil.
@@ -108,6 +110,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	if len(logs) > 0 {
 		f.advance(logs[len(logs)-1].Index)
 	}
+	f.kw.deliver()
 	if hook := f.onApply.Load(); hook != nil {
 		for _, r := range results {
 			(*hook)(r)
@@ -127,17 +130,20 @@ func (f *FSM) applyEntry(l *raft.Log) *ApplyResult {
 	}
 	switch e.Op {
 	case OpCommands:
-		res := &ApplyResult{ReqID: e.ReqID, Replies: make([]Reply, len(e.Cmds))}
-		for i, cmd := range e.Cmds {
-			res.Replies[i] = f.execSafe(NewCtx(f.db, e.Time, true, e.Seed+uint64(i)), cmd, l.Index)
+		f.db.SetVersionBase(l.Index)
+		exec := func(c *Ctx, args [][]byte) Reply {
+			r := f.execSafe(c, args, l.Index)
+			f.kw.noteCommand(args)
+			return r
 		}
-		return res
+		return &ApplyResult{ReqID: e.ReqID, Replies: ApplyCommands(f.db, e.Time, e.Seed, e.Cmds, exec)}
 	case OpExpire:
 		c := NewCtx(f.db, e.Time, true, e.Seed)
 		for _, cmd := range e.Cmds {
 			for _, key := range cmd {
 				c.lookup(key) // deletes the key if it is expired at e.Time
 			}
+			f.kw.noteKeys(cmd)
 		}
 		return &ApplyResult{ReqID: e.ReqID}
 	case OpNoop:
@@ -187,9 +193,11 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	}
 	f.mu.Lock()
 	f.db = db
+	f.kw.noteAll()
 	f.mu.Unlock()
 	f.lastTime.Store(hdr.LastTime)
 	f.advance(hdr.Index)
+	f.kw.deliver()
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package raftfsm
 
 import (
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -25,6 +26,7 @@ type entry struct {
 	exp int64 // absolute expiry, Unix ms; 0 = none
 	val Value
 	gen uint64
+	ver uint64 // modification version (WATCH); see DB.KeyVersion
 }
 
 func entryLess(a, b *entry) bool {
@@ -67,6 +69,7 @@ type DB struct {
 	gen        uint64
 	liveSnaps  atomic.Int32
 	dirty      int64
+	verSeq     uint64 // last version handed out to an entry
 	Stats      *Stats
 }
 
@@ -93,9 +96,18 @@ func keyPos(key []byte) uint64 {
 
 func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
+// probes are reusable search keys: a B-tree lookup takes a *entry, which
+// would otherwise be allocated on every GET. Readers run concurrently, so
+// each lookup takes its own probe from the pool.
+var probes = sync.Pool{New: func() any { return new(entry) }}
+
 // find returns key's entry, expired or not.
 func (db *DB) find(key []byte) *entry {
-	e, ok := db.keys.Get(&entry{pos: keyPos(key), key: bstr(key)})
+	p := probes.Get().(*entry)
+	p.pos, p.key = keyPos(key), bstr(key)
+	e, ok := db.keys.Get(p)
+	p.key = ""
+	probes.Put(p)
 	if !ok {
 		return nil
 	}
@@ -126,15 +138,18 @@ func (db *DB) KeysInSlot(s slots.Slot, n int) []string {
 
 // own makes e safe to mutate in place: if a live snapshot may share it, a
 // copy (with a cloned value) replaces it in the tree.
+// Owning an entry means it is about to change, so it takes a new version.
 func (db *DB) own(e *entry) *entry {
 	if e.gen == db.gen {
+		e.ver = db.nextVer()
 		return e
 	}
 	if db.liveSnaps.Load() == 0 {
 		e.gen = db.gen
+		e.ver = db.nextVer()
 		return e
 	}
-	ne := &entry{pos: e.pos, key: e.key, exp: e.exp, val: e.val.Clone(), gen: db.gen}
+	ne := &entry{pos: e.pos, key: e.key, exp: e.exp, val: e.val.Clone(), gen: db.gen, ver: db.nextVer()}
 	db.keys.Set(ne)
 	return ne
 }
@@ -148,7 +163,7 @@ func (db *DB) remove(e *entry) {
 }
 
 func (db *DB) put(key []byte, v Value, exp int64) {
-	ne := &entry{pos: keyPos(key), key: string(key), exp: exp, val: v, gen: db.gen}
+	ne := &entry{pos: keyPos(key), key: string(key), exp: exp, val: v, gen: db.gen, ver: db.nextVer()}
 	db.keys.Set(ne)
 	db.slotCounts[ne.pos>>48]++
 	if exp != 0 {
@@ -164,6 +179,36 @@ func (db *DB) setExp(e *entry, at int64) {
 	if at != 0 {
 		db.expires.Set(expItem{at, e.key})
 	}
+}
+
+// nextVer returns a fresh modification version. Versions only grow, so a
+// key deleted and created again never gets back a version it had.
+func (db *DB) nextVer() uint64 {
+	db.verSeq++
+	return db.verSeq
+}
+
+// SetVersionBase makes the versions handed out from now on start above
+// base<<20 (the FSM passes the log index before applying an entry), so that
+// versions depend on the log position only, not on how many modifications a
+// replica has seen since it started or restored a snapshot.
+func (db *DB) SetVersionBase(base uint64) {
+	if b := base << 20; b > db.verSeq {
+		db.verSeq = b
+	}
+}
+
+// KeyVersion returns key's modification version at time now (Unix ms): it
+// changes whenever the key is created, mutated, replaced, deleted or has
+// its TTL changed. 0 means absent or expired, so a watched key that expires
+// counts as modified while a key that was already expired when watched does
+// not (Redis 7.0 WATCH semantics).
+func (db *DB) KeyVersion(key []byte, now int64) uint64 {
+	e := db.find(key)
+	if e == nil || e.exp != 0 && e.exp <= now {
+		return 0
+	}
+	return e.ver
 }
 
 // Flush removes every key.
@@ -250,6 +295,7 @@ func (c *Ctx) SetWithExpire(key []byte, v Value, at int64) {
 		return
 	}
 	e.gen = c.DB.gen
+	e.ver = c.DB.nextVer()
 	e.val = v
 	c.DB.setExp(e, at)
 }

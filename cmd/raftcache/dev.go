@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -32,7 +31,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := flag.NewFlagSet("raftcache dev", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o devOptions
-	fs.IntVar(&o.shards, "shards", 1, "number of shards (only 1 in this version)")
+	fs.IntVar(&o.shards, "shards", 3, "number of shards; the 16384 slots are split evenly")
 	fs.IntVar(&o.replicas, "replicas", 3, "replicas per shard (Raft group size, 1-6)")
 	fs.IntVar(&o.basePort, "base-port", 7000, "RESP port of the first node; nodes use consecutive ports")
 	fs.StringVar(&o.dataDir, "data-dir", "", "keep data here (restarting dev on it brings the data back); default: a temporary directory removed on exit")
@@ -66,8 +65,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 func azOf(inst *instance) string { return inst.node.AZ() }
 
 func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster, error) {
-	if o.shards != 1 {
-		return nil, errors.New("--shards: only 1 shard is supported in this version (cluster mode is issue #3)")
+	if o.shards < 1 || o.shards > 100 {
+		return nil, fmt.Errorf("--shards %d: must be 1 to 100 in dev", o.shards)
 	}
 	if o.replicas < 1 || o.replicas > 6 {
 		return nil, fmt.Errorf("--replicas %d: must be 1 to 6", o.replicas)
@@ -91,6 +90,7 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 			Bind:            "127.0.0.1",
 			Port:            o.basePort + i,
 			BootstrapExpect: n,
+			Shards:          o.shards,
 			Logger:          logger,
 			GossipLocal:     true,
 		}
@@ -112,10 +112,13 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 			return nil, fmt.Errorf("dev cluster did not become ready: %w", err)
 		}
 	}
-	// WaitReady on a follower returns once it knows a leader; wait for the
-	// leader itself to be able to serve.
+	// Ready means every node sees every slot served by a leader.
 	for _, inst := range dc.instances {
-		for inst.node.IsLeader() && !inst.node.Replica().Ready() && wctx.Err() == nil {
+		for !inst.node.ClusterReady() {
+			if wctx.Err() != nil {
+				dc.close()
+				return nil, fmt.Errorf("dev cluster did not become ready: %w", wctx.Err())
+			}
 			time.Sleep(10 * time.Millisecond)
 		}
 	}

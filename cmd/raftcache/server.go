@@ -32,7 +32,7 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.port, "port", 6379, "RESP port; Raft uses port+10000, gossip port+20000, gRPC port+30000")
 	fs.StringVar(&f.join, "join", "", "comma-separated gossip addresses host:port of nodes to join")
 	fs.IntVar(&f.bootstrapExpect, "bootstrap-expect", 1, "number of nodes that form the shard on first start")
-	fs.IntVar(&f.shards, "shards", 1, "number of shards to form (only 1 is supported in this version)")
+	fs.IntVar(&f.shards, "shards", 1, "number of shards formed by the --bootstrap-expect founders (slots split evenly)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.pprof, "pprof", "", "serve Go profiling endpoints on this address (e.g. 127.0.0.1:6060)")
 }
@@ -86,16 +86,13 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	if f.shards != 1 {
-		return errors.New("--shards: only 1 shard is supported in this version (cluster mode is issue #3)")
-	}
 	logger := newLogger(stderr, f.logLevel)
 	if err := startPprof(ctx, f.pprof, logger); err != nil {
 		return err
 	}
 	cfg := node.Config{
 		NodeID: f.nodeID, AZ: f.az, DataDir: f.dataDir, Bind: f.bind, Advertise: f.advertise,
-		Port: f.port, Join: splitList(f.join), BootstrapExpect: f.bootstrapExpect, Logger: logger,
+		Port: f.port, Join: splitList(f.join), BootstrapExpect: f.bootstrapExpect, Shards: f.shards, Logger: logger,
 	}
 	inst, err := startInstance(ctx, cfg)
 	if err != nil {

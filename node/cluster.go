@@ -1,0 +1,208 @@
+package node
+
+import (
+	"context"
+	"net"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/raftcache/raftcache/slots"
+)
+
+// clusterView is this node's picture of the cluster, rebuilt from gossip
+// on every change. It is immutable once published (atomic pointer), so the
+// RESP hot path reads it without locks.
+type clusterView struct {
+	members []Member // sorted by node id, self included
+	shards  map[int][]Member
+	leaders map[int]Member // shard -> its leader (newest term wins)
+	smap    *slots.Map     // slot -> shard, highest claim version wins
+}
+
+// owned returns the slots this node's shard owns and their version. Until
+// slot ownership is replicated in the log, it is the formation plan's.
+func (n *Node) owned() ([]slots.Range, uint64) {
+	f := n.form.Load()
+	if f == nil {
+		return nil, 0
+	}
+	rs, err := slots.ParseRanges(f.Slots)
+	if err != nil {
+		return nil, 0
+	}
+	return rs, 1
+}
+
+// ownsSlot reports whether this node's shard owns s.
+func (n *Node) ownsSlot(s slots.Slot) bool {
+	v := n.view.Load()
+	f := n.form.Load()
+	if v == nil || f == nil {
+		return false
+	}
+	owner, _, ok := v.smap.Owner(s)
+	return ok && int(owner) == f.Shard
+}
+
+// metaLoop publishes this node's state (shard, leadership, term, slot
+// claim, applied index) through gossip and rebuilds the cluster view.
+func (n *Node) metaLoop(ctx context.Context) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		_, changed := n.gossip.snapshot()
+		n.publishSelf()
+		n.refreshView()
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		case <-tick.C:
+		}
+	}
+}
+
+func (n *Node) publishSelf() {
+	m := n.gossip.getSelf()
+	if f := n.form.Load(); f != nil {
+		m.Shard = f.Shard
+	}
+	if r := n.rep(); r != nil {
+		m.Leader = r.IsLeader() && r.Ready()
+		if st := r.Stats(); st != nil {
+			m.Term, _ = strconv.ParseUint(st["term"], 10, 64)
+		}
+	}
+	rs, ver := n.owned()
+	m.Slots, m.Ver = slots.FormatRanges(rs), ver
+	m.Applied = n.fsm.AppliedIndex()
+	n.gossip.setSelf(m)
+}
+
+func (n *Node) refreshView() {
+	all, _ := n.gossip.snapshot()
+	self := n.gossip.getSelf()
+	self.Alive = true
+	v := &clusterView{shards: map[int][]Member{}, leaders: map[int]Member{}, smap: slots.NewMap()}
+	seenSelf := false
+	for _, m := range all {
+		if m.NodeID == self.NodeID {
+			m, seenSelf = self, true
+		}
+		v.members = append(v.members, m)
+	}
+	if !seenSelf {
+		v.members = append(v.members, self)
+		sort.Slice(v.members, func(i, j int) bool { return v.members[i].NodeID < v.members[j].NodeID })
+	}
+	for _, m := range v.members {
+		if m.Shard < 0 {
+			continue
+		}
+		v.shards[m.Shard] = append(v.shards[m.Shard], m)
+		if m.Slots != "" && m.Ver > 0 {
+			if rs, err := slots.ParseRanges(m.Slots); err == nil {
+				v.smap.Merge(slots.Claim{Shard: slots.ShardID(m.Shard), Slots: rs, Version: m.Ver})
+			}
+		}
+		if m.Leader && m.Alive {
+			if cur, ok := v.leaders[m.Shard]; !ok || m.Term > cur.Term {
+				v.leaders[m.Shard] = m
+			}
+		}
+	}
+	// This node knows its own leader from Raft, sooner than gossip does.
+	if f := n.form.Load(); f != nil {
+		if r := n.rep(); r != nil {
+			if id, _ := r.Leader(); id != "" {
+				for _, m := range v.shards[f.Shard] {
+					if m.NodeID == id && m.Alive {
+						v.leaders[f.Shard] = m
+					}
+				}
+			}
+		}
+	}
+	n.view.Store(v)
+}
+
+// shardLeaderRESP returns the client address of shard s's leader.
+func (n *Node) shardLeaderRESP(s int) string {
+	v := n.view.Load()
+	if v == nil {
+		return ""
+	}
+	if f := n.form.Load(); f != nil && f.Shard == s {
+		if addr := n.leaderRESP(); addr != "" {
+			return addr
+		}
+	}
+	if m, ok := v.leaders[s]; ok {
+		return m.RESP
+	}
+	return ""
+}
+
+// Topology implements the gateway's Backend: the cluster view rendered by
+// the CLUSTER commands.
+func (n *Node) Topology() *slots.Topology {
+	v := n.view.Load()
+	if v == nil {
+		n.refreshView()
+		v = n.view.Load()
+	}
+	t := &slots.Topology{Self: n.clusterID, Epoch: v.smap.MaxVersion()}
+	now := time.Now().UnixMilli()
+	var shardIDs []int
+	for s := range v.shards {
+		shardIDs = append(shardIDs, s)
+	}
+	sort.Ints(shardIDs)
+	leaderOf := func(s int) string {
+		if m, ok := v.leaders[s]; ok {
+			return ClusterID(m.NodeID)
+		}
+		return ""
+	}
+	for _, m := range v.members {
+		host, portStr, _ := net.SplitHostPort(m.RESP)
+		port, _ := strconv.Atoi(portStr)
+		_, raftPort, _ := net.SplitHostPort(m.Raft)
+		bus, _ := strconv.Atoi(raftPort)
+		info := slots.NodeInfo{
+			ID: ClusterID(m.NodeID), Name: m.NodeID, Host: host, Port: port, BusPort: bus, AZ: m.AZ,
+			Failed: !m.Alive, Offset: m.Applied, PongMs: now,
+		}
+		if m.Shard >= 0 {
+			info.Shard, info.HasShard = slots.ShardID(m.Shard), true
+			info.LeaderID = leaderOf(m.Shard)
+			info.Leader = info.LeaderID == info.ID
+			info.Epoch = m.Ver
+		}
+		t.Nodes = append(t.Nodes, info)
+	}
+	for _, s := range shardIDs {
+		si := slots.ShardInfo{ID: slots.ShardID(s), Slots: v.smap.Ranges(slots.ShardID(s)), LeaderID: leaderOf(s)}
+		for _, m := range v.shards[s] {
+			si.Members = append(si.Members, ClusterID(m.NodeID))
+		}
+		t.Shards = append(t.Shards, si)
+	}
+	return t
+}
+
+// ClusterReady reports whether, as far as this node knows, every slot is
+// assigned to a shard that has a leader able to serve it.
+func (n *Node) ClusterReady() bool {
+	v := n.view.Load()
+	if v == nil || v.smap.Assigned() != slots.Count {
+		return false
+	}
+	for _, run := range v.smap.Runs() {
+		if _, ok := v.leaders[int(run.Shard)]; !ok {
+			return false
+		}
+	}
+	return true
+}
