@@ -39,3 +39,22 @@ for p in 1 16; do
       "$(awk -v a="${ours:-0}" -v b="${aof:-1}" 'BEGIN{printf "%.2f", a/b}')"
   done
 done
+
+# Cluster mode: the default dev layout (3 shards x 3 replicas, 9 nodes in one
+# process) driven by redis-benchmark --cluster, next to the same redis-server.
+CBASE=$((BASE+20))
+bin/raftcache dev --shards 3 --replicas 3 --base-port "$CBASE" --data-dir "$D/rc9" >"$D/dev9.log" 2>&1 & pids+=($!)
+for i in $(seq 200); do grep -q '^ready' "$D/dev9.log" && break; sleep 0.1; done
+grep -q '^ready' "$D/dev9.log" || { cat "$D/dev9.log"; echo "9-node dev cluster not ready" >&2; exit 1; }
+echo
+echo "9-node cluster (3 shards x 3 replicas) with redis-benchmark --cluster; $N requests, -c 50"
+printf '%-4s %-4s %12s %12s %10s\n' test P raftcache9 redis vs-redis
+for p in 1 16; do
+  for t in set get; do
+    ours=$(redis-benchmark --cluster -p "$CBASE" -t "$t" -n "$N" -c 50 -P "$p" -r 100000 -q 2>/dev/null \
+      | tr '\r' '\n' | grep 'requests per second' | tail -1 | awk '{print $2}')
+    base=$(rps 16390 $p $t)
+    printf '%-4s %-4s %12s %12s %10s\n' "$t" "$p" "${ours:-FAIL}" "${base:-FAIL}" \
+      "$(awk -v a="${ours:-0}" -v b="${base:-1}" 'BEGIN{printf "%.2f", a/b}')"
+  done
+done
