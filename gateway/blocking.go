@@ -34,6 +34,17 @@ import (
 // being served may overtake them, and a write that reaches the FSM without
 // passing through this gateway wakes waiters through WaitKeys only).
 //
+// A client is registered before its first attempt, so arrival order is
+// dispatch order. Connection goroutines do not run in the order their data
+// arrived, though: commands dispatched within blockTie of each other count
+// as simultaneous and the older connection goes first (Redis test suites
+// open their clients in the order they then use them). So a first attempt
+// starts blockTie after its registration, once the earlier simultaneous
+// ones on the same keys are done: a blocking command costs blockTie more
+// latency than the write it is. A write on the keys of a first attempt still in flight
+// waits for it (at most blockServeWait): a BLPOP sent before an LPUSH is
+// applied before it, as Redis would process them.
+//
 // A write from a non-blocked client waits (at most blockServeWait) for the
 // blocked clients it woke, and the ones they woke in turn, to be served
 // before its reply goes out, so that a client pushing to a list sees the
@@ -43,25 +54,34 @@ const (
 	blockTick      = 100 * time.Millisecond // disconnect checks while blocked
 	blockBackstop  = 10                     // ticks between self-checks (missed wake-ups)
 	blockServeWait = time.Second            // longest a writer waits for woken clients
+	blockTie       = 2 * time.Millisecond   // registrations closer than this are simultaneous
+	blockSeqStep   = 1 << 16                // room to order simultaneous registrations
 )
 
 // blocker is one blocked client.
 type blocker struct {
-	seq     uint64
-	keys    []string
-	pending bool
-	root    uint64 // oldest writer generation waiting for this client's turn, 0 = none
-	turn    uint64 // root of the turn in progress
+	seq        uint64
+	client     int64     // client id: connection age, for ties
+	at         time.Time // registration
+	gone       bool
+	attempting bool // first attempt in flight
+	blocked    bool // counted in blocked_clients
+	keys       []string
+	pending    bool
+	root       uint64 // oldest writer generation waiting for this client's turn, 0 = none
+	turn       uint64 // root of the turn in progress
 }
 
 // blockQueue holds a server's blocked clients.
 type blockQueue struct {
 	mu      sync.Mutex
 	refs    int // registered blockers; the queue is dropped at 0
+	blocked int // blockers past their first attempt (INFO blocked_clients)
 	seq     uint64
 	gen     uint64
 	byKey   map[string][]*blocker
 	pending []*blocker // sorted by seq (arrival order)
+	recent  []*blocker // registered within blockTie
 	busy    *blocker   // client taking its turn
 	changed chan struct{}
 }
@@ -79,15 +99,18 @@ func (s *Server) blockedClients() int {
 		return 0
 	}
 	queuesMu.Lock()
-	defer queuesMu.Unlock()
-	if q := queues[s]; q != nil {
-		return q.refs
+	q := queues[s]
+	queuesMu.Unlock()
+	if q == nil {
+		return 0
 	}
-	return 0
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.blocked
 }
 
 // register adds a blocked client waiting on keys.
-func (s *Server) register(keys [][]byte) (*blockQueue, *blocker) {
+func (s *Server) register(c *client, keys [][]byte) (*blockQueue, *blocker) {
 	queuesMu.Lock()
 	q := queues[s]
 	if q == nil {
@@ -100,8 +123,21 @@ func (s *Server) register(keys [][]byte) (*blockQueue, *blocker) {
 
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.seq++
-	b := &blocker{seq: q.seq}
+	now := time.Now()
+	q.seq += blockSeqStep
+	b := &blocker{seq: q.seq, client: c.id, at: now, attempting: true}
+	keep := q.recent[:0]
+	for _, x := range q.recent {
+		if x.gone || now.Sub(x.at) > blockTie {
+			continue
+		}
+		keep = append(keep, x)
+		if x.client > b.client && x.seq <= b.seq {
+			b.seq = x.seq - 1 // simultaneous, and x's connection is younger
+		}
+	}
+	clear(q.recent[len(keep):])
+	q.recent = append(keep, b)
 	for _, k := range keys {
 		ks := string(k)
 		dup := false
@@ -137,6 +173,10 @@ func (s *Server) unregister(q *blockQueue, b *blocker) {
 	if q.busy == b {
 		q.busy = nil
 	}
+	if b.blocked {
+		q.blocked--
+	}
+	b.attempting, b.gone = false, true
 	q.broadcast()
 	q.mu.Unlock()
 
@@ -157,6 +197,113 @@ func (s *Server) queueOf() *blockQueue {
 	queuesMu.Lock()
 	defer queuesMu.Unlock()
 	return queues[s]
+}
+
+// blockAfterAttempt records that b's first attempt found nothing: b is
+// now blocked.
+func (q *blockQueue) blockAfterAttempt(b *blocker) {
+	q.mu.Lock()
+	b.attempting, b.blocked = false, true
+	q.blocked++
+	q.broadcast()
+	q.mu.Unlock()
+}
+
+// awaitAttempts waits until no first attempt on one of keys (all: any key)
+// is in flight, and no blocking command registered on them less than
+// blockTie ago: one dispatched at the same time as this write may still be
+// on its way, and Redis would have run it first if it arrived first.
+func (q *blockQueue) awaitAttempts(ctx context.Context, keys []string, all bool) {
+	limit := time.NewTimer(blockServeWait)
+	defer limit.Stop()
+	for {
+		now := time.Now()
+		var settle time.Duration // until the youngest registration is blockTie old
+		inFlight := false
+		check := func(b *blocker) {
+			inFlight = inFlight || b.attempting
+			if d := blockTie - now.Sub(b.at); d > settle {
+				settle = d
+			}
+		}
+		q.mu.Lock()
+		if all {
+			for _, list := range q.byKey {
+				for _, b := range list {
+					check(b)
+				}
+			}
+		} else {
+			for _, k := range keys {
+				for _, b := range q.byKey[k] {
+					check(b)
+				}
+			}
+		}
+		ch := q.changed
+		q.mu.Unlock()
+		if !inFlight && settle <= 0 {
+			return
+		}
+		var tick <-chan time.Time
+		if settle > 0 {
+			tick = time.After(settle)
+		}
+		select {
+		case <-ch:
+		case <-tick:
+		case <-limit.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// awaitFirstAttempt delays b's first attempt (see the top of the file).
+func (q *blockQueue) awaitFirstAttempt(ctx context.Context, b *blocker) {
+	select {
+	case <-time.After(time.Until(b.at.Add(blockTie))):
+	case <-ctx.Done():
+		return
+	}
+	limit := time.NewTimer(blockServeWait)
+	defer limit.Stop()
+	for {
+		earlier := false
+		q.mu.Lock()
+		for _, k := range b.keys {
+			for _, x := range q.byKey[k] {
+				earlier = earlier || x.attempting && x.seq < b.seq
+			}
+		}
+		ch := q.changed
+		q.mu.Unlock()
+		if !earlier {
+			return
+		}
+		select {
+		case <-ch:
+		case <-limit.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// beforeWrites is called before this gateway proposes writes for a client
+// that is not blocked: see awaitAttempts. One atomic load when nobody blocks.
+func (s *Server) beforeWrites(cmds [][][]byte) {
+	q := s.queueOf()
+	if q == nil {
+		return
+	}
+	keys, all := writtenKeys(cmds)
+	if len(keys) == 0 && !all {
+		return
+	}
+	q.awaitAttempts(s.ctx, keys, all)
 }
 
 func (q *blockQueue) broadcast() {
@@ -344,12 +491,27 @@ func (s *Server) attempt(args [][]byte) (raftfsm.Reply, error) {
 func (s *Server) runBlocking(c *client, cmd *command, args [][]byte, slot int) {
 	cmd.calls.Add(1)
 	start := time.Now()
+	keys := raftfsm.BlockingKeys(args)
+	if len(keys) == 0 {
+		// Malformed: the engine answers with the error.
+		if r, err := s.attempt(args); err != nil {
+			s.replyError(c, cmd, errorText(err, true, slot))
+		} else {
+			s.appendEngineReply(c, cmd, &r)
+		}
+		return
+	}
+	q, b := s.register(c, keys)
+	release := sync.OnceFunc(func() { s.unregister(q, b) })
+	defer release()
+	q.awaitFirstAttempt(s.ctx, b)
 	r, err := s.attempt(args)
 	if err != nil {
 		s.replyError(c, cmd, errorText(err, true, slot))
 		return
 	}
 	if !isNoData(&r) {
+		release() // before waking others, so as not to wait for ourselves
 		s.appendEngineReply(c, cmd, &r)
 		if r.Kind != raftfsm.KindError {
 			s.wakeBlocked([][][]byte{args})
@@ -357,14 +519,11 @@ func (s *Server) runBlocking(c *client, cmd *command, args [][]byte, slot int) {
 		return
 	}
 	ms, ok := raftfsm.BlockingTimeout(args)
-	keys := raftfsm.BlockingKeys(args)
-	if !ok || len(keys) == 0 {
+	if !ok {
 		s.appendEngineReply(c, cmd, &r) // cannot happen: the engine validated args
 		return
 	}
-
-	q, b := s.register(keys)
-	defer s.unregister(q, b)
+	q.blockAfterAttempt(b)
 	const forever = 100 * 365 * 24 * time.Hour
 	deadline := time.Now().Add(forever) // timeout 0 (and absurdly long ones)
 	if ms > 0 && ms < int64(forever/time.Millisecond) {

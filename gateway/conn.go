@@ -64,6 +64,7 @@ type client struct {
 	reply      replyMode
 	closeAfter bool // QUIT, CLIENT KILL of itself
 	killed     atomic.Bool
+	ps         *psClient // pub/sub state, nil until the first (P|S)SUBSCRIBE
 
 	out      []byte // replies of the pipeline being served
 	group    []pending

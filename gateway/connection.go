@@ -12,6 +12,9 @@ import (
 // READONLY READWRITE ASKING.
 
 func pingCmd(s *Server, c *client, args [][]byte) {
+	if pubsubPing(c, args) {
+		return
+	}
 	switch len(args) {
 	case 1:
 		c.out = append(c.out, "+PONG\r\n"...)
@@ -44,6 +47,7 @@ func quitCmd(s *Server, c *client, args [][]byte) {
 }
 
 func resetCmd(s *Server, c *client, args [][]byte) {
+	s.pubsubReset(c)
 	c.reset()
 	c.out = append(c.out, "+RESET\r\n"...)
 }

@@ -25,8 +25,10 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 		return
 	}
 	rest := rc.ReadPipeline()
+	s.pubsubBegin(c)
 	s.serveBatch(c, first.Args, rest)
-	if len(c.out) > 0 {
+	// A subscriber's output goes through its push sink (pubsub.go).
+	if !s.pubsubEnd(c) && len(c.out) > 0 {
 		rc.WriteRaw(c.out)
 	}
 	if cap(c.out) > 1<<20 {
@@ -35,6 +37,7 @@ func (s *Server) serveRESP(rc redcon.Conn, first redcon.Command) {
 		c.out = c.out[:0]
 	}
 	if c.closeAfter || c.killed.Load() {
+		s.pubsubDrain(c)
 		_ = rc.Close()
 	}
 }
@@ -134,6 +137,10 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 	c.cur = cmd
 	if !cmd.arityOK(len(args)) {
 		s.reject(c, cmd, "ERR wrong number of arguments for '"+cmd.name+"' command")
+		return
+	}
+	if msg := pubsubContextError(c, cmd); msg != "" {
+		s.reject(c, cmd, msg)
 		return
 	}
 	if cmd.engine != nil {
@@ -316,6 +323,7 @@ func (s *Server) runWrites(c *client) {
 	for i := range c.group {
 		cmds = append(cmds, c.group[i].args)
 	}
+	s.beforeWrites(cmds)
 	ctx, cancel := context.WithTimeout(s.ctx, writeTimeout)
 	replies, err := s.safeWrite(ctx, cmds)
 	cancel()

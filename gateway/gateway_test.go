@@ -109,7 +109,7 @@ func TestErrors(t *testing.T) {
 		{"auth-user", cmd("AUTH", "bob", "pw"), "-WRONGPASS invalid username-password pair or user is disabled."},
 		{"auth-default", cmd("AUTH", "default", "pw"), "+OK"},
 		{"hello-bad", cmd("HELLO", "4"), "-NOPROTO unsupported protocol version"},
-		{"watch", cmd("WATCH", "k"), "-ERR WATCH is not supported yet"},
+		{"watch", cmd("WATCH", "k"), "+OK"},
 		{"exec-nomulti", cmd("EXEC"), "-ERR EXEC without MULTI"},
 		{"discard-nomulti", cmd("DISCARD"), "-ERR DISCARD without MULTI"},
 		{"readonly", cmd("READONLY"), "+OK"},

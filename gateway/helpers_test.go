@@ -40,6 +40,9 @@ type fakeBackend struct {
 	reads    atomic.Int64 // Read calls
 	writeErr atomic.Pointer[error]
 	panicArg string // a write with this argument panics
+
+	pubMu     sync.Mutex
+	published []string // Publish/PublishShard calls, "channel=message"
 }
 
 func newFakeBackend() *fakeBackend {
@@ -79,12 +82,9 @@ func (f *fakeBackend) Write(ctx context.Context, cmds [][][]byte) ([]raftfsm.Rep
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make([]raftfsm.Reply, len(cmds))
-	for i, c := range cmds {
-		f.seed++
-		out[i] = raftfsm.Exec(raftfsm.NewCtx(f.db, f.now, true, f.seed), c)
-	}
-	return out, nil
+	// The same apply path as the FSM (WATCH checks included).
+	f.seed++
+	return raftfsm.ApplyCommands(f.db, f.now, f.seed, cmds, nil), nil
 }
 
 func (f *fakeBackend) Read(ctx context.Context, stale bool, fn func(db *raftfsm.DB, now int64)) error {
@@ -116,6 +116,19 @@ func (f *fakeBackend) WaitKeys(ctx context.Context, keys [][]byte) error {
 	case <-time.After(5 * time.Millisecond):
 		return nil
 	}
+}
+
+// Publish records what would go to the other nodes (pubsub_test.go).
+func (f *fakeBackend) Publish(channel, message []byte) {
+	f.pubMu.Lock()
+	f.published = append(f.published, string(channel)+"="+string(message))
+	f.pubMu.Unlock()
+}
+
+func (f *fakeBackend) PublishShard(channel, message []byte) {
+	f.pubMu.Lock()
+	f.published = append(f.published, "shard:"+string(channel)+"="+string(message))
+	f.pubMu.Unlock()
 }
 
 func (f *fakeBackend) InfoSection(name string) []string {

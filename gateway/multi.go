@@ -146,6 +146,7 @@ func (s *Server) execEngine(c *client, cmds [][][]byte, slot int) execResult {
 	if len(cmds) == 0 {
 		return execResult{}
 	}
+	s.beforeWrites(cmds)
 	ctx, cancel := context.WithTimeout(s.ctx, writeTimeout)
 	defer cancel()
 	replies, err := s.safeWrite(ctx, cmds)

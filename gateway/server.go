@@ -45,6 +45,13 @@ type Backend interface {
 	// WaitKeys blocks until a write touching one of keys has been applied
 	// on this node, or ctx ends (blocking commands such as BLPOP).
 	WaitKeys(ctx context.Context, keys [][]byte) error
+	// Publish fans a PUBLISH out to every other node, which delivers it
+	// to its subscribers (Server.DeliverRemote). It must not block: the
+	// node queues the message per destination, preserving publish order.
+	Publish(channel, message []byte)
+	// PublishShard fans an SPUBLISH out to the other nodes of this node's
+	// shard (DeliverRemote with sharded=true). It must not block.
+	PublishShard(channel, message []byte)
 }
 
 // Config configures a Server.
@@ -68,6 +75,7 @@ type Server struct {
 	backend Backend
 	tab     *table
 	conf    *configStore
+	pubsub  *hub
 	started time.Time
 
 	ctx    context.Context // cancelled by Close: unblocks backend calls
@@ -108,6 +116,7 @@ func New(cfg Config) (*Server, error) {
 		log:     lg,
 		backend: cfg.Backend,
 		tab:     commandTable(),
+		pubsub:  newHub(),
 		started: time.Now(),
 		ctx:     ctx,
 		cancel:  cancel,
@@ -227,6 +236,7 @@ func (s *Server) connClosed(rc redcon.Conn, err error) {
 	if err != nil && !errors.Is(err, errGuardClosed) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrDeadlineExceeded) {
 		s.log.Debug("client connection closed", "client_id", c.id, "err", err)
 	}
+	s.pubsubClosed(c)
 	s.mu.Lock()
 	delete(s.clients, c.id)
 	s.mu.Unlock()

@@ -143,7 +143,7 @@ type table struct {
 // statistics). The engine registers its commands in init functions, so they
 // are all known by the time a server is created.
 func commandTable() *table {
-	return buildTable(raftfsm.Commands(), gatewayCommands())
+	return buildTable(raftfsm.Commands(), append(gatewayCommands(), pubsubCommands()...))
 }
 
 // coreFlagMask is the part of Redis's flags that raftfsm.Flag also expresses.

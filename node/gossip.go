@@ -162,7 +162,11 @@ func (g *gossip) NodeMeta(limit int) []byte {
 	}
 	return b
 }
-func (g *gossip) NotifyMsg([]byte)                           {}
+
+// NotifyMsg receives user messages (SendReliable/SendBestEffort), dispatched
+// by their first byte (node/pubsub.go).
+func (g *gossip) NotifyMsg(b []byte) { handleUserMsg(g, b) }
+
 func (g *gossip) GetBroadcasts(overhead, limit int) [][]byte { return nil }
 func (g *gossip) LocalState(join bool) []byte                { return nil }
 func (g *gossip) MergeRemoteState(buf []byte, join bool)     {}

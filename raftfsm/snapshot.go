@@ -20,6 +20,7 @@ import (
 //	"RCSNAP" 0x01        magic and version
 //	uvarint  applied index, varint last entry time, uvarint key count
 //	per key: uvarint len, key, varint expiry (Unix ms, 0 = none),
+//	         uvarint modification version (WATCH; derived from log indexes),
 //	         uvarint len, value in Redis's RDB object encoding (as DUMP)
 //	4 bytes  CRC-32C (little endian) of everything before
 var snapMagic = []byte("RCSNAP\x01")
@@ -73,6 +74,7 @@ func WriteSnapshot(w io.Writer, keys *btree.BTreeG[*entry], hdr SnapshotHeader) 
 		buf = binary.AppendUvarint(buf, uint64(len(e.key)))
 		buf = append(buf, e.key...)
 		buf = binary.AppendVarint(buf, e.exp)
+		buf = binary.AppendUvarint(buf, e.ver)
 		val := rdbEncodeValue(nil, e.val)
 		buf = binary.AppendUvarint(buf, uint64(len(val)))
 		if _, err = bw.Write(buf); err != nil {
@@ -159,6 +161,10 @@ func ReadSnapshot(r io.Reader) (*DB, SnapshotHeader, error) {
 		if err != nil {
 			return nil, hdr, err
 		}
+		ver, err := binary.ReadUvarint(sr)
+		if err != nil {
+			return nil, hdr, err
+		}
 		vl, err := binary.ReadUvarint(sr)
 		if err != nil {
 			return nil, hdr, err
@@ -175,6 +181,12 @@ func ReadSnapshot(r io.Reader) (*DB, SnapshotHeader, error) {
 			return nil, hdr, fmt.Errorf("key %q: %d trailing bytes", key, len(rest))
 		}
 		db.put(key, v, exp)
+		// Keep the version the log gave it, so a WATCH check decides the
+		// same on a restored replica as on the others.
+		db.find(key).ver = ver
+		if ver > db.verSeq {
+			db.verSeq = ver
+		}
 	}
 	want := sr.crc.Sum32()
 	var sum [4]byte
@@ -195,6 +207,7 @@ func digestDB(db *DB) uint64 {
 		buf = binary.AppendUvarint(buf, uint64(len(e.key)))
 		buf = append(buf, e.key...)
 		buf = binary.AppendVarint(buf, e.exp)
+		buf = binary.AppendUvarint(buf, e.ver)
 		buf = rdbEncodeValue(buf, e.val)
 		h.Write(buf)
 		return true

@@ -130,6 +130,8 @@ func startInstance(ctx context.Context, cfg node.Config) (*instance, error) {
 		_ = n.Close()
 		return nil, err
 	}
+	// Messages PUBLISHed on other nodes reach this node's subscribers.
+	n.SetPubSubHandler(gw.DeliverRemote)
 	if err := gw.Start(); err != nil {
 		_ = n.Close()
 		return nil, fmt.Errorf("node %s: listen: %w", cfg.NodeID, err)
