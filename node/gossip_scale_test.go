@@ -12,14 +12,11 @@ import (
 
 // TestGossipConvergence runs many memberlist members in one process on
 // loopback and measures how long a slot-claim change made by one member
-// takes to reach every member. RAFTCACHE_GOSSIP_N overrides the size
-// (default 120; 30 with -short). The figure is recorded in
-// docs/ARCHITECTURE.md.
+// takes to reach every member. RAFTCACHE_GOSSIP_N sets the size (default 30
+// so that the suite stays fast under -race; the figures for 120 members in
+// docs/ARCHITECTURE.md come from RAFTCACHE_GOSSIP_N=120).
 func TestGossipConvergence(t *testing.T) {
-	n := 120
-	if testing.Short() {
-		n = 30
-	}
+	n := 30
 	if s := os.Getenv("RAFTCACHE_GOSSIP_N"); s != "" {
 		n, _ = strconv.Atoi(s)
 	}
@@ -42,7 +39,14 @@ func TestGossipConvergence(t *testing.T) {
 		}
 		gs = append(gs, g)
 		if i > 0 {
-			if err := g.join([]string{gs[0].ml.LocalNode().Address()}); err != nil {
+			// Join any earlier member; retry, a loaded machine times out.
+			var err error
+			for try := 0; try < 5; try++ {
+				if err = g.join([]string{gs[try%i].ml.LocalNode().Address()}); err == nil {
+					break
+				}
+			}
+			if err != nil {
 				t.Fatal(err)
 			}
 		}
