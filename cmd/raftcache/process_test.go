@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// TestServerProcesses starts real `raftcache server` processes, as an
+// operator would by hand, and checks that they form the cluster by
+// themselves: 3 processes for one shard, 9 for three shards.
+func TestServerProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "raftcache")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	for _, tc := range []struct{ nodes, shards int }{{3, 1}, {9, 3}} {
+		t.Run(fmt.Sprintf("%d nodes %d shards", tc.nodes, tc.shards), func(t *testing.T) {
+			runProcesses(t, bin, tc.nodes, tc.shards)
+		})
+	}
+}
+
+func runProcesses(t *testing.T, bin string, nodes, shards int) {
+	base := freeBase(t, nodes)
+	dir := t.TempDir()
+	var procs []*exec.Cmd
+	defer func() {
+		for _, p := range procs {
+			_ = p.Process.Signal(syscall.SIGTERM)
+		}
+		for _, p := range procs {
+			done := make(chan struct{})
+			go func() { _ = p.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(20 * time.Second):
+				_ = p.Process.Kill()
+				<-done
+				t.Errorf("node did not stop on SIGTERM within 20 s")
+			}
+		}
+	}()
+	seed := fmt.Sprintf("127.0.0.1:%d", base+20000)
+	var addrs []string
+	for i := 0; i < nodes; i++ {
+		args := []string{"server", "--node-id", fmt.Sprintf("p%d", i+1), "--az", []string{"az-a", "az-b", "az-c"}[i%3],
+			"--data-dir", filepath.Join(dir, fmt.Sprintf("p%d", i+1)), "--port", fmt.Sprint(base + i),
+			"--bootstrap-expect", fmt.Sprint(nodes), "--shards", fmt.Sprint(shards), "--log-level", "error"}
+		if i > 0 {
+			args = append(args, "--join", seed)
+		}
+		p := exec.Command(bin, args...)
+		p.Stdout, p.Stderr = os.Stderr, os.Stderr
+		if err := p.Start(); err != nil {
+			t.Fatal(err)
+		}
+		procs = append(procs, p)
+		addrs = append(addrs, fmt.Sprintf("127.0.0.1:%d", base+i))
+	}
+	ctx := context.Background()
+	// Every node reports a healthy cluster.
+	deadline := time.Now().Add(30 * time.Second)
+	for _, a := range addrs {
+		c := redis.NewClient(&redis.Options{Addr: a, MaxRetries: -1})
+		for {
+			info, err := c.ClusterInfo(ctx).Result()
+			if err == nil && strings.Contains(info, "cluster_state:ok") && strings.Contains(info, fmt.Sprintf("cluster_size:%d", shards)) {
+				break
+			}
+			if time.Now().After(deadline) {
+				c.Close()
+				t.Fatalf("%s never reported a healthy cluster: %q %v", a, info, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		c.Close()
+	}
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+	defer cc.Close()
+	for i := 0; i < 300; i++ {
+		if err := cc.Set(ctx, fmt.Sprintf("proc:%d", i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 300; i++ {
+		if v, err := cc.Get(ctx, fmt.Sprintf("proc:%d", i)).Int(); err != nil || v != i {
+			t.Fatalf("proc:%d = %d, %v", i, v, err)
+		}
+	}
+}
