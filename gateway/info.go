@@ -239,8 +239,9 @@ func (s *Server) infoSection(name string, di dbInfo) *section {
 		sec.add("evicted_keys", "0")
 		sec.add("keyspace_hits", itoa(di.hits))
 		sec.add("keyspace_misses", itoa(di.misses))
-		sec.add("pubsub_channels", "0")
-		sec.add("pubsub_patterns", "0")
+		chans, pats := s.pubsubStats()
+		sec.add("pubsub_channels", itoa(int64(chans)))
+		sec.add("pubsub_patterns", itoa(int64(pats)))
 		sec.add("total_error_replies", itoa(s.stats.errorReplies.Load()))
 	case "replication":
 		if s.backend.IsLeader() {

@@ -733,3 +733,12 @@ func indexString(list []string, s string) int {
 	}
 	return -1
 }
+
+// pubsubStats returns the active channel and pattern counts (for INFO stats
+// pubsub_channels / pubsub_patterns).
+func (s *Server) pubsubStats() (channels, patterns int) {
+	h := s.pubsub
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.channels), len(h.patterns)
+}

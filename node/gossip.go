@@ -18,6 +18,7 @@ type Member struct {
 	AZ     string `json:"az"`
 	RESP   string `json:"resp"` // host:port clients use
 	Raft   string `json:"raft"` // host:port of the Raft transport
+	Gossip string `json:"gs"`   // host:port of memberlist (node-to-node messages)
 	Shard  int    `json:"sh"`   // shard this node replicates; -1 before formation
 	// What this node's copy of its shard's log says (routing hints only; a
 	// shard never serves a slot its own log does not give it):

@@ -61,7 +61,8 @@ func (n *Node) raftDir() string { return filepath.Join(n.cfg.DataDir, "raft") }
 // them; on an existing data dir it simply resumes. Start returns at once.
 func (n *Node) Start(ctx context.Context) error {
 	n.started = time.Now()
-	self := Member{NodeID: n.cfg.NodeID, AZ: n.cfg.AZ, RESP: n.RESPAddr(), Raft: hostPort(n.cfg.Advertise, n.cfg.RaftPort), Shard: -1, Alive: true}
+	self := Member{NodeID: n.cfg.NodeID, AZ: n.cfg.AZ, RESP: n.RESPAddr(), Raft: hostPort(n.cfg.Advertise, n.cfg.RaftPort),
+		Gossip: hostPort(n.cfg.Advertise, n.cfg.GossipPort), Shard: -1, Alive: true}
 	if f, ok := n.loadFormation(); ok {
 		self.Shard = f.Shard
 	}
@@ -265,6 +266,7 @@ func (n *Node) Close() error {
 			err = r.Close()
 		}
 		if n.gossip != nil {
+			n.closePubSub()
 			n.gossip.close()
 		}
 	})

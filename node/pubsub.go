@@ -234,34 +234,26 @@ func (p *pubsubNode) frame(seq uint64, recs [][]byte, size int) []byte {
 
 var errNoMember = errors.New("not an alive gossip member")
 
-// send delivers a frame to dest's gossip address. memberlist's Members()
-// hands out its internal Node structs, which it rewrites without a lock
-// readers could take (a data race), so the address is derived from the
-// member's gossip metadata instead: its advertised host and its RESP port
-// plus this node's own gossip offset (every node of a cluster uses the same
-// port layout: gossip = RESP port + 20000 unless configured otherwise).
+// send delivers a frame to dest's gossip address, taken from the member's
+// own metadata (memberlist's Members() hands out internal structs it
+// rewrites without a lock readers could take).
 func (p *pubsubNode) send(dest string, frame []byte) error {
 	ml := p.n.gossip.ml
 	if ml == nil {
 		return errNoMember
 	}
 	m, ok := p.n.gossip.lookup(dest)
-	if !ok || !m.Alive {
+	if !ok || !m.Alive || m.Gossip == "" {
 		return errNoMember
 	}
-	host, _, err := net.SplitHostPort(m.Raft)
+	host, ps, err := net.SplitHostPort(m.Gossip)
 	if err != nil {
 		return err
 	}
-	_, rp, err := net.SplitHostPort(m.RESP)
+	port, err := strconv.Atoi(ps)
 	if err != nil {
 		return err
 	}
-	port, err := strconv.Atoi(rp)
-	if err != nil {
-		return err
-	}
-	port += p.n.cfg.GossipPort - p.n.cfg.Port
 	ip := net.ParseIP(host)
 	if ip == nil {
 		addrs, err := net.LookupIP(host)

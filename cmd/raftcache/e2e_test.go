@@ -25,6 +25,8 @@ func TestMain(m *testing.M) {
 		// go-redis keeps pool reapers only while clients are open; memberlist's
 		// and net/http's background goroutines end with their owners.
 		goleak.IgnoreTopFunction("github.com/redis/go-redis/v9/internal/pool.(*ConnPool).reaper"),
+		// memberlist's probe of a peer can outlive Shutdown by its timeout.
+		goleak.IgnoreTopFunction("github.com/hashicorp/memberlist.(*Memberlist).probeNode"),
 	)
 }
 
