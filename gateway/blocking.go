@@ -529,7 +529,12 @@ func (s *Server) runBlocking(c *client, cmd *command, args [][]byte, slot int) {
 	if ms > 0 && ms < int64(forever/time.Millisecond) {
 		deadline = start.Add(time.Duration(ms) * time.Millisecond)
 	}
-	ctx, cancel := context.WithDeadline(s.ctx, deadline)
+	dctx, cancelDeadline := context.WithDeadline(s.ctx, deadline)
+	defer cancelDeadline()
+	ctx, cancelCause := context.WithCancelCause(dctx)
+	cancel := func() { cancelCause(nil) }
+	c.unblock.Store(&cancelCause)
+	defer c.unblock.Store(nil)
 	// keys alias the command's arguments, which stay valid while this
 	// connection is blocked here; the feed goroutine ends before we return.
 	var feed sync.WaitGroup
@@ -547,6 +552,15 @@ func (s *Server) runBlocking(c *client, cmd *command, args [][]byte, slot int) {
 	for {
 		if !q.wait(ctx, b, tick.C) {
 			if err := ctx.Err(); err != nil {
+				switch cause := context.Cause(ctx); {
+				case errors.Is(cause, errUnblockTimeout):
+					nr := raftfsm.NilArray()
+					s.appendEngineReply(c, cmd, &nr)
+					return
+				case errors.Is(cause, errUnblockError):
+					s.replyError(c, cmd, "UNBLOCKED client unblocked via CLIENT UNBLOCK")
+					return
+				}
 				if errors.Is(err, context.DeadlineExceeded) && s.ctx.Err() == nil {
 					nr := raftfsm.NilArray() // Redis answers a timeout with a null array
 					s.appendEngineReply(c, cmd, &nr)
@@ -774,4 +788,44 @@ func (s *Server) watchedUnchanged(ws *watchSet) (bool, error) {
 func appendNullArray(b []byte, resp int) []byte {
 	r := raftfsm.NilArray()
 	return appendReply(b, &r, resp)
+}
+
+// CLIENT UNBLOCK ends another client's blocking command, as if it timed out
+// (default) or with an -UNBLOCKED error.
+var (
+	errUnblockTimeout = errors.New("unblocked: timeout")
+	errUnblockError   = errors.New("unblocked: error")
+)
+
+func clientUnblockCmd(s *Server, c *client, args [][]byte) {
+	id, ok := raftfsm.ParseInt(args[2])
+	if !ok {
+		s.replyError(c, nil, "ERR value is not an integer or out of range")
+		return
+	}
+	cause := errUnblockTimeout
+	if len(args) == 4 {
+		switch {
+		case raftfsm.EqFold(args[3], "timeout"):
+		case raftfsm.EqFold(args[3], "error"):
+			cause = errUnblockError
+		default:
+			s.replyError(c, nil, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+			return
+		}
+	} else if len(args) > 4 {
+		s.replyError(c, nil, "ERR syntax error")
+		return
+	}
+	s.mu.Lock()
+	target := s.clients[id]
+	s.mu.Unlock()
+	n := int64(0)
+	if target != nil {
+		if f := target.unblock.Load(); f != nil {
+			(*f)(cause)
+			n = 1
+		}
+	}
+	c.out = appendInt(c.out, n)
 }

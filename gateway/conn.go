@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"net"
 	"strconv"
 	"strings"
@@ -64,7 +65,10 @@ type client struct {
 	reply      replyMode
 	closeAfter bool // QUIT, CLIENT KILL of itself
 	killed     atomic.Bool
-	ps         *psClient // pub/sub state, nil until the first (P|S)SUBSCRIBE
+	// unblock ends a blocking command early (CLIENT UNBLOCK); set while
+	// the client is blocked.
+	unblock atomic.Pointer[context.CancelCauseFunc]
+	ps      *psClient // pub/sub state, nil until the first (P|S)SUBSCRIBE
 
 	out      []byte // replies of the pipeline being served
 	group    []pending

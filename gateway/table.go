@@ -303,6 +303,7 @@ func gatewayCommands() []*command {
 			"list":     {arity: -2, handler: clientListCmd},
 			"info":     {arity: 2, handler: clientInfoCmd},
 			"kill":     {arity: -3, handler: clientKillCmd},
+			"unblock":  {arity: -3, handler: clientUnblockCmd},
 			"setinfo":  {arity: 4, handler: clientSetInfoCmd},
 			"no-evict": {arity: 3, handler: clientNoEvictCmd},
 			"no-touch": {arity: 3, handler: clientNoTouchCmd},

@@ -261,8 +261,10 @@ func srandmemberCommand(c *Ctx, args [][]byte) Reply {
 }
 
 func smoveCommand(c *Ctx, args [][]byte) Reply {
-	src, srcOK := lookupSetWrite(c, args[1])
-	dst, dstOK := lookupSetWrite(c, args[2])
+	// Type checks read only: a key is touched (its WATCH version bumped)
+	// only when it really changes, as in Redis.
+	src, srcOK := lookupSetRead(c, args[1])
+	dst, dstOK := lookupSetRead(c, args[2])
 	if srcOK && src == nil {
 		return Int(0)
 	}
@@ -276,17 +278,22 @@ func smoveCommand(c *Ctx, args [][]byte) Reply {
 		}
 		return Int(0)
 	}
-	if !src.d.Delete(member) {
+	if !src.d.Has(member) {
 		return Int(0)
 	}
+	src = c.GetMut(args[1]).(*setValue)
+	src.d.Delete(member)
 	if src.d.Len() == 0 {
 		c.Delete(args[1])
 	}
-	if dst == nil {
+	switch {
+	case dst == nil:
 		dst = newSet(1)
+		dst.d.Set(string(member), struct{}{})
 		c.Set(args[2], dst)
+	case !dst.d.Has(member):
+		c.GetMut(args[2]).(*setValue).d.Set(string(member), struct{}{})
 	}
-	dst.d.Set(string(member), struct{}{})
 	return Int(1)
 }
 
