@@ -47,6 +47,11 @@ type framer struct {
 	maxBulk   *atomic.Int64
 	maxQuery  *atomic.Int64
 	lineBytes int // inline line length so far
+	// elide lists byte ranges of the last feed call that must not reach
+	// redcon: "*0" / "*-1" headers, which Redis ignores and redcon rejects.
+	elide     [][2]int
+	emptyHdr  bool
+	startHere bool // the current command started in this feed call
 }
 
 // feed advances over p. It returns the number of bytes that may be passed on
@@ -56,12 +61,15 @@ func (f *framer) feed(p []byte) (int, string) {
 	// On a violation only the bytes before the offending command are passed
 	// on, so that redcon still serves the complete commands preceding it.
 	cmdStart := 0
+	f.elide = f.elide[:0]
+	f.startHere = false
 	for i < len(p) {
 		switch f.state {
 		case fsOff:
 			return len(p), ""
 		case fsStart:
 			cmdStart = i
+			f.startHere = true
 			f.cmdBytes = 0
 			f.hdrLen = 0
 			if p[i] == '*' {
@@ -111,6 +119,12 @@ func (f *framer) feed(p []byte) (int, string) {
 			if msg := f.endHeader(); msg != "" {
 				return cmdStart, msg
 			}
+			if f.emptyHdr {
+				f.emptyHdr = false
+				if f.startHere {
+					f.elide = append(f.elide, [2]int{cmdStart, i})
+				}
+			}
 		case fsBulkBody:
 			n := int64(len(p) - i)
 			if n >= f.skip {
@@ -146,8 +160,10 @@ func (f *framer) endHeader() string {
 			return "Protocol error: invalid multibulk length"
 		}
 		if n <= 0 {
-			// redcon rejects empty and negative counts on its own.
+			// Redis ignores an empty or negative count; redcon would reject
+			// it, so the header is cut out of the stream (see elide).
 			f.state = fsStart
+			f.emptyHdr = true
 			return ""
 		}
 		f.args = int(n)
@@ -225,6 +241,23 @@ func (g *guardConn) Read(p []byte) (int, error) {
 			g.srv.stats.netIn.Add(int64(n))
 		}
 		ok, msg := g.f.feed(p[:n])
+		if len(g.f.elide) > 0 {
+			// Drop the ignored headers, back to front so offsets hold.
+			for k := len(g.f.elide) - 1; k >= 0; k-- {
+				r := g.f.elide[k]
+				if r[1] > ok && msg != "" {
+					continue
+				}
+				copy(p[r[0]:], p[r[1]:n])
+				n -= r[1] - r[0]
+				if ok >= r[1] {
+					ok -= r[1] - r[0]
+				}
+			}
+			if n == 0 && msg == "" && err == nil {
+				return g.Read(p) // nothing left for redcon: read on
+			}
+		}
 		if msg != "" {
 			g.failed = msg
 			if ok == 0 {
