@@ -242,6 +242,7 @@ func (s *Server) infoSection(name string, di dbInfo) *section {
 		chans, pats := s.pubsubStats()
 		sec.add("pubsub_channels", itoa(int64(chans)))
 		sec.add("pubsub_patterns", itoa(int64(pats)))
+		sec.add("migrate_cached_sockets", itoa(int64(s.migrateCachedSockets())))
 		sec.add("total_error_replies", itoa(s.stats.errorReplies.Load()))
 	case "replication":
 		if s.backend.IsLeader() {

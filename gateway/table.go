@@ -310,6 +310,7 @@ func gatewayCommands() []*command {
 			"reply":    {arity: 3, handler: clientReplyCmd},
 			"help":     {arity: 2, handler: clientHelpCmd},
 		}},
+		{name: "migrate", arity: -6, handler: migrateCmd, keys: migrateKeys},
 		{name: "config", arity: -2, subs: map[string]*command{
 			"get":       {arity: -3, handler: configGetCmd},
 			"set":       {arity: -4, handler: configSetCmd},
