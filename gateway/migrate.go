@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/raftcache/raftcache/raftfsm"
@@ -68,6 +69,7 @@ type migrateItem struct {
 	key     []byte
 	ttl     int64 // relative ms, 0 = persistent
 	payload []byte
+	ver     uint64 // KeyVersion when read
 }
 
 // migrateOpts is the parsed command.
@@ -176,7 +178,8 @@ func migrateCmd(s *Server, c *client, args [][]byte) {
 			}
 			// Serialized under the read lock: values may be mutated in
 			// place by later writes.
-			items = append(items, migrateItem{key: k, ttl: ttl, payload: raftfsm.DumpPayload(v)})
+			items = append(items, migrateItem{key: k, ttl: ttl, payload: raftfsm.DumpPayload(v),
+				ver: db.KeyVersion(k, now)})
 		}
 	}
 	if err := s.backend.Read(s.ctx, false, read); err != nil {
@@ -190,12 +193,18 @@ func migrateCmd(s *Server, c *client, args [][]byte) {
 
 	res := s.migrateTransfer(&o, items)
 	if !o.copy && len(res.acked) > 0 {
-		del := make([][]byte, 0, len(res.acked)+1)
-		del = append(del, []byte("del"))
+		// Redis deletes atomically with the read; here other writes may
+		// have run during the transfer. The version check makes the DEL a
+		// no-op if any migrated key changed meanwhile, so a newer value is
+		// never lost (the source then keeps its keys, as with COPY).
+		keys := make([][]byte, 0, len(res.acked))
+		vers := make([]uint64, 0, len(res.acked))
 		for _, i := range res.acked {
-			del = append(del, items[i].key)
+			keys = append(keys, items[i].key)
+			vers = append(vers, items[i].ver)
 		}
-		cmds := [][][]byte{del}
+		del := append([][]byte{[]byte("del")}, keys...)
+		cmds := [][][]byte{raftfsm.WatchCheck(keys, vers), del}
 		s.beforeWrites(cmds)
 		ctx, cancel := context.WithTimeout(s.ctx, writeTimeout)
 		replies, err := s.safeWrite(ctx, cmds)
@@ -203,7 +212,7 @@ func migrateCmd(s *Server, c *client, args [][]byte) {
 		if err == nil {
 			s.wakeBlocked(cmds)
 		}
-		if err == nil && len(replies) != 1 {
+		if err == nil && len(replies) != 2 {
 			err = errInternal
 		}
 		if err != nil && res.err == "" {
@@ -247,7 +256,16 @@ func (s *Server) migrateTransfer(o *migrateOpts, items []migrateItem) migrateRes
 			sock, err = dialMigrate(s.ctx, o.host, o.port, o.timeout)
 			if err != nil {
 				cache.done()
-				return migrateResult{err: errMigrateConnect}
+				if !connectedLikeRedis(err) {
+					return migrateResult{err: errMigrateConnect}
+				}
+				// Redis's blocking connect "succeeds" here and the
+				// first write fails: retried unless it timed out.
+				if mayRetry && !isTimeout(err) && s.ctx.Err() == nil {
+					mayRetry = false
+					continue
+				}
+				return migrateResult{err: errMigrateWrite}
 			}
 		}
 		res, retry, keep := sock.transfer(s.ctx, o, items, auth, restores, mayRetry)
@@ -310,9 +328,56 @@ type migrateSocket struct {
 	lastUse time.Time
 }
 
+// connectedLikeRedis reports whether a dial error is one that Redis's
+// non-blocking connect only sees later, when writing (refused, timed out):
+// Redis then answers "writing", not "connecting". Resolution failures and
+// errors connect(2) returns at once are "connecting".
+func connectedLikeRedis(err error) bool {
+	var dnsErr *net.DNSError
+	var addrErr *net.AddrError
+	switch {
+	case errors.As(err, &dnsErr), errors.As(err, &addrErr), errors.Is(err, errMigratePort):
+		return false
+	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EADDRNOTAVAIL),
+		errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM), errors.Is(err, syscall.EAFNOSUPPORT):
+		return false
+	}
+	return true
+}
+
+var errMigratePort = errors.New("invalid port")
+
+// migratePort converts the port argument as Redis does (atoi, then the
+// resolver's 16-bit port); a negative port does not resolve.
+func migratePort(p string) (string, error) {
+	i, neg := 0, false
+	for i < len(p) && (p[i] == ' ' || (p[i] >= '\t' && p[i] <= '\r')) {
+		i++
+	}
+	if i < len(p) && (p[i] == '+' || p[i] == '-') {
+		neg = p[i] == '-'
+		i++
+	}
+	n := int64(0)
+	for ; i < len(p) && p[i] >= '0' && p[i] <= '9'; i++ {
+		n = n*10 + int64(p[i]-'0')
+		if n > 1<<31 {
+			n = 1 << 31 // atoi's int overflow: out of range either way
+		}
+	}
+	if neg && n != 0 {
+		return "", errMigratePort
+	}
+	return strconv.FormatInt(n&0xffff, 10), nil
+}
+
 func dialMigrate(ctx context.Context, host, port string, timeout time.Duration) (*migrateSocket, error) {
+	p, err := migratePort(port)
+	if err != nil {
+		return nil, err
+	}
 	d := net.Dialer{Timeout: timeout}
-	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, port))
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, p))
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -115,10 +116,13 @@ func TestMigrateBetweenGateways(t *testing.T) {
 	migExpect(t, ra, "$2", "GET", "{u}b")
 	migExpect(t, rb, "$1", "GET", "{u}a")
 
-	// AUTH goes first; the target's AUTH error is reported.
+	// AUTH goes first; the target's AUTH error is reported. As in Redis the
+	// pipelined RESTORE still ran on the target, but the source keeps the key.
 	migExpect(t, ra, "+OK", "SET", "k", "v")
 	migExpect(t, ra, "-ERR Target instance replied with error: ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
 		"MIGRATE", "127.0.0.1", port, "k", "0", "5000", "AUTH", "pw")
+	migExpect(t, ra, "$v", "GET", "k")
+	migExpect(t, rb, ":1", "DEL", "k")
 	migExpect(t, ra, "+OK", "MIGRATE", "127.0.0.1", port, "k", "0", "5000", "AUTH2", "default", "pw")
 	migExpect(t, rb, "$v", "GET", "k")
 	// A cluster-mode target refuses any db but 0.
@@ -154,8 +158,23 @@ func TestMigrateErrors(t *testing.T) {
 	// Keys served elsewhere are redirected before anything else.
 	fb.setMoved(slots.Of([]byte("k")), "MOVED 12539 10.0.0.1:7001")
 	migExpect(t, ra, "-MOVED 12539 10.0.0.1:7001", "MIGRATE", "h", "1", "k", "0", "10", "FOO")
-	migExpect(t, ra, "*[$k]", "COMMAND", "GETKEYS", "MIGRATE", "h", "1", "k", "0", "10")
-	migExpect(t, ra, "*[$a $b]", "COMMAND", "GETKEYS", "MIGRATE", "h", "1", "", "0", "10", "AUTH2", "u", "p", "KEYS", "a", "b")
+	for _, tc := range []struct {
+		args []string
+		want []int
+	}{
+		{[]string{"MIGRATE", "h", "1", "k", "0", "10"}, []int{3}},
+		{[]string{"MIGRATE", "h", "1", "", "0", "10", "AUTH2", "keys", "p", "KEYS", "a", "b"}, []int{10, 11}},
+		{[]string{"MIGRATE", "h", "1", "k", "0", "10", "KEYS", "a"}, nil},
+		{[]string{"MIGRATE", "h", "1", "", "0", "10", "COPY", "KEYS"}, nil},
+	} {
+		args := make([][]byte, len(tc.args))
+		for i, a := range tc.args {
+			args[i] = []byte(a)
+		}
+		if got := migrateKeys(args); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("migrateKeys(%v) = %v, want %v", tc.args, got, tc.want)
+		}
+	}
 }
 
 func TestMigrateUnreachable(t *testing.T) {
@@ -163,15 +182,19 @@ func TestMigrateUnreachable(t *testing.T) {
 	ra := mustRaw(t, a)
 	migExpect(t, ra, "+OK", "SET", "k", "v")
 
-	// Nothing listens: connecting fails.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	dead := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	ln.Close()
-	migExpect(t, ra, "-IOERR error or timeout connecting to the client", "MIGRATE", "127.0.0.1", dead, "k", "0", "1000")
-	migExpect(t, ra, "-IOERR error or timeout connecting to the client", "MIGRATE", "127.0.0.1", "notaport", "k", "0", "1000")
+	// Nothing listens: Redis's non-blocking connect reports the refusal
+	// only when writing.
+	migExpect(t, ra, "-IOERR error or timeout writing to target instance", "MIGRATE", "127.0.0.1", dead, "k", "0", "1000")
+	migExpect(t, ra, "-IOERR error or timeout writing to target instance", "MIGRATE", "127.0.0.1", "notaport", "k", "0", "1000")
+	// Errors connect(2) reports at once, or resolution errors.
+	migExpect(t, ra, "-IOERR error or timeout connecting to the client", "MIGRATE", "127.0.0.1", "-1", "k", "0", "1000")
+	migExpect(t, ra, "-IOERR error or timeout connecting to the client", "MIGRATE", "not a host", "1", "k", "0", "1000")
 
 	// A target that accepts and never answers: the read times out.
 	silent := newMigTarget(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
@@ -253,15 +276,15 @@ func TestMigrateCachedSocket(t *testing.T) {
 	a, b := mustServer(t, newFakeBackend()), mustServer(t, newFakeBackend())
 	ra, rb := mustRaw(t, a), mustRaw(t, b)
 	port := migPort(b)
-	migExpect(t, ra, "+OK", "MSET", "k1", "1", "k2", "2", "k3", "3")
-	migExpect(t, ra, "+OK", "MIGRATE", "127.0.0.1", port, "k1", "0", "5000")
+	migExpect(t, ra, "+OK", "MSET", "{k}1", "1", "{k}2", "2", "{k}3", "3")
+	migExpect(t, ra, "+OK", "MIGRATE", "127.0.0.1", port, "{k}1", "0", "5000")
 	// The target drops the cached connection: the next MIGRATE retries on
 	// a new one transparently.
 	if got := rb.migDo("CLIENT", "KILL", "TYPE", "normal"); got != ":1" {
 		t.Fatalf("CLIENT KILL: %q", got)
 	}
-	migExpect(t, ra, "+OK", "MIGRATE", "127.0.0.1", port, "k2", "0", "5000")
-	migExpect(t, rb, "*[$1 $2]", "MGET", "k1", "k2")
+	migExpect(t, ra, "+OK", "MIGRATE", "127.0.0.1", port, "{k}2", "0", "5000")
+	migExpect(t, rb, "*[$1 $2]", "MGET", "{k}1", "{k}2")
 	if info := ra.migDo("INFO", "stats"); !strings.Contains(info, "migrate_cached_sockets:1\r\n") {
 		t.Fatalf("INFO stats: %q", info)
 	}
@@ -277,7 +300,7 @@ func TestMigrateCachedSocket(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	migExpect(t, ra, "+OK", "MIGRATE", "127.0.0.1", port, "k3", "0", "5000")
+	migExpect(t, ra, "+OK", "MIGRATE", "127.0.0.1", port, "{k}3", "0", "5000")
 }
 
 func TestMigrateShutdown(t *testing.T) {
@@ -460,7 +483,10 @@ func TestMigrateErrorParity(t *testing.T) {
 		{"MIGRATE", "127.0.0.1", dead, "k", "0", "1x"},
 		{"MIGRATE", "127.0.0.1", dead, "k", "y", "10"},
 		{"MIGRATE", "127.0.0.1", dead, "missing", "0", "10"},
-		{"MIGRATE", "127.0.0.1", dead, "", "0", "10", "KEYS", "m1", "m2"},
+		{"MIGRATE", "127.0.0.1", dead, "", "0", "10", "KEYS", "{m}1", "{m}2"},
+		{"MIGRATE", "127.0.0.1", "notaport", "k", "0", "1000"},
+		{"MIGRATE", "127.0.0.1", "-1", "k", "0", "1000"},
+		{"MIGRATE", "127.0.0.1", "70000", "k", "0", "1000"},
 		{"MIGRATE", "127.0.0.1", dead, "k", "0", "1000"},
 		{"MIGRATE", "127.0.0.1", dead, "", "0", "1000", "REPLACE", "KEYS", "k"},
 	} {
@@ -469,4 +495,47 @@ func TestMigrateErrorParity(t *testing.T) {
 			t.Errorf("%v: ours %q, redis-server %q", args, got, want)
 		}
 	}
+}
+
+// TestMigrateConcurrentWrite: a key rewritten while its MIGRATE waits for the
+// target is not deleted by it. Also checks what is sent for db 0 (no SELECT).
+func TestMigrateConcurrentWrite(t *testing.T) {
+	a := mustServer(t, newFakeBackend())
+	ra := mustRaw(t, a)
+	migExpect(t, ra, "+OK", "SET", "k", "old")
+	aAddr := a.Addr().String()
+	sent := make(chan string, 1)
+	target := newMigTarget(t, func(c net.Conn) {
+		rd := bufio.NewReader(c)
+		var got []byte
+		for !strings.Contains(string(got), "RESTORE-ASKING") || !strings.HasSuffix(string(got), "\r\n") {
+			line, err := rd.ReadBytes('\n')
+			if err != nil {
+				return
+			}
+			got = append(got, line...)
+		}
+		// Then the key, the TTL and (at least the start of) the payload.
+		for range 6 {
+			line, err := rd.ReadBytes('\n')
+			if err != nil {
+				return
+			}
+			got = append(got, line...)
+		}
+		sent <- string(got)
+		if w, err := net.Dial("tcp", aAddr); err == nil {
+			_, _ = w.Write([]byte(cmd("SET", "k", "new")))
+			_, _ = bufio.NewReader(w).ReadString('\n')
+			w.Close()
+		}
+		_, _ = c.Write([]byte("+OK\r\n"))
+		_, _ = io.Copy(io.Discard, c)
+	})
+	migExpect(t, ra, "+OK", "MIGRATE", "127.0.0.1", target.port, "k", "0", "5000")
+	got := <-sent
+	if want := "*4\r\n$14\r\nRESTORE-ASKING\r\n$1\r\nk\r\n$1\r\n0\r\n$"; !strings.HasPrefix(got, want) {
+		t.Fatalf("sent %q, want prefix %q", got, want)
+	}
+	migExpect(t, ra, "$new", "GET", "k")
 }

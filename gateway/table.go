@@ -54,7 +54,7 @@ func (cmd *command) arityOK(n int) bool {
 
 // hasKeys reports whether the command may take keys (and so is routed).
 func (cmd *command) hasKeys() bool {
-	return cmd.engine != nil && (cmd.first > 0 || cmd.keys != nil)
+	return (cmd.engine != nil && cmd.first > 0) || cmd.keys != nil
 }
 
 // keySlot computes the slot of the command's keys without allocating for
