@@ -24,8 +24,10 @@ test-short:
 FUZZTIME ?= 10s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEntry$$' -fuzztime $(FUZZTIME) ./raftfsm/
+	$(GO) test -run '^$$' -fuzz '^FuzzExec$$' -fuzztime $(FUZZTIME) ./raftfsm/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodePayload$$' -fuzztime $(FUZZTIME) ./raftfsm/
 	$(GO) test -run '^$$' -fuzz '^FuzzHashTag$$' -fuzztime $(FUZZTIME) ./slots/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeMap$$' -fuzztime $(FUZZTIME) ./slots/
 	$(GO) test -run '^$$' -fuzz '^FuzzRESP$$' -fuzztime $(FUZZTIME) ./gateway/
 
 # Side-by-side throughput against a real redis-server (needs redis-server

@@ -313,4 +313,24 @@ func TestClusterLeaderKill(t *testing.T) {
 			t.Fatalf("pre:%d after failover = %d, %v", i, v, err)
 		}
 	}
+	// Gossip failure detection flags the dead node in CLUSTER NODES.
+	obs := redis.NewClient(&redis.Options{Addr: dc.addrs()[0]})
+	defer obs.Close()
+	victimID := victim.node.ClusterID()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		nodes, err := obs.ClusterNodes(ctx).Result()
+		if err == nil {
+			for _, line := range strings.Split(nodes, "\n") {
+				if f := strings.Fields(line); len(f) > 2 && f[0] == victimID && strings.Contains(f[2], "fail") {
+					t.Logf("dead node flagged fail after %v", time.Since(killed))
+					return
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dead node never flagged fail:\n%s", nodes)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
