@@ -292,7 +292,8 @@ func TestClusterLeaderKill(t *testing.T) {
 	var recovered time.Duration
 	var lastErr error
 	for {
-		probe := redis.NewClusterClient(&redis.ClusterOptions{Addrs: dc.addrs(), MaxRedirects: 8})
+		// Few, fast retries: the probe measures the cluster, not client backoff.
+		probe := redis.NewClusterClient(&redis.ClusterOptions{Addrs: dc.addrs(), MaxRedirects: 2, MinRetryBackoff: time.Millisecond, MaxRetryBackoff: 20 * time.Millisecond})
 		okAll := true
 		for i := 0; i < 60; i++ {
 			if err := probe.Set(ctx, fmt.Sprintf("probe:%d", i), 1, 0).Err(); err != nil {
