@@ -278,7 +278,7 @@ func TestClusterLeaderKill(t *testing.T) {
 	}()
 	time.Sleep(200 * time.Millisecond)
 	killed := time.Now()
-	_ = victim.close()
+	_ = victim.kill()
 	t.Logf("closing the leader took %v", time.Since(killed))
 	var rest []*instance
 	for _, inst := range dc.instances {

@@ -206,7 +206,7 @@ func TestKillLeaderKeepsAcknowledgedWrites(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond)
 	killed := time.Now()
-	if err := lead.close(); err != nil {
+	if err := lead.kill(); err != nil {
 		t.Logf("closing leader: %v", err)
 	}
 	close(stop)
@@ -297,5 +297,40 @@ func TestRedisCLI(t *testing.T) {
 	}
 	if got := run("INFO", "replication"); !strings.Contains(got, "role:master") {
 		t.Fatalf("INFO replication: %q", got)
+	}
+}
+
+// TestGracefulCloseHandsOffLeadership: closing the leader (SIGTERM path)
+// first transfers leadership, and every acknowledged write survives.
+func TestGracefulCloseHandsOffLeadership(t *testing.T) {
+	dc, _ := startTestDev(t, 3, "")
+	defer dc.close()
+	ctx := context.Background()
+	lead := dc.leader(t)
+	c := client(t, lead, 2)
+	for i := 0; i < 100; i++ {
+		if err := c.Set(ctx, fmt.Sprintf("g:%d", i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	if err := lead.close(); err != nil {
+		t.Fatal(err)
+	}
+	closed := time.Since(start)
+	var rest []*instance
+	for _, inst := range dc.instances {
+		if inst != lead {
+			rest = append(rest, inst)
+		}
+	}
+	dc.instances = rest
+	next := dc.leader(t)
+	t.Logf("close took %v; new leader %s serving %v after close started", closed, next.node.ID(), time.Since(start))
+	nc := client(t, next, 2)
+	for i := 0; i < 100; i++ {
+		if v, err := nc.Get(ctx, fmt.Sprintf("g:%d", i)).Int(); err != nil || v != i {
+			t.Fatalf("g:%d = %d, %v", i, v, err)
+		}
 	}
 }

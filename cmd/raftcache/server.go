@@ -139,10 +139,16 @@ func startInstance(ctx context.Context, cfg node.Config) (*instance, error) {
 	return &instance{node: n, gw: gw}, nil
 }
 
-// close stops accepting clients first, then shuts the node down.
-func (i *instance) close() error {
+// close stops accepting clients first, then shuts the node down, handing
+// off leadership if it leads its shard.
+func (i *instance) close() error { return i.stop(i.node.Close) }
+
+// kill stops the instance without a leadership handoff (tests of crashes).
+func (i *instance) kill() error { return i.stop(i.node.Abort) }
+
+func (i *instance) stop(nodeStop func() error) error {
 	done := make(chan error, 1)
-	go func() { done <- errors.Join(i.gw.Close(), i.node.Close()) }()
+	go func() { done <- errors.Join(i.gw.Close(), nodeStop()) }()
 	select {
 	case err := <-done:
 		return err
