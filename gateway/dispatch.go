@@ -85,10 +85,26 @@ func (s *Server) runOne(c *client, args [][]byte) {
 			s.replyError(c, nil, "ERR internal error")
 		}
 		if skip || c.reply != replyOn {
-			s.finishReplyMode(c, mark)
+			// RESP3 (un)subscribe confirmations are push messages, which
+			// Redis sends even under CLIENT REPLY OFF/SKIP.
+			if c.resp == 3 && isSubscribeFamily(args[0]) {
+				keep := len(c.out)
+				s.finishReplyMode(c, keep)
+			} else {
+				s.finishReplyMode(c, mark)
+			}
 		}
 	}()
 	s.dispatch(c, args)
+}
+
+func isSubscribeFamily(name []byte) bool {
+	for _, n := range []string{"subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe", "sunsubscribe"} {
+		if raftfsm.EqFold(name, n) {
+			return true
+		}
+	}
+	return false
 }
 
 // finishReplyMode applies CLIENT REPLY OFF/SKIP to the reply just produced.

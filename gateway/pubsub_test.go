@@ -463,3 +463,25 @@ func TestPubSubSharded(t *testing.T) {
 		t.Fatalf("backend saw %q", b.published)
 	}
 }
+
+// RESP3 subscribe confirmations are pushes: sent even under CLIENT REPLY OFF.
+func TestSubscribeConfirmationsIgnoreReplyOff(t *testing.T) {
+	s := mustServer(t, newFakeBackend())
+	r := mustRaw(t, s)
+	r.send(cmd("HELLO", "3"))
+	_ = r.readReply()
+	r.send(cmd("CLIENT", "REPLY", "OFF"))
+	r.send(cmd("SUBSCRIBE", "ch"))
+	// A push of 3 elements: ">3", "$9", "subscribe", ...
+	var lines []string
+	for i := 0; i < 3; i++ {
+		line, err := r.rd.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading the confirmation: %v (got %q)", err, lines)
+		}
+		lines = append(lines, strings.TrimSpace(line))
+	}
+	if lines[0] != ">3" || lines[2] != "subscribe" {
+		t.Fatalf("subscribe confirmation under REPLY OFF: %q", lines)
+	}
+}
