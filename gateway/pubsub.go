@@ -272,31 +272,24 @@ func (s *Server) pubsubDrain(c *client) {
 
 // pubsubClosed forgets a disconnected client's subscriptions.
 func (s *Server) pubsubClosed(c *client) {
-	p := c.ps
-	if p == nil {
-		return
+	if p := s.dropSubscriptions(c); p != nil {
+		p.sink.close()
 	}
-	h := s.pubsub
-	h.mu.Lock()
-	for ch := range p.channels {
-		h.remove(h.channels, ch, p)
-	}
-	for _, pat := range p.patterns {
-		h.remove(h.patterns, pat, p)
-	}
-	for ch := range p.shard {
-		h.remove(h.shard, ch, p)
-	}
-	p.channels, p.patterns, p.shard = map[string]struct{}{}, nil, map[string]struct{}{}
-	h.mu.Unlock()
-	p.sink.close()
 }
 
 // pubsubReset is RESET: drop every subscription without notifications.
 func (s *Server) pubsubReset(c *client) {
+	if s.dropSubscriptions(c) != nil {
+		s.setIdleGuard(c)
+	}
+}
+
+// dropSubscriptions removes all of c's subscriptions from the hub and
+// returns its pub/sub state (nil if it never subscribed).
+func (s *Server) dropSubscriptions(c *client) *psClient {
 	p := c.ps
 	if p == nil {
-		return
+		return nil
 	}
 	h := s.pubsub
 	h.mu.Lock()
@@ -311,7 +304,7 @@ func (s *Server) pubsubReset(c *client) {
 	}
 	p.channels, p.patterns, p.shard = map[string]struct{}{}, nil, map[string]struct{}{}
 	h.mu.Unlock()
-	s.setIdleGuard(c)
+	return p
 }
 
 func (h *hub) add(m map[string]map[*psClient]struct{}, name string, p *psClient) {
