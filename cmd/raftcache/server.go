@@ -141,14 +141,19 @@ func startInstance(ctx context.Context, cfg node.Config) (*instance, error) {
 
 // close stops accepting clients first, then shuts the node down, handing
 // off leadership if it leads its shard.
-func (i *instance) close() error { return i.stop(i.node.Close) }
+func (i *instance) close() error {
+	return i.stop(func() error { return errors.Join(i.gw.Close(), i.node.Close()) })
+}
 
-// kill stops the instance without a leadership handoff (tests of crashes).
-func (i *instance) kill() error { return i.stop(i.node.Abort) }
+// kill stops the instance as a crash would: Raft first, without a
+// leadership handoff, then the client port (tests of crashes).
+func (i *instance) kill() error {
+	return i.stop(func() error { return errors.Join(i.node.Abort(), i.gw.Close()) })
+}
 
-func (i *instance) stop(nodeStop func() error) error {
+func (i *instance) stop(fn func() error) error {
 	done := make(chan error, 1)
-	go func() { done <- errors.Join(i.gw.Close(), nodeStop()) }()
+	go func() { done <- fn() }()
 	select {
 	case err := <-done:
 		return err
