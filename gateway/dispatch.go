@@ -339,19 +339,9 @@ func (s *Server) runWrites(c *client) {
 	for i := range c.group {
 		cmds = append(cmds, c.group[i].args)
 	}
-	s.beforeWrites(cmds)
-	ctx, cancel := context.WithTimeout(s.ctx, writeTimeout)
-	replies, err := s.safeWrite(ctx, cmds)
-	cancel()
-	if err == nil {
-		s.wakeBlocked(cmds)
-	}
+	replies, err := s.proposeWrites(cmds)
 	clear(cmds)
 	c.writeBuf = cmds[:0]
-	if err == nil && len(replies) != len(c.group) {
-		s.log.Error("backend returned a wrong number of replies", "want", len(c.group), "got", len(replies))
-		err = errInternal
-	}
 	if err != nil {
 		for i := range c.group {
 			p := &c.group[i]
@@ -365,6 +355,26 @@ func (s *Server) runWrites(c *client) {
 }
 
 // safeWrite calls Backend.Write, turning a panic into errInternal.
+// proposeWrites is the one write path for pipelines, EXEC and MIGRATE:
+// clients blocked on the keys take their turn first, the commands go to
+// the backend as one log entry (bounded by writeTimeout), and on success the
+// blocked clients they may feed are woken. It checks the reply count.
+func (s *Server) proposeWrites(cmds [][][]byte) ([]raftfsm.Reply, error) {
+	s.beforeWrites(cmds)
+	ctx, cancel := context.WithTimeout(s.ctx, writeTimeout)
+	defer cancel()
+	replies, err := s.safeWrite(ctx, cmds)
+	if err != nil {
+		return nil, err
+	}
+	if len(replies) != len(cmds) {
+		s.log.Error("backend returned a wrong number of replies", "want", len(cmds), "got", len(replies))
+		return nil, errInternal
+	}
+	s.wakeBlocked(cmds)
+	return replies, nil
+}
+
 func (s *Server) safeWrite(ctx context.Context, cmds [][][]byte) (replies []raftfsm.Reply, err error) {
 	defer func() {
 		if r := recover(); r != nil {

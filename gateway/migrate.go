@@ -205,17 +205,7 @@ func migrateCmd(s *Server, c *client, args [][]byte) {
 		}
 		del := append([][]byte{[]byte("del")}, keys...)
 		cmds := [][][]byte{raftfsm.WatchCheck(keys, vers), del}
-		s.beforeWrites(cmds)
-		ctx, cancel := context.WithTimeout(s.ctx, writeTimeout)
-		replies, err := s.safeWrite(ctx, cmds)
-		cancel()
-		if err == nil {
-			s.wakeBlocked(cmds)
-		}
-		if err == nil && len(replies) != 2 {
-			err = errInternal
-		}
-		if err != nil && res.err == "" {
+		if _, err := s.proposeWrites(cmds); err != nil && res.err == "" {
 			// Copied but not deleted: the outcome the client must hear.
 			s.replyError(c, nil, errorText(err, true, slot))
 			return

@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"context"
-
 	"github.com/raftcache/raftcache/raftfsm"
 	"github.com/raftcache/raftcache/slots"
 )
@@ -146,16 +144,9 @@ func (s *Server) execEngine(c *client, cmds [][][]byte, slot int) execResult {
 	if len(cmds) == 0 {
 		return execResult{}
 	}
-	s.beforeWrites(cmds)
-	ctx, cancel := context.WithTimeout(s.ctx, writeTimeout)
-	defer cancel()
-	replies, err := s.safeWrite(ctx, cmds)
-	if err == nil && len(replies) != len(cmds) {
-		err = errInternal
-	}
+	replies, err := s.proposeWrites(cmds)
 	if err != nil {
 		return execResult{err: errorText(err, true, slot)}
 	}
-	s.wakeBlocked(cmds)
 	return execResult{replies: replies}
 }
