@@ -750,7 +750,7 @@ func (s *Server) watchKeys(c *client, args [][]byte) {
 		}
 		slot = sl
 	}
-	if msg := s.backend.Route(slot, false, c.readonly); msg != "" {
+	if msg := s.backend.Route(slot, false, c.readonly, false); msg != "" {
 		s.replyError(c, nil, msg)
 		return
 	}

@@ -60,11 +60,15 @@ type client struct {
 	lastCmd   atomic.Pointer[command]
 	cur       *command // command being dispatched (owner only)
 
-	asking     bool
-	multiDirty bool // a command failed while queueing: EXEC aborts
-	reply      replyMode
-	closeAfter bool // QUIT, CLIENT KILL of itself
-	killed     atomic.Bool
+	asking bool
+	// multiAsking: ASKING came right before MULTI, so the transaction may
+	// run on a slot this node is importing (Redis clients follow an ASK
+	// for a transaction that way).
+	multiAsking bool
+	multiDirty  bool // a command failed while queueing: EXEC aborts
+	reply       replyMode
+	closeAfter  bool // QUIT, CLIENT KILL of itself
+	killed      atomic.Bool
 	// unblock ends a blocking command early (CLIENT UNBLOCK); set while
 	// the client is blocked.
 	unblock atomic.Pointer[context.CancelCauseFunc]
@@ -133,6 +137,7 @@ func (c *client) startMulti() {
 	c.multi = true
 	c.queue = c.queue[:0]
 	c.mu.Unlock()
+	c.multiAsking = c.asking
 	c.multiDirty = false
 }
 

@@ -195,7 +195,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 			return
 		}
 		if has {
-			if msg := s.backend.Route(sl, cmd.isWrite(), c.readonly); msg != "" {
+			if msg := s.backend.Route(sl, cmd.isWrite(), c.readonly, c.asking); msg != "" {
 				s.reject(c, cmd, msg)
 				return
 			}
@@ -227,7 +227,7 @@ func (s *Server) queueCommand(c *client, cmd *command, args [][]byte) {
 			return
 		}
 		if has {
-			if msg := s.backend.Route(sl, cmd.isWrite(), c.readonly); msg != "" {
+			if msg := s.backend.Route(sl, cmd.isWrite(), c.readonly, c.multiAsking || c.asking); msg != "" {
 				s.reject(c, cmd, msg)
 				return
 			}
@@ -436,11 +436,19 @@ func (c *client) execRead(p *pending) (r raftfsm.Reply) {
 			r = raftfsm.Err("ERR internal error")
 		}
 	}()
+	if r, ok := raftfsm.CheckRead(&c.rctx, p.slot, p.args); !ok {
+		return r
+	}
 	return p.cmd.engine.Exec(&c.rctx, p.args)
 }
 
 func (s *Server) appendEngineReply(c *client, cmd *command, r *raftfsm.Reply) {
 	if r.Kind == raftfsm.KindError {
+		if raftfsm.IsShardRedirect(r.Str) {
+			rr := *r
+			rr.Str = s.backend.ResolveRedirect(r.Str)
+			r = &rr
+		}
 		cmd.failed.Add(1)
 		s.stats.countErrorText(r.Str)
 	}

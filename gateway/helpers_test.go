@@ -64,7 +64,9 @@ func (f *fakeBackend) setMoved(slot slots.Slot, msg string) {
 	f.moved.Store(&m)
 }
 
-func (f *fakeBackend) Route(slot slots.Slot, write, readonly bool) string {
+func (f *fakeBackend) ResolveRedirect(msg string) string { return msg }
+
+func (f *fakeBackend) Route(slot slots.Slot, write, readonly, asking bool) string {
 	return (*f.moved.Load())[slot]
 }
 

@@ -151,7 +151,7 @@ func migrateCmd(s *Server, c *client, args [][]byte) {
 		first, slot = sl, int(sl)
 	}
 	if slot >= 0 {
-		if msg := s.backend.Route(first, true, c.readonly); msg != "" {
+		if msg := s.backend.Route(first, true, c.readonly, false); msg != "" {
 			s.replyError(c, nil, msg)
 			return
 		}

@@ -84,7 +84,7 @@ func execCmd(s *Server, c *client, args [][]byte) {
 		}
 	}
 	if has {
-		if msg := s.backend.Route(slot, write, c.readonly); msg != "" {
+		if msg := s.backend.Route(slot, write, c.readonly, c.multiAsking); msg != "" {
 			s.replyError(c, nil, msg)
 			return
 		}
@@ -104,19 +104,31 @@ func execCmd(s *Server, c *client, args [][]byte) {
 			return
 		}
 	}
-	if ws != nil && len(engine) > 0 {
+	if len(engine) > 0 {
 		// The check opens the entry: the transaction applies only if no
-		// watched key changed, atomically on every replica.
-		engine = append([][][]byte{raftfsm.WatchCheck(ws.keys, ws.vers)}, engine...)
+		// watched key changed and no command would be redirected (a slot
+		// moving away), atomically on every replica. Without WATCH it is
+		// an empty check.
+		var keys [][]byte
+		var vers []uint64
+		if ws != nil {
+			keys, vers = ws.keys, ws.vers
+		}
+		engine = append([][][]byte{raftfsm.WatchCheck(keys, vers)}, engine...)
 	}
 	engReplies := s.execEngine(c, engine, slotArg)
 	if engReplies.err != "" {
 		s.replyError(c, nil, engReplies.err)
 		return
 	}
-	if ws != nil && len(engine) > 0 {
+	if len(engine) > 0 {
 		if raftfsm.WatchAborted(engReplies.replies) {
 			c.out = appendNullArray(c.out, c.resp)
+			return
+		}
+		if r := engReplies.replies[0]; r.Kind == raftfsm.KindError {
+			// Redirected as a whole (ASK / MOVED / TRYAGAIN).
+			s.replyError(c, nil, s.backend.ResolveRedirect(r.Str))
 			return
 		}
 		engReplies.replies = engReplies.replies[1:]

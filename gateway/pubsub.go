@@ -469,7 +469,7 @@ func (s *Server) shardRoute(names [][]byte) string {
 			return "CROSSSLOT Keys in request don't hash to the same slot"
 		}
 	}
-	return s.backend.Route(slot, false, true)
+	return s.backend.Route(slot, false, true, false)
 }
 
 func ssubscribeCmd(s *Server, c *client, args [][]byte) {

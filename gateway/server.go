@@ -27,7 +27,12 @@ type Backend interface {
 	// Route decides where a command on slot is served: "" = serve here, otherwise the full RESP
 	// error text to reply (e.g. "MOVED 866 127.0.0.1:7001", "CLUSTERDOWN The cluster is down").
 	// write: the command writes; readonly: the connection sent READONLY.
-	Route(slot slots.Slot, write, readonly bool) string
+	// asking: the connection sent ASKING just before (one-shot; a slot being imported serves it).
+	Route(slot slots.Slot, write, readonly, asking bool) string
+	// ResolveRedirect rewrites a redirect produced by the engine, which names
+	// a shard ("ASK 866 @2", "MOVED 866 @2"), into the one clients expect
+	// with the shard leader's address; other texts are returned unchanged.
+	ResolveRedirect(msg string) string
 	// Write proposes the commands (each is full args incl. the name) as ONE log entry and returns
 	// one reply per command, in order. All commands are engine commands (raftfsm.Lookup != nil).
 	Write(ctx context.Context, cmds [][][]byte) ([]raftfsm.Reply, error)

@@ -38,7 +38,7 @@ func (e *respError) RESPError(slot int) string {
 			return "MOVED " + strconv.Itoa(slot) + " " + addr
 		}
 		if slot >= 0 {
-			if r := e.n.Route(slots.Slot(slot), true, false); r != "" {
+			if r := e.n.Route(slots.Slot(slot), true, false, false); r != "" {
 				return r
 			}
 		}
@@ -87,7 +87,26 @@ func (n *Node) leaderRESP() string {
 // this node's shard owns is served by the shard leader (or by this replica
 // for reads after READONLY); any other slot is redirected to its owner's
 // leader as gossip last reported it.
-func (n *Node) Route(slot slots.Slot, write, readonly bool) string {
+func (n *Node) Route(slot slots.Slot, write, readonly, asking bool) string {
+	if st, ok := n.slotState(slot); ok && st.State == raftfsm.SlotImporting {
+		r := n.rep()
+		switch {
+		case r == nil:
+			return "CLUSTERDOWN The cluster is down"
+		case !asking:
+			// Not ours yet: the source serves it (and ASKs for moved keys).
+			if addr := n.shardLeaderRESP(int(st.Peer)); addr != "" {
+				return "MOVED " + strconv.Itoa(int(slot)) + " " + addr
+			}
+			return "TRYAGAIN slot is being migrated, retry shortly"
+		case r.IsLeader(), readonly && !write:
+			return ""
+		}
+		if addr := n.leaderRESP(); addr != "" {
+			return "MOVED " + strconv.Itoa(int(slot)) + " " + addr
+		}
+		return "CLUSTERDOWN The cluster is down"
+	}
 	if n.ownsSlot(slot) {
 		r := n.rep()
 		if r == nil {
@@ -109,6 +128,15 @@ func (n *Node) Route(slot slots.Slot, write, readonly bool) string {
 		return "CLUSTERDOWN The cluster is down"
 	}
 	owner, _, ok := v.smap.Owner(slot)
+	if f := n.form.Load(); f != nil && ok && int(owner) == f.Shard {
+		// Gossip still names this shard, but its log gave the slot away:
+		// send the client where the log says it went.
+		if st, logged := n.slotState(slot); logged && st.Peer >= 0 {
+			owner = slots.ShardID(st.Peer)
+		} else {
+			return "TRYAGAIN slot ownership is changing, retry shortly"
+		}
+	}
 	if !ok {
 		return "CLUSTERDOWN Hash slot not served"
 	}

@@ -5,8 +5,10 @@ import (
 	"net"
 	"sort"
 	"strconv"
+	"sync/atomic"
 	"time"
 
+	"github.com/raftcache/raftcache/raftfsm"
 	"github.com/raftcache/raftcache/slots"
 )
 
@@ -20,12 +22,24 @@ type clusterView struct {
 	smap    *slots.Map     // slot -> shard, highest claim version wins
 }
 
-// owned returns the slots this node's shard owns and their version. Until
-// slot ownership is replicated in the log, it is the formation plan's.
+// owned returns the slots this node's shard serves and the highest version
+// among them, as its copy of the shard's log records them; before the log
+// has recorded ownership (a shard's first moments), the formation plan's.
 func (n *Node) owned() ([]slots.Range, uint64) {
 	f := n.form.Load()
 	if f == nil {
 		return nil, 0
+	}
+	var rs []slots.Range
+	var ver uint64
+	logged := false
+	n.fsm.View(func(db *raftfsm.DB) {
+		if logged = db.SlotsInitialized(); logged {
+			rs, ver = db.OwnedRanges()
+		}
+	})
+	if logged {
+		return rs, ver
 	}
 	rs, err := slots.ParseRanges(f.Slots)
 	if err != nil {
@@ -34,8 +48,12 @@ func (n *Node) owned() ([]slots.Range, uint64) {
 	return rs, 1
 }
 
-// ownsSlot reports whether this node's shard owns s.
+// ownsSlot reports whether this node's shard serves s (owned or migrating
+// away) by its own log, or by the formation plan before the log records it.
 func (n *Node) ownsSlot(s slots.Slot) bool {
+	if st, ok := n.slotState(s); ok {
+		return st.State == raftfsm.SlotOwned || st.State == raftfsm.SlotMigrating
+	}
 	v := n.view.Load()
 	f := n.form.Load()
 	if v == nil || f == nil {
@@ -50,16 +68,28 @@ func (n *Node) ownsSlot(s slots.Slot) bool {
 func (n *Node) metaLoop(ctx context.Context) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	var initBusy atomic.Bool
 	for {
 		_, changed := n.gossip.snapshot()
+		n.initSlots(ctx, &initBusy)
 		n.publishSelf()
 		n.refreshView()
 		select {
 		case <-ctx.Done():
 			return
 		case <-changed:
+		case <-n.metaKick:
 		case <-tick.C:
 		}
+	}
+}
+
+// notifyMeta asks the metadata loop to republish at once (a slot ownership
+// change must reach routing without waiting for the tick).
+func (n *Node) notifyMeta() {
+	select {
+	case n.metaKick <- struct{}{}:
+	default:
 	}
 }
 

@@ -30,6 +30,8 @@ type Node struct {
 	form    atomic.Pointer[formation]
 	view    atomic.Pointer[clusterView]
 
+	metaKick chan struct{} // wakes metaLoop (notifyMeta)
+
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	once   sync.Once
@@ -43,7 +45,8 @@ func New(cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("node %s: data dir: %w", cfg.NodeID, err)
 	}
-	return &Node{cfg: cfg, clusterID: ClusterID(cfg.NodeID), fsm: raftfsm.NewFSM(cfg.Logger.With("component", "fsm"))}, nil
+	return &Node{cfg: cfg, clusterID: ClusterID(cfg.NodeID), fsm: raftfsm.NewFSM(cfg.Logger.With("component", "fsm")),
+		metaKick: make(chan struct{}, 1)}, nil
 }
 
 // ID returns the node's name; ClusterID its 40-hex cluster id.

@@ -30,6 +30,14 @@ const (
 	// OpNoop is a marker a new leader applies to learn it has committed in
 	// its term before serving linearizable reads.
 	OpNoop Op = 3
+	// OpSlots changes this shard's slot ownership (slotstate.go): one slot
+	// command per command of the entry. Never ignorable: a replica that
+	// skipped it would serve slots it no longer owns.
+	OpSlots Op = 4
+	// OpImport stores keys of importing slots sent by the source shard.
+	OpImport Op = 5
+	// OpMigDel deletes keys of migrating slots once the target has them.
+	OpMigDel Op = 6
 
 	// OpIgnoreUnknown marks ops that older replicas may skip.
 	OpIgnoreUnknown Op = 0x80

@@ -148,6 +148,23 @@ func (f *FSM) applyEntry(l *raft.Log) *ApplyResult {
 		return &ApplyResult{ReqID: e.ReqID}
 	case OpNoop:
 		return &ApplyResult{ReqID: e.ReqID}
+	case OpSlots:
+		out := make([]Reply, len(e.Cmds))
+		for i, cmd := range e.Cmds {
+			out[i] = applySlotCmd(f.db, cmd)
+		}
+		return &ApplyResult{ReqID: e.ReqID, Replies: out}
+	case OpImport:
+		f.db.SetVersionBase(l.Index)
+		r := applyImport(f.db, e.Time, e.Cmds)
+		for _, cmd := range e.Cmds {
+			if len(cmd) > 0 {
+				f.kw.noteKeys(cmd[:1])
+			}
+		}
+		return &ApplyResult{ReqID: e.ReqID, Replies: []Reply{r}}
+	case OpMigDel:
+		return &ApplyResult{ReqID: e.ReqID, Replies: []Reply{applyMigDel(f.db, e.Cmds)}}
 	default:
 		if e.Op&OpIgnoreUnknown != 0 {
 			return &ApplyResult{ReqID: e.ReqID}
@@ -173,8 +190,10 @@ func (f *FSM) execSafe(c *Ctx, args [][]byte, index uint64) (r Reply) {
 func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	st := *f.db.slotTab // 256 KB copy: cheap next to a snapshot's I/O
 	s := &fsmSnapshot{
 		keys:     f.db.keys.Copy(),
+		slotTab:  &st,
 		index:    f.applied.Load(),
 		lastTime: f.lastTime.Load(),
 		db:       f.db,

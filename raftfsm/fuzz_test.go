@@ -51,7 +51,7 @@ func FuzzExec(f *testing.F) {
 		check(r, 0)
 		// The database stays consistent: a snapshot of it can be read back.
 		var buf bytes.Buffer
-		if err := WriteSnapshot(&buf, db.keys, SnapshotHeader{Keys: uint64(db.keys.Len())}); err != nil {
+		if err := WriteSnapshot(&buf, db.keys, db.slotTab, SnapshotHeader{Keys: uint64(db.keys.Len())}); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := ReadSnapshot(&buf); err != nil {

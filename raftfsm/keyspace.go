@@ -70,6 +70,7 @@ type DB struct {
 	liveSnaps  atomic.Int32
 	dirty      int64
 	verSeq     uint64 // last version handed out to an entry
+	slotTab    *slotTable
 	Stats      *Stats
 }
 
@@ -80,6 +81,7 @@ func NewDB() *DB {
 		expires: btree.NewBTreeGOptions(expLess, btree.Options{NoLocks: true}),
 		gen:     1,
 		Stats:   &Stats{},
+		slotTab: newSlotTable(),
 	}
 }
 

@@ -12,18 +12,26 @@ import (
 	"sync"
 
 	"github.com/hashicorp/raft"
+	"github.com/raftcache/raftcache/slots"
 	"github.com/tidwall/btree"
 )
 
-// Snapshot format (version 1), written by Persist and read by Restore:
+// Snapshot format (version 2), written by Persist and read by Restore
+// (version 1, without the slot table, is still read):
 //
-//	"RCSNAP" 0x01        magic and version
+//	"RCSNAP" 0x02        magic and version
 //	uvarint  applied index, varint last entry time, uvarint key count
+//	slot table: byte initialized, uvarint n, then n entries for the slots
+//	         not in the default state (unowned, peer -1, version 0):
+//	         uvarint slot, byte state, byte frozen, varint peer, uvarint version
 //	per key: uvarint len, key, varint expiry (Unix ms, 0 = none),
 //	         uvarint modification version (WATCH; derived from log indexes),
 //	         uvarint len, value in Redis's RDB object encoding (as DUMP)
 //	4 bytes  CRC-32C (little endian) of everything before
-var snapMagic = []byte("RCSNAP\x01")
+var (
+	snapMagic   = []byte("RCSNAP\x02")
+	snapMagicV1 = []byte("RCSNAP\x01")
+)
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
@@ -36,6 +44,7 @@ type SnapshotHeader struct {
 
 type fsmSnapshot struct {
 	keys     *btree.BTreeG[*entry]
+	slotTab  *slotTable
 	index    uint64
 	lastTime int64
 	db       *DB
@@ -44,7 +53,7 @@ type fsmSnapshot struct {
 
 // Persist streams the frozen keyspace to sink.
 func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
-	if err := WriteSnapshot(sink, s.keys, SnapshotHeader{Index: s.index, LastTime: s.lastTime, Keys: uint64(s.keys.Len())}); err != nil {
+	if err := WriteSnapshot(sink, s.keys, s.slotTab, SnapshotHeader{Index: s.index, LastTime: s.lastTime, Keys: uint64(s.keys.Len())}); err != nil {
 		sink.Cancel()
 		return fmt.Errorf("raftfsm: persist snapshot: %w", err)
 	}
@@ -57,7 +66,7 @@ func (s *fsmSnapshot) Release() {
 }
 
 // WriteSnapshot writes keys in snapshot format.
-func WriteSnapshot(w io.Writer, keys *btree.BTreeG[*entry], hdr SnapshotHeader) error {
+func WriteSnapshot(w io.Writer, keys *btree.BTreeG[*entry], st *slotTable, hdr SnapshotHeader) error {
 	crc := crc32.New(crcTable)
 	bw := bufio.NewWriterSize(io.MultiWriter(w, crc), 256<<10)
 	var buf []byte
@@ -65,6 +74,7 @@ func WriteSnapshot(w io.Writer, keys *btree.BTreeG[*entry], hdr SnapshotHeader) 
 	buf = binary.AppendUvarint(buf, hdr.Index)
 	buf = binary.AppendVarint(buf, hdr.LastTime)
 	buf = binary.AppendUvarint(buf, hdr.Keys)
+	buf = appendSlotTable(buf, st)
 	if _, err := bw.Write(buf); err != nil {
 		return err
 	}
@@ -135,7 +145,7 @@ func ReadSnapshot(r io.Reader) (*DB, SnapshotHeader, error) {
 	var hdr SnapshotHeader
 	sr := &snapReader{r: bufio.NewReaderSize(r, 256<<10), crc: crc32.New(crcTable)}
 	magic, err := sr.full(uint64(len(snapMagic)))
-	if err != nil || string(magic) != string(snapMagic) {
+	if err != nil || string(magic) != string(snapMagic) && string(magic) != string(snapMagicV1) {
 		return nil, hdr, errors.New("not a raftcache snapshot (bad magic)")
 	}
 	if hdr.Index, err = binary.ReadUvarint(sr); err != nil {
@@ -148,6 +158,11 @@ func ReadSnapshot(r io.Reader) (*DB, SnapshotHeader, error) {
 		return nil, hdr, err
 	}
 	db := NewDB()
+	if string(magic) == string(snapMagic) {
+		if err := readSlotTable(sr, db.slotTab); err != nil {
+			return nil, hdr, fmt.Errorf("slot table: %w", err)
+		}
+	}
 	for i := uint64(0); i < hdr.Keys; i++ {
 		kl, err := binary.ReadUvarint(sr)
 		if err != nil {
@@ -212,5 +227,84 @@ func digestDB(db *DB) uint64 {
 		h.Write(buf)
 		return true
 	})
+	h.Write(appendSlotTable(nil, db.slotTab))
 	return h.Sum64()
+}
+
+func appendSlotTable(buf []byte, st *slotTable) []byte {
+	if st == nil {
+		return append(buf, 0, 0)
+	}
+	init := byte(0)
+	if st.init {
+		init = 1
+	}
+	buf = append(buf, init)
+	n := 0
+	for i := range st.slots {
+		if st.slots[i] != (SlotInfo{Peer: -1}) {
+			n++
+		}
+	}
+	buf = binary.AppendUvarint(buf, uint64(n))
+	for i := range st.slots {
+		si := st.slots[i]
+		if si == (SlotInfo{Peer: -1}) {
+			continue
+		}
+		frozen := byte(0)
+		if si.Frozen {
+			frozen = 1
+		}
+		buf = binary.AppendUvarint(buf, uint64(i))
+		buf = append(buf, byte(si.State), frozen)
+		buf = binary.AppendVarint(buf, int64(si.Peer))
+		buf = binary.AppendUvarint(buf, si.Ver)
+	}
+	return buf
+}
+
+func readSlotTable(sr *snapReader, st *slotTable) error {
+	init, err := sr.ReadByte()
+	if err != nil {
+		return err
+	}
+	st.init = init == 1
+	n, err := binary.ReadUvarint(sr)
+	if err != nil {
+		return err
+	}
+	if n > slots.Count {
+		return fmt.Errorf("%d entries", n)
+	}
+	for i := uint64(0); i < n; i++ {
+		s, err := binary.ReadUvarint(sr)
+		if err != nil {
+			return err
+		}
+		if s >= slots.Count {
+			return fmt.Errorf("slot %d", s)
+		}
+		state, err := sr.ReadByte()
+		if err != nil {
+			return err
+		}
+		frozen, err := sr.ReadByte()
+		if err != nil {
+			return err
+		}
+		peer, err := binary.ReadVarint(sr)
+		if err != nil {
+			return err
+		}
+		ver, err := binary.ReadUvarint(sr)
+		if err != nil {
+			return err
+		}
+		if state > byte(SlotImporting) || peer < -1 || peer > 1<<30 {
+			return fmt.Errorf("slot %d: bad entry", s)
+		}
+		st.slots[s] = SlotInfo{State: SlotState(state), Frozen: frozen == 1, Peer: int32(peer), Ver: ver}
+	}
+	return nil
 }

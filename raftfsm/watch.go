@@ -63,8 +63,9 @@ func ApplyCommands(db *DB, now int64, seed uint64, cmds [][][]byte, exec func(c 
 		exec = Exec
 	}
 	out := make([]Reply, len(cmds))
+	txn := len(cmds) > 0 && isWatchCheck(cmds[0])
 	for i, cmd := range cmds {
-		if i == 0 && isWatchCheck(cmd) {
+		if i == 0 && txn {
 			out[0] = watchCheck(db, now, cmd)
 			if out[0].Kind == KindNilArray {
 				for j := 1; j < len(out); j++ {
@@ -72,9 +73,27 @@ func ApplyCommands(db *DB, now int64, seed uint64, cmds [][][]byte, exec func(c 
 				}
 				return out
 			}
+			// A transaction runs whole or not at all: if any command
+			// would be redirected (slot moving or moved), none runs and
+			// the check answers the redirect for EXEC.
+			for j := 1; j < len(cmds); j++ {
+				if r, ok := checkCommand(NewCtx(db, now, true, seed), cmds[j]); !ok {
+					for k := range out {
+						out[k] = r
+					}
+					return out
+				}
+			}
 			continue
 		}
-		out[i] = exec(NewCtx(db, now, true, seed+uint64(i)), cmd)
+		c := NewCtx(db, now, true, seed+uint64(i))
+		if !txn {
+			if r, ok := checkCommand(c, cmd); !ok {
+				out[i] = r
+				continue
+			}
+		}
+		out[i] = exec(c, cmd)
 	}
 	return out
 }

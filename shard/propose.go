@@ -108,6 +108,12 @@ func enqueueTimeout(ctx context.Context) time.Duration {
 // definitely not applied. ErrUncertain means it was proposed and may or may
 // not be applied. Engine errors (WRONGTYPE...) are replies, not errors.
 func (r *Replica) Write(ctx context.Context, cmds [][][]byte) ([]raftfsm.Reply, error) {
+	return r.Propose(ctx, raftfsm.OpCommands, cmds)
+}
+
+// Propose is Write for any entry kind (slot ownership changes, migration
+// imports and deletes), with the same outcome guarantees.
+func (r *Replica) Propose(ctx context.Context, op raftfsm.Op, cmds [][][]byte) ([]raftfsm.Reply, error) {
 	if r.closed() {
 		return nil, ErrClosed
 	}
@@ -115,7 +121,7 @@ func (r *Replica) Write(ctx context.Context, cmds [][][]byte) ([]raftfsm.Reply, 
 		return nil, fmt.Errorf("shard: write: %w", ErrNotLeader)
 	}
 	id := r.nextReqID()
-	e := raftfsm.Entry{Op: raftfsm.OpCommands, ReqID: id, Time: r.stamp(), Seed: rand.Uint64(), Cmds: cmds}
+	e := raftfsm.Entry{Op: op, ReqID: id, Time: r.stamp(), Seed: rand.Uint64(), Cmds: cmds}
 	data := raftfsm.EncodeEntry(nil, &e)
 	applied := r.waiters.add(id)
 	defer r.waiters.remove(id)
