@@ -26,6 +26,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEntry$$' -fuzztime $(FUZZTIME) ./raftfsm/
 	$(GO) test -run '^$$' -fuzz '^FuzzExec$$' -fuzztime $(FUZZTIME) ./raftfsm/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodePayload$$' -fuzztime $(FUZZTIME) ./raftfsm/
+	$(GO) test -run '^$$' -fuzz '^FuzzSlotEntries$$' -fuzztime $(FUZZTIME) ./raftfsm/
 	$(GO) test -run '^$$' -fuzz '^FuzzHashTag$$' -fuzztime $(FUZZTIME) ./slots/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeMap$$' -fuzztime $(FUZZTIME) ./slots/
 	$(GO) test -run '^$$' -fuzz '^FuzzRESP$$' -fuzztime $(FUZZTIME) ./gateway/

@@ -128,12 +128,12 @@ func (n *Node) Route(slot slots.Slot, write, readonly, asking bool) string {
 		return "CLUSTERDOWN The cluster is down"
 	}
 	owner, _, ok := v.smap.Owner(slot)
-	if f := n.form.Load(); f != nil && ok && int(owner) == f.Shard {
-		// Gossip still names this shard, but its log gave the slot away:
-		// send the client where the log says it went.
-		if st, logged := n.slotState(slot); logged && st.Peer >= 0 {
-			owner = slots.ShardID(st.Peer)
-		} else {
+	if f := n.form.Load(); f != nil && (!ok || int(owner) == f.Shard) {
+		// Gossip names no owner or still this shard, but this shard's log
+		// gave the slot away: send the client where the log says it went.
+		if st, logged := n.slotState(slot); logged && st.State == raftfsm.SlotUnowned && st.Peer >= 0 {
+			owner, ok = slots.ShardID(st.Peer), true
+		} else if ok {
 			return "TRYAGAIN slot ownership is changing, retry shortly"
 		}
 	}

@@ -221,9 +221,9 @@ func CheckRead(c *Ctx, slot int, args [][]byte) (Reply, bool) {
 // Slot change commands, one per command of an OpSlots entry:
 //
 //	init    RANGES VER            first record of the shard's slots (no-op once initialized)
-//	import  SLOT SOURCE FROZEN    unowned -> importing from SOURCE
+//	import  SLOT SOURCE FROZEN    unowned -> importing from SOURCE (no-op if owned: taken already)
 //	migrate SLOT TARGET FROZEN    owned -> migrating to TARGET
-//	take    SLOT VER              importing -> owned at VER
+//	take    SLOT VER              importing -> owned at VER (no-op if owned)
 //	give    SLOT TARGET VER       migrating and empty -> unowned, given to TARGET at VER
 //	abort   SLOT                  migrating -> owned; importing -> unowned, its keys dropped
 //
@@ -301,6 +301,10 @@ func applySlotCmd(db *DB, args [][]byte) Reply {
 		case si.State == want && si.Peer == int32(peer):
 			si.Frozen = frozen
 			return Status("OK")
+		case want == SlotImporting && si.State == SlotOwned:
+			// Already taken: a source resuming after a crash between the
+			// target's take and its own give.
+			return Status("OK")
 		case si.State != from:
 			return fail(fmt.Errorf("slot %d is %s", s, si.State))
 		}
@@ -311,8 +315,8 @@ func applySlotCmd(db *DB, args [][]byte) Reply {
 		if err != nil || ver <= 0 {
 			return fail(fmt.Errorf("bad version"))
 		}
-		if si.State == SlotOwned && si.Ver == uint64(ver) {
-			return Status("OK")
+		if si.State == SlotOwned {
+			return Status("OK") // taken already (a resumed move)
 		}
 		if si.State != SlotImporting {
 			return fail(fmt.Errorf("slot %d is %s", s, si.State))
