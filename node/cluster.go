@@ -30,15 +30,7 @@ func (n *Node) owned() ([]slots.Range, uint64) {
 	if f == nil {
 		return nil, 0
 	}
-	var rs []slots.Range
-	var ver uint64
-	logged := false
-	n.fsm.View(func(db *raftfsm.DB) {
-		if logged = db.SlotsInitialized(); logged {
-			rs, ver = db.OwnedRanges()
-		}
-	})
-	if logged {
+	if rs, ver, logged := n.fsm.OwnedRanges(); logged {
 		return rs, ver
 	}
 	rs, err := slots.ParseRanges(f.Slots)

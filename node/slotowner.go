@@ -13,14 +13,7 @@ import (
 // slotState returns slot s's entry in this replica's copy of the shard's
 // ownership record; ok is false until the log has recorded ownership.
 func (n *Node) slotState(s slots.Slot) (raftfsm.SlotInfo, bool) {
-	var si raftfsm.SlotInfo
-	ok := false
-	n.fsm.View(func(db *raftfsm.DB) {
-		if ok = db.SlotsInitialized(); ok {
-			si = db.Slot(s)
-		}
-	})
-	return si, ok
+	return n.fsm.SlotInfo(s)
 }
 
 // ResolveRedirect implements the gateway's Backend: the engine names the
@@ -79,4 +72,13 @@ func (n *Node) initSlots(ctx context.Context, busy *atomic.Bool) {
 		n.cfg.Logger.Info("slot ownership recorded in the shard's log", "shard_id", f.Shard, "slots", f.Slots)
 		n.notifyMeta()
 	}()
+}
+
+// ShardID returns the shard this node replicates, -1 before formation (or
+// for a spare node).
+func (n *Node) ShardID() int {
+	if f := n.form.Load(); f != nil {
+		return f.Shard
+	}
+	return -1
 }

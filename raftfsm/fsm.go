@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/raftcache/raftcache/slots"
 )
 
 // ApplyResult is what Apply returns for an OpCommands entry: one reply per
@@ -32,6 +34,10 @@ type FSM struct {
 	waitCh chan struct{} // closed and replaced after every applied batch
 
 	onApply atomic.Pointer[func(*ApplyResult)]
+
+	// slotView is a copy of the slot table published after every change,
+	// so that routing reads it without taking the engine lock.
+	slotView atomic.Pointer[slotTable]
 
 	kw keyWaiters // change feed for WaitKeys (blocking.go)
 }
@@ -153,6 +159,7 @@ func (f *FSM) applyEntry(l *raft.Log) *ApplyResult {
 		for i, cmd := range e.Cmds {
 			out[i] = applySlotCmd(f.db, cmd)
 		}
+		f.publishSlots()
 		return &ApplyResult{ReqID: e.ReqID, Replies: out}
 	case OpImport:
 		f.db.SetVersionBase(l.Index)
@@ -212,12 +219,41 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	}
 	f.mu.Lock()
 	f.db = db
+	f.publishSlots()
 	f.kw.noteAll()
 	f.mu.Unlock()
 	f.lastTime.Store(hdr.LastTime)
 	f.advance(hdr.Index)
 	f.kw.deliver()
 	return nil
+}
+
+// publishSlots copies the slot table for lock-free readers (under f.mu).
+func (f *FSM) publishSlots() {
+	st := *f.db.slotTab
+	f.slotView.Store(&st)
+}
+
+// SlotInfo returns slot s's entry in the ownership record without taking
+// the engine lock (routing); ok is false until the log has recorded
+// ownership.
+func (f *FSM) SlotInfo(s slots.Slot) (SlotInfo, bool) {
+	st := f.slotView.Load()
+	if st == nil || !st.init {
+		return SlotInfo{}, false
+	}
+	return st.slots[s], true
+}
+
+// OwnedRanges is DB.OwnedRanges without the engine lock; ok is false until
+// the log has recorded ownership.
+func (f *FSM) OwnedRanges() ([]slots.Range, uint64, bool) {
+	st := f.slotView.Load()
+	if st == nil || !st.init {
+		return nil, 0, false
+	}
+	rs, ver := st.ownedRanges()
+	return rs, ver, true
 }
 
 // Digest returns a hash of the whole engine state (keys, TTLs, values), for

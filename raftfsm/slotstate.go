@@ -100,11 +100,13 @@ func (db *DB) Slot(s slots.Slot) SlotInfo { return db.slotTab.slots[s] }
 
 // OwnedRanges returns the slots this shard serves (owned or migrating) as
 // ranges, and the highest version among them.
-func (db *DB) OwnedRanges() ([]slots.Range, uint64) {
+func (db *DB) OwnedRanges() ([]slots.Range, uint64) { return db.slotTab.ownedRanges() }
+
+func (t *slotTable) ownedRanges() ([]slots.Range, uint64) {
 	var out []slots.Range
 	var maxVer uint64
 	for i := 0; i < slots.Count; i++ {
-		si := db.slotTab.slots[i]
+		si := t.slots[i]
 		if si.State != SlotOwned && si.State != SlotMigrating {
 			continue
 		}
