@@ -3,7 +3,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: build test test-short fuzz bench conformance vet fmt clean
+.PHONY: build test test-short fuzz bench conformance vet fmt clean proto proto-tools proto-check proto-lint
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/raftcache ./cmd/raftcache
@@ -39,6 +39,30 @@ bench: build
 # Redis's own TCL suite against one dev node: make conformance REDIS_GIT=/path/to/redis.git
 conformance: build
 	bash .ci/conformance.sh
+
+# Protocol buffers (proto/, buf.yaml, buf.gen.yaml). The generated Go code is
+# committed; `make proto` installs the pinned generators into bin/tools and
+# regenerates it. proto/generate_test.go fails when the committed code is stale.
+BUF_VERSION ?= v1.75.0
+PROTOC_GEN_GO_VERSION ?= v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION ?= v1.6.2
+TOOLS := $(CURDIR)/bin/tools
+
+proto-tools:
+	GOBIN=$(TOOLS) $(GO) install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+
+proto: proto-tools
+	PATH=$(TOOLS):$$PATH $(TOOLS)/buf lint
+	PATH=$(TOOLS):$$PATH $(TOOLS)/buf generate
+
+proto-lint: proto-tools
+	$(TOOLS)/buf lint
+
+# Regenerates into a temporary directory and compares with the committed code.
+proto-check:
+	$(GO) test -count=1 -run '^TestGeneratedCodeIsFresh$$' ./proto/
 
 clean:
 	rm -rf bin

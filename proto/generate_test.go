@@ -1,0 +1,108 @@
+// Package proto_test checks that the committed generated code matches the
+// .proto sources (make proto regenerates it).
+package proto_test
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// tool is one pinned generator; its version is read from the Makefile so
+// that `make proto` and this test always agree.
+type tool struct{ pkg, makeVar string }
+
+var tools = []tool{
+	{"github.com/bufbuild/buf/cmd/buf", "BUF_VERSION"},
+	{"google.golang.org/protobuf/cmd/protoc-gen-go", "PROTOC_GEN_GO_VERSION"},
+	{"google.golang.org/grpc/cmd/protoc-gen-go-grpc", "PROTOC_GEN_GO_GRPC_VERSION"},
+}
+
+func TestGeneratedCodeIsFresh(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds buf; run without -short or with make proto-check")
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Install the pinned versions into a directory named after them, so a
+	// stale binary from other versions is never used.
+	var versions []string
+	for _, tl := range tools {
+		m := regexp.MustCompile(`(?m)^` + tl.makeVar + `\s*\?=\s*(\S+)\s*$`).FindSubmatch(makefile)
+		if m == nil {
+			t.Fatalf("Makefile does not pin %s", tl.makeVar)
+		}
+		versions = append(versions, string(m[1]))
+	}
+	bin := filepath.Join(root, "bin", "tools", "pinned-"+strings.Join(versions, "_"))
+	for i, tl := range tools {
+		if _, err := os.Stat(filepath.Join(bin, filepath.Base(tl.pkg))); err == nil {
+			continue
+		}
+		cmd := exec.Command("go", "install", tl.pkg+"@"+versions[i])
+		cmd.Env = append(os.Environ(), "GOBIN="+bin)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go install %s@%s: %v\n%s", tl.pkg, versions[i], err, out)
+		}
+	}
+
+	out := t.TempDir()
+	cmd := exec.Command(filepath.Join(bin, "buf"), "generate", "--template", "buf.gen.yaml", "-o", out)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("buf generate: %v\n%s", err, msg)
+	}
+
+	generated := map[string][]byte{}
+	err = filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(out, p)
+		b, err := os.ReadFile(p)
+		generated[rel] = b
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(generated) == 0 {
+		t.Fatal("buf generate produced no files")
+	}
+	for rel, want := range generated {
+		got, err := os.ReadFile(filepath.Join(root, rel))
+		if err != nil {
+			t.Errorf("%s is not committed (run make proto): %v", rel, err)
+			continue
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s is stale: run make proto", rel)
+		}
+	}
+	// Generated files whose .proto is gone.
+	err = filepath.WalkDir(filepath.Join(root, "proto"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".pb.go") {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		if _, ok := generated[rel]; !ok {
+			t.Errorf("%s is not generated from any .proto: remove it", rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
