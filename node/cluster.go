@@ -65,6 +65,7 @@ func (n *Node) metaLoop(ctx context.Context) {
 
 func (n *Node) publishSelf() {
 	m := n.gossip.getSelf()
+	m.Shard, m.Leader, m.Term, m.Spare = -1, false, 0, n.spare.Load()
 	if f := n.form.Load(); f != nil {
 		m.Shard = f.Shard
 	}
