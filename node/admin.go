@@ -102,6 +102,8 @@ func (n *Node) describe(ctx context.Context) (*adminv1.DescribeClusterResponse, 
 			GossipAddr: m.Gossip, GrpcAddr: m.GRPC, Shard: int32(m.Shard), Alive: m.Alive, AppliedIndex: m.Applied,
 		}
 		switch {
+		case m.Shard < 0 && !m.Spare:
+			nd.Shard = -1 // still forming (UNSPECIFIED role)
 		case m.Shard < 0:
 			nd.Role = adminv1.NodeRole_NODE_ROLE_SPARE
 			nd.Shard = -1

@@ -38,7 +38,10 @@ type grpcServer struct {
 func newGRPCServer(n *Node) (*grpcServer, error) {
 	lis, err := net.Listen("tcp", hostPort(n.cfg.Bind, n.cfg.GRPCPort))
 	if err != nil {
-		return nil, fmt.Errorf("node %s: grpc listen: %w", n.cfg.NodeID, err)
+		// On Linux, port+30000 usually lies in the ephemeral range
+		// (net.ipv4.ip_local_port_range), where outgoing connections and
+		// their TIME_WAIT sockets can hold it.
+		return nil, fmt.Errorf("node %s: grpc listen (choose another --grpc-port, or reserve the port with net.ipv4.ip_local_reserved_ports): %w", n.cfg.NodeID, err)
 	}
 	s := grpc.NewServer()
 	adminv1.RegisterAdminServer(s, &adminServer{n: n})

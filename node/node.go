@@ -32,6 +32,7 @@ type Node struct {
 	spare   atomic.Bool // no shard: waits for JoinShard (replicas.go)
 
 	memberMu sync.Mutex // serializes joining and leaving a shard
+	pubMu    sync.Mutex // serializes publishSelf
 
 	grpc *grpcServer // admin API and node-to-node calls (grpc.go)
 	ops  opRegistry  // long admin operations run by this node (ops.go)

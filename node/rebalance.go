@@ -76,6 +76,9 @@ func (n *Node) moveSlots(ctx context.Context, o *op, moves []move, par int) erro
 		go func() {
 			defer wg.Done()
 			for mv := range work {
+				if ctx.Err() != nil {
+					continue // a move failed: drain without starting more
+				}
 				o.setStep("moving slot %d from shard %d to shard %d", mv.Slot, mv.From, mv.To)
 				mc := prog.start()
 				err := n.moveSlot(ctx, mv.Slot, mv.To, func(keys, bytes uint64) { prog.set(mc, keys, bytes) })

@@ -21,6 +21,10 @@ import (
 	"github.com/raftcache/raftcache/slots"
 )
 
+// Test clusters put gRPC at RESP+5000 (16000-20000 with freeBase's RESP
+// ports), outside the ephemeral port range that RESP+30000 falls into.
+func init() { devGRPCOffset = 5000 }
+
 // startAdminCluster starts dev with 2 shards x 3 replicas and 3 spares.
 func startAdminCluster(t *testing.T) (*devCluster, adminv1.AdminClient) {
 	t.Helper()

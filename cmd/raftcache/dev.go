@@ -14,6 +14,11 @@ import (
 
 var devAZs = []string{"az-a", "az-b", "az-c"}
 
+// devGRPCOffset places each dev node's gRPC port relative to its RESP port
+// (design: +30000). Tests move it out of Linux's ephemeral port range,
+// where outgoing connections of parallel test runs can hold a port.
+var devGRPCOffset = node.GRPCPortOffset
+
 // devCluster is a whole cluster in one process: real nodes with real TCP
 // Raft transports and gossip on loopback, exactly as separate processes.
 type devCluster struct {
@@ -62,7 +67,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintf(stdout, "  node %-4s %s  RESP %s  gRPC %s  (%s)\n", inst.node.ID(), azOf(inst), inst.gw.Addr(), inst.node.GRPCAddr(), role)
 	}
 	fmt.Fprintf(stdout, "data dir: %s\nready: try  redis-cli -c -p %d  or  raftcachectl --addr 127.0.0.1:%d status  (Ctrl-C stops the cluster)\n",
-		dc.dataDir, o.basePort, o.basePort+node.GRPCPortOffset)
+		dc.dataDir, o.basePort, o.basePort+devGRPCOffset)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "raftcache dev: shutting down")
 	return nil
@@ -100,6 +105,7 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 			DataDir:         filepath.Join(dc.dataDir, fmt.Sprintf("n%d", i+1)),
 			Bind:            "127.0.0.1",
 			Port:            o.basePort + i,
+			GRPCPort:        o.basePort + i + devGRPCOffset,
 			BootstrapExpect: n,
 			Shards:          o.shards,
 			Spare:           i >= n,

@@ -39,7 +39,7 @@ func freeBase(t *testing.T, n int) int {
 		ok := true
 		var ls []io.Closer
 		for i := 0; i < n && ok; i++ {
-			for _, off := range []int{0, node.RaftPortOffset, node.GossipPortOffset, node.GRPCPortOffset} {
+			for _, off := range []int{0, node.RaftPortOffset, node.GossipPortOffset, devGRPCOffset} {
 				l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+i+off))
 				if err != nil {
 					ok = false
