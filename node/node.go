@@ -15,6 +15,7 @@ import (
 
 	"github.com/raftcache/raftcache/raftfsm"
 	"github.com/raftcache/raftcache/shard"
+	"github.com/raftcache/raftcache/slots"
 )
 
 // Node is one raftcache process: one replica of one shard.
@@ -39,6 +40,8 @@ type Node struct {
 	// reserved holds the nodes this node's running operations are
 	// turning into replicas, so concurrent operations pick others.
 	reserved reservations
+	// testMover replaces moveSlot in tests of the operations.
+	testMover func(ctx context.Context, slot slots.Slot, target int, progress func(keys, bytes uint64)) error
 
 	runCtx context.Context // cancelled by Close/Abort
 	cancel context.CancelFunc

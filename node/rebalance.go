@@ -81,7 +81,7 @@ func (n *Node) moveSlots(ctx context.Context, o *op, moves []move, par int) erro
 				}
 				o.setStep("moving slot %d from shard %d to shard %d", mv.Slot, mv.From, mv.To)
 				mc := prog.start()
-				err := n.moveSlot(ctx, mv.Slot, mv.To, func(keys, bytes uint64) { prog.set(mc, keys, bytes) })
+				err := n.moveOne(ctx, mv.Slot, mv.To, func(keys, bytes uint64) { prog.set(mc, keys, bytes) })
 				prog.finish(mc, err == nil)
 				if err != nil {
 					errMu.Lock()
@@ -110,7 +110,16 @@ func (n *Node) moveSlots(ctx context.Context, o *op, moves []move, par int) erro
 	return ctx.Err()
 }
 
-// leaders returns the leader of every shard in ids, or Unavailable.
+// moveOne moves one slot with the migration engine (n.moveSlot), or with
+// testMover when a test set one.
+func (n *Node) moveOne(ctx context.Context, slot slots.Slot, target int, progress func(keys, bytes uint64)) error {
+	if n.testMover != nil {
+		return n.testMover(ctx, slot, target, progress)
+	}
+	return n.moveSlot(ctx, slot, target, progress)
+}
+
+// requireLeaders fails with Unavailable unless every shard in ids has a leader.
 func (n *Node) requireLeaders(ids []int) error {
 	for _, s := range ids {
 		if _, ok := n.shardLeader(s); !ok {
