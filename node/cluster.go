@@ -86,7 +86,12 @@ func (n *Node) notifyMeta() {
 }
 
 func (n *Node) publishSelf() {
+	// Serialized: a publish computed before a shard change must not land
+	// after the one computed from the new state.
+	n.pubMu.Lock()
+	defer n.pubMu.Unlock()
 	m := n.gossip.getSelf()
+	m.Shard, m.Leader, m.Term, m.Spare = -1, false, 0, n.spare.Load()
 	if f := n.form.Load(); f != nil {
 		m.Shard = f.Shard
 	}

@@ -28,6 +28,7 @@ type Config struct {
 	Port       int      // RESP port; raft, gossip and gRPC ports derive from it unless set
 	RaftPort   int      // 0 = Port+10000
 	GossipPort int      // 0 = Port+20000
+	GRPCPort   int      // admin and migration gRPC server; 0 = Port+30000
 	Join       []string // gossip addresses host:port of nodes to join
 	// BootstrapExpect is the number of nodes that form the shard: once that
 	// many have met through gossip they bootstrap Raft with an identical
@@ -36,6 +37,10 @@ type Config struct {
 	// Shards is the number of shards formed from the founders (slots are
 	// split evenly between them).
 	Shards int
+	// Spare nodes never found a shard: they join the gossip pool and wait
+	// until the admin API makes them a replica (AddReplica) or a shard
+	// (AddShard). Founders ignore spares when counting BootstrapExpect.
+	Spare  bool
 	Logger *slog.Logger
 
 	// Timing overrides for tests and dev (zero = shard defaults).
@@ -72,6 +77,12 @@ func (c *Config) Validate() error {
 	}
 	if c.GossipPort == 0 {
 		c.GossipPort = c.Port + GossipPortOffset
+	}
+	if c.GRPCPort == 0 {
+		c.GRPCPort = c.Port + GRPCPortOffset
+	}
+	if c.GRPCPort < 0 || c.GRPCPort > 65535 {
+		return fmt.Errorf("node: grpc port %d out of range", c.GRPCPort)
 	}
 	if c.BootstrapExpect <= 0 {
 		c.BootstrapExpect = 1

@@ -16,10 +16,12 @@ import (
 type Member struct {
 	NodeID string `json:"id"`
 	AZ     string `json:"az"`
-	RESP   string `json:"resp"` // host:port clients use
-	Raft   string `json:"raft"` // host:port of the Raft transport
-	Gossip string `json:"gs"`   // host:port of memberlist (node-to-node messages)
-	Shard  int    `json:"sh"`   // shard this node replicates; -1 before formation
+	RESP   string `json:"resp"`         // host:port clients use
+	Raft   string `json:"raft"`         // host:port of the Raft transport
+	Gossip string `json:"gs"`           // host:port of memberlist (node-to-node messages)
+	GRPC   string `json:"gr"`           // host:port of the gRPC server (admin API, migration)
+	Shard  int    `json:"sh"`           // shard this node replicates; -1 before formation
+	Spare  bool   `json:"sp,omitempty"` // waits for the admin API to give it a shard
 	// What this node's copy of its shard's log says (routing hints only; a
 	// shard never serves a slot its own log does not give it):
 	Leader  bool   `json:"ld,omitempty"` // leads its shard

@@ -15,6 +15,7 @@ import (
 
 	"github.com/raftcache/raftcache/raftfsm"
 	"github.com/raftcache/raftcache/shard"
+	"github.com/raftcache/raftcache/slots"
 )
 
 // Node is one raftcache process: one replica of one shard.
@@ -29,9 +30,22 @@ type Node struct {
 	replica *shard.Replica
 	form    atomic.Pointer[formation]
 	view    atomic.Pointer[clusterView]
+	spare   atomic.Bool // no shard: waits for JoinShard (replicas.go)
 
 	metaKick chan struct{} // wakes metaLoop (notifyMeta)
 
+	memberMu sync.Mutex // serializes joining and leaving a shard
+	pubMu    sync.Mutex // serializes publishSelf
+
+	grpc *grpcServer // admin API and node-to-node calls (grpc.go)
+	ops  opRegistry  // long admin operations run by this node (ops.go)
+	// reserved holds the nodes this node's running operations are
+	// turning into replicas, so concurrent operations pick others.
+	reserved reservations
+	// testMover replaces moveSlot in tests of the operations.
+	testMover func(ctx context.Context, slot slots.Slot, target int, progress func(keys, bytes uint64)) error
+
+	runCtx context.Context // cancelled by Close/Abort
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	once   sync.Once
@@ -65,17 +79,29 @@ func (n *Node) raftDir() string { return filepath.Join(n.cfg.DataDir, "raft") }
 func (n *Node) Start(ctx context.Context) error {
 	n.started = time.Now()
 	self := Member{NodeID: n.cfg.NodeID, AZ: n.cfg.AZ, RESP: n.RESPAddr(), Raft: hostPort(n.cfg.Advertise, n.cfg.RaftPort),
-		Gossip: hostPort(n.cfg.Advertise, n.cfg.GossipPort), Shard: -1, Alive: true}
+		Gossip: hostPort(n.cfg.Advertise, n.cfg.GossipPort), GRPC: n.GRPCAddr(), Shard: -1, Alive: true}
 	if f, ok := n.loadFormation(); ok {
 		self.Shard = f.Shard
+		n.spare.Store(f.Shard < 0) // released from a shard earlier
+	} else {
+		n.spare.Store(n.cfg.Spare)
 	}
-	g, err := newGossip(&n.cfg, self)
+	self.Spare = n.spare.Load()
+	gs, err := newGRPCServer(n)
 	if err != nil {
 		return err
 	}
+	g, err := newGossip(&n.cfg, self)
+	if err != nil {
+		gs.stop()
+		return err
+	}
 	n.gossip = g
+	n.grpc = gs
 	runCtx, cancel := context.WithCancel(context.Background())
-	n.cancel = cancel
+	n.runCtx, n.cancel = runCtx, cancel
+	n.wg.Add(1)
+	go func() { defer n.wg.Done(); gs.serve() }()
 	n.refreshView()
 	n.wg.Add(3)
 	go func() { defer n.wg.Done(); n.joinLoop(runCtx) }()
@@ -109,13 +135,28 @@ func hasState(dir string) bool {
 	return err == nil && len(entries) > 0
 }
 
-// formation is what this node remembers of cluster formation, in
+// formation is what this node remembers of its shard assignment, in
 // <data-dir>/formation.json, so that a restarted node knows its shard and
 // any future leader of a fresh shard can claim the shard's initial slots.
+// Founders write it at formation; the admin API writes it when it makes a
+// spare a replica (JoinShard), before the replica starts, so a restart
+// resumes the replica instead of founding anything.
 type formation struct {
 	Shard  int    `json:"shard"`
 	Shards int    `json:"shards"`
 	Slots  string `json:"slots"`
+	// Joined: assigned by the admin API rather than by founding; the
+	// replica is started even if its Raft directory is still empty.
+	Joined bool `json:"joined,omitempty"`
+	// Bootstrap is the voter list of a shard founded by AddShard (empty
+	// for a replica added to an existing shard). Raft bootstraps only on
+	// empty stores, so keeping it is safe across restarts.
+	Bootstrap []raftServer `json:"bootstrap,omitempty"`
+}
+
+type raftServer struct {
+	ID      string `json:"id"`
+	Address string `json:"addr"`
 }
 
 func (n *Node) formationPath() string { return filepath.Join(n.cfg.DataDir, "formation.json") }
@@ -134,24 +175,42 @@ func (n *Node) loadFormation() (formation, bool) {
 }
 
 func (n *Node) saveFormation(f formation) error {
-	raw, _ := json.Marshal(f)
+	raw, err := json.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("formation: %w", err)
+	}
 	tmp := n.formationPath() + ".tmp"
 	if err := os.WriteFile(tmp, raw, 0o644); err != nil {
-		return err
+		return fmt.Errorf("formation: %w", err)
 	}
-	return os.Rename(tmp, n.formationPath())
+	if err := os.Rename(tmp, n.formationPath()); err != nil {
+		return fmt.Errorf("formation: %w", err)
+	}
+	return nil
 }
 
 func (n *Node) formLoop(ctx context.Context) {
 	var voters []raft.Server
 	form, known := n.loadFormation()
-	if !known || !hasState(n.raftDir()) {
+	switch {
+	case known && form.Shard < 0:
+		n.cfg.Logger.Info("spare node (released from its shard): waiting for the admin API to assign a shard", "node_id", n.cfg.NodeID)
+		return
+	case known && (form.Joined || hasState(n.raftDir())):
+		for _, s := range form.Bootstrap {
+			voters = append(voters, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(s.ID), Address: raft.ServerAddress(s.Address)})
+		}
+	case n.cfg.Spare:
+		n.spare.Store(true)
+		n.cfg.Logger.Info("spare node: waiting for the admin API to assign a shard", "node_id", n.cfg.NodeID)
+		return
+	default:
 		var members []Member
 		for {
 			all, changed := n.gossip.snapshot()
 			members = members[:0]
 			for _, m := range all {
-				if m.Alive {
+				if m.Alive && !m.Spare {
 					members = append(members, m)
 				}
 			}
@@ -170,6 +229,7 @@ func (n *Node) formLoop(ctx context.Context) {
 		plan := PlanFormation(members, n.cfg.Shards)
 		shardID, founder := plan.Members[n.cfg.NodeID]
 		if !founder {
+			n.spare.Store(true)
 			n.cfg.Logger.Info("not a founder: waiting to be added to a shard", "node_id", n.cfg.NodeID)
 			return
 		}
@@ -185,7 +245,16 @@ func (n *Node) formLoop(ctx context.Context) {
 		}
 		n.cfg.Logger.Info("forming shard", "node_id", n.cfg.NodeID, "shard_id", shardID, "voters", len(voters), "slots", form.Slots)
 	}
-	n.form.Store(&form)
+	if err := n.startReplica(ctx, form, voters); err != nil {
+		n.cfg.Logger.Error("starting shard replica failed", "node_id", n.cfg.NodeID, "err", err)
+	}
+}
+
+// startReplica starts this node's replica of form.Shard and publishes it.
+// With voters it bootstraps the group on empty stores; without, an empty
+// replica waits for the shard's leader to add it. ctx is the node's run
+// context: a replica started while the node is closing is closed again.
+func (n *Node) startReplica(ctx context.Context, form formation, voters []raft.Server) error {
 	sc := shard.DefaultConfig()
 	sc.ID = n.cfg.NodeID
 	sc.Dir = n.raftDir()
@@ -211,17 +280,19 @@ func (n *Node) formLoop(ctx context.Context) {
 	}
 	r, err := shard.New(sc)
 	if err != nil {
-		n.cfg.Logger.Error("starting shard replica failed", "node_id", n.cfg.NodeID, "err", err)
-		return
+		return fmt.Errorf("node %s: shard %d replica: %w", n.cfg.NodeID, form.Shard, err)
 	}
 	n.mu.Lock()
 	if ctx.Err() != nil { // closed meanwhile
 		n.mu.Unlock()
 		_ = r.Close()
-		return
+		return fmt.Errorf("node %s: shard %d replica: %w", n.cfg.NodeID, form.Shard, ctx.Err())
 	}
 	n.replica = r
+	n.form.Store(&form)
+	n.spare.Store(false)
 	n.mu.Unlock()
+	return nil
 }
 
 func (n *Node) rep() *shard.Replica {
@@ -231,9 +302,13 @@ func (n *Node) rep() *shard.Replica {
 }
 
 // WaitReady blocks until the shard has a leader that can serve
-// linearizable reads (as seen from this node) or ctx ends.
+// linearizable reads (as seen from this node) or ctx ends; a spare node
+// is ready at once.
 func (n *Node) WaitReady(ctx context.Context) error {
 	for {
+		if n.spare.Load() {
+			return nil // a spare has no shard to wait for
+		}
 		if r := n.rep(); r != nil {
 			if id, _ := r.Leader(); id != "" {
 				if r.IsLeader() && r.Ready() || !r.IsLeader() {
@@ -281,6 +356,9 @@ func (n *Node) shutdown(handoff bool) error {
 			n.mu.Lock()
 			n.cancel()
 			n.mu.Unlock()
+		}
+		if n.grpc != nil {
+			n.grpc.stop() // operations and watchers end with the run context
 		}
 		n.wg.Wait()
 		if r := n.rep(); r != nil {

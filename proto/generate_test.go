@@ -23,10 +23,14 @@ var tools = []tool{
 	{"google.golang.org/grpc/cmd/protoc-gen-go-grpc", "PROTOC_GEN_GO_GRPC_VERSION"},
 }
 
+// TestGeneratedCodeIsFresh regenerates the Go code into a temporary
+// directory with the pinned buf and plugins and fails on any difference.
+// Building buf from scratch takes minutes on a 2-core machine (measured:
+// 3m20s of CPU, 9m50s wall on the shared, loaded box), so the test runs only
+// when the pinned tools are already installed (make proto / proto-check)
+// or RAFTCACHE_PROTO_CHECK=1 is set; `make proto-check` sets it and .ci/run
+// calls it.
 func TestGeneratedCodeIsFresh(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds buf; run without -short or with make proto-check")
-	}
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
@@ -46,6 +50,13 @@ func TestGeneratedCodeIsFresh(t *testing.T) {
 		versions = append(versions, string(m[1]))
 	}
 	bin := filepath.Join(root, "bin", "tools", "pinned-"+strings.Join(versions, "_"))
+	if os.Getenv("RAFTCACHE_PROTO_CHECK") != "1" {
+		for _, tl := range tools {
+			if _, err := os.Stat(filepath.Join(bin, filepath.Base(tl.pkg))); err != nil {
+				t.Skip("pinned buf/protoc plugins not installed; run make proto-check (builds them)")
+			}
+		}
+	}
 	for i, tl := range tools {
 		if _, err := os.Stat(filepath.Join(bin, filepath.Base(tl.pkg))); err == nil {
 			continue

@@ -14,17 +14,23 @@ import (
 
 var devAZs = []string{"az-a", "az-b", "az-c"}
 
+// devGRPCOffset places each dev node's gRPC port relative to its RESP port
+// (design: +30000). Tests move it out of Linux's ephemeral port range,
+// where outgoing connections of parallel test runs can hold a port.
+var devGRPCOffset = node.GRPCPortOffset
+
 // devCluster is a whole cluster in one process: real nodes with real TCP
 // Raft transports and gossip on loopback, exactly as separate processes.
 type devCluster struct {
 	instances []*instance
+	configs   []node.Config // of instances, to restart one
 	dataDir   string
 	tempDir   bool
 }
 
 type devOptions struct {
-	shards, replicas, basePort int
-	dataDir, logLevel, pprof   string
+	shards, replicas, basePort, spares int
+	dataDir, logLevel, pprof           string
 }
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -34,6 +40,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.IntVar(&o.shards, "shards", 3, "number of shards; the 16384 slots are split evenly")
 	fs.IntVar(&o.replicas, "replicas", 3, "replicas per shard (Raft group size, 1-6)")
 	fs.IntVar(&o.basePort, "base-port", 7000, "RESP port of the first node; nodes use consecutive ports")
+	fs.IntVar(&o.spares, "spares", 0, "extra nodes that join without a shard, for raftcachectl add-shard / add-replica")
 	fs.StringVar(&o.dataDir, "data-dir", "", "keep data here (restarting dev on it brings the data back); default: a temporary directory removed on exit")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "debug, info, warn or error")
 	fs.StringVar(&o.pprof, "pprof", "", "serve Go profiling endpoints on this address (e.g. 127.0.0.1:6060)")
@@ -48,15 +55,19 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer dc.close()
-	fmt.Fprintf(stdout, "raftcache dev: %d shard(s) x %d replicas\n", o.shards, o.replicas)
+	fmt.Fprintf(stdout, "raftcache dev: %d shard(s) x %d replicas, %d spare node(s)\n", o.shards, o.replicas, o.spares)
 	for _, inst := range dc.instances {
 		role := "replica"
-		if inst.node.IsLeader() {
+		switch {
+		case inst.node.IsLeader():
 			role = "leader"
+		case inst.node.Replica() == nil:
+			role = "spare"
 		}
-		fmt.Fprintf(stdout, "  node %-4s %s  RESP %s  (%s)\n", inst.node.ID(), azOf(inst), inst.gw.Addr(), role)
+		fmt.Fprintf(stdout, "  node %-4s %s  RESP %s  gRPC %s  (%s)\n", inst.node.ID(), azOf(inst), inst.gw.Addr(), inst.node.GRPCAddr(), role)
 	}
-	fmt.Fprintf(stdout, "data dir: %s\nready: try  redis-cli -p %d  (Ctrl-C stops the cluster)\n", dc.dataDir, o.basePort)
+	fmt.Fprintf(stdout, "data dir: %s\nready: try  redis-cli -c -p %d  or  raftcachectl --addr 127.0.0.1:%d status  (Ctrl-C stops the cluster)\n",
+		dc.dataDir, o.basePort, o.basePort+devGRPCOffset)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "raftcache dev: shutting down")
 	return nil
@@ -71,6 +82,9 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 	if o.replicas < 1 || o.replicas > 6 {
 		return nil, fmt.Errorf("--replicas %d: must be 1 to 6", o.replicas)
 	}
+	if o.spares < 0 || o.spares > 50 {
+		return nil, fmt.Errorf("--spares %d: must be 0 to 50 in dev", o.spares)
+	}
 	dc := &devCluster{dataDir: o.dataDir}
 	if dc.dataDir == "" {
 		d, err := os.MkdirTemp("", "raftcache-dev-")
@@ -82,15 +96,19 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 	logger := newLogger(logOut, o.logLevel)
 	n := o.shards * o.replicas
 	seed := fmt.Sprintf("127.0.0.1:%d", o.basePort+node.GossipPortOffset)
-	for i := 0; i < n; i++ {
+	// Founders first, then the spares (ids and ports after the founders'),
+	// which join the gossip pool without a shard.
+	for i := 0; i < n+o.spares; i++ {
 		cfg := node.Config{
 			NodeID:          fmt.Sprintf("n%d", i+1),
 			AZ:              devAZs[i%len(devAZs)],
 			DataDir:         filepath.Join(dc.dataDir, fmt.Sprintf("n%d", i+1)),
 			Bind:            "127.0.0.1",
 			Port:            o.basePort + i,
+			GRPCPort:        o.basePort + i + devGRPCOffset,
 			BootstrapExpect: n,
 			Shards:          o.shards,
+			Spare:           i >= n,
 			Logger:          logger,
 			GossipLocal:     true,
 		}
@@ -103,6 +121,7 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 			return nil, err
 		}
 		dc.instances = append(dc.instances, inst)
+		dc.configs = append(dc.configs, cfg)
 	}
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -112,9 +131,10 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 			return nil, fmt.Errorf("dev cluster did not become ready: %w", err)
 		}
 	}
-	// Ready means every node sees every slot served by a leader.
+	// Ready means every node sees every slot served by a leader, and every
+	// other node (spares included).
 	for _, inst := range dc.instances {
-		for !inst.node.ClusterReady() {
+		for !inst.node.ClusterReady() || inst.node.AliveNodes() < len(dc.instances) {
 			if wctx.Err() != nil {
 				dc.close()
 				return nil, fmt.Errorf("dev cluster did not become ready: %w", wctx.Err())

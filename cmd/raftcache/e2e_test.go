@@ -30,8 +30,8 @@ func TestMain(m *testing.M) {
 	)
 }
 
-// freeBase finds a base port such that base..base+n-1 and their Raft and
-// gossip offsets are free on loopback.
+// freeBase finds a base port such that base..base+n-1 and their Raft,
+// gossip and gRPC offsets are free on loopback.
 func freeBase(t *testing.T, n int) int {
 	t.Helper()
 	for try := 0; try < 200; try++ {
@@ -39,7 +39,7 @@ func freeBase(t *testing.T, n int) int {
 		ok := true
 		var ls []io.Closer
 		for i := 0; i < n && ok; i++ {
-			for _, off := range []int{0, node.RaftPortOffset, node.GossipPortOffset} {
+			for _, off := range []int{0, node.RaftPortOffset, node.GossipPortOffset, devGRPCOffset} {
 				l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+i+off))
 				if err != nil {
 					ok = false

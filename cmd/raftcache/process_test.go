@@ -58,7 +58,8 @@ func runProcesses(t *testing.T, bin string, nodes, shards int) {
 	for i := 0; i < nodes; i++ {
 		args := []string{"server", "--node-id", fmt.Sprintf("p%d", i+1), "--az", []string{"az-a", "az-b", "az-c"}[i%3],
 			"--data-dir", filepath.Join(dir, fmt.Sprintf("p%d", i+1)), "--port", fmt.Sprint(base + i),
-			"--bootstrap-expect", fmt.Sprint(nodes), "--shards", fmt.Sprint(shards), "--log-level", "error"}
+			"--bootstrap-expect", fmt.Sprint(nodes), "--shards", fmt.Sprint(shards), "--log-level", "error",
+			"--grpc-port", fmt.Sprint(base + i + devGRPCOffset)}
 		if i > 0 {
 			args = append(args, "--join", seed)
 		}

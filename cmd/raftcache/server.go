@@ -19,7 +19,8 @@ import (
 // keys of a --config JSON file (flags given on the command line win).
 type serverFlags struct {
 	nodeID, az, dataDir, bind, advertise, join, logLevel, config, pprof string
-	port, bootstrapExpect, shards                                       int
+	port, grpcPort, bootstrapExpect, shards                             int
+	spare                                                               bool
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
@@ -30,6 +31,8 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.bind, "bind", "127.0.0.1", "address to listen on")
 	fs.StringVar(&f.advertise, "advertise", "", "address other nodes and clients reach this node at (default: --bind)")
 	fs.IntVar(&f.port, "port", 6379, "RESP port; Raft uses port+10000, gossip port+20000, gRPC port+30000")
+	fs.IntVar(&f.grpcPort, "grpc-port", 0, "gRPC port (admin API, slot migration); 0 = port+30000")
+	fs.BoolVar(&f.spare, "spare", false, "join without founding a shard; raftcachectl add-shard/add-replica assigns one")
 	fs.StringVar(&f.join, "join", "", "comma-separated gossip addresses host:port of nodes to join")
 	fs.IntVar(&f.bootstrapExpect, "bootstrap-expect", 1, "number of nodes that form the shard on first start")
 	fs.IntVar(&f.shards, "shards", 1, "number of shards formed by the --bootstrap-expect founders (slots split evenly)")
@@ -92,13 +95,14 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	cfg := node.Config{
 		NodeID: f.nodeID, AZ: f.az, DataDir: f.dataDir, Bind: f.bind, Advertise: f.advertise,
-		Port: f.port, Join: splitList(f.join), BootstrapExpect: f.bootstrapExpect, Shards: f.shards, Logger: logger,
+		Port: f.port, GRPCPort: f.grpcPort, Join: splitList(f.join), BootstrapExpect: f.bootstrapExpect, Shards: f.shards,
+		Spare: f.spare, Logger: logger,
 	}
 	inst, err := startInstance(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "raftcache node %s (az %s) serving RESP on %s\n", cfg.NodeID, cfg.AZ, inst.gw.Addr())
+	fmt.Fprintf(stdout, "raftcache node %s (az %s) serving RESP on %s, gRPC on %s\n", cfg.NodeID, cfg.AZ, inst.gw.Addr(), inst.node.GRPCAddr())
 	<-ctx.Done()
 	logger.Info("shutting down", "node_id", cfg.NodeID)
 	return inst.close()

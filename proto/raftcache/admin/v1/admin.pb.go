@@ -2081,6 +2081,7 @@ func (x *RaftServer) GetSuffrage() Suffrage {
 
 type NodeStatusRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
+	SlotKeys      bool                   `protobuf:"varint,1,opt,name=slot_keys,json=slotKeys,proto3" json:"slot_keys,omitempty"` // a leader also returns its key count per slot
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2115,6 +2116,13 @@ func (*NodeStatusRequest) Descriptor() ([]byte, []int) {
 	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
+func (x *NodeStatusRequest) GetSlotKeys() bool {
+	if x != nil {
+		return x.SlotKeys
+	}
+	return false
+}
+
 type NodeStatusResponse struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	Node         string                 `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
@@ -2128,6 +2136,7 @@ type NodeStatusResponse struct {
 	// Set on a leader only:
 	Servers       []*RaftServer `protobuf:"bytes,9,rep,name=servers,proto3" json:"servers,omitempty"`
 	Keys          int64         `protobuf:"varint,10,opt,name=keys,proto3" json:"keys,omitempty"`
+	SlotKeys      []uint32      `protobuf:"varint,11,rep,packed,name=slot_keys,json=slotKeys,proto3" json:"slot_keys,omitempty"` // 16384 counts when asked for
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2232,6 +2241,13 @@ func (x *NodeStatusResponse) GetKeys() int64 {
 	return 0
 }
 
+func (x *NodeStatusResponse) GetSlotKeys() []uint32 {
+	if x != nil {
+		return x.SlotKeys
+	}
+	return nil
+}
+
 type JoinShardRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Shard         int32                  `protobuf:"varint,1,opt,name=shard,proto3" json:"shard,omitempty"`
@@ -2331,6 +2347,7 @@ func (*JoinShardResponse) Descriptor() ([]byte, []int) {
 type LeaveShardRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Shard         int32                  `protobuf:"varint,1,opt,name=shard,proto3" json:"shard,omitempty"`
+	Dissolve      bool                   `protobuf:"varint,2,opt,name=dissolve,proto3" json:"dissolve,omitempty"` // the whole shard is going away: a leader may leave too
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2370,6 +2387,13 @@ func (x *LeaveShardRequest) GetShard() int32 {
 		return x.Shard
 	}
 	return 0
+}
+
+func (x *LeaveShardRequest) GetDissolve() bool {
+	if x != nil {
+		return x.Dissolve
+	}
+	return false
 }
 
 type LeaveShardResponse struct {
@@ -2753,8 +2777,9 @@ const file_raftcache_admin_v1_admin_proto_rawDesc = "" +
 	"RaftServer\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x128\n" +
-	"\bsuffrage\x18\x03 \x01(\x0e2\x1c.raftcache.admin.v1.SuffrageR\bsuffrage\"\x13\n" +
-	"\x11NodeStatusRequest\"\xbc\x02\n" +
+	"\bsuffrage\x18\x03 \x01(\x0e2\x1c.raftcache.admin.v1.SuffrageR\bsuffrage\"0\n" +
+	"\x11NodeStatusRequest\x12\x1b\n" +
+	"\tslot_keys\x18\x01 \x01(\bR\bslotKeys\"\xd9\x02\n" +
 	"\x12NodeStatusResponse\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\x12\x14\n" +
 	"\x05shard\x18\x02 \x01(\x05R\x05shard\x12\x16\n" +
@@ -2767,14 +2792,16 @@ const file_raftcache_admin_v1_admin_proto_rawDesc = "" +
 	"\fcommit_index\x18\b \x01(\x04R\vcommitIndex\x128\n" +
 	"\aservers\x18\t \x03(\v2\x1e.raftcache.admin.v1.RaftServerR\aservers\x12\x12\n" +
 	"\x04keys\x18\n" +
-	" \x01(\x03R\x04keys\"|\n" +
+	" \x01(\x03R\x04keys\x12\x1b\n" +
+	"\tslot_keys\x18\v \x03(\rR\bslotKeys\"|\n" +
 	"\x10JoinShardRequest\x12\x14\n" +
 	"\x05shard\x18\x01 \x01(\x05R\x05shard\x12<\n" +
 	"\tbootstrap\x18\x02 \x03(\v2\x1e.raftcache.admin.v1.RaftServerR\tbootstrap\x12\x14\n" +
 	"\x05slots\x18\x03 \x01(\tR\x05slots\"\x13\n" +
-	"\x11JoinShardResponse\")\n" +
+	"\x11JoinShardResponse\"E\n" +
 	"\x11LeaveShardRequest\x12\x14\n" +
-	"\x05shard\x18\x01 \x01(\x05R\x05shard\"\x14\n" +
+	"\x05shard\x18\x01 \x01(\x05R\x05shard\x12\x1a\n" +
+	"\bdissolve\x18\x02 \x01(\bR\bdissolve\"\x14\n" +
 	"\x12LeaveShardResponse\"\x9b\x01\n" +
 	"\x17ChangeMembershipRequest\x12\x14\n" +
 	"\x05shard\x18\x01 \x01(\x05R\x05shard\x12<\n" +

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	adminv1 "github.com/raftcache/raftcache/proto/raftcache/admin/v1"
+)
+
+// cli holds the global flags and the connection of one invocation.
+type cli struct {
+	addr    string
+	json    bool
+	timeout time.Duration
+	stdout  io.Writer
+	stderr  io.Writer
+
+	conn   *grpc.ClientConn
+	client adminv1.AdminClient
+}
+
+// usageError marks errors in the command line itself (exit status 2).
+type usageError struct{ error }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c := &cli{stdout: stdout, stderr: stderr}
+	root := c.rootCmd()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if c.conn != nil {
+		_ = c.conn.Close()
+	}
+	if err == nil {
+		return 0
+	}
+	var ue usageError
+	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") {
+		fmt.Fprintln(stderr, "raftcachectl:", err)
+		return 2
+	}
+	fmt.Fprintln(stderr, "raftcachectl:", describeErr(err))
+	return 1
+}
+
+// describeErr renders an error whose cause is a gRPC status as
+// "context: Code: message".
+func describeErr(err error) string {
+	var se interface{ GRPCStatus() *status.Status }
+	if !errors.As(err, &se) {
+		return err.Error()
+	}
+	s := se.GRPCStatus()
+	prefix := strings.TrimSuffix(err.Error(), s.Err().Error())
+	return prefix + s.Code().String() + ": " + s.Message()
+}
+
+func (c *cli) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "raftcachectl",
+		Short: "Administer a raftcache cluster through any node's gRPC admin API",
+		Long: `raftcachectl talks to the admin API of any node of a raftcache cluster
+(gRPC, on the node's RESP port + 30000). Every node accepts every command.
+
+Long operations (add-shard, remove-shard, migrate-slots, rebalance,
+add-replica, remove-replica) run on the node that received them; the command
+follows their progress until they finish. With --detach it prints the
+operation id and returns; "raftcachectl watch ID" follows it later, from any
+terminal. An interrupted operation is resumed by running it again.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.PersistentFlags().StringVar(&c.addr, "addr", "127.0.0.1:37000", "gRPC address HOST:PORT of any node (RESP port + 30000)")
+	root.PersistentFlags().BoolVar(&c.json, "json", false, "print JSON instead of tables")
+	root.PersistentFlags().DurationVar(&c.timeout, "timeout", 30*time.Second, "timeout of each call (not of watching an operation)")
+	root.AddCommand(c.statusCmd(), c.failoverCmd(), c.addShardCmd(), c.removeShardCmd(), c.migrateSlotsCmd(),
+		c.rebalanceCmd(), c.addReplicaCmd(), c.removeReplicaCmd(), c.watchCmd(), c.opsCmd())
+	return root
+}
+
+// admin connects (lazily) to --addr.
+func (c *cli) admin() (adminv1.AdminClient, error) {
+	if c.client != nil {
+		return c.client, nil
+	}
+	conn, err := grpc.NewClient(c.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, fmt.Errorf("connect %s: %w", c.addr, err)
+	}
+	c.conn, c.client = conn, adminv1.NewAdminClient(conn)
+	return c.client, nil
+}
+
+// call runs fn with the admin client under the --timeout deadline.
+func (c *cli) call(ctx context.Context, fn func(ctx context.Context, a adminv1.AdminClient) error) error {
+	a, err := c.admin()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	return fn(ctx, a)
+}
+
+// nArgs accepts exactly n positional arguments, named in the usage line.
+func nArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("%s: want %d argument(s), got %d (usage: %s)", cmd.Name(), n, len(args), cmd.UseLine())
+		}
+		return nil
+	}
+}
