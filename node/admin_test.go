@@ -234,8 +234,9 @@ func TestMoveSlotsStopsAtFirstFailure(t *testing.T) {
 	if !errors.Is(err, boom) || calls.Load() != 4 {
 		t.Fatalf("err %v after %d calls, want boom after 4", err, calls.Load())
 	}
+	// Slots move in batches (moveBatchSlots): the failed batch counts none.
 	pb, _ := o.snapshot()
-	if pb.GetSlotsDone() != 3 || pb.GetSlotsTotal() != 100 {
+	if pb.GetSlotsDone() != 0 || pb.GetSlotsTotal() != 100 {
 		t.Fatalf("progress after a failure: %d/%d", pb.GetSlotsDone(), pb.GetSlotsTotal())
 	}
 }
@@ -292,5 +293,27 @@ func TestOperationRegistryForgetsOldFinished(t *testing.T) {
 	}
 	if _, ok := n.lookupOp(first.id()); !ok {
 		t.Fatal("a running operation was forgotten")
+	}
+}
+
+func TestBatchMoves(t *testing.T) {
+	var moves []move
+	for s := 0; s < 150; s++ {
+		moves = append(moves, move{Slot: slots.Slot(s), From: s % 2, To: 2})
+	}
+	moves = append(moves, move{Slot: 900, From: 2, To: 0})
+	bs := batchMoves(moves)
+	// shard 0 -> 2: 75 slots (64 + 11), shard 1 -> 2: 75 (64 + 11), 2 -> 0: 1.
+	var sizes []int
+	for _, b := range bs {
+		for _, mv := range b {
+			if mv.From != b[0].From || mv.To != b[0].To {
+				t.Fatalf("batch mixes moves: %v", b)
+			}
+		}
+		sizes = append(sizes, len(b))
+	}
+	if fmt.Sprint(sizes) != "[64 11 64 11 1]" {
+		t.Fatalf("batch sizes %v", sizes)
 	}
 }

@@ -102,7 +102,10 @@ func (n *Node) publishSelf() {
 		}
 	}
 	rs, ver := n.owned()
-	m.Slots, m.Ver = slots.FormatRanges(rs), ver
+	m.Slots, m.SlotsRef, m.Ver = claimFields(slots.FormatRanges(rs)), "", ver
+	if m.Slots == "" && len(rs) > 0 {
+		m.SlotsRef = claimRef(slots.FormatRanges(rs))
+	}
 	m.Applied = n.fsm.AppliedIndex()
 	n.gossip.setSelf(m)
 }
@@ -128,7 +131,14 @@ func (n *Node) refreshView() {
 			continue
 		}
 		v.shards[m.Shard] = append(v.shards[m.Shard], m)
-		if m.Slots != "" && m.Ver > 0 {
+		if m.SlotsRef != "" && m.Ver > 0 {
+			if m.NodeID == self.NodeID {
+				rs, _ := n.owned()
+				v.smap.Merge(slots.Claim{Shard: slots.ShardID(m.Shard), Slots: rs, Version: m.Ver})
+			} else if rs, ver, ok := n.claims.get(n, m); ok {
+				v.smap.Merge(slots.Claim{Shard: slots.ShardID(m.Shard), Slots: rs, Version: ver})
+			}
+		} else if m.Slots != "" && m.Ver > 0 {
 			if rs, err := slots.ParseRanges(m.Slots); err == nil {
 				v.smap.Merge(slots.Claim{Shard: slots.ShardID(m.Shard), Slots: rs, Version: m.Ver})
 			}

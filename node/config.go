@@ -20,16 +20,19 @@ const (
 
 // Config configures one node.
 type Config struct {
-	NodeID     string   // stable, human-chosen name (e.g. "n1"); the cluster id is derived from it
-	AZ         string   // availability zone label
-	DataDir    string   // raft log, stable store and snapshots live below it
-	Bind       string   // host to listen on
-	Advertise  string   // host others reach us at ("" = Bind)
-	Port       int      // RESP port; raft, gossip and gRPC ports derive from it unless set
-	RaftPort   int      // 0 = Port+10000
-	GossipPort int      // 0 = Port+20000
-	GRPCPort   int      // admin and migration gRPC server; 0 = Port+30000
-	Join       []string // gossip addresses host:port of nodes to join
+	NodeID     string // stable, human-chosen name (e.g. "n1"); the cluster id is derived from it
+	AZ         string // availability zone label
+	DataDir    string // raft log, stable store and snapshots live below it
+	Bind       string // host to listen on
+	Advertise  string // host others reach us at ("" = Bind)
+	Port       int    // RESP port; raft, gossip and gRPC ports derive from it unless set
+	RaftPort   int    // 0 = Port+10000
+	GossipPort int    // 0 = Port+20000
+	GRPCPort   int    // admin and migration gRPC server; 0 = Port+30000
+	// GRPCPortFallback: if GRPCPort is busy, listen on any free port
+	// instead of failing (dev clusters; the port travels in gossip).
+	GRPCPortFallback bool
+	Join             []string // gossip addresses host:port of nodes to join
 	// BootstrapExpect is the number of nodes that form the shard: once that
 	// many have met through gossip they bootstrap Raft with an identical
 	// voter list (the N smallest node ids). 1 = bootstrap alone.

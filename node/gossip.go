@@ -24,12 +24,16 @@ type Member struct {
 	Spare  bool   `json:"sp,omitempty"` // waits for the admin API to give it a shard
 	// What this node's copy of its shard's log says (routing hints only; a
 	// shard never serves a slot its own log does not give it):
-	Leader  bool   `json:"ld,omitempty"` // leads its shard
-	Term    uint64 `json:"tm,omitempty"` // Raft term, to pick the newest leader claim
-	Slots   string `json:"sl,omitempty"` // slot ranges the shard owns ("0-5460")
-	Ver     uint64 `json:"v,omitempty"`  // version of that slot claim
-	Applied uint64 `json:"ap,omitempty"` // applied index (replication offset)
-	Alive   bool   `json:"-"`
+	Leader bool   `json:"ld,omitempty"` // leads its shard
+	Term   uint64 `json:"tm,omitempty"` // Raft term, to pick the newest leader claim
+	Slots  string `json:"sl,omitempty"` // slot ranges the shard owns ("0-5460")
+	Ver    uint64 `json:"v,omitempty"`  // version of that slot claim
+	// SlotsRef replaces Slots when the claim is too long for memberlist's
+	// 512-byte metadata (slots scattered by resharding): a checksum of the
+	// claim, which other nodes fetch over gRPC (claims.go).
+	SlotsRef string `json:"sr,omitempty"`
+	Applied  uint64 `json:"ap,omitempty"` // applied index (replication offset)
+	Alive    bool   `json:"-"`
 }
 
 type gossip struct {

@@ -37,6 +37,15 @@ type grpcServer struct {
 
 func newGRPCServer(n *Node) (*grpcServer, error) {
 	lis, err := net.Listen("tcp", hostPort(n.cfg.Bind, n.cfg.GRPCPort))
+	if err != nil && n.cfg.GRPCPortFallback {
+		// dev: any port will do for node-to-node calls (gossip carries it).
+		if l, ferr := net.Listen("tcp", hostPort(n.cfg.Bind, 0)); ferr == nil {
+			n.cfg.Logger.Warn("grpc port busy, using another one", "node_id", n.cfg.NodeID, "wanted", n.cfg.GRPCPort,
+				"got", l.Addr().(*net.TCPAddr).Port, "err", err)
+			n.cfg.GRPCPort = l.Addr().(*net.TCPAddr).Port
+			lis, err = l, nil
+		}
+	}
 	if err != nil {
 		// On Linux, port+30000 usually lies in the ephemeral range
 		// (net.ipv4.ip_local_port_range), where outgoing connections and

@@ -34,8 +34,30 @@ func checkSlot(slot uint32) (slots.Slot, error) {
 	return slots.Slot(slot), nil
 }
 
+// slotList returns the request's slots: the repeated field when set, else
+// the single slot. Duplicates are refused.
+func slotList(one uint32, many []uint32) ([]slots.Slot, error) {
+	if len(many) == 0 {
+		many = []uint32{one}
+	}
+	seen := map[uint32]bool{}
+	out := make([]slots.Slot, 0, len(many))
+	for _, x := range many {
+		s, err := checkSlot(x)
+		if err != nil {
+			return nil, err
+		}
+		if seen[x] {
+			return nil, status.Errorf(codes.InvalidArgument, "slot %d listed twice", x)
+		}
+		seen[x] = true
+		out = append(out, s)
+	}
+	return out, nil
+}
+
 func (m *migrateServer) MoveSlot(req *migratev1.MoveSlotRequest, stream grpc.ServerStreamingServer[migratev1.MoveSlotProgress]) error {
-	s, err := checkSlot(req.GetSlot())
+	ss, err := slotList(req.GetSlot(), req.GetSlots())
 	if err != nil {
 		return err
 	}
@@ -44,44 +66,39 @@ func (m *migrateServer) MoveSlot(req *migratev1.MoveSlotRequest, stream grpc.Ser
 		return status.Errorf(codes.InvalidArgument, "unknown shard %d", target)
 	}
 	imp := &remoteImporter{n: m.n, target: target}
-	ver, err := m.n.runMoveSlot(stream.Context(), s, target, imp, func(p MoveProgress) {
-		_ = stream.Send(&migratev1.MoveSlotProgress{Slot: uint32(s), KeysMoved: p.Keys, BytesMoved: p.Bytes})
+	ver, err := m.n.runMoveSlots(stream.Context(), ss, target, imp, func(p MoveProgress) {
+		_ = stream.Send(&migratev1.MoveSlotProgress{Slot: uint32(ss[0]), KeysMoved: p.Keys, BytesMoved: p.Bytes})
 	})
 	if err != nil {
 		return grpcError(m.n, err)
 	}
-	return stream.Send(&migratev1.MoveSlotProgress{Slot: uint32(s), Done: true, Version: ver})
+	return stream.Send(&migratev1.MoveSlotProgress{Slot: uint32(ss[0]), Done: true, Version: ver})
 }
 
 func (m *migrateServer) BeginImport(ctx context.Context, req *migratev1.BeginImportRequest) (*migratev1.BeginImportResponse, error) {
-	s, err := checkSlot(req.GetSlot())
+	ss, err := slotList(req.GetSlot(), req.GetSlots())
 	if err != nil {
 		return nil, err
 	}
-	if err := m.n.beginImport(ctx, s, int(req.GetSourceShard()), req.GetFreeze()); err != nil {
+	if err := m.n.beginImport(ctx, ss, int(req.GetSourceShard()), req.GetFreeze()); err != nil {
 		return nil, grpcError(m.n, err)
 	}
-	f := m.n.form.Load()
-	return &migratev1.BeginImportResponse{Shard: int32(f.Shard)}, nil
+	return &migratev1.BeginImportResponse{Shard: int32(m.n.ShardID())}, nil
 }
 
 func (m *migrateServer) Transfer(ctx context.Context, req *migratev1.TransferRequest) (*migratev1.TransferResponse, error) {
-	s, err := checkSlot(req.GetSlot())
-	if err != nil {
-		return nil, err
-	}
-	if err := m.n.transferKeys(ctx, s, int(req.GetSourceShard()), req.GetKeys()); err != nil {
+	if err := m.n.transferKeys(ctx, int(req.GetSourceShard()), req.GetKeys()); err != nil {
 		return nil, grpcError(m.n, err)
 	}
 	return &migratev1.TransferResponse{Keys: uint64(len(req.GetKeys()))}, nil
 }
 
 func (m *migrateServer) CompleteImport(ctx context.Context, req *migratev1.CompleteImportRequest) (*migratev1.CompleteImportResponse, error) {
-	s, err := checkSlot(req.GetSlot())
+	ss, err := slotList(req.GetSlot(), req.GetSlots())
 	if err != nil {
 		return nil, err
 	}
-	if err := m.n.completeImport(ctx, s, int(req.GetSourceShard()), req.GetVersion()); err != nil {
+	if err := m.n.completeImport(ctx, ss, req.GetVersion()); err != nil {
 		return nil, grpcError(m.n, err)
 	}
 	return &migratev1.CompleteImportResponse{}, nil
@@ -132,56 +149,99 @@ func (r *remoteImporter) call(ctx context.Context, fn func(ctx context.Context, 
 	}
 }
 
-func (r *remoteImporter) BeginImport(ctx context.Context, s slots.Slot, source int, freeze bool) error {
+func u32s(ss []slots.Slot) []uint32 {
+	out := make([]uint32, len(ss))
+	for i, s := range ss {
+		out[i] = uint32(s)
+	}
+	return out
+}
+
+func (r *remoteImporter) BeginImport(ctx context.Context, ss []slots.Slot, source int, freeze bool) error {
 	return r.call(ctx, func(ctx context.Context, c migratev1.MigrateClient) error {
-		_, err := c.BeginImport(ctx, &migratev1.BeginImportRequest{Slot: uint32(s), SourceShard: int32(source), Freeze: freeze})
+		_, err := c.BeginImport(ctx, &migratev1.BeginImportRequest{Slot: uint32(ss[0]), Slots: u32s(ss), SourceShard: int32(source), Freeze: freeze})
 		return err
 	})
 }
 
-func (r *remoteImporter) Transfer(ctx context.Context, s slots.Slot, source int, recs []*migratev1.KeyRecord) error {
+func (r *remoteImporter) Transfer(ctx context.Context, ss []slots.Slot, source int, recs []*migratev1.KeyRecord) error {
 	return r.call(ctx, func(ctx context.Context, c migratev1.MigrateClient) error {
-		_, err := c.Transfer(ctx, &migratev1.TransferRequest{Slot: uint32(s), SourceShard: int32(source), Keys: recs})
+		_, err := c.Transfer(ctx, &migratev1.TransferRequest{Slot: uint32(ss[0]), SourceShard: int32(source), Keys: recs})
 		return err
 	})
 }
 
-func (r *remoteImporter) CompleteImport(ctx context.Context, s slots.Slot, source int, ver uint64) error {
+func (r *remoteImporter) CompleteImport(ctx context.Context, ss []slots.Slot, source int, ver uint64) error {
 	return r.call(ctx, func(ctx context.Context, c migratev1.MigrateClient) error {
-		_, err := c.CompleteImport(ctx, &migratev1.CompleteImportRequest{Slot: uint32(s), SourceShard: int32(source), Version: ver})
+		_, err := c.CompleteImport(ctx, &migratev1.CompleteImportRequest{Slot: uint32(ss[0]), Slots: u32s(ss), SourceShard: int32(source), Version: ver})
 		return err
 	})
 }
 
-// moveSlot moves slot s to shard target from wherever it is: it asks the
-// owning shard's leader (over gRPC, this node included) to run the move,
-// following leader changes on the source until the move is done.
-func (n *Node) moveSlot(ctx context.Context, s slots.Slot, target int, progress func(keys, bytes uint64)) error {
+// moveSlotsTo moves slots ss to shard target from wherever they are: it
+// asks each owning shard's leader (over gRPC, this node included) to move
+// its share, following leader changes on the source, until every slot is
+// done. progress receives cumulative keys and bytes.
+func (n *Node) moveSlotsTo(ctx context.Context, ss []slots.Slot, target int, progress func(keys, bytes uint64)) error {
 	if !n.shardKnown(target) {
 		return status.Errorf(codes.InvalidArgument, "unknown shard %d", target)
 	}
-	deadline := time.Now().Add(2 * time.Minute)
+	deadline := time.Now().Add(5 * time.Minute)
+	var done MoveProgress
 	var last error
 	for delay := 50 * time.Millisecond; ; delay = min(2*delay, time.Second) {
+		// Group what is left by its current owner.
+		bySource := map[int][]slots.Slot{}
+		var sources []int
 		v := n.view.Load()
-		owner, _, ok := v.smap.Owner(s)
-		switch {
-		case !ok:
-			last = status.Errorf(codes.FailedPrecondition, "slot %d has no owner", s)
-		case int(owner) == target:
-			if n.moveSettled(s, target) {
-				return nil
+		pending := 0
+		for _, s := range ss {
+			owner, _, ok := v.smap.Owner(s)
+			switch {
+			case !ok:
+				last = status.Errorf(codes.FailedPrecondition, "slot %d has no owner", s)
+				pending++
+			case int(owner) == target:
+				if !n.moveSettled(s, target) {
+					pending++
+				}
+			default:
+				if _, seen := bySource[int(owner)]; !seen {
+					sources = append(sources, int(owner))
+				}
+				bySource[int(owner)] = append(bySource[int(owner)], s)
+				pending++
 			}
-			last = status.Errorf(codes.Unavailable, "slot %d: waiting for the move to settle", s)
-		default:
-			last = n.moveFrom(ctx, int(owner), s, target, progress)
-			if last == nil {
-				n.waitOwner(ctx, s, target)
-				return nil
+		}
+		if pending == 0 {
+			return nil
+		}
+		progressed := false
+		for _, src := range sources {
+			base := done
+			err := n.moveFrom(ctx, src, bySource[src], target, func(keys, bytes uint64) {
+				done = MoveProgress{Keys: base.Keys + keys, Bytes: base.Bytes + bytes}
+				if progress != nil {
+					progress(done.Keys, done.Bytes)
+				}
+			})
+			if err == nil {
+				progressed = true
+				continue
 			}
-			if code := status.Code(last); code != codes.Unavailable && code != codes.Unknown && code != codes.DeadlineExceeded {
-				return last
+			last = err
+			if code := status.Code(err); code != codes.Unavailable && code != codes.Unknown && code != codes.DeadlineExceeded {
+				return err
 			}
+		}
+		if progressed {
+			// Done in both logs; gossip spreads the new claims within a
+			// round (a stale view costs a client one extra MOVED). Wait for
+			// this node's view before checking what is left.
+			n.notifyMeta()
+			n.waitView(ctx, ss, target)
+			delay = 50 * time.Millisecond
+			continue
 		}
 		if ctx.Err() != nil || time.Now().After(deadline) {
 			if last == nil {
@@ -196,7 +256,32 @@ func (n *Node) moveSlot(ctx context.Context, s slots.Slot, target int, progress 
 	}
 }
 
-func (n *Node) moveFrom(ctx context.Context, source int, s slots.Slot, target int, progress func(keys, bytes uint64)) error {
+// moveSlot moves one slot (moveSlotsTo).
+func (n *Node) moveSlot(ctx context.Context, s slots.Slot, target int, progress func(keys, bytes uint64)) error {
+	return n.moveSlotsTo(ctx, []slots.Slot{s}, target, progress)
+}
+
+// waitView waits briefly until this node's view routes every slot of ss to
+// target (the claims travel by gossip).
+func (n *Node) waitView(ctx context.Context, ss []slots.Slot, target int) {
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		v := n.view.Load()
+		all := true
+		for _, s := range ss {
+			if owner, _, ok := v.smap.Owner(s); !ok || int(owner) != target {
+				all = false
+				break
+			}
+		}
+		if all {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (n *Node) moveFrom(ctx context.Context, source int, ss []slots.Slot, target int, progress func(keys, bytes uint64)) error {
 	m, ok := n.shardLeader(source)
 	if !ok || m.GRPC == "" {
 		return status.Errorf(codes.Unavailable, "shard %d has no leader", source)
@@ -205,14 +290,14 @@ func (n *Node) moveFrom(ctx context.Context, source int, s slots.Slot, target in
 	if err != nil {
 		return err
 	}
-	stream, err := migratev1.NewMigrateClient(conn).MoveSlot(ctx, &migratev1.MoveSlotRequest{Slot: uint32(s), TargetShard: int32(target)})
+	stream, err := migratev1.NewMigrateClient(conn).MoveSlot(ctx, &migratev1.MoveSlotRequest{Slot: uint32(ss[0]), Slots: u32s(ss), TargetShard: int32(target)})
 	if err != nil {
 		return err
 	}
 	for {
 		p, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
-			return status.Errorf(codes.Unavailable, "move of slot %d ended without completion", s)
+			return status.Errorf(codes.Unavailable, "move of %d slots from shard %d ended without completion", len(ss), source)
 		}
 		if err != nil {
 			return err
@@ -235,19 +320,4 @@ func (n *Node) moveSettled(s slots.Slot, target int) bool {
 		}
 	}
 	return true
-}
-
-// waitOwner waits (briefly) until this node's view routes s to target, so
-// that an operation reporting success is visible in CLUSTER SLOTS here.
-func (n *Node) waitOwner(ctx context.Context, s slots.Slot, target int) {
-	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		n.notifyMeta()
-		if v := n.view.Load(); v != nil {
-			if owner, _, ok := v.smap.Owner(s); ok && int(owner) == target {
-				return
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

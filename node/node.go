@@ -33,6 +33,7 @@ type Node struct {
 	spare   atomic.Bool // no shard: waits for JoinShard (replicas.go)
 
 	metaKick chan struct{} // wakes metaLoop (notifyMeta)
+	claims   claimCache    // long slot claims fetched by reference (claims.go)
 
 	memberMu sync.Mutex // serializes joining and leaving a shard
 	pubMu    sync.Mutex // serializes publishSelf
@@ -91,6 +92,7 @@ func (n *Node) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	self.GRPC = n.GRPCAddr() // the port may have fallen back (dev)
 	g, err := newGossip(&n.cfg, self)
 	if err != nil {
 		gs.stop()

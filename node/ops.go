@@ -230,20 +230,24 @@ func (p *slotProgress) set(m *moveCount, keys, bytes uint64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	m.keys, m.bytes = keys, bytes
-	p.report(false)
+	p.report(0)
 }
 
-// finish ends one slot's move; the keys it moved count even if it failed.
-func (p *slotProgress) finish(m *moveCount, ok bool) {
+// finish ends one move of slots slots; the keys it moved count even if it
+// failed.
+func (p *slotProgress) finish(m *moveCount, ok bool, slots int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.inflight, m)
 	p.keys += m.keys
 	p.bytes += m.bytes
-	p.report(ok)
+	if !ok {
+		slots = 0
+	}
+	p.report(slots)
 }
 
-func (p *slotProgress) report(slotDone bool) {
+func (p *slotProgress) report(slotsDone int) {
 	keys, bytes := p.keys, p.bytes
 	for m := range p.inflight {
 		keys += m.keys
@@ -251,8 +255,6 @@ func (p *slotProgress) report(slotDone bool) {
 	}
 	p.o.update(func(pb *adminv1.Operation) {
 		pb.KeysMoved, pb.BytesMoved = keys, bytes
-		if slotDone {
-			pb.SlotsDone++
-		}
+		pb.SlotsDone += uint32(slotsDone)
 	})
 }

@@ -60,14 +60,43 @@ func parallelismOf(p uint32) (int, error) {
 	return int(p), nil
 }
 
-// moveSlots runs moves with at most par of them at once; the first
-// failure stops the rest (moves already running finish or fail).
+// moveBatchSlots bounds how many slots with the same source and target
+// move together (one log entry per migration step for all of them).
+const moveBatchSlots = 64
+
+// batchMoves groups moves with the same source and target, in order, into
+// batches of at most moveBatchSlots.
+func batchMoves(moves []move) [][]move {
+	groups := map[[2]int][]move{}
+	var order [][2]int
+	for _, mv := range moves {
+		k := [2]int{mv.From, mv.To}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], mv)
+	}
+	var out [][]move
+	for _, k := range order {
+		g := groups[k]
+		for len(g) > 0 {
+			n := min(len(g), moveBatchSlots)
+			out = append(out, g[:n])
+			g = g[n:]
+		}
+	}
+	return out
+}
+
+// moveSlots runs moves, batched by source and target, with at most par
+// batches at once; the first failure stops the rest (batches already
+// running finish or fail).
 func (n *Node) moveSlots(ctx context.Context, o *op, moves []move, par int) error {
 	o.update(func(pb *adminv1.Operation) { pb.SlotsTotal += uint32(len(moves)) })
 	prog := newSlotProgress(o)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	work := make(chan move)
+	work := make(chan []move)
 	var wg sync.WaitGroup
 	var errMu sync.Mutex
 	var firstErr error
@@ -75,18 +104,23 @@ func (n *Node) moveSlots(ctx context.Context, o *op, moves []move, par int) erro
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for mv := range work {
+			for b := range work {
 				if ctx.Err() != nil {
 					continue // a move failed: drain without starting more
 				}
-				o.setStep("moving slot %d from shard %d to shard %d", mv.Slot, mv.From, mv.To)
+				ss := make([]slots.Slot, len(b))
+				for i, mv := range b {
+					ss[i] = mv.Slot
+				}
+				desc := fmt.Sprintf("slots %s from shard %d to shard %d", slots.FormatRanges(rangesOf(ss)), b[0].From, b[0].To)
+				o.setStep("moving %s", desc)
 				mc := prog.start()
-				err := n.moveOne(ctx, mv.Slot, mv.To, func(keys, bytes uint64) { prog.set(mc, keys, bytes) })
-				prog.finish(mc, err == nil)
+				err := n.moveBatch(ctx, ss, b[0].To, func(keys, bytes uint64) { prog.set(mc, keys, bytes) })
+				prog.finish(mc, err == nil, len(b))
 				if err != nil {
 					errMu.Lock()
 					if firstErr == nil {
-						firstErr = fmt.Errorf("slot %d from shard %d to shard %d: %w", mv.Slot, mv.From, mv.To, err)
+						firstErr = fmt.Errorf("%s: %w", desc, err)
 					}
 					errMu.Unlock()
 					cancel()
@@ -94,9 +128,9 @@ func (n *Node) moveSlots(ctx context.Context, o *op, moves []move, par int) erro
 			}
 		}()
 	}
-	for _, mv := range moves {
+	for _, b := range batchMoves(moves) {
 		select {
-		case work <- mv:
+		case work <- b:
 			continue
 		case <-ctx.Done():
 		}
@@ -110,13 +144,26 @@ func (n *Node) moveSlots(ctx context.Context, o *op, moves []move, par int) erro
 	return ctx.Err()
 }
 
-// moveOne moves one slot with the migration engine (n.moveSlot), or with
-// testMover when a test set one.
-func (n *Node) moveOne(ctx context.Context, slot slots.Slot, target int, progress func(keys, bytes uint64)) error {
+// moveBatch moves slots with the migration engine (n.moveSlotsTo), or
+// slot by slot with testMover when a test set one.
+func (n *Node) moveBatch(ctx context.Context, ss []slots.Slot, target int, progress func(keys, bytes uint64)) error {
 	if n.testMover != nil {
-		return n.testMover(ctx, slot, target, progress)
+		var done MoveProgress
+		for _, s := range ss {
+			var cur MoveProgress
+			err := n.testMover(ctx, s, target, func(keys, bytes uint64) {
+				cur = MoveProgress{Keys: keys, Bytes: bytes}
+				progress(done.Keys+keys, done.Bytes+bytes)
+			})
+			if err != nil {
+				return err
+			}
+			done.Keys += cur.Keys
+			done.Bytes += cur.Bytes
+		}
+		return nil
 	}
-	return n.moveSlot(ctx, slot, target, progress)
+	return n.moveSlotsTo(ctx, ss, target, progress)
 }
 
 // requireLeaders fails with Unavailable unless every shard in ids has a leader.

@@ -59,6 +59,8 @@ func (n *Node) nodeStatus(slotKeys bool) (*adminv1.NodeStatusResponse, error) {
 		return resp, nil
 	}
 	resp.Shard = int32(f.Shard)
+	rs, ver := n.owned()
+	resp.SlotClaim, resp.SlotClaimVersion = slots.FormatRanges(rs), ver
 	resp.LeaderId, _ = r.Leader()
 	st := r.Stats()
 	resp.Term, _ = strconv.ParseUint(st["term"], 10, 64)

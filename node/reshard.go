@@ -38,11 +38,12 @@ const (
 	migrateMaxPasses   = 40
 )
 
-// importer is the target shard as the source's driver sees it.
+// importer is the target shard as the source's driver sees it. Each call
+// covers a batch of slots moving together.
 type importer interface {
-	BeginImport(ctx context.Context, slot slots.Slot, source int, freeze bool) error
-	Transfer(ctx context.Context, slot slots.Slot, source int, recs []*migratev1.KeyRecord) error
-	CompleteImport(ctx context.Context, slot slots.Slot, source int, ver uint64) error
+	BeginImport(ctx context.Context, ss []slots.Slot, source int, freeze bool) error
+	Transfer(ctx context.Context, ss []slots.Slot, source int, recs []*migratev1.KeyRecord) error
+	CompleteImport(ctx context.Context, ss []slots.Slot, source int, ver uint64) error
 }
 
 // MoveProgress is reported after every batch.
@@ -81,52 +82,67 @@ func (n *Node) leaderReplica() (*shard.Replica, int, error) {
 	return r, f.Shard, nil
 }
 
-// proposeSlots runs one ownership change through this shard's log.
-func (n *Node) proposeSlots(ctx context.Context, args ...string) error {
+// proposeSlots runs ownership changes (one command each, e.g. "migrate 7
+// 2 0") through this shard's log as one entry.
+func (n *Node) proposeSlots(ctx context.Context, cmds ...[]string) error {
 	r, _, err := n.leaderReplica()
 	if err != nil {
 		return err
 	}
-	cmd := make([][]byte, len(args))
-	for i, a := range args {
-		cmd[i] = []byte(a)
+	if len(cmds) == 0 {
+		return nil
 	}
-	replies, err := r.Propose(ctx, raftfsm.OpSlots, [][][]byte{cmd})
+	entry := make([][][]byte, len(cmds))
+	for i, args := range cmds {
+		for _, a := range args {
+			entry[i] = append(entry[i], []byte(a))
+		}
+	}
+	replies, err := r.Propose(ctx, raftfsm.OpSlots, entry)
 	if err != nil {
-		return grpcError(n, fmt.Errorf("slot %s %s: %w", args[0], args[1], err))
-	}
-	if len(replies) == 1 && replies[0].Kind == raftfsm.KindError {
-		return status.Error(codes.FailedPrecondition, replies[0].Str)
+		return grpcError(n, fmt.Errorf("slot %s: %w", cmds[0][0], err))
 	}
 	n.notifyMeta()
+	for _, rep := range replies {
+		if rep.Kind == raftfsm.KindError {
+			return status.Error(codes.FailedPrecondition, rep.Str)
+		}
+	}
 	return nil
+}
+
+// slotCmds builds one slot command per slot: verb, slot, then args.
+func slotCmds(verb string, ss []slots.Slot, args ...string) [][]string {
+	out := make([][]string, len(ss))
+	for i, s := range ss {
+		out[i] = append([]string{verb, strconv.Itoa(int(s))}, args...)
+	}
+	return out
 }
 
 // ---- target side ------------------------------------------------------
 
-func (n *Node) beginImport(ctx context.Context, s slots.Slot, source int, freeze bool) error {
+func (n *Node) beginImport(ctx context.Context, ss []slots.Slot, source int, freeze bool) error {
 	_, me, err := n.leaderReplica()
 	if err != nil {
 		return err
 	}
 	if source == me {
-		return status.Errorf(codes.InvalidArgument, "shard %d cannot import slot %d from itself", me, s)
+		return status.Errorf(codes.InvalidArgument, "shard %d cannot import slots from itself", me)
 	}
-	return n.proposeSlots(ctx, "import", strconv.Itoa(int(s)), strconv.Itoa(source), boolArg(freeze))
+	return n.proposeSlots(ctx, slotCmds("import", ss, strconv.Itoa(source), boolArg(freeze))...)
 }
 
-func (n *Node) transferKeys(ctx context.Context, s slots.Slot, source int, recs []*migratev1.KeyRecord) error {
+func (n *Node) transferKeys(ctx context.Context, source int, recs []*migratev1.KeyRecord) error {
 	r, _, err := n.leaderReplica()
 	if err != nil {
 		return err
 	}
-	if si, ok := n.slotState(s); !ok || si.State != raftfsm.SlotImporting || int(si.Peer) != source {
-		return status.Errorf(codes.FailedPrecondition, "slot %d is not being imported from shard %d here", s, source)
-	}
 	cmds := make([][][]byte, 0, len(recs))
 	for _, rec := range recs {
-		if slots.Of(rec.GetKey()) != s {
-			return status.Errorf(codes.InvalidArgument, "key %q is not in slot %d", rec.GetKey(), s)
+		s := slots.Of(rec.GetKey())
+		if si, ok := n.slotState(s); !ok || si.State != raftfsm.SlotImporting || int(si.Peer) != source {
+			return status.Errorf(codes.FailedPrecondition, "slot %d (key %q) is not being imported from shard %d here", s, rec.GetKey(), source)
 		}
 		cmds = append(cmds, [][]byte{rec.GetKey(), []byte(strconv.FormatInt(rec.GetExpireAtMs(), 10)),
 			rec.GetPayload(), []byte(boolArg(rec.GetMerge()))})
@@ -135,16 +151,16 @@ func (n *Node) transferKeys(ctx context.Context, s slots.Slot, source int, recs 
 		return nil
 	}
 	if _, err := r.Propose(ctx, raftfsm.OpImport, cmds); err != nil {
-		return grpcError(n, fmt.Errorf("import into slot %d: %w", s, err))
+		return grpcError(n, fmt.Errorf("import %d keys: %w", len(cmds), err))
 	}
 	return nil
 }
 
-func (n *Node) completeImport(ctx context.Context, s slots.Slot, source int, ver uint64) error {
+func (n *Node) completeImport(ctx context.Context, ss []slots.Slot, ver uint64) error {
 	if ver == 0 {
 		return status.Error(codes.InvalidArgument, "version 0")
 	}
-	return n.proposeSlots(ctx, "take", strconv.Itoa(int(s)), strconv.FormatUint(ver, 10))
+	return n.proposeSlots(ctx, slotCmds("take", ss, strconv.FormatUint(ver, 10))...)
 }
 
 func boolArg(b bool) string {
@@ -156,66 +172,86 @@ func boolArg(b bool) string {
 
 // ---- source side ------------------------------------------------------
 
-// runMoveSlot moves slot s from this node's shard (which it must lead) to
-// target and returns the version the target owns it at.
-func (n *Node) runMoveSlot(ctx context.Context, s slots.Slot, target int, imp importer, progress func(MoveProgress)) (uint64, error) {
-	r, me, err := n.leaderReplica()
+// runMoveSlots moves slots ss from this node's shard (which it must lead)
+// to target together (one log entry per step for all of them) and returns
+// the version the target owns them at.
+func (n *Node) runMoveSlots(ctx context.Context, ss []slots.Slot, target int, imp importer, progress func(MoveProgress)) (uint64, error) {
+	_, me, err := n.leaderReplica()
 	if err != nil {
 		return 0, err
 	}
 	if target == me {
-		return 0, status.Errorf(codes.InvalidArgument, "slot %d already belongs to shard %d", s, me)
+		return 0, status.Errorf(codes.InvalidArgument, "the slots already belong to shard %d", me)
 	}
-	si, ok := n.slotState(s)
-	if !ok {
-		return 0, status.Errorf(codes.Unavailable, "shard %d has not recorded its slots in its log yet", me)
+	if len(ss) == 0 {
+		return 0, status.Error(codes.InvalidArgument, "no slot to move")
 	}
-	slotArg, targetArg := strconv.Itoa(int(s)), strconv.Itoa(target)
-	frozen := si.Frozen
-	switch si.State {
-	case raftfsm.SlotUnowned:
-		if int(si.Peer) == target {
-			return si.Ver, nil // done already (a retried move)
+	// What each slot needs: done already, a fresh start, or a resume.
+	var todo, start []slots.Slot
+	var doneVer uint64
+	frozen := false
+	for _, s := range ss {
+		si, ok := n.slotState(s)
+		if !ok {
+			return 0, status.Errorf(codes.Unavailable, "shard %d has not recorded its slots in its log yet", me)
 		}
-		return 0, status.Errorf(codes.FailedPrecondition, "slot %d is not owned by shard %d", s, me)
-	case raftfsm.SlotImporting:
-		return 0, status.Errorf(codes.FailedPrecondition, "slot %d is being imported into shard %d", s, me)
-	case raftfsm.SlotMigrating:
-		if int(si.Peer) != target {
-			return 0, status.Errorf(codes.FailedPrecondition, "slot %d is already migrating to shard %d", s, si.Peer)
+		switch si.State {
+		case raftfsm.SlotUnowned:
+			if int(si.Peer) != target {
+				return 0, status.Errorf(codes.FailedPrecondition, "slot %d is not owned by shard %d", s, me)
+			}
+			doneVer = max(doneVer, si.Ver) // moved already (a retried move)
+		case raftfsm.SlotImporting:
+			return 0, status.Errorf(codes.FailedPrecondition, "slot %d is being imported into shard %d", s, me)
+		case raftfsm.SlotMigrating:
+			if int(si.Peer) != target {
+				return 0, status.Errorf(codes.FailedPrecondition, "slot %d is already migrating to shard %d", s, si.Peer)
+			}
+			frozen = frozen || si.Frozen
+			todo = append(todo, s)
+		case raftfsm.SlotOwned:
+			todo = append(todo, s)
+			start = append(start, s)
 		}
-	case raftfsm.SlotOwned:
-		// A shard that owns no slot yet is absent from CLUSTER SLOTS, and
-		// some clients (redis-py) fail on an ASK to such a node: its first
-		// slot moves frozen (TRYAGAIN, then MOVED), without ASK.
-		frozen = n.shardOwnsNothing(target)
 	}
-	if err := imp.BeginImport(ctx, s, me, frozen); err != nil {
+	if len(todo) == 0 {
+		return doneVer, nil
+	}
+	// A shard that owns no slot yet is absent from CLUSTER SLOTS, and some
+	// clients (redis-py) fail on an ASK to such a node: its first slots
+	// move frozen (TRYAGAIN, then MOVED), without ASK.
+	if len(start) == len(todo) && n.shardOwnsNothing(target) {
+		frozen = true
+	}
+	if err := imp.BeginImport(ctx, todo, me, frozen); err != nil {
 		return 0, fmt.Errorf("begin import on shard %d: %w", target, err)
 	}
-	if si.State == raftfsm.SlotOwned {
-		if err := n.proposeSlots(ctx, "migrate", slotArg, targetArg, boolArg(frozen)); err != nil {
-			return 0, err
-		}
+	targetArg := strconv.Itoa(target)
+	if err := n.proposeSlots(ctx, slotCmds("migrate", start, targetArg, boolArg(frozen))...); err != nil {
+		return 0, err
 	}
 	var prog MoveProgress
 	for pass := 1; ; pass++ {
-		if err := n.transferPass(ctx, r, s, target, imp, &prog, progress); err != nil {
+		if err := n.transferPass(ctx, todo, imp, &prog, progress); err != nil {
 			return 0, err
 		}
-		var left int
-		n.fsm.View(func(db *raftfsm.DB) { left = db.CountInSlot(s) })
+		left := 0
+		n.fsm.View(func(db *raftfsm.DB) {
+			for _, s := range todo {
+				left += db.CountInSlot(s)
+			}
+		})
 		if left == 0 {
 			break
 		}
 		if pass >= migrateMaxPasses {
-			return 0, status.Errorf(codes.Aborted, "slot %d: %d keys still changing after %d passes", s, left, pass)
+			return 0, status.Errorf(codes.Aborted, "%d keys still changing after %d passes over %d slots", left, pass, len(todo))
 		}
 		if pass >= migrateFreezeAfter && !frozen {
 			// Keys are rewritten faster than they move: stop writes to the
-			// slot (TRYAGAIN) for the last pass.
+			// slots (TRYAGAIN) for the last pass.
 			frozen = true
-			if err := n.proposeSlots(ctx, "migrate", slotArg, targetArg, "1"); err != nil {
+			if err := n.proposeSlots(ctx, slotCmds("migrate", todo, targetArg, "1")...); err != nil {
 				return 0, err
 			}
 		}
@@ -226,61 +262,59 @@ func (n *Node) runMoveSlot(ctx context.Context, s slots.Slot, target int, imp im
 		ver = v.smap.MaxVersion()
 	}
 	ver++
-	if err := imp.CompleteImport(ctx, s, me, ver); err != nil {
+	if err := imp.CompleteImport(ctx, todo, me, ver); err != nil {
 		return 0, fmt.Errorf("complete import on shard %d: %w", target, err)
 	}
-	if err := n.proposeSlots(ctx, "give", slotArg, targetArg, strconv.FormatUint(ver, 10)); err != nil {
+	if err := n.proposeSlots(ctx, slotCmds("give", todo, targetArg, strconv.FormatUint(ver, 10))...); err != nil {
 		return 0, err
 	}
-	n.cfg.Logger.Info("slot moved", "slot", s, "from_shard", me, "to_shard", target, "version", ver, "keys", prog.Keys, "bytes", prog.Bytes)
+	n.cfg.Logger.Info("slots moved", "slots", slots.FormatRanges(rangesOf(todo)), "from_shard", me, "to_shard", target,
+		"version", ver, "keys", prog.Keys, "bytes", prog.Bytes)
 	return ver, nil
 }
 
-// transferPass sends every key of slot s once, in batches: read under the
-// read lock, send, then delete what was sent (if unchanged) through the log.
-func (n *Node) transferPass(ctx context.Context, r *shard.Replica, s slots.Slot, target int, imp importer, prog *MoveProgress, progress func(MoveProgress)) error {
-	var after []byte
-	_, me, _ := n.leaderReplica()
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if !r.IsLeader() {
-			return errNotLeaderRPC(n)
-		}
-		var batch []raftfsm.SlotKey
-		more := false
-		now := time.Now().UnixMilli()
-		if t := n.fsm.LastTime(); t > now {
-			now = t
-		}
-		n.fsm.View(func(db *raftfsm.DB) {
-			batch, more = db.ReadSlotKeys(s, after, migrateBatchKeys, migratePartBytes, now)
-		})
-		if len(batch) == 0 {
+func rangesOf(ss []slots.Slot) []slots.Range {
+	var set [slots.Count]bool
+	for _, s := range ss {
+		set[s] = true
+	}
+	return slots.RangesOf(set[:])
+}
+
+// transferPass sends every key of the slots once, in batches of keys from
+// one or more slots: read under the read lock, send, then delete what was
+// sent (if unchanged since it was read) through the log.
+func (n *Node) transferPass(ctx context.Context, ss []slots.Slot, imp importer, prog *MoveProgress, progress func(MoveProgress)) error {
+	r, me, err := n.leaderReplica()
+	if err != nil {
+		return err
+	}
+	var pend []raftfsm.SlotKey
+	pendBytes := 0
+	flush := func() error {
+		if len(pend) == 0 {
 			return nil
 		}
-		after = batch[len(batch)-1].Key
 		var msg []*migratev1.KeyRecord
 		size := 0
-		flush := func() error {
+		send := func() error {
 			if len(msg) == 0 {
 				return nil
 			}
-			err := imp.Transfer(ctx, s, me, msg)
+			err := imp.Transfer(ctx, ss, me, msg)
 			msg, size = nil, 0
 			return err
 		}
-		var dels [][][]byte
+		dels := make([][][]byte, 0, len(pend))
 		var sent MoveProgress
-		for _, k := range batch {
+		for _, k := range pend {
 			dels = append(dels, [][]byte{k.Key, []byte(strconv.FormatUint(k.Ver, 10))})
 			if k.Expired {
 				continue
 			}
 			for i, p := range k.Parts {
 				if size > 0 && size+len(p) > migrateBatchBytes {
-					if err := flush(); err != nil {
+					if err := send(); err != nil {
 						return err
 					}
 				}
@@ -290,21 +324,52 @@ func (n *Node) transferPass(ctx context.Context, r *shard.Replica, s slots.Slot,
 			}
 			sent.Keys++
 		}
-		if err := flush(); err != nil {
+		if err := send(); err != nil {
 			return err
 		}
 		if _, err := r.Propose(ctx, raftfsm.OpMigDel, dels); err != nil {
-			return grpcError(n, fmt.Errorf("delete moved keys of slot %d: %w", s, err))
+			return grpcError(n, fmt.Errorf("delete %d moved keys: %w", len(dels), err))
 		}
+		pend, pendBytes = pend[:0], 0
 		prog.Keys += sent.Keys
 		prog.Bytes += sent.Bytes
 		if progress != nil {
 			progress(*prog)
 		}
-		if !more {
-			return nil
+		return nil
+	}
+	for _, s := range ss {
+		var after []byte
+		for more := true; more; {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if !r.IsLeader() {
+				return errNotLeaderRPC(n)
+			}
+			var batch []raftfsm.SlotKey
+			now := max(time.Now().UnixMilli(), n.fsm.LastTime())
+			n.fsm.View(func(db *raftfsm.DB) {
+				batch, more = db.ReadSlotKeys(s, after, migrateBatchKeys-len(pend), migratePartBytes, now)
+			})
+			if len(batch) == 0 {
+				break
+			}
+			after = batch[len(batch)-1].Key
+			for _, k := range batch {
+				for _, p := range k.Parts {
+					pendBytes += len(p)
+				}
+			}
+			pend = append(pend, batch...)
+			if len(pend) >= migrateBatchKeys || pendBytes >= migrateBatchBytes {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
 		}
 	}
+	return flush()
 }
 
 // shardOwnsNothing reports whether gossip shows shard id with no slots.

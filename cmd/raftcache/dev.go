@@ -66,8 +66,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		fmt.Fprintf(stdout, "  node %-4s %s  RESP %s  gRPC %s  (%s)\n", inst.node.ID(), azOf(inst), inst.gw.Addr(), inst.node.GRPCAddr(), role)
 	}
-	fmt.Fprintf(stdout, "data dir: %s\nready: try  redis-cli -c -p %d  or  raftcachectl --addr 127.0.0.1:%d status  (Ctrl-C stops the cluster)\n",
-		dc.dataDir, o.basePort, o.basePort+devGRPCOffset)
+	fmt.Fprintf(stdout, "data dir: %s\nready: try  redis-cli -c -p %d  or  raftcachectl --addr %s status  (Ctrl-C stops the cluster)\n",
+		dc.dataDir, o.basePort, dc.instances[0].node.GRPCAddr())
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "raftcache dev: shutting down")
 	return nil
@@ -100,17 +100,21 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 	// which join the gossip pool without a shard.
 	for i := 0; i < n+o.spares; i++ {
 		cfg := node.Config{
-			NodeID:          fmt.Sprintf("n%d", i+1),
-			AZ:              devAZs[i%len(devAZs)],
-			DataDir:         filepath.Join(dc.dataDir, fmt.Sprintf("n%d", i+1)),
-			Bind:            "127.0.0.1",
-			Port:            o.basePort + i,
-			GRPCPort:        o.basePort + i + devGRPCOffset,
-			BootstrapExpect: n,
-			Shards:          o.shards,
-			Spare:           i >= n,
-			Logger:          logger,
-			GossipLocal:     true,
+			NodeID:   fmt.Sprintf("n%d", i+1),
+			AZ:       devAZs[i%len(devAZs)],
+			DataDir:  filepath.Join(dc.dataDir, fmt.Sprintf("n%d", i+1)),
+			Bind:     "127.0.0.1",
+			Port:     o.basePort + i,
+			GRPCPort: o.basePort + i + devGRPCOffset,
+			// Ports above 32767 lie in Linux's ephemeral range: if one is
+			// held by an outgoing connection, a dev node takes another
+			// (raftcachectl can use any node's; dev prints them).
+			GRPCPortFallback: true,
+			BootstrapExpect:  n,
+			Shards:           o.shards,
+			Spare:            i >= n,
+			Logger:           logger,
+			GossipLocal:      true,
 		}
 		if i > 0 {
 			cfg.Join = []string{seed}

@@ -2134,11 +2134,16 @@ type NodeStatusResponse struct {
 	LastIndex    uint64                 `protobuf:"varint,7,opt,name=last_index,json=lastIndex,proto3" json:"last_index,omitempty"`
 	CommitIndex  uint64                 `protobuf:"varint,8,opt,name=commit_index,json=commitIndex,proto3" json:"commit_index,omitempty"`
 	// Set on a leader only:
-	Servers       []*RaftServer `protobuf:"bytes,9,rep,name=servers,proto3" json:"servers,omitempty"`
-	Keys          int64         `protobuf:"varint,10,opt,name=keys,proto3" json:"keys,omitempty"`
-	SlotKeys      []uint32      `protobuf:"varint,11,rep,packed,name=slot_keys,json=slotKeys,proto3" json:"slot_keys,omitempty"` // 16384 counts when asked for
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Servers  []*RaftServer `protobuf:"bytes,9,rep,name=servers,proto3" json:"servers,omitempty"`
+	Keys     int64         `protobuf:"varint,10,opt,name=keys,proto3" json:"keys,omitempty"`
+	SlotKeys []uint32      `protobuf:"varint,11,rep,packed,name=slot_keys,json=slotKeys,proto3" json:"slot_keys,omitempty"` // 16384 counts when asked for
+	// The slots this node's copy of its shard's log says the shard serves
+	// ("0-5460 12182"), and their highest version: what the node gossips, for
+	// claims too long for gossip metadata (fetched by reference).
+	SlotClaim        string `protobuf:"bytes,12,opt,name=slot_claim,json=slotClaim,proto3" json:"slot_claim,omitempty"`
+	SlotClaimVersion uint64 `protobuf:"varint,13,opt,name=slot_claim_version,json=slotClaimVersion,proto3" json:"slot_claim_version,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *NodeStatusResponse) Reset() {
@@ -2246,6 +2251,20 @@ func (x *NodeStatusResponse) GetSlotKeys() []uint32 {
 		return x.SlotKeys
 	}
 	return nil
+}
+
+func (x *NodeStatusResponse) GetSlotClaim() string {
+	if x != nil {
+		return x.SlotClaim
+	}
+	return ""
+}
+
+func (x *NodeStatusResponse) GetSlotClaimVersion() uint64 {
+	if x != nil {
+		return x.SlotClaimVersion
+	}
+	return 0
 }
 
 type JoinShardRequest struct {
@@ -2779,7 +2798,7 @@ const file_raftcache_admin_v1_admin_proto_rawDesc = "" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x128\n" +
 	"\bsuffrage\x18\x03 \x01(\x0e2\x1c.raftcache.admin.v1.SuffrageR\bsuffrage\"0\n" +
 	"\x11NodeStatusRequest\x12\x1b\n" +
-	"\tslot_keys\x18\x01 \x01(\bR\bslotKeys\"\xd9\x02\n" +
+	"\tslot_keys\x18\x01 \x01(\bR\bslotKeys\"\xa6\x03\n" +
 	"\x12NodeStatusResponse\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\x12\x14\n" +
 	"\x05shard\x18\x02 \x01(\x05R\x05shard\x12\x16\n" +
@@ -2793,7 +2812,10 @@ const file_raftcache_admin_v1_admin_proto_rawDesc = "" +
 	"\aservers\x18\t \x03(\v2\x1e.raftcache.admin.v1.RaftServerR\aservers\x12\x12\n" +
 	"\x04keys\x18\n" +
 	" \x01(\x03R\x04keys\x12\x1b\n" +
-	"\tslot_keys\x18\v \x03(\rR\bslotKeys\"|\n" +
+	"\tslot_keys\x18\v \x03(\rR\bslotKeys\x12\x1d\n" +
+	"\n" +
+	"slot_claim\x18\f \x01(\tR\tslotClaim\x12,\n" +
+	"\x12slot_claim_version\x18\r \x01(\x04R\x10slotClaimVersion\"|\n" +
 	"\x10JoinShardRequest\x12\x14\n" +
 	"\x05shard\x18\x01 \x01(\x05R\x05shard\x12<\n" +
 	"\tbootstrap\x18\x02 \x03(\v2\x1e.raftcache.admin.v1.RaftServerR\tbootstrap\x12\x14\n" +

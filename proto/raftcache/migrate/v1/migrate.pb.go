@@ -26,9 +26,12 @@ const (
 )
 
 type MoveSlotRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Slot          uint32                 `protobuf:"varint,1,opt,name=slot,proto3" json:"slot,omitempty"`
-	TargetShard   int32                  `protobuf:"varint,2,opt,name=target_shard,json=targetShard,proto3" json:"target_shard,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Slot        uint32                 `protobuf:"varint,1,opt,name=slot,proto3" json:"slot,omitempty"`
+	TargetShard int32                  `protobuf:"varint,2,opt,name=target_shard,json=targetShard,proto3" json:"target_shard,omitempty"`
+	// Several slots moved together (one log entry per step for all of them);
+	// when set, slot is ignored.
+	Slots         []uint32 `protobuf:"varint,3,rep,packed,name=slots,proto3" json:"slots,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -75,6 +78,13 @@ func (x *MoveSlotRequest) GetTargetShard() int32 {
 		return x.TargetShard
 	}
 	return 0
+}
+
+func (x *MoveSlotRequest) GetSlots() []uint32 {
+	if x != nil {
+		return x.Slots
+	}
+	return nil
 }
 
 type MoveSlotProgress struct {
@@ -158,6 +168,7 @@ type BeginImportRequest struct {
 	Slot          uint32                 `protobuf:"varint,1,opt,name=slot,proto3" json:"slot,omitempty"`
 	SourceShard   int32                  `protobuf:"varint,2,opt,name=source_shard,json=sourceShard,proto3" json:"source_shard,omitempty"`
 	Freeze        bool                   `protobuf:"varint,3,opt,name=freeze,proto3" json:"freeze,omitempty"`
+	Slots         []uint32               `protobuf:"varint,4,rep,packed,name=slots,proto3" json:"slots,omitempty"` // when set, slot is ignored
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -211,6 +222,13 @@ func (x *BeginImportRequest) GetFreeze() bool {
 		return x.Freeze
 	}
 	return false
+}
+
+func (x *BeginImportRequest) GetSlots() []uint32 {
+	if x != nil {
+		return x.Slots
+	}
+	return nil
 }
 
 type BeginImportResponse struct {
@@ -325,6 +343,8 @@ func (x *KeyRecord) GetMerge() bool {
 	return false
 }
 
+// Every key must belong to a slot the target imports from source_shard;
+// slot names the first of them (informational).
 type TransferRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Slot          uint32                 `protobuf:"varint,1,opt,name=slot,proto3" json:"slot,omitempty"`
@@ -434,6 +454,7 @@ type CompleteImportRequest struct {
 	Slot          uint32                 `protobuf:"varint,1,opt,name=slot,proto3" json:"slot,omitempty"`
 	SourceShard   int32                  `protobuf:"varint,2,opt,name=source_shard,json=sourceShard,proto3" json:"source_shard,omitempty"`
 	Version       uint64                 `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	Slots         []uint32               `protobuf:"varint,4,rep,packed,name=slots,proto3" json:"slots,omitempty"` // when set, slot is ignored
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -489,6 +510,13 @@ func (x *CompleteImportRequest) GetVersion() uint64 {
 	return 0
 }
 
+func (x *CompleteImportRequest) GetSlots() []uint32 {
+	if x != nil {
+		return x.Slots
+	}
+	return nil
+}
+
 type CompleteImportResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -529,10 +557,11 @@ var File_raftcache_migrate_v1_migrate_proto protoreflect.FileDescriptor
 
 const file_raftcache_migrate_v1_migrate_proto_rawDesc = "" +
 	"\n" +
-	"\"raftcache/migrate/v1/migrate.proto\x12\x14raftcache.migrate.v1\"H\n" +
+	"\"raftcache/migrate/v1/migrate.proto\x12\x14raftcache.migrate.v1\"^\n" +
 	"\x0fMoveSlotRequest\x12\x12\n" +
 	"\x04slot\x18\x01 \x01(\rR\x04slot\x12!\n" +
-	"\ftarget_shard\x18\x02 \x01(\x05R\vtargetShard\"\x94\x01\n" +
+	"\ftarget_shard\x18\x02 \x01(\x05R\vtargetShard\x12\x14\n" +
+	"\x05slots\x18\x03 \x03(\rR\x05slots\"\x94\x01\n" +
 	"\x10MoveSlotProgress\x12\x12\n" +
 	"\x04slot\x18\x01 \x01(\rR\x04slot\x12\x1d\n" +
 	"\n" +
@@ -540,11 +569,12 @@ const file_raftcache_migrate_v1_migrate_proto_rawDesc = "" +
 	"\vbytes_moved\x18\x03 \x01(\x04R\n" +
 	"bytesMoved\x12\x12\n" +
 	"\x04done\x18\x04 \x01(\bR\x04done\x12\x18\n" +
-	"\aversion\x18\x05 \x01(\x04R\aversion\"c\n" +
+	"\aversion\x18\x05 \x01(\x04R\aversion\"y\n" +
 	"\x12BeginImportRequest\x12\x12\n" +
 	"\x04slot\x18\x01 \x01(\rR\x04slot\x12!\n" +
 	"\fsource_shard\x18\x02 \x01(\x05R\vsourceShard\x12\x16\n" +
-	"\x06freeze\x18\x03 \x01(\bR\x06freeze\"+\n" +
+	"\x06freeze\x18\x03 \x01(\bR\x06freeze\x12\x14\n" +
+	"\x05slots\x18\x04 \x03(\rR\x05slots\"+\n" +
 	"\x13BeginImportResponse\x12\x14\n" +
 	"\x05shard\x18\x01 \x01(\x05R\x05shard\"o\n" +
 	"\tKeyRecord\x12\x10\n" +
@@ -558,11 +588,12 @@ const file_raftcache_migrate_v1_migrate_proto_rawDesc = "" +
 	"\fsource_shard\x18\x02 \x01(\x05R\vsourceShard\x123\n" +
 	"\x04keys\x18\x03 \x03(\v2\x1f.raftcache.migrate.v1.KeyRecordR\x04keys\"&\n" +
 	"\x10TransferResponse\x12\x12\n" +
-	"\x04keys\x18\x01 \x01(\x04R\x04keys\"h\n" +
+	"\x04keys\x18\x01 \x01(\x04R\x04keys\"~\n" +
 	"\x15CompleteImportRequest\x12\x12\n" +
 	"\x04slot\x18\x01 \x01(\rR\x04slot\x12!\n" +
 	"\fsource_shard\x18\x02 \x01(\x05R\vsourceShard\x12\x18\n" +
-	"\aversion\x18\x03 \x01(\x04R\aversion\"\x18\n" +
+	"\aversion\x18\x03 \x01(\x04R\aversion\x12\x14\n" +
+	"\x05slots\x18\x04 \x03(\rR\x05slots\"\x18\n" +
 	"\x16CompleteImportResponse2\x92\x03\n" +
 	"\aMigrate\x12[\n" +
 	"\bMoveSlot\x12%.raftcache.migrate.v1.MoveSlotRequest\x1a&.raftcache.migrate.v1.MoveSlotProgress0\x01\x12b\n" +

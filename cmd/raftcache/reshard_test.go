@@ -1,0 +1,484 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	adminv1 "github.com/raftcache/raftcache/proto/raftcache/admin/v1"
+	"github.com/raftcache/raftcache/slots"
+)
+
+// startReshardCluster starts dev with shards x 3 replicas and spare nodes.
+func startReshardCluster(t *testing.T, shards, spares int) *devCluster {
+	t.Helper()
+	n := shards*3 + spares
+	o := devOptions{shards: shards, replicas: 3, spares: spares, basePort: freeBase(t, n), logLevel: os.Getenv("RAFTCACHE_TEST_LOG")}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var logOut io.Writer = io.Discard
+	if o.logLevel != "" {
+		logOut = os.Stderr // RAFTCACHE_TEST_LOG=info shows the nodes' logs
+	} else {
+		o.logLevel = "error"
+	}
+	dc, err := startDev(ctx, o, logOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dc.close)
+	return dc
+}
+
+// adminOf returns an Admin client talking to instance i.
+func adminOf(t *testing.T, dc *devCluster, i int) adminv1.AdminClient {
+	t.Helper()
+	return adminClient(t, dc.instances[i].node.GRPCAddr())
+}
+
+// workload writes and reads keys through a go-redis ClusterClient and
+// records every acknowledged write and every error a client call returned.
+type workload struct {
+	dc      *devCluster
+	c       *redis.ClusterClient
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	acked   map[string]int64 // key -> last acknowledged value
+	errs    []string
+	writes  atomic.Int64
+	reads   atomic.Int64
+	keysPer int
+}
+
+func startWorkload(t *testing.T, dc *devCluster, writers, readers, keysPer int, opts *redis.ClusterOptions) *workload {
+	w := &workload{dc: dc, c: clusterClient(t, dc, opts), stop: make(chan struct{}), acked: map[string]int64{}, keysPer: keysPer}
+	for i := 0; i < writers; i++ {
+		w.wg.Add(1)
+		go func(id int) {
+			defer w.wg.Done()
+			ctx := context.Background()
+			for seq := int64(1); ; seq++ {
+				select {
+				case <-w.stop:
+					return
+				default:
+				}
+				k := fmt.Sprintf("w%d:k%d", id, rand.IntN(keysPer))
+				if err := w.c.Set(ctx, k, seq, 0).Err(); err != nil {
+					w.fail(fmt.Sprintf("SET %s: %v", k, err))
+					continue
+				}
+				w.writes.Add(1)
+				w.mu.Lock()
+				w.acked[k] = seq
+				w.mu.Unlock()
+			}
+		}(i)
+	}
+	for i := 0; i < readers; i++ {
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			ctx := context.Background()
+			for {
+				select {
+				case <-w.stop:
+					return
+				default:
+				}
+				k := fmt.Sprintf("w%d:k%d", rand.IntN(max(writers, 1)), rand.IntN(keysPer))
+				w.mu.Lock()
+				floor, known := w.acked[k]
+				w.mu.Unlock()
+				v, err := w.c.Get(ctx, k).Int64()
+				switch {
+				case err == redis.Nil && !known:
+				case err != nil:
+					w.fail(fmt.Sprintf("GET %s: %v", k, err))
+				case v < floor:
+					w.fail(fmt.Sprintf("GET %s = %d, but %d was acknowledged before the read", k, v, floor))
+				}
+				w.reads.Add(1)
+			}
+		}()
+	}
+	return w
+}
+
+func (w *workload) fail(msg string) {
+	if w.dc != nil && strings.Contains(msg, "MOVED") {
+		msg += " [" + w.dc.slotStates(msg) + "]"
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.errs) < 50 {
+		w.errs = append(w.errs, msg)
+	}
+}
+
+// slotStates describes, for the slot a redirect error names, what every
+// node's log and view say (to diagnose redirect loops).
+func (dc *devCluster) slotStates(msg string) string {
+	f := strings.Fields(msg[strings.Index(msg, "MOVED"):])
+	if len(f) < 2 {
+		return ""
+	}
+	n, err := strconv.Atoi(f[1])
+	if err != nil {
+		return ""
+	}
+	var out []string
+	for _, inst := range dc.instances {
+		si, _ := inst.node.FSM().SlotInfo(slots.Slot(n))
+		out = append(out, fmt.Sprintf("%s(%s sh%d ld=%v %s peer%d v%d route=%q)", inst.node.ID(), inst.gw.Addr(), inst.node.ShardID(),
+			inst.node.IsLeader(), si.State, si.Peer, si.Ver, inst.node.Route(slots.Slot(n), false, false, false)))
+	}
+	return strings.Join(out, " ")
+}
+
+// finish stops the clients and checks that no call failed and that every
+// acknowledged write is present, once, on the shard that owns its slot.
+// With faults (a killed leader) client calls may fail; acknowledged writes
+// must still all be there (a failed SET may have applied: values only grow).
+func (w *workload) finish(t *testing.T, dc *devCluster, faults bool) {
+	t.Helper()
+	close(w.stop)
+	w.wg.Wait()
+	t.Logf("workload: %d writes, %d reads acknowledged, %d failed calls", w.writes.Load(), w.reads.Load(), len(w.errs))
+	if len(w.errs) > 0 && !faults {
+		t.Errorf("%d client calls failed, first: %s", len(w.errs), strings.Join(w.errs[:min(5, len(w.errs))], "; "))
+	}
+	for _, e := range w.errs {
+		if strings.Contains(e, "was acknowledged before the read") {
+			t.Errorf("stale read: %s", e)
+		}
+	}
+	ctx := context.Background()
+	for k, want := range w.acked {
+		got, err := w.c.Get(ctx, k).Int64()
+		if err != nil || got < want || !faults && got != want {
+			t.Fatalf("after resharding GET %s = %d, %v; want %d", k, got, err, want)
+		}
+	}
+	// Exactly once: the shard leaders together hold each key once.
+	total := int64(0)
+	err := w.c.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+		n, err := m.DBSize(ctx).Result()
+		total += n
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != int64(len(w.acked)) && !(faults && total >= int64(len(w.acked))) {
+		t.Fatalf("masters hold %d keys in all, %d distinct keys were written", total, len(w.acked))
+	}
+	clusterCheck(t, dc)
+}
+
+func clusterCheck(t *testing.T, dc *devCluster) {
+	t.Helper()
+	var out []byte
+	var err error
+	for try := 0; try < 30; try++ {
+		out, err = exec.Command("redis-cli", "--cluster", "check", dc.addrs()[0]).CombinedOutput()
+		if err == nil && !strings.Contains(string(out), "[WARNING]") && !strings.Contains(string(out), "[ERR]") {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("redis-cli --cluster check: %v\n%s", err, out)
+}
+
+func shardSlots(t *testing.T, ac adminv1.AdminClient) map[int32]uint32 {
+	t.Helper()
+	r, err := ac.DescribeCluster(context.Background(), &adminv1.DescribeClusterRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int32]uint32{}
+	for _, s := range r.GetShards() {
+		out[s.GetId()] = s.GetSlotCount()
+	}
+	return out
+}
+
+// TestReshardUnderLoad grows a 2-shard cluster to 3 shards, rebalances and
+// shrinks it back while go-redis clients keep reading and writing.
+func TestReshardUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("resharding e2e")
+	}
+	dc := startReshardCluster(t, 2, 3)
+	ac := adminOf(t, dc, 0)
+	w := startWorkload(t, dc, 4, 4, 300, nil)
+	time.Sleep(500 * time.Millisecond)
+
+	ctx := context.Background()
+	add, err := ac.AddShard(ctx, &adminv1.AddShardRequest{Replicas: 3, Parallelism: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustDone(t, ac, add.GetOperation())
+	got := shardSlots(t, ac)
+	// Balanced by keys: roughly a third of the slots each.
+	if len(got) != 3 || got[add.GetShard()] < 4000 || got[0]+got[1]+got[2] != 16384 {
+		t.Fatalf("after AddShard: slots per shard %v", got)
+	}
+
+	reb, err := ac.Rebalance(ctx, &adminv1.RebalanceRequest{By: adminv1.RebalanceBy_REBALANCE_BY_SLOTS, Parallelism: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reb.GetOperation() != nil {
+		mustDone(t, ac, reb.GetOperation())
+	}
+
+	rm, err := ac.RemoveShard(ctx, &adminv1.RemoveShardRequest{Shard: add.GetShard(), Parallelism: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustDone(t, ac, rm.GetOperation())
+	got = shardSlots(t, ac)
+	if got[add.GetShard()] != 0 || got[0]+got[1] != 16384 {
+		t.Fatalf("after RemoveShard: slots per shard %v", got)
+	}
+	w.finish(t, dc, false)
+}
+
+// migrateWithKill moves slots from shard 0 to shard 1 under load and kills
+// the leader of shard victim midway: the migration must still complete
+// with no acknowledged write lost.
+func migrateWithKill(t *testing.T, victimShard int) {
+	dc := startReshardCluster(t, 2, 0)
+	// Drive the operation from a node outside the victim's shard.
+	runner := -1
+	for i, inst := range dc.instances {
+		if f := inst.node.ShardID(); f != victimShard {
+			runner = i
+			break
+		}
+	}
+	ac := adminOf(t, dc, runner)
+	// As with Redis Cluster, a client must reload the topology to leave a
+	// dead master.
+	w := startWorkload(t, dc, 4, 2, 2000, &redis.ClusterOptions{MaxRedirects: 8, ClusterStateReloadInterval: time.Second})
+	time.Sleep(time.Second) // some data in the slots first
+	ctx := context.Background()
+	r, err := ac.MigrateSlots(ctx, &adminv1.MigrateSlotsRequest{Slots: []*adminv1.SlotRange{{Start: 0, End: 1999}}, TargetShard: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Kill once some slots have moved.
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		o, err := ac.GetOperation(ctx, &adminv1.GetOperationRequest{Id: r.GetOperation().GetId()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.GetOperation().GetSlotsDone() >= 100 || o.GetOperation().GetState() != adminv1.OperationState_OPERATION_STATE_RUNNING {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var victim *instance
+	for _, inst := range dc.instances {
+		if inst.node.ShardID() == victimShard && inst.node.IsLeader() {
+			victim = inst
+		}
+	}
+	if victim == nil {
+		t.Fatalf("shard %d has no leader to kill", victimShard)
+	}
+	t.Logf("killing %s, leader of shard %d, mid-migration", victim.node.ID(), victimShard)
+	_ = victim.kill()
+	var rest []*instance
+	for _, inst := range dc.instances {
+		if inst != victim {
+			rest = append(rest, inst)
+		}
+	}
+	dc.instances = rest
+	mustDone(t, ac, r.GetOperation())
+	got := shardSlots(t, ac)
+	if got[1] < 2000+8192-1 {
+		t.Fatalf("after migration: slots per shard %v", got)
+	}
+	w.finish(t, dc, true)
+}
+
+func TestMigrateKillSourceLeader(t *testing.T) {
+	if testing.Short() {
+		t.Skip("resharding e2e")
+	}
+	migrateWithKill(t, 0)
+}
+
+func TestMigrateKillTargetLeader(t *testing.T) {
+	if testing.Short() {
+		t.Skip("resharding e2e")
+	}
+	migrateWithKill(t, 1)
+}
+
+// TestMigrateLargeValues moves a slot holding big collections (split into
+// parts on the way) and checks them member for member.
+func TestMigrateLargeValues(t *testing.T) {
+	if testing.Short() {
+		t.Skip("resharding e2e")
+	}
+	dc := startReshardCluster(t, 2, 0)
+	ac := adminOf(t, dc, 0)
+	c := clusterClient(t, dc, nil)
+	ctx := context.Background()
+	const members = 200000
+	pipe := c.Pipeline()
+	for i := 0; i < members; i++ {
+		m := "member-" + strconv.Itoa(i)
+		pipe.HSet(ctx, "{big}h", m, strings.Repeat("x", 32))
+		pipe.ZAdd(ctx, "{big}z", redis.Z{Score: float64(i), Member: m})
+		if i%1000 == 999 {
+			if _, err := pipe.Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	slot := int(c.ClusterKeySlot(ctx, "{big}h").Val())
+	owner := shardOfSlot(t, ac, slot)
+	r, err := ac.MigrateSlots(ctx, &adminv1.MigrateSlotsRequest{Slots: []*adminv1.SlotRange{{Start: uint32(slot), End: uint32(slot)}}, TargetShard: int32(1 - owner)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := mustDone(t, ac, r.GetOperation())
+	if o.GetBytesMoved() < members*32 {
+		t.Fatalf("moved %d bytes", o.GetBytesMoved())
+	}
+	if n := c.HLen(ctx, "{big}h").Val(); n != members {
+		t.Fatalf("HLEN after move = %d", n)
+	}
+	if n := c.ZCard(ctx, "{big}z").Val(); n != members {
+		t.Fatalf("ZCARD after move = %d", n)
+	}
+	if s := c.ZScore(ctx, "{big}z", "member-123456").Val(); s != 123456 {
+		t.Fatalf("ZSCORE after move = %v", s)
+	}
+	if got := shardOfSlot(t, ac, slot); got != 1-owner {
+		t.Fatalf("slot %d owned by shard %d after the move", slot, got)
+	}
+}
+
+func shardOfSlot(t *testing.T, ac adminv1.AdminClient, slot int) int {
+	t.Helper()
+	r, err := ac.DescribeCluster(context.Background(), &adminv1.DescribeClusterRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range r.GetShards() {
+		for _, rg := range s.GetSlots() {
+			if uint32(slot) >= rg.GetStart() && uint32(slot) <= rg.GetEnd() {
+				return int(s.GetId())
+			}
+		}
+	}
+	t.Fatalf("slot %d has no owner", slot)
+	return -1
+}
+
+// TestMigrationThroughput is a measurement, not a pass/fail test: run with
+// RAFTCACHE_MIGRATION_BENCH=1 (make bench-migrate). It loads a shard, moves
+// half its slots to the other shard and prints MB/s, keys/s and a client's
+// p50/p99 latency idle and during the move (docs/BENCHMARKS.md).
+func TestMigrationThroughput(t *testing.T) {
+	if os.Getenv("RAFTCACHE_MIGRATION_BENCH") == "" {
+		t.Skip("set RAFTCACHE_MIGRATION_BENCH=1 to measure migration throughput")
+	}
+	mb, _ := strconv.Atoi(os.Getenv("RAFTCACHE_MIGRATION_MB"))
+	if mb <= 0 {
+		mb = 200
+	}
+	dc := startReshardCluster(t, 2, 0)
+	ac := adminOf(t, dc, 0)
+	c := clusterClient(t, dc, nil)
+	ctx := context.Background()
+	val := strings.Repeat("v", 1000)
+	keys := mb * 1000
+	pipe := c.Pipeline()
+	for i := 0; i < keys; i++ {
+		pipe.Set(ctx, "bench:"+strconv.Itoa(i), val, 0)
+		if i%500 == 499 {
+			if _, err := pipe.Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	probe := func(stop <-chan struct{}, d time.Duration) []time.Duration {
+		var lat []time.Duration
+		end := time.Now().Add(d)
+		for i := 0; ; i++ {
+			if stop != nil {
+				select {
+				case <-stop:
+					return lat
+				default:
+				}
+			} else if time.Now().After(end) {
+				return lat
+			}
+			k := "bench:" + strconv.Itoa(rand.IntN(keys))
+			st := time.Now()
+			var err error
+			if i%2 == 0 {
+				err = c.Get(ctx, k).Err()
+			} else {
+				err = c.Set(ctx, k, val, 0).Err()
+			}
+			if err != nil {
+				t.Errorf("%s during measurement: %v", k, err)
+			}
+			lat = append(lat, time.Since(st))
+		}
+	}
+	idle := probe(nil, 3*time.Second)
+	stop := make(chan struct{})
+	var during []time.Duration
+	done := make(chan struct{})
+	go func() { during = probe(stop, 0); close(done) }()
+	start := time.Now()
+	r, err := ac.MigrateSlots(ctx, &adminv1.MigrateSlotsRequest{Slots: []*adminv1.SlotRange{{Start: 0, End: 4095}}, TargetShard: 1, Parallelism: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := mustDone(t, ac, r.GetOperation())
+	took := time.Since(start)
+	close(stop)
+	<-done
+	pct := func(l []time.Duration, p float64) time.Duration {
+		if len(l) == 0 {
+			return 0
+		}
+		sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
+		return l[int(float64(len(l)-1)*p)]
+	}
+	t.Logf("moved %d keys, %.1f MB in %v: %.1f MB/s, %.0f keys/s",
+		o.GetKeysMoved(), float64(o.GetBytesMoved())/1e6, took.Round(time.Millisecond),
+		float64(o.GetBytesMoved())/1e6/took.Seconds(), float64(o.GetKeysMoved())/took.Seconds())
+	t.Logf("client latency idle: p50 %v p99 %v (%d ops); during migration: p50 %v p99 %v (%d ops); p99 ratio %.1fx",
+		pct(idle, .5), pct(idle, .99), len(idle), pct(during, .5), pct(during, .99), len(during),
+		float64(pct(during, .99))/float64(pct(idle, .99)))
+}
