@@ -18,8 +18,8 @@ import (
 // serverFlags are the flags of `raftcache server`; the same names are the
 // keys of a --config JSON file (flags given on the command line win).
 type serverFlags struct {
-	nodeID, az, dataDir, bind, advertise, join, logLevel, config, pprof string
-	port, bootstrapExpect, shards                                       int
+	nodeID, az, dataDir, bind, advertise, announce, join, logLevel, config, pprof string
+	port, bootstrapExpect, shards                                                 int
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
@@ -29,6 +29,7 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (required); restarting on it brings the data back")
 	fs.StringVar(&f.bind, "bind", "127.0.0.1", "address to listen on")
 	fs.StringVar(&f.advertise, "advertise", "", "address other nodes and clients reach this node at (default: --bind)")
+	fs.StringVar(&f.announce, "announce", "", "RESP address host:port clients are told (MOVED, CLUSTER SLOTS/NODES), e.g. a published container port (default: advertise:port)")
 	fs.IntVar(&f.port, "port", 6379, "RESP port; Raft uses port+10000, gossip port+20000, gRPC port+30000")
 	fs.StringVar(&f.join, "join", "", "comma-separated gossip addresses host:port of nodes to join")
 	fs.IntVar(&f.bootstrapExpect, "bootstrap-expect", 1, "number of nodes that form the shard on first start")
@@ -92,13 +93,13 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	cfg := node.Config{
 		NodeID: f.nodeID, AZ: f.az, DataDir: f.dataDir, Bind: f.bind, Advertise: f.advertise,
-		Port: f.port, Join: splitList(f.join), BootstrapExpect: f.bootstrapExpect, Shards: f.shards, Logger: logger,
+		Announce: f.announce, Port: f.port, Join: splitList(f.join), BootstrapExpect: f.bootstrapExpect, Shards: f.shards, Logger: logger,
 	}
 	inst, err := startInstance(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "raftcache node %s (az %s) serving RESP on %s\n", cfg.NodeID, cfg.AZ, inst.gw.Addr())
+	fmt.Fprintf(stdout, "raftcache node %s (az %s) serving RESP on %s, announced as %s\n", cfg.NodeID, cfg.AZ, inst.gw.Addr(), inst.node.RESPAddr())
 	<-ctx.Done()
 	logger.Info("shutting down", "node_id", cfg.NodeID)
 	return inst.close()
