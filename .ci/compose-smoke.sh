@@ -71,7 +71,9 @@ trap 'exit 130' INT TERM
 
 if [[ "${SMOKE_SKIP_IMAGE:-}" != 1 ]]; then
   echo "== make image"
+  t0=$(date +%s)
   make -s image >/dev/null
+  echo "   built in $(( $(date +%s) - t0 ))s"
 fi
 
 echo "== compose up: project $project, host ports ${base}-${RC_PORT_PREFIX}8, network ${RC_NET_PREFIX}.0/24 (${COMPOSE[*]})"
@@ -82,7 +84,7 @@ wait_healthy() {
   local t0 deadline ids states
   t0=$(date +%s); deadline=$(( t0 + $1 ))
   while :; do
-    ids=$(dc ps -q)
+    ids=$(dc ps -a -q) # -a: compose v2 lists only running containers without it
     states=$(docker inspect -f '{{.State.Status}}/{{if .State.Health}}{{.State.Health.Status}}{{end}}' $ids)
     if [[ $(grep -c '^running/healthy$' <<<"$states") == 9 ]]; then break; fi
     if grep -qv '^running/' <<<"$states"; then
