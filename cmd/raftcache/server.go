@@ -28,7 +28,7 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.az, "az", "default", "availability zone of this node")
 	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (required); restarting on it brings the data back")
 	fs.StringVar(&f.bind, "bind", "127.0.0.1", "address to listen on")
-	fs.StringVar(&f.advertise, "advertise", "", "address other nodes and clients reach this node at (default: --bind)")
+	fs.StringVar(&f.advertise, "advertise", "", "IP address other nodes (and clients, unless --announce) reach this node at (default: --bind)")
 	fs.StringVar(&f.announce, "announce", "", "RESP address host:port clients are told (MOVED, CLUSTER SLOTS/NODES), e.g. a published container port (default: advertise:port)")
 	fs.IntVar(&f.port, "port", 6379, "RESP port; Raft uses port+10000, gossip port+20000, gRPC port+30000")
 	fs.StringVar(&f.join, "join", "", "comma-separated gossip addresses host:port of nodes to join")
