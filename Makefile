@@ -3,10 +3,23 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: build test test-short fuzz bench conformance vet fmt clean proto proto-tools proto-check proto-lint
+.PHONY: build image compose-smoke test test-short fuzz bench conformance vet fmt clean proto proto-tools proto-check proto-lint
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/raftcache ./cmd/raftcache
+
+# The container image raftcache:dev (deploy/Dockerfile, FROM scratch): a
+# static linux binary in a context directory of its own, so the build sends
+# only the binary to the daemon and pulls no base image.
+IMAGE ?= raftcache:dev
+image:
+	mkdir -p bin/image
+	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -ldflags '-s -w' -o bin/image/raftcache ./cmd/raftcache
+	docker build -t $(IMAGE) -f deploy/Dockerfile bin/image
+
+# The 9-node compose cluster end to end (needs docker, redis-cli, python3-redis).
+compose-smoke:
+	bash .ci/compose-smoke.sh
 
 vet:
 	$(GO) vet $(PKGS)

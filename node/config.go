@@ -33,6 +33,7 @@ type Config struct {
 	// instead of failing (dev clusters; the port travels in gossip).
 	GRPCPortFallback bool
 	Join             []string // gossip addresses host:port of nodes to join
+	Announce         string   // RESP host:port told to clients (MOVED, CLUSTER *); "" = Advertise:Port
 	// BootstrapExpect is the number of nodes that form the shard: once that
 	// many have met through gossip they bootstrap Raft with an identical
 	// voter list (the N smallest node ids). 1 = bootstrap alone.
@@ -75,6 +76,15 @@ func (c *Config) Validate() error {
 			return errors.New("node: --advertise is required when binding to a wildcard address")
 		}
 	}
+	// Announce travels in gossip, so it is what MOVED, CLUSTER SLOTS/NODES
+	// and INFO replication name; like Redis's cluster-announce-ip/port it
+	// lets clients use another address (published container ports, NAT)
+	// than the nodes use among themselves.
+	if c.Announce == "" {
+		c.Announce = hostPort(c.Advertise, c.Port)
+	} else if err := checkHostPort(c.Announce); err != nil {
+		return fmt.Errorf("node: announce address %q: %w", c.Announce, err)
+	}
 	if c.RaftPort == 0 {
 		c.RaftPort = c.Port + RaftPortOffset
 	}
@@ -110,6 +120,21 @@ func (c *Config) Validate() error {
 func ClusterID(nodeID string) string {
 	sum := sha1.Sum([]byte("raftcache-node:" + nodeID))
 	return hex.EncodeToString(sum[:])
+}
+
+// checkHostPort accepts host:port with a non-empty host and a port in 1-65535.
+func checkHostPort(addr string) error {
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if host == "" {
+		return errors.New("missing host")
+	}
+	if port, err := strconv.Atoi(portStr); err != nil || port < 1 || port > 65535 {
+		return fmt.Errorf("port %q out of range (1-65535)", portStr)
+	}
+	return nil
 }
 
 func hostPort(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }

@@ -68,8 +68,9 @@ func New(cfg Config) (*Node, error) {
 func (n *Node) ID() string        { return n.cfg.NodeID }
 func (n *Node) ClusterID() string { return n.clusterID }
 
-// RESPAddr is the advertised client address.
-func (n *Node) RESPAddr() string { return hostPort(n.cfg.Advertise, n.cfg.Port) }
+// RESPAddr is the client address this node announces (Config.Announce,
+// by default the advertised host and the RESP port).
+func (n *Node) RESPAddr() string { return n.cfg.Announce }
 
 func (n *Node) raftDir() string { return filepath.Join(n.cfg.DataDir, "raft") }
 

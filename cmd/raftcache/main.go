@@ -1,5 +1,5 @@
 // Command raftcache runs raftcache nodes: one per process (`server`), or a
-// whole local cluster in one process (`dev`).
+// whole local cluster in one process (`dev`); `health` probes a node.
 package main
 
 import (
@@ -17,6 +17,7 @@ const usage = `raftcache: a Redis-compatible cache where every shard is a Raft g
 Usage:
   raftcache dev [flags]      start a whole local cluster in one process (ports 7000...)
   raftcache server [flags]   run one node
+  raftcache health [flags]   check a node over RESP (exit 0 healthy, 1 not); for container healthchecks
   raftcache version          print the version
 
 Run "raftcache <command> -h" for the flags of a command.
@@ -42,6 +43,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runDev(ctx, args[1:], stdout, stderr)
 	case "server":
 		err = runServer(ctx, args[1:], stdout, stderr)
+	case "health":
+		err = runHealth(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "raftcache", version)
 	case "help", "-h", "--help":

@@ -18,9 +18,9 @@ import (
 // serverFlags are the flags of `raftcache server`; the same names are the
 // keys of a --config JSON file (flags given on the command line win).
 type serverFlags struct {
-	nodeID, az, dataDir, bind, advertise, join, logLevel, config, pprof string
-	port, grpcPort, bootstrapExpect, shards                             int
-	spare                                                               bool
+	nodeID, az, dataDir, bind, advertise, announce, join, logLevel, config, pprof string
+	port, grpcPort, bootstrapExpect, shards                                       int
+	spare                                                                         bool
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
@@ -29,7 +29,8 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.az, "az", "default", "availability zone of this node")
 	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (required); restarting on it brings the data back")
 	fs.StringVar(&f.bind, "bind", "127.0.0.1", "address to listen on")
-	fs.StringVar(&f.advertise, "advertise", "", "address other nodes and clients reach this node at (default: --bind)")
+	fs.StringVar(&f.advertise, "advertise", "", "IP address other nodes (and clients, unless --announce) reach this node at (default: --bind)")
+	fs.StringVar(&f.announce, "announce", "", "RESP address host:port clients are told (MOVED, CLUSTER SLOTS/NODES), e.g. a published container port (default: advertise:port)")
 	fs.IntVar(&f.port, "port", 6379, "RESP port; Raft uses port+10000, gossip port+20000, gRPC port+30000")
 	fs.IntVar(&f.grpcPort, "grpc-port", 0, "gRPC port (admin API, slot migration); 0 = port+30000")
 	fs.BoolVar(&f.spare, "spare", false, "join without founding a shard; raftcachectl add-shard/add-replica assigns one")
@@ -95,14 +96,14 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	cfg := node.Config{
 		NodeID: f.nodeID, AZ: f.az, DataDir: f.dataDir, Bind: f.bind, Advertise: f.advertise,
-		Port: f.port, GRPCPort: f.grpcPort, Join: splitList(f.join), BootstrapExpect: f.bootstrapExpect, Shards: f.shards,
+		Announce: f.announce, Port: f.port, GRPCPort: f.grpcPort, Join: splitList(f.join), BootstrapExpect: f.bootstrapExpect, Shards: f.shards,
 		Spare: f.spare, Logger: logger,
 	}
 	inst, err := startInstance(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "raftcache node %s (az %s) serving RESP on %s, gRPC on %s\n", cfg.NodeID, cfg.AZ, inst.gw.Addr(), inst.node.GRPCAddr())
+	fmt.Fprintf(stdout, "raftcache node %s (az %s) serving RESP on %s (announced as %s), gRPC on %s\n", cfg.NodeID, cfg.AZ, inst.gw.Addr(), inst.node.RESPAddr(), inst.node.GRPCAddr())
 	<-ctx.Done()
 	logger.Info("shutting down", "node_id", cfg.NodeID)
 	return inst.close()
