@@ -7,6 +7,7 @@ PKGS := ./...
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/raftcache ./cmd/raftcache
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/raftcachectl ./cmd/raftcachectl
 
 vet:
 	$(GO) vet $(PKGS)

@@ -31,7 +31,16 @@ func startAdminCluster(t *testing.T) (*devCluster, adminv1.AdminClient) {
 	o := devOptions{shards: 2, replicas: 3, spares: 3, basePort: freeBase(t, 9), logLevel: "error"}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	dc, err := startDev(ctx, o, io.Discard)
+	var logOut io.Writer = io.Discard
+	if path := os.Getenv("RAFTCACHE_TEST_LOG"); path != "" { // debugging aid: node logs at info
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		logOut, o.logLevel = f, "info"
+	}
+	dc, err := startDev(ctx, o, logOut)
 	if err != nil {
 		t.Fatal(err)
 	}
