@@ -7,6 +7,7 @@ PKGS := ./...
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/raftcache ./cmd/raftcache
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/raftcachectl ./cmd/raftcachectl
 
 # The container image raftcache:dev (deploy/Dockerfile, FROM scratch): a
 # static linux binary in a context directory of its own, so the build sends

@@ -85,6 +85,7 @@ func (g *grpcServer) stop() {
 		g.srv.Stop()
 		<-stopped
 	}
+	_ = g.lis.Close() // Serve closes it, unless Start failed before Serve ran
 	for _, c := range conns {
 		_ = c.Close()
 	}
@@ -158,7 +159,7 @@ func (n *Node) adminClient(id string) (adminv1.AdminClient, error) {
 
 // leaderCallTimeout bounds how long a call that must reach a shard's
 // leader keeps retrying while the leader is unknown or changing.
-const leaderCallTimeout = 15 * time.Second
+const leaderCallTimeout = 30 * time.Second
 
 // onLeader runs fn against shard's current leader, retrying while the
 // shard has no leader or fn answers Unavailable (e.g. the node it reached

@@ -166,11 +166,21 @@ func (n *Node) moveBatch(ctx context.Context, ss []slots.Slot, target int, progr
 	return n.moveSlotsTo(ctx, ss, target, progress)
 }
 
-// requireLeaders fails with Unavailable unless every shard in ids has a leader.
-func (n *Node) requireLeaders(ids []int) error {
+// requireLeaders fails with Unavailable unless every shard in ids has a
+// leader, waiting up to leaderCallTimeout for elections in progress.
+func (n *Node) requireLeaders(ctx context.Context, ids []int) error {
+	ctx, cancel := context.WithTimeout(ctx, leaderCallTimeout)
+	defer cancel()
 	for _, s := range ids {
-		if _, ok := n.shardLeader(s); !ok {
-			return status.Errorf(codes.Unavailable, "shard %d has no leader", s)
+		for {
+			if _, ok := n.findLeader(ctx, s); ok {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return status.Errorf(codes.Unavailable, "shard %d has no leader", s)
+			case <-time.After(100 * time.Millisecond):
+			}
 		}
 	}
 	return nil
@@ -212,7 +222,7 @@ func (n *Node) startMigrateSlots(ctx context.Context, req *adminv1.MigrateSlotsR
 	if err := n.knownShard(target); err != nil {
 		return nil, err
 	}
-	if err := n.requireLeaders([]int{target}); err != nil {
+	if err := n.requireLeaders(ctx, []int{target}); err != nil {
 		return nil, err
 	}
 	v := n.view.Load()
@@ -402,7 +412,7 @@ func (n *Node) rebalancePlan(ctx context.Context, by adminv1.RebalanceBy, thresh
 	if len(ids) < 2 {
 		return nil, nil
 	}
-	if err := n.requireLeaders(ids); err != nil {
+	if err := n.requireLeaders(ctx, ids); err != nil {
 		return nil, err
 	}
 	owned, err := n.slotWeights(ctx, ids, by)
@@ -549,7 +559,7 @@ func (n *Node) formShard(ctx context.Context, o *op, shard int, ms []Member) err
 	o.setStep("waiting for shard %d to elect a leader", shard)
 	deadline := time.Now().Add(newShardLeaderTimeout)
 	for {
-		if _, ok := n.shardLeader(shard); ok {
+		if _, ok := n.findLeader(ctx, shard); ok {
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -587,7 +597,7 @@ func (n *Node) startRemoveShard(ctx context.Context, req *adminv1.RemoveShardReq
 		if len(others) == 0 {
 			return nil, status.Errorf(codes.FailedPrecondition, "shard %d is the only shard: nowhere to move its %d slots", shard, rangesLen(owned))
 		}
-		if err := n.requireLeaders(append([]int{shard}, others...)); err != nil {
+		if err := n.requireLeaders(ctx, append([]int{shard}, others...)); err != nil {
 			return nil, err
 		}
 	}

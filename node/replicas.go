@@ -216,6 +216,9 @@ func (c *controlServer) TransferLeadership(ctx context.Context, req *adminv1.Tra
 		return nil, err
 	}
 	r := n.rep()
+	if r == nil {
+		return nil, status.Errorf(codes.Unavailable, "node %s left shard %d", n.cfg.NodeID, shard)
+	}
 	if req.GetTarget() == n.cfg.NodeID {
 		return &adminv1.TransferLeadershipResponse{NewLeader: n.cfg.NodeID}, nil
 	}

@@ -31,7 +31,16 @@ func startAdminCluster(t *testing.T) (*devCluster, adminv1.AdminClient) {
 	o := devOptions{shards: 2, replicas: 3, spares: 3, basePort: freeBase(t, 9), logLevel: "error"}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	dc, err := startDev(ctx, o, io.Discard)
+	var logOut io.Writer = io.Discard
+	if path := os.Getenv("RAFTCACHE_TEST_LOG"); path != "" { // debugging aid: node logs at info
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		logOut, o.logLevel = f, "info"
+	}
+	dc, err := startDev(ctx, o, logOut)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -432,10 +441,16 @@ func TestAdminAPI(t *testing.T) {
 			}
 			return fmt.Errorf("new leader missing from CLUSTER NODES:\n%s", nodes)
 		})
-		shards, err := rc.ClusterShards(ctx).Result()
-		if err != nil || len(shards) != 3 {
-			t.Fatalf("CLUSTER SHARDS: %d shards, %v", len(shards), err)
-		}
+		// CLUSTER SHARDS lists every master: the 3 shard leaders, and the
+		// spares (masters without slots, as in Redis).
+		eventually(t, 10*time.Second, func() error {
+			d := describe(t, ac)
+			shards, err := rc.ClusterShards(ctx).Result()
+			if err != nil || len(shards) != 3+len(d.GetSpares()) {
+				return fmt.Errorf("CLUSTER SHARDS: %d shards (%d spares), %v", len(shards), len(d.GetSpares()), err)
+			}
+			return nil
+		})
 		ss, err := rc.ClusterSlots(ctx).Result()
 		if err != nil {
 			t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/raftcache/raftcache/node"
 	adminv1 "github.com/raftcache/raftcache/proto/raftcache/admin/v1"
+	"github.com/raftcache/raftcache/raftfsm"
 )
 
 func TestMain(m *testing.M) {
@@ -88,6 +89,9 @@ func startNodes(t *testing.T, replicas, spares int) []*node.Node {
 			DataDir: filepath.Join(dir, fmt.Sprintf("n%d", i+1)), Bind: "127.0.0.1",
 			Port: base + i, GRPCPort: base + i + grpcOffset, BootstrapExpect: replicas, Shards: 1,
 			Spare: i >= replicas, GossipLocal: true,
+			// A short log tail: a replica added after a snapshot must
+			// catch up through InstallSnapshot.
+			TrailingLogs: 8,
 		}
 		if i > 0 {
 			cfg.Join = []string{fmt.Sprintf("127.0.0.1:%d", base+node.GossipPortOffset)}
@@ -206,6 +210,18 @@ func TestCLI(t *testing.T) {
 
 	var addOp string
 	t.Run("add and remove a replica", func(t *testing.T) {
+		// Writes, then a snapshot that compacts the log: the new replica
+		// can only catch up from the snapshot.
+		for i := 0; i < 300; i++ {
+			k := fmt.Sprintf("k%d", i)
+			eventually(t, 20*time.Second, func() error {
+				_, err := leaderOf(t, nodes).Write(context.Background(), [][][]byte{{[]byte("SET"), []byte(k), []byte("v")}})
+				return err
+			})
+		}
+		if err := leaderOf(t, nodes).Replica().Raft().Snapshot().Error(); err != nil {
+			t.Fatal(err)
+		}
 		out := mustCtl(t, addr, "add-replica", "0")
 		m := regexp.MustCompile(`(?m)^operation (n1-\d+) on n1: add node n4 \(az-a\) to shard 0$`).FindStringSubmatch(out)
 		if m == nil || !regexp.MustCompile(`(?m)^n1-\d+ DONE in \S+$`).MatchString(out) {
@@ -219,6 +235,16 @@ func TestCLI(t *testing.T) {
 		if len(d.GetShards()[0].GetMembers()) != 4 || len(d.GetSpares()) != 0 {
 			t.Fatalf("after add-replica: %v", d.GetShards()[0])
 		}
+		n4 := nodes[3]
+		eventually(t, 20*time.Second, func() error {
+			if keys := dbLen(n4); keys != 300 {
+				return fmt.Errorf("new replica has %d keys, want 300", keys)
+			}
+			return nil
+		})
+		if st := n4.Replica().Stats(); st["last_snapshot_index"] == "0" {
+			t.Fatalf("new replica caught up without a snapshot: %v", st)
+		}
 		out = mustCtl(t, addr, "remove-replica", "0", "n4")
 		if !regexp.MustCompile(`(?m)^n1-\d+ DONE in \S+$`).MatchString(out) {
 			t.Fatalf("remove-replica output:\n%s", out)
@@ -229,6 +255,9 @@ func TestCLI(t *testing.T) {
 			}
 			return nil
 		})
+		if n4.Replica() != nil || dbLen(n4) != 0 || n4.FSM().AppliedIndex() != 0 {
+			t.Fatalf("released node kept its replica or data: %d keys", dbLen(n4))
+		}
 	})
 
 	t.Run("watch and ops", func(t *testing.T) {
@@ -364,4 +393,25 @@ func TestParseRanges(t *testing.T) {
 			t.Errorf("parseRanges(%q) accepted", bad)
 		}
 	}
+}
+
+func dbLen(n *node.Node) int {
+	var keys int
+	n.FSM().View(func(db *raftfsm.DB) { keys = db.Len() })
+	return keys
+}
+
+func leaderOf(t *testing.T, nodes []*node.Node) *node.Node {
+	t.Helper()
+	var leader *node.Node
+	eventually(t, 20*time.Second, func() error {
+		for _, n := range nodes {
+			if n.IsLeader() && n.Replica().Ready() {
+				leader = n
+				return nil
+			}
+		}
+		return fmt.Errorf("no leader")
+	})
+	return leader
 }
