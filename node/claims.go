@@ -67,6 +67,21 @@ func (c *claimCache) get(n *Node, m Member) ([]slots.Range, uint64, bool) {
 	return cur.ranges, cur.ver, ok
 }
 
+// remember records an inline claim, so that when the member's claim grows
+// too long for metadata the view keeps its last known claim (instead of
+// none) until the fetch of the new one completes.
+func (c *claimCache) remember(id string, rs []slots.Range, ver uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byNode == nil {
+		c.byNode, c.inflight = map[string]cachedClaim{}, map[string]time.Time{}
+	}
+	if cur, ok := c.byNode[id]; ok && cur.ver == ver && cur.ref == "" && len(cur.ranges) == len(rs) {
+		return
+	}
+	c.byNode[id] = cachedClaim{ranges: rs, ver: ver}
+}
+
 func (c *claimCache) put(id string, cl cachedClaim, fetched bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -140,6 +140,7 @@ func (n *Node) refreshView() {
 			}
 		} else if m.Slots != "" && m.Ver > 0 {
 			if rs, err := slots.ParseRanges(m.Slots); err == nil {
+				n.claims.remember(m.NodeID, rs, m.Ver)
 				v.smap.Merge(slots.Claim{Shard: slots.ShardID(m.Shard), Slots: rs, Version: m.Ver})
 			}
 		}

@@ -218,10 +218,27 @@ func (n *Node) runMoveSlots(ctx context.Context, ss []slots.Slot, target int, im
 		return doneVer, nil
 	}
 	// A shard that owns no slot yet is absent from CLUSTER SLOTS, and some
-	// clients (redis-py) fail on an ASK to such a node: its first slots
-	// move frozen (TRYAGAIN, then MOVED), without ASK.
+	// clients (redis-py) fail on an ASK to such a node: its first slot
+	// moves alone and frozen (TRYAGAIN for a few log commits, then MOVED),
+	// without ASK. The emptiest slot is picked, so usually no client sees
+	// the freeze; the others follow with ASK once gossip shows the target.
 	if len(start) == len(todo) && n.shardOwnsNothing(target) {
-		frozen = true
+		if len(todo) == 1 {
+			frozen = true
+		} else {
+			first := n.emptiestSlot(todo)
+			if _, err := n.runMoveSlots(ctx, []slots.Slot{first}, target, imp, progress); err != nil {
+				return 0, err
+			}
+			n.waitClaim(ctx, first, target)
+			rest := make([]slots.Slot, 0, len(ss)-1)
+			for _, s := range ss {
+				if s != first {
+					rest = append(rest, s)
+				}
+			}
+			return n.runMoveSlots(ctx, rest, target, imp, progress)
+		}
 	}
 	if err := imp.BeginImport(ctx, todo, me, frozen); err != nil {
 		return 0, fmt.Errorf("begin import on shard %d: %w", target, err)
@@ -370,6 +387,33 @@ func (n *Node) transferPass(ctx context.Context, ss []slots.Slot, imp importer, 
 		}
 	}
 	return flush()
+}
+
+// emptiestSlot returns the slot of ss holding the fewest keys.
+func (n *Node) emptiestSlot(ss []slots.Slot) slots.Slot {
+	best, fewest := ss[0], -1
+	n.fsm.View(func(db *raftfsm.DB) {
+		for _, s := range ss {
+			if c := db.CountInSlot(s); fewest < 0 || c < fewest {
+				best, fewest = s, c
+			}
+		}
+	})
+	return best
+}
+
+// waitClaim waits (bounded) until this node's view shows shard target
+// owning slot s, i.e. the target's claim has spread by gossip.
+func (n *Node) waitClaim(ctx context.Context, s slots.Slot, target int) {
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if v := n.view.Load(); v != nil {
+			if owner, _, ok := v.smap.Owner(s); ok && int(owner) == target {
+				return
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // shardOwnsNothing reports whether gossip shows shard id with no slots.
