@@ -20,6 +20,9 @@ import (
 type serverFlags struct {
 	nodeID, az, dataDir, bind, advertise, join, logLevel, config, pprof string
 	port, bootstrapExpect, shards                                       int
+	// Advanced (tests and chaos runs): 0 keeps the shard defaults.
+	snapshotThreshold, trailingLogs uint64
+	faultFile                       string
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
@@ -35,6 +38,8 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.shards, "shards", 1, "number of shards formed by the --bootstrap-expect founders (slots split evenly)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.pprof, "pprof", "", "serve Go profiling endpoints on this address (e.g. 127.0.0.1:6060)")
+	fs.Uint64Var(&f.snapshotThreshold, "snapshot-threshold", 0, "advanced: Raft log entries between snapshots (0 = default 8192)")
+	fs.Uint64Var(&f.trailingLogs, "trailing-logs", 0, "advanced: log entries kept after a snapshot (0 = default 10240)")
 }
 
 // loadConfigFile applies a JSON config file to flags not set explicitly.
@@ -93,6 +98,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cfg := node.Config{
 		NodeID: f.nodeID, AZ: f.az, DataDir: f.dataDir, Bind: f.bind, Advertise: f.advertise,
 		Port: f.port, Join: splitList(f.join), BootstrapExpect: f.bootstrapExpect, Shards: f.shards, Logger: logger,
+		SnapshotThreshold: f.snapshotThreshold, TrailingLogs: f.trailingLogs,
 	}
 	inst, err := startInstance(ctx, cfg)
 	if err != nil {
