@@ -37,7 +37,9 @@ type LinResult struct {
 type Duration time.Duration
 
 // MarshalJSON implements json.Marshaler.
-func (d Duration) MarshalJSON() ([]byte, error) { return []byte(`"` + time.Duration(d).String() + `"`), nil }
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Duration(d).String() + `"`), nil
+}
 
 // CheckLinearizable checks ops (failed operations are ignored) per key
 // with porcupine, each key with its own timeout, on all CPUs. For an
@@ -113,8 +115,8 @@ func safeName(s string) string { return unsafeChars.ReplaceAllString(s, "_") }
 // AppendResult is the result of CheckAppends.
 type AppendResult struct {
 	Keys         int      `json:"keys"`
-	Acknowledged int      `json:"acknowledged"` // tokens whose RPUSH was acknowledged
-	UnknownSeen  int      `json:"unknown_seen"` // unknown-outcome tokens that were applied
+	Acknowledged int      `json:"acknowledged"`         // tokens whose RPUSH was acknowledged
+	UnknownSeen  int      `json:"unknown_seen"`         // unknown-outcome tokens that were applied
 	Lost         []string `json:"lost,omitempty"`       // acknowledged, missing from the final list
 	Duplicated   []string `json:"duplicated,omitempty"` // present more than once
 	Phantom      []string `json:"phantom,omitempty"`    // present, but never sent or definitely not executed
