@@ -190,6 +190,7 @@ func (n *Node) formLoop(ctx context.Context) {
 	sc.Advertise = hostPort(n.cfg.Advertise, n.cfg.RaftPort)
 	sc.Bootstrap = voters
 	sc.FSM = n.fsm
+	sc.Faults = n.cfg.Faults
 	sc.Logger = n.cfg.Logger.With("component", "shard", "node_id", n.cfg.NodeID)
 	if n.cfg.HeartbeatTimeout > 0 {
 		sc.HeartbeatTimeout = n.cfg.HeartbeatTimeout

@@ -13,6 +13,7 @@ import (
 
 	"github.com/raftcache/raftcache/gateway"
 	"github.com/raftcache/raftcache/node"
+	"github.com/raftcache/raftcache/shard"
 )
 
 // serverFlags are the flags of `raftcache server`; the same names are the
@@ -40,6 +41,7 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.pprof, "pprof", "", "serve Go profiling endpoints on this address (e.g. 127.0.0.1:6060)")
 	fs.Uint64Var(&f.snapshotThreshold, "snapshot-threshold", 0, "advanced: Raft log entries between snapshots (0 = default 8192)")
 	fs.Uint64Var(&f.trailingLogs, "trailing-logs", 0, "advanced: log entries kept after a snapshot (0 = default 10240)")
+	fs.StringVar(&f.faultFile, "fault-file", "", "testing only: JSON file of Raft transport faults to inject, re-read when it changes (raftcache chaos)")
 }
 
 // loadConfigFile applies a JSON config file to flags not set explicitly.
@@ -99,6 +101,13 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		NodeID: f.nodeID, AZ: f.az, DataDir: f.dataDir, Bind: f.bind, Advertise: f.advertise,
 		Port: f.port, Join: splitList(f.join), BootstrapExpect: f.bootstrapExpect, Shards: f.shards, Logger: logger,
 		SnapshotThreshold: f.snapshotThreshold, TrailingLogs: f.trailingLogs,
+	}
+	if f.faultFile != "" {
+		cfg.Faults = shard.NewFaults()
+		if err := watchFaultFile(ctx, f.faultFile, cfg.Faults, logger); err != nil {
+			return err
+		}
+		logger.Warn("transport fault injection enabled", "fault_file", f.faultFile)
 	}
 	inst, err := startInstance(ctx, cfg)
 	if err != nil {
