@@ -3,7 +3,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: build test test-short fuzz bench conformance vet fmt clean
+.PHONY: build test test-short fuzz bench conformance vet fmt clean chaos
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/raftcache ./cmd/raftcache
@@ -39,6 +39,15 @@ bench: build
 # Redis's own TCL suite against one dev node: make conformance REDIS_GIT=/path/to/redis.git
 conformance: build
 	bash .ci/conformance.sh
+
+# Chaos soak against real server processes (docs/CHAOS.md):
+#   make chaos SEED=42 DURATION=10m NODES=9 FAULTS=kill,pause,partition
+SEED ?= 0
+DURATION ?= 5m
+NODES ?= 9
+FAULTS ?= kill,kill-leader,pause,kill-majority,partition,partition-oneway,noise
+chaos: build
+	./bin/raftcache chaos --seed $(SEED) --duration $(DURATION) --nodes $(NODES) --faults $(FAULTS) --bin ./bin/raftcache $(if $(OUT),--out $(OUT))
 
 clean:
 	rm -rf bin

@@ -46,7 +46,8 @@ type Config struct {
 	LeaderLease       time.Duration
 	SnapshotThreshold uint64
 	TrailingLogs      uint64
-	GossipLocal       bool // faster memberlist timings for loopback clusters
+	SnapshotInterval  time.Duration // how often Raft checks SnapshotThreshold
+	GossipLocal       bool          // faster memberlist timings for loopback clusters
 	// Faults injects Raft transport faults (chaos tests); nil = none.
 	Faults *shard.Faults
 }

@@ -207,6 +207,9 @@ func (n *Node) formLoop(ctx context.Context) {
 	if n.cfg.TrailingLogs > 0 {
 		sc.TrailingLogs = n.cfg.TrailingLogs
 	}
+	if n.cfg.SnapshotInterval > 0 {
+		sc.SnapshotInterval = n.cfg.SnapshotInterval
+	}
 	r, err := shard.New(sc)
 	if err != nil {
 		n.cfg.Logger.Error("starting shard replica failed", "node_id", n.cfg.NodeID, "err", err)

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ const usage = `raftcache: a Redis-compatible cache where every shard is a Raft g
 Usage:
   raftcache dev [flags]      start a whole local cluster in one process (ports 7000...)
   raftcache server [flags]   run one node
+  raftcache chaos [flags]    fault-injection run against server processes, checked for linearizability
   raftcache version          print the version
 
 Run "raftcache <command> -h" for the flags of a command.
@@ -42,6 +44,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runDev(ctx, args[1:], stdout, stderr)
 	case "server":
 		err = runServer(ctx, args[1:], stdout, stderr)
+	case "chaos":
+		err = runChaos(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "raftcache", version)
 	case "help", "-h", "--help":
@@ -52,6 +56,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "raftcache:", err)
+		if errors.Is(err, errInconclusive) {
+			return exitInconclusive
+		}
 		return 1
 	}
 	return 0

@@ -23,6 +23,7 @@ type serverFlags struct {
 	port, bootstrapExpect, shards                                       int
 	// Advanced (tests and chaos runs): 0 keeps the shard defaults.
 	snapshotThreshold, trailingLogs uint64
+	snapshotInterval                time.Duration
 	faultFile                       string
 }
 
@@ -41,6 +42,7 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.pprof, "pprof", "", "serve Go profiling endpoints on this address (e.g. 127.0.0.1:6060)")
 	fs.Uint64Var(&f.snapshotThreshold, "snapshot-threshold", 0, "advanced: Raft log entries between snapshots (0 = default 8192)")
 	fs.Uint64Var(&f.trailingLogs, "trailing-logs", 0, "advanced: log entries kept after a snapshot (0 = default 10240)")
+	fs.DurationVar(&f.snapshotInterval, "snapshot-interval", 0, "advanced: how often Raft checks --snapshot-threshold (0 = default 60s)")
 	fs.StringVar(&f.faultFile, "fault-file", "", "testing only: JSON file of Raft transport faults to inject, re-read when it changes (raftcache chaos)")
 }
 
@@ -100,7 +102,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cfg := node.Config{
 		NodeID: f.nodeID, AZ: f.az, DataDir: f.dataDir, Bind: f.bind, Advertise: f.advertise,
 		Port: f.port, Join: splitList(f.join), BootstrapExpect: f.bootstrapExpect, Shards: f.shards, Logger: logger,
-		SnapshotThreshold: f.snapshotThreshold, TrailingLogs: f.trailingLogs,
+		SnapshotThreshold: f.snapshotThreshold, TrailingLogs: f.trailingLogs, SnapshotInterval: f.snapshotInterval,
 	}
 	if f.faultFile != "" {
 		cfg.Faults = shard.NewFaults()
