@@ -1,7 +1,9 @@
 package chaos
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -41,11 +43,26 @@ func (d Duration) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + time.Duration(d).String() + `"`), nil
 }
 
+// UnmarshalJSON implements json.Unmarshaler.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("chaos: duration: %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("chaos: duration: %w", err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
 // CheckLinearizable checks ops (failed operations are ignored) per key
 // with porcupine, each key with its own timeout, on all CPUs. For an
 // illegal key it writes porcupine's HTML visualisation into outDir (when
-// not empty) and lists the files.
-func CheckLinearizable(ops []Op, perKey time.Duration, outDir string) LinResult {
+// not empty) and lists the files; events (may be nil) are drawn on its
+// timeline as nemesis annotations.
+func CheckLinearizable(ops []Op, perKey time.Duration, outDir string, events []Event) LinResult {
 	start := time.Now()
 	var hist []porcupine.Operation
 	for _, op := range ops {
@@ -73,6 +90,7 @@ func CheckLinearizable(ops []Op, perKey time.Duration, outDir string) LinResult 
 				var file string
 				if r == porcupine.Illegal && outDir != "" {
 					file = filepath.Join(outDir, "violation-"+safeName(key)+".html")
+					info.AddAnnotations(annotations(part, events))
 					if err := porcupine.VisualizePath(Model, info, file); err != nil {
 						file = fmt.Sprintf("(writing %s failed: %v)", file, err)
 					}
@@ -106,6 +124,32 @@ func CheckLinearizable(ops []Op, perKey time.Duration, outDir string) LinResult 
 	}
 	res.Took = Duration(time.Since(start))
 	return res
+}
+
+// annotations renders the nemesis events that overlap a key's history.
+func annotations(part []porcupine.Operation, events []Event) []porcupine.Annotation {
+	if len(events) == 0 {
+		return nil
+	}
+	first, last := part[0].Call, part[0].Call
+	for _, op := range part {
+		first = min(first, op.Call)
+		if op.Return != math.MaxInt64 {
+			last = max(last, op.Return)
+		}
+	}
+	var out []porcupine.Annotation
+	for _, ev := range events {
+		start, end := int64(ev.At), int64(ev.Healed)
+		if end < first || start > last {
+			continue
+		}
+		out = append(out, porcupine.Annotation{Tag: "nemesis", Start: start, End: end,
+			Description:     ev.Fault + " " + strings.Join(ev.Nodes, ","),
+			Details:         fmt.Sprintf("shard %d, leader hit: %v, failover %v", ev.Shard, ev.Leader, time.Duration(ev.Failover)),
+			BackgroundColor: "#fde2e2"})
+	}
+	return out
 }
 
 var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9_.-]`)

@@ -106,7 +106,7 @@ func TestCheckLinearizable(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			res := CheckLinearizable(tc.ops, 10*time.Second, dir)
+			res := CheckLinearizable(tc.ops, 10*time.Second, dir, []Event{{Fault: "pause", Nodes: []string{"n1"}, At: 0, Healed: 3}})
 			if res.Verdict != tc.want {
 				t.Fatalf("verdict %s, want %s (%+v)", res.Verdict, tc.want, res)
 			}
@@ -136,7 +136,7 @@ func TestCheckLinearizableTimeoutIsInconclusive(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		ops = append(ops, op(100+i, "get", "ctr:1", "", int64(100+i), int64(1000+i), val("7")))
 	}
-	res := CheckLinearizable(ops, time.Nanosecond, "")
+	res := CheckLinearizable(ops, time.Nanosecond, "", nil)
 	if res.Verdict != Inconclusive {
 		t.Fatalf("verdict %s", res.Verdict)
 	}
@@ -181,5 +181,20 @@ func TestCheckAppends(t *testing.T) {
 				t.Fatalf("unexpected result: %s %+v", r.Summary(), r)
 			}
 		})
+	}
+}
+
+func TestDurationJSON(t *testing.T) {
+	d := Duration(1234567891 * time.Nanosecond)
+	b, err := d.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Duration
+	if err := back.UnmarshalJSON(b); err != nil || back != d {
+		t.Fatalf("%s -> %v, %v", b, time.Duration(back), err)
+	}
+	if err := back.UnmarshalJSON([]byte(`"soon"`)); err == nil {
+		t.Fatal("bad duration accepted")
 	}
 }

@@ -154,6 +154,11 @@ func (n *Nemesis) leader(ctx context.Context, shard int) (*Proc, error) {
 
 func (n *Nemesis) inject(ctx context.Context, fault string) (Event, error) {
 	shard := n.rng.IntN(n.c.Shards)
+	var victim *Proc
+	if fault == FaultKill {
+		victim = n.c.Procs[n.rng.IntN(len(n.c.Procs))]
+		shard = victim.Shard
+	}
 	leader, err := n.leader(ctx, shard)
 	if err != nil {
 		return Event{}, err
@@ -163,8 +168,7 @@ func (n *Nemesis) inject(ctx context.Context, fault string) (Event, error) {
 	var victims []*Proc
 	switch fault {
 	case FaultKill:
-		victims = []*Proc{n.c.Procs[n.rng.IntN(len(n.c.Procs))]}
-		ev.Shard = victims[0].Shard
+		victims = []*Proc{victim}
 	case FaultKillMajority:
 		victims = []*Proc{leader}
 		others := slices.DeleteFunc(slices.Clone(members), func(p *Proc) bool { return p == leader })
@@ -225,12 +229,17 @@ func (n *Nemesis) inject(ctx context.Context, fault string) (Event, error) {
 		start = time.Now()
 	}
 	probe := make(chan time.Duration, 1)
-	pctx, cancelProbe := context.WithTimeout(ctx, hold+30*time.Second)
+	// The probe outlives the run's context so that a fault cut short by the
+	// end of the run is still measured.
+	pctx, cancelProbe := context.WithTimeout(context.Background(), hold+30*time.Second)
 	defer cancelProbe()
 	go func() { probe <- n.probe(pctx, shard, start) }()
 
 	// Hold, then heal.
 	sleepCtx(ctx, hold)
+	if ctx.Err() != nil {
+		ev.Note = "run ended while the fault was in effect"
+	}
 	var herr error
 	switch fault {
 	case FaultKill, FaultKillLeader, FaultKillMajority:
@@ -256,7 +265,7 @@ func (n *Nemesis) inject(ctx context.Context, fault string) (Event, error) {
 		return ev, err
 	}
 	if !ev.Recovered {
-		ev.Note = "no acknowledged probe write"
+		ev.Note = strings.TrimSpace(ev.Note + "; no acknowledged probe write")
 	}
 	return ev, nil
 }

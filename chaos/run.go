@@ -183,7 +183,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		rep.Errors = append(rep.Errors, err.Error())
 	}
 	logf("checking %d operations", len(ops))
-	rep.Lin = CheckLinearizable(ops, o.CheckTimeout, o.OutDir)
+	rep.Lin = CheckLinearizable(ops, o.CheckTimeout, o.OutDir, rep.Events)
 	rep.Appends = CheckAppends(ops, final)
 
 	var fo, maj []time.Duration

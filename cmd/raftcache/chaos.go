@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -111,7 +112,17 @@ func recheck(path string, timeout time.Duration, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res := chaos.CheckLinearizable(ops, timeout, filepath.Dir(path))
+	// The nemesis timeline of the run, when its report sits next to the
+	// history, annotates the visualisations.
+	var rep struct {
+		Events []chaos.Event `json:"events"`
+	}
+	if raw, err := os.ReadFile(filepath.Join(filepath.Dir(path), "report.json")); err == nil {
+		if err := json.Unmarshal(raw, &rep); err != nil {
+			return fmt.Errorf("chaos: %s: %w", filepath.Join(filepath.Dir(path), "report.json"), err)
+		}
+	}
+	res := chaos.CheckLinearizable(ops, timeout, filepath.Dir(path), rep.Events)
 	fmt.Fprintf(stdout, "%d keys, %d ops, checked in %v\n", res.Keys, res.Ops, time.Duration(res.Took).Round(time.Millisecond))
 	for _, v := range res.Visualizations {
 		fmt.Fprintf(stdout, "visualisation: %s\n", v)

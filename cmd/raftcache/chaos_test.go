@@ -60,14 +60,24 @@ func TestChaosRecheck(t *testing.T) {
 	}
 	out.Reset()
 	bad := write("bad.jsonl", []chaos.Op{set, pending, stale})
+	// The nemesis timeline of a report next to the history annotates the
+	// visualisation.
+	report := `{"events":[{"fault":"pause","nodes":["n1"],"shard":0,"leader":true,"at":"1ns","healed":"4ns","failover":"3ns","recovered":true}]}`
+	if err := os.WriteFile(filepath.Join(filepath.Dir(bad), "report.json"), []byte(report), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if code := run([]string{"chaos", "--check", bad}, &out, &errb); code != 1 {
 		t.Fatalf("illegal history: exit %d\n%s", code, out.String())
 	}
 	if !strings.Contains(out.String(), "linearizable: no") {
 		t.Fatalf("output %q", out.String())
 	}
-	if _, err := os.Stat(filepath.Join(filepath.Dir(bad), "violation-reg_1.html")); err != nil {
+	html, err := os.ReadFile(filepath.Join(filepath.Dir(bad), "violation-reg_1.html"))
+	if err != nil {
 		t.Fatalf("no visualisation: %v", err)
+	}
+	if !strings.Contains(string(html), "pause n1") {
+		t.Fatal("the visualisation lacks the nemesis annotation")
 	}
 }
 
