@@ -67,6 +67,9 @@ type ClientConfig struct {
 	Budget  time.Duration // total time spent on definite retries (default 3 s)
 	Clock   func() int64  // monotonic timestamps shared by all clients of a run
 	Seed    uint64        // for the order in which nodes are tried
+	// ReplicaReads sends reads to a replica after READONLY (possibly stale):
+	// a self-test of the harness, whose checker must then find violations.
+	ReplicaReads bool
 }
 
 // Client is a history-recording Redis Cluster client for one logical
@@ -76,6 +79,8 @@ type Client struct {
 	cfg      ClientConfig
 	conns    map[string]*respConn
 	slotAddr [slots.Count]string
+	replica  [slots.Count]string // first replica per slot (ReplicaReads)
+	readonly map[string]bool     // connections that sent READONLY
 	stale    bool
 	rng      *rand.Rand
 }
@@ -95,7 +100,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		start := time.Now()
 		cfg.Clock = func() int64 { return int64(time.Since(start)) }
 	}
-	return &Client{cfg: cfg, conns: map[string]*respConn{}, stale: true,
+	return &Client{cfg: cfg, conns: map[string]*respConn{}, readonly: map[string]bool{}, stale: true,
 		rng: rand.New(rand.NewPCG(cfg.Seed, 0x5eed))}, nil
 }
 
@@ -124,6 +129,7 @@ func (c *Client) drop(addr string) {
 		cn.close()
 		delete(c.conns, addr)
 	}
+	delete(c.readonly, addr)
 }
 
 // refresh reads CLUSTER SLOTS from the first node that answers, trying
@@ -149,23 +155,28 @@ func (c *Client) refresh() {
 		if r.IsError() || r.Kind != '*' {
 			continue
 		}
-		var m [slots.Count]string
+		var m, rm [slots.Count]string
 		for _, e := range r.Arr {
 			if len(e.Arr) < 3 || len(e.Arr[2].Arr) < 2 {
 				continue
 			}
 			lo, hi := e.Arr[0].Int, e.Arr[1].Int
-			master := e.Arr[2]
-			a := master.Arr[0].Str + ":" + strconv.FormatInt(master.Arr[1].Int, 10)
+			a := nodeAddr(e.Arr[2])
+			ra := ""
+			if len(e.Arr) > 3 && len(e.Arr[3].Arr) >= 2 {
+				ra = nodeAddr(e.Arr[3])
+			}
 			for s := lo; s <= hi && s >= 0 && s < slots.Count; s++ {
-				m[s] = a
+				m[s], rm[s] = a, ra
 			}
 		}
-		c.slotAddr = m
+		c.slotAddr, c.replica = m, rm
 		c.stale = false
 		return
 	}
 }
+
+func nodeAddr(n Reply) string { return n.Arr[0].Str + ":" + strconv.FormatInt(n.Arr[1].Int, 10) }
 
 // Do runs one logical operation on key's slot. write says whether the
 // command changes state (it decides how unknown outcomes are treated).
@@ -198,6 +209,10 @@ func (c *Client) Do(ctx context.Context, write bool, key string, args ...string)
 		if addr == "" {
 			addr = c.cfg.Seeds[c.rng.IntN(len(c.cfg.Seeds))]
 		}
+		toReplica := !write && !asking && c.cfg.ReplicaReads && c.replica[slot] != ""
+		if toReplica {
+			addr = c.replica[slot]
+		}
 		att := Attempt{Node: addr, Asking: asking}
 		cn, err := c.conn(addr)
 		if err != nil { // never sent: definitely not executed
@@ -209,14 +224,19 @@ func (c *Client) Do(ctx context.Context, write bool, key string, args ...string)
 			continue
 		}
 		cmds := [][]string{args}
-		if asking {
-			cmds = [][]string{{"ASKING"}, args}
+		prefix := 0
+		switch {
+		case asking:
+			cmds, prefix = [][]string{{"ASKING"}, args}, 1
+		case toReplica && !c.readonly[addr]:
+			cmds, prefix = [][]string{{"READONLY"}, args}, 1
+			c.readonly[addr] = true
 		}
 		att.Call = c.cfg.Clock()
 		err = cn.send(time.Now().Add(c.cfg.Timeout), cmds...)
 		var r Reply
-		if err == nil && asking {
-			r, err = cn.read() // +OK of ASKING
+		if err == nil && prefix > 0 {
+			r, err = cn.read() // +OK of ASKING or READONLY
 		}
 		if err == nil {
 			r, err = cn.read()

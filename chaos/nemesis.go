@@ -30,8 +30,12 @@ func transportFault(f string) bool {
 	return f == FaultPartition || f == FaultOneWay || f == FaultNoise
 }
 
-// ParseFaults checks a comma-separated fault list.
+// ParseFaults checks a comma-separated fault list; "none" runs the
+// workload without faults.
 func ParseFaults(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "none" {
+		return nil, nil // workload only
+	}
 	var out []string
 	for _, f := range strings.Split(s, ",") {
 		f = strings.TrimSpace(f)
@@ -103,6 +107,10 @@ func (n *Nemesis) jitter(lo, hi time.Duration) time.Duration {
 // Run injects faults until ctx is done, then heals everything. It returns
 // an error only when the cluster could not be brought back.
 func (n *Nemesis) Run(ctx context.Context) error {
+	if len(n.faults) == 0 {
+		<-ctx.Done()
+		return nil
+	}
 	sleepCtx(ctx, n.jitter(2*time.Second, 4*time.Second))
 	for ctx.Err() == nil {
 		f := n.faults[n.rng.IntN(len(n.faults))]

@@ -237,3 +237,21 @@ func TestRunShort(t *testing.T) {
 		t.Fatalf("no fault recovered: %+v", rep.Events)
 	}
 }
+
+// TestReplicaReadsAreCaught is the harness's self-test: clients that read
+// from replicas after READONLY see stale values, and the whole pipeline
+// (recording, timestamps, checker) must report the run non-linearizable.
+func TestReplicaReadsAreCaught(t *testing.T) {
+	bin := mustBinary(t)
+	rep, err := Run(context.Background(), Options{Seed: 11, Duration: 8 * time.Second, Nodes: 3,
+		OutDir: t.TempDir(), Bin: bin, Clients: 9, ReplicaReads: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Lin.Verdict != NotLinearizable || len(rep.Lin.Visualizations) == 0 {
+		t.Fatalf("stale replica reads were not caught: verdict %s, %d ops", rep.Lin.Verdict, rep.Lin.Ops)
+	}
+	if !rep.Appends.OK() {
+		t.Fatalf("appends (written to leaders) should still be intact: %s", rep.Appends.Summary())
+	}
+}

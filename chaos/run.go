@@ -27,6 +27,9 @@ type Options struct {
 	SnapshotThreshold, TrailingLogs uint64
 	CheckTimeout                    time.Duration // porcupine budget per key (default 30 s)
 	Log                             io.Writer     // progress lines (nil = discard)
+	// ReplicaReads makes the clients read from replicas (READONLY, possibly
+	// stale): a self-test whose run must come out non-linearizable.
+	ReplicaReads bool
 }
 
 // Report is what a run found.
@@ -110,6 +113,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("chaos: %w", err)
 	}
+	if _, err := os.Stat(filepath.Join(o.OutDir, "nodes")); err == nil {
+		return nil, fmt.Errorf("chaos: %s already holds a run (nodes/); use another output directory", o.OutDir)
+	}
 	needFiles := slices.ContainsFunc(o.Faults, transportFault)
 	logf("starting %d nodes in %s", o.Nodes, o.OutDir)
 	c, err := StartProcCluster(ctx, ProcConfig{Bin: o.Bin, Dir: filepath.Join(o.OutDir, "nodes"), Nodes: o.Nodes,
@@ -128,7 +134,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	hist := NewHistory(attempts)
 	start := time.Now()
 	clock := func() int64 { return int64(time.Since(start)) }
-	wl, err := NewWorkload(WorkloadConfig{Seeds: c.Addrs(), Clients: o.Clients, Seed: o.Seed, Clock: clock, History: hist})
+	wl, err := NewWorkload(WorkloadConfig{Seeds: c.Addrs(), Clients: o.Clients, Seed: o.Seed, Clock: clock, History: hist,
+		ReplicaReads: o.ReplicaReads})
 	if err != nil {
 		return nil, err
 	}
@@ -239,10 +246,14 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "snapshots taken: %d\n", r.Snapshots)
 	fmt.Fprintf(w, "appends: %s\n", r.Appends.Summary())
 	fmt.Fprintf(w, "linearizability: %d keys, %d ops, checked in %v\n", r.Lin.Keys, r.Lin.Ops, time.Duration(r.Lin.Took).Round(time.Millisecond))
-	for _, k := range r.Lin.IllegalKeys {
-		fmt.Fprintf(w, "  NOT linearizable: %s\n", k)
+	if n := len(r.Lin.IllegalKeys); n > 0 {
+		fmt.Fprintf(w, "  NOT linearizable: %d keys, e.g. %s\n", n, strings.Join(r.Lin.IllegalKeys[:min(n, 5)], " "))
 	}
-	for _, v := range r.Lin.Visualizations {
+	for i, v := range r.Lin.Visualizations {
+		if i == 5 {
+			fmt.Fprintf(w, "  ... and %d more visualisations in %s\n", len(r.Lin.Visualizations)-i, r.OutDir)
+			break
+		}
 		fmt.Fprintf(w, "  visualisation: %s\n", v)
 	}
 	if len(r.Lin.TimedOutKeys) > 0 {

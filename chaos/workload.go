@@ -24,6 +24,7 @@ type WorkloadConfig struct {
 	Seed          uint64
 	Clock         func() int64
 	History       *History
+	ReplicaReads  bool // self-test: stale replica reads the checker must catch
 }
 
 func (c *WorkloadConfig) defaults() {
@@ -147,7 +148,8 @@ func (w *Workload) Keys(family string) []string { return w.pools[family].keys() 
 
 func (w *Workload) worker(ctx context.Context, idx int) {
 	r := rand.New(rand.NewPCG(w.cfg.Seed, uint64(idx)))
-	cl, err := NewClient(ClientConfig{Seeds: w.cfg.Seeds, Timeout: w.cfg.Timeout, Clock: w.cfg.Clock, Seed: w.cfg.Seed + uint64(idx)})
+	cl, err := NewClient(ClientConfig{Seeds: w.cfg.Seeds, Timeout: w.cfg.Timeout, Clock: w.cfg.Clock, Seed: w.cfg.Seed + uint64(idx),
+		ReplicaReads: w.cfg.ReplicaReads})
 	if err != nil {
 		return
 	}

@@ -32,7 +32,7 @@ func runChaos(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	duration := fs.Duration("duration", 2*time.Minute, "how long the workload runs under faults")
 	nodes := fs.Int("nodes", 3, "3 (1 shard x 3) or 9 (3 shards x 3) server processes")
 	faults := fs.String("faults", "kill,kill-leader,pause,kill-majority,partition",
-		"comma-separated faults: "+strings.Join(chaos.AllFaults, ","))
+		"comma-separated faults ("+strings.Join(chaos.AllFaults, ",")+"), or none")
 	out := fs.String("out", "", "output directory (default: a new temporary directory, kept)")
 	bin := fs.String("bin", "", "raftcache binary to run as servers (default: this executable)")
 	clients := fs.Int("clients", 15, "concurrent logical clients")
@@ -40,6 +40,7 @@ func runChaos(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	trailing := fs.Uint64("trailing-logs", 128, "servers' --trailing-logs")
 	checkTimeout := fs.Duration("check-timeout", 30*time.Second, "porcupine time budget per key")
 	check := fs.String("check", "", "only re-check a recorded history.jsonl (no cluster)")
+	replicaReads := fs.Bool("replica-reads", false, "self-test: read from replicas after READONLY (stale); the run must report linearizable: no")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -79,12 +80,20 @@ func runChaos(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	rep, err := chaos.Run(ctx, chaos.Options{Seed: *seed, Duration: *duration, Nodes: *nodes, Faults: fl, OutDir: *out,
 		Bin: *bin, Clients: *clients, SnapshotThreshold: *snapThreshold, TrailingLogs: *trailing,
-		CheckTimeout: *checkTimeout, Log: stdout})
+		CheckTimeout: *checkTimeout, Log: stdout, ReplicaReads: *replicaReads})
 	if err != nil {
 		return err
 	}
 	rep.Print(stdout)
-	fmt.Fprintf(stdout, "replay: raftcache chaos --seed %d --duration %v --nodes %d --faults %s\n", *seed, *duration, *nodes, strings.Join(fl, ","))
+	faultArg := strings.Join(fl, ",")
+	if faultArg == "" {
+		faultArg = "none"
+	}
+	extra := ""
+	if *replicaReads {
+		extra = " --replica-reads"
+	}
+	fmt.Fprintf(stdout, "replay: raftcache chaos --seed %d --duration %v --nodes %d --faults %s%s\n", *seed, *duration, *nodes, faultArg, extra)
 	switch {
 	case rep.Violation():
 		return errViolation
