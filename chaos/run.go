@@ -34,20 +34,21 @@ type Options struct {
 
 // Report is what a run found.
 type Report struct {
-	Seed      uint64       `json:"seed"`
-	Nodes     int          `json:"nodes"`
-	Shards    int          `json:"shards"`
-	Faults    []string     `json:"faults"`
-	Duration  Duration     `json:"duration"`
-	Counts    Counts       `json:"counts"`
-	Events    []Event      `json:"events"`
-	Failover  Stats        `json:"failover"`  // leader faults: kill, kill-leader, pause, partition
-	Majority  Stats        `json:"majority"`  // kill-majority: fault to first write after restart
-	Snapshots int          `json:"snapshots"` // snapshots taken by the nodes (from their logs)
-	Lin       LinResult    `json:"linearizable"`
-	Appends   AppendResult `json:"appends"`
-	Errors    []string     `json:"errors,omitempty"` // harness or recovery failures
-	OutDir    string       `json:"out_dir"`
+	Seed      uint64           `json:"seed"`
+	Nodes     int              `json:"nodes"`
+	Shards    int              `json:"shards"`
+	Faults    []string         `json:"faults"`
+	Duration  Duration         `json:"duration"`
+	Counts    Counts           `json:"counts"`
+	Events    []Event          `json:"events"`
+	Failover  Stats            `json:"failover"`  // leader faults: kill, kill-leader, pause, partition
+	Majority  Stats            `json:"majority"`  // kill-majority: fault to first write after restart
+	ByFault   map[string]Stats `json:"by_fault"`  // failover per fault that hit a leader
+	Snapshots int              `json:"snapshots"` // snapshots taken by the nodes (from their logs)
+	Lin       LinResult        `json:"linearizable"`
+	Appends   AppendResult     `json:"appends"`
+	Errors    []string         `json:"errors,omitempty"` // harness or recovery failures
+	OutDir    string           `json:"out_dir"`
 }
 
 // Stats summarises durations.
@@ -194,9 +195,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.Appends = CheckAppends(ops, final)
 
 	var fo, maj []time.Duration
+	byFault := map[string][]time.Duration{}
 	for _, ev := range rep.Events {
 		if !ev.Recovered {
 			continue
+		}
+		if ev.Leader {
+			byFault[ev.Fault] = append(byFault[ev.Fault], time.Duration(ev.Failover))
 		}
 		switch {
 		case ev.Fault == FaultKillMajority:
@@ -206,6 +211,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	rep.Failover, rep.Majority = statsOf(fo), statsOf(maj)
+	rep.ByFault = map[string]Stats{}
+	for f, ds := range byFault {
+		rep.ByFault[f] = statsOf(ds)
+	}
 	raw, _ := json.MarshalIndent(rep, "", "  ")
 	if err := os.WriteFile(filepath.Join(o.OutDir, "report.json"), raw, 0o644); err != nil {
 		rep.Errors = append(rep.Errors, err.Error())
@@ -242,6 +251,11 @@ func (r *Report) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "faults: %d (%s)\n", len(r.Events), strings.Join(parts, ", "))
 	fmt.Fprintf(w, "failover (leader faults, fault -> first acknowledged write): %s\n", r.Failover)
+	for _, f := range AllFaults {
+		if st, ok := r.ByFault[f]; ok {
+			fmt.Fprintf(w, "  %-16s %s\n", f+":", st)
+		}
+	}
 	fmt.Fprintf(w, "majority loss (kill -> first write after restart): %s\n", r.Majority)
 	fmt.Fprintf(w, "snapshots taken: %d\n", r.Snapshots)
 	fmt.Fprintf(w, "appends: %s\n", r.Appends.Summary())
