@@ -198,3 +198,36 @@ func TestDurationJSON(t *testing.T) {
 		t.Fatal("bad duration accepted")
 	}
 }
+
+func TestCheckLeaders(t *testing.T) {
+	dir := t.TempDir()
+	logs := map[string]string{
+		"n1": `time=x level=INFO msg="election won" component=shard node_id=n1 logger=raft term=2 tally=2
+time=x level=INFO msg="entering leader state" component=shard
+time=x level=INFO msg="election won" component=shard node_id=n1 logger=raft term=5 tally=2
+`,
+		"n2": `time=x level=INFO msg="election won" component=shard node_id=n2 logger=raft term=3 tally=2
+`,
+		"n4": `time=x level=INFO msg="election won" component=shard node_id=n4 logger=raft term=2 tally=2
+`,
+	}
+	for id, s := range logs {
+		if err := os.WriteFile(filepath.Join(dir, id+".log"), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	procs := []*Proc{{ID: "n1", Shard: 0}, {ID: "n2", Shard: 0}, {ID: "n4", Shard: 1}}
+	if r := CheckLeaders(dir, procs); r.Elections != 4 || len(r.Violations) != 0 || len(r.Unreadable) != 0 {
+		t.Fatalf("same term in different shards is fine: %+v", r)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "n2.log"), []byte(logs["n2"]+
+		`time=x level=INFO msg="election won" component=shard node_id=n2 logger=raft term=5 tally=2
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	procs = append(procs, &Proc{ID: "n9", Shard: 1})
+	r := CheckLeaders(dir, procs)
+	if len(r.Violations) != 1 || r.Violations[0] != "shard 0 term 5: [n1 n2]" || len(r.Unreadable) != 1 {
+		t.Fatalf("two leaders in one term not found: %+v", r)
+	}
+}

@@ -46,6 +46,7 @@ type Report struct {
 	ByFault   map[string]Stats `json:"by_fault"`  // failover per fault that hit a leader
 	Snapshots int              `json:"snapshots"` // snapshots taken by the nodes (from their logs)
 	Lin       LinResult        `json:"linearizable"`
+	Leaders   LeaderResult     `json:"leaders"` // at most one leader per shard and term
 	Appends   AppendResult     `json:"appends"`
 	Errors    []string         `json:"errors,omitempty"` // harness or recovery failures
 	OutDir    string           `json:"out_dir"`
@@ -76,9 +77,11 @@ func (s Stats) String() string {
 		time.Duration(s.P99).Round(time.Millisecond), time.Duration(s.Max).Round(time.Millisecond))
 }
 
-// Violation reports whether the run found a consistency violation or a lost
-// write.
-func (r *Report) Violation() bool { return r.Lin.Verdict == NotLinearizable || !r.Appends.OK() }
+// Violation reports whether the run found a consistency violation, a lost
+// write or two leaders in one term.
+func (r *Report) Violation() bool {
+	return r.Lin.Verdict == NotLinearizable || !r.Appends.OK() || len(r.Leaders.Violations) > 0
+}
 
 // Passed reports whether the run proved what it checks: no violation, a
 // conclusive check and no harness or recovery error.
@@ -185,6 +188,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	c.Close()
 	rep.Snapshots = countSnapshots(filepath.Join(o.OutDir, "nodes"))
+	rep.Leaders = CheckLeaders(filepath.Join(o.OutDir, "nodes"), c.Procs)
+	if len(rep.Leaders.Unreadable) > 0 {
+		rep.Errors = append(rep.Errors, fmt.Sprintf("node logs unreadable for the leader check: %v", rep.Leaders.Unreadable))
+	}
 
 	ops := hist.Ops()
 	if err := WriteOps(filepath.Join(o.OutDir, "history.jsonl"), ops); err != nil {
@@ -258,6 +265,10 @@ func (r *Report) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "majority loss (kill -> first write after restart): %s\n", r.Majority)
 	fmt.Fprintf(w, "snapshots taken: %d\n", r.Snapshots)
+	fmt.Fprintf(w, "leaders: %d elections won, %d terms with two leaders\n", r.Leaders.Elections, len(r.Leaders.Violations))
+	for _, v := range r.Leaders.Violations {
+		fmt.Fprintf(w, "  TWO LEADERS: %s\n", v)
+	}
 	fmt.Fprintf(w, "appends: %s\n", r.Appends.Summary())
 	fmt.Fprintf(w, "linearizability: %d keys, %d ops, checked in %v\n", r.Lin.Keys, r.Lin.Ops, time.Duration(r.Lin.Took).Round(time.Millisecond))
 	if n := len(r.Lin.IllegalKeys); n > 0 {
