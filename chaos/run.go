@@ -260,7 +260,7 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "failover (leader faults, fault -> first acknowledged write): %s\n", r.Failover)
 	for _, f := range AllFaults {
 		if st, ok := r.ByFault[f]; ok {
-			fmt.Fprintf(w, "  %-16s %s\n", f+":", st)
+			fmt.Fprintf(w, "  %-18s %s\n", f+":", st)
 		}
 	}
 	fmt.Fprintf(w, "majority loss (kill -> first write after restart): %s\n", r.Majority)
