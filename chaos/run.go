@@ -45,6 +45,7 @@ type Report struct {
 	Majority  Stats            `json:"majority"`  // kill-majority: fault to first write after restart
 	ByFault   map[string]Stats `json:"by_fault"`  // failover per fault that hit a leader
 	Snapshots int              `json:"snapshots"` // snapshots taken by the nodes (from their logs)
+	Installed int              `json:"installed"` // snapshots a leader sent to a lagging follower
 	Lin       LinResult        `json:"linearizable"`
 	Leaders   LeaderResult     `json:"leaders"` // at most one leader per shard and term
 	Appends   AppendResult     `json:"appends"`
@@ -187,7 +188,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		rep.Errors = append(rep.Errors, err.Error())
 	}
 	c.Close()
-	rep.Snapshots = countSnapshots(filepath.Join(o.OutDir, "nodes"))
+	rep.Snapshots, rep.Installed = countSnapshots(filepath.Join(o.OutDir, "nodes"))
 	rep.Leaders = CheckLeaders(filepath.Join(o.OutDir, "nodes"), c.Procs)
 	if len(rep.Leaders.Unreadable) > 0 {
 		rep.Errors = append(rep.Errors, fmt.Sprintf("node logs unreadable for the leader check: %v", rep.Leaders.Unreadable))
@@ -229,17 +230,18 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	return rep, nil
 }
 
-// countSnapshots counts "snapshot complete" lines in the node logs.
-func countSnapshots(dir string) int {
+// countSnapshots counts Raft's "snapshot complete" (taken) and
+// "installing snapshot on" (sent to a follower) lines in the node logs.
+func countSnapshots(dir string) (taken, installed int) {
 	logs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
-	n := 0
 	for _, l := range logs {
 		b, err := os.ReadFile(l)
 		if err == nil {
-			n += strings.Count(string(b), "snapshot complete")
+			taken += strings.Count(string(b), `msg="snapshot complete`)
+			installed += strings.Count(string(b), `msg="installing snapshot on`)
 		}
 	}
-	return n
+	return taken, installed
 }
 
 // Print writes the human summary of a report.
@@ -264,7 +266,7 @@ func (r *Report) Print(w io.Writer) {
 		}
 	}
 	fmt.Fprintf(w, "majority loss (kill -> first write after restart): %s\n", r.Majority)
-	fmt.Fprintf(w, "snapshots taken: %d\n", r.Snapshots)
+	fmt.Fprintf(w, "snapshots: %d taken, %d sent to lagging followers\n", r.Snapshots, r.Installed)
 	fmt.Fprintf(w, "leaders: %d elections won, %d terms with two leaders\n", r.Leaders.Elections, len(r.Leaders.Violations))
 	for _, v := range r.Leaders.Violations {
 		fmt.Fprintf(w, "  TWO LEADERS: %s\n", v)
