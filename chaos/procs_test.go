@@ -225,7 +225,7 @@ func TestRunShort(t *testing.T) {
 	if !rep.Passed() {
 		t.Fatalf("chaos run failed: %+v", rep)
 	}
-	if len(rep.Events) == 0 || rep.Counts.OK == 0 || rep.Appends.Acknowledged == 0 || rep.Leaders.Elections < 2 {
+	if len(rep.Events) == 0 || rep.Counts.OK == 0 || rep.Appends.Acknowledged == 0 || rep.Leaders.Elections < 2 || rep.Converge.Keys == 0 {
 		t.Fatalf("run did too little: %+v", rep)
 	}
 	for _, f := range []string{"history.jsonl", "attempts.jsonl", "report.json"} {

@@ -47,7 +47,8 @@ type Report struct {
 	Snapshots int              `json:"snapshots"` // snapshots taken by the nodes (from their logs)
 	Installed int              `json:"installed"` // snapshots a leader sent to a lagging follower
 	Lin       LinResult        `json:"linearizable"`
-	Leaders   LeaderResult     `json:"leaders"` // at most one leader per shard and term
+	Leaders   LeaderResult     `json:"leaders"`  // at most one leader per shard and term
+	Converge  ConvergeResult   `json:"converge"` // replicas hold the same values after healing
 	Appends   AppendResult     `json:"appends"`
 	Errors    []string         `json:"errors,omitempty"` // harness or recovery failures
 	OutDir    string           `json:"out_dir"`
@@ -81,13 +82,14 @@ func (s Stats) String() string {
 // Violation reports whether the run found a consistency violation, a lost
 // write or two leaders in one term.
 func (r *Report) Violation() bool {
-	return r.Lin.Verdict == NotLinearizable || !r.Appends.OK() || len(r.Leaders.Violations) > 0
+	return r.Lin.Verdict == NotLinearizable || !r.Appends.OK() || len(r.Leaders.Violations) > 0 ||
+		len(r.Converge.Diverged) > 0
 }
 
 // Passed reports whether the run proved what it checks: no violation, a
 // conclusive check and no harness or recovery error.
 func (r *Report) Passed() bool {
-	return !r.Violation() && r.Lin.Verdict == Linearizable && len(r.Errors) == 0
+	return !r.Violation() && r.Lin.Verdict == Linearizable && len(r.Errors) == 0 && r.Converge.OK()
 }
 
 // Run starts a process cluster, drives the workload while the nemesis
@@ -187,6 +189,17 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		rep.Errors = append(rep.Errors, err.Error())
 	}
+	logf("comparing replicas")
+	cctx, ccancel := context.WithTimeout(ctx, 90*time.Second)
+	var all []string
+	for _, f := range families {
+		all = append(all, wl.Keys(f)...)
+	}
+	rep.Converge = CheckConvergence(cctx, c, all)
+	ccancel()
+	if n := len(rep.Converge.Problems); n > 0 {
+		rep.Errors = append(rep.Errors, fmt.Sprintf("replica comparison: %d problems, e.g. %s", n, rep.Converge.Problems[0]))
+	}
 	c.Close()
 	rep.Snapshots, rep.Installed = countSnapshots(filepath.Join(o.OutDir, "nodes"))
 	rep.Leaders = CheckLeaders(filepath.Join(o.OutDir, "nodes"), c.Procs)
@@ -270,6 +283,17 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "leaders: %d elections won, %d terms with two leaders\n", r.Leaders.Elections, len(r.Leaders.Violations))
 	for _, v := range r.Leaders.Violations {
 		fmt.Fprintf(w, "  TWO LEADERS: %s\n", v)
+	}
+	fmt.Fprintf(w, "replicas: %d keys compared on every replica, %d diverged\n", r.Converge.Keys, len(r.Converge.Diverged))
+	for i, d := range r.Converge.Diverged {
+		if i == 5 {
+			fmt.Fprintf(w, "  ... %d more in report.json\n", len(r.Converge.Diverged)-i)
+			break
+		}
+		fmt.Fprintf(w, "  DIVERGED: %s\n", d)
+	}
+	for _, p := range r.Converge.Problems[:min(len(r.Converge.Problems), 5)] {
+		fmt.Fprintf(w, "  replica check problem: %s\n", p)
 	}
 	fmt.Fprintf(w, "appends: %s\n", r.Appends.Summary())
 	fmt.Fprintf(w, "linearizability: %d keys, %d ops, checked in %v\n", r.Lin.Keys, r.Lin.Ops, time.Duration(r.Lin.Took).Round(time.Millisecond))
