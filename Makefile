@@ -3,7 +3,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: build image compose-smoke test test-short fuzz bench conformance vet fmt clean proto proto-tools proto-check proto-lint
+.PHONY: build image compose-smoke test test-short fuzz bench conformance vet fmt clean proto proto-tools proto-check proto-lint chaos
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/raftcache ./cmd/raftcache
@@ -79,6 +79,15 @@ proto-lint: proto-tools
 # (builds the pinned tools first if needed; minutes on a cold cache).
 proto-check:
 	RAFTCACHE_PROTO_CHECK=1 $(GO) test -count=1 -run '^TestGeneratedCodeIsFresh$$' ./proto/
+
+# Chaos soak against real server processes (docs/CHAOS.md):
+#   make chaos SEED=42 DURATION=10m NODES=9 FAULTS=kill,pause,partition
+SEED ?= 0
+DURATION ?= 5m
+NODES ?= 9
+FAULTS ?= kill,kill-leader,pause,kill-majority,partition,partition-oneway,noise
+chaos: build
+	./bin/raftcache chaos --seed $(SEED) --duration $(DURATION) --nodes $(NODES) --faults $(FAULTS) --bin ./bin/raftcache $(if $(OUT),--out $(OUT))
 
 clean:
 	rm -rf bin

@@ -9,6 +9,8 @@ import (
 	"net"
 	"strconv"
 	"time"
+
+	"github.com/raftcache/raftcache/shard"
 )
 
 // Port offsets from the RESP port (design §6).
@@ -53,7 +55,10 @@ type Config struct {
 	LeaderLease       time.Duration
 	SnapshotThreshold uint64
 	TrailingLogs      uint64
-	GossipLocal       bool // faster memberlist timings for loopback clusters
+	SnapshotInterval  time.Duration // how often Raft checks SnapshotThreshold
+	GossipLocal       bool          // faster memberlist timings for loopback clusters
+	// Faults injects Raft transport faults (chaos tests); nil = none.
+	Faults *shard.Faults
 }
 
 // Validate checks the configuration and fills derived defaults.

@@ -265,6 +265,7 @@ func (n *Node) startReplica(ctx context.Context, form formation, voters []raft.S
 	sc.Advertise = hostPort(n.cfg.Advertise, n.cfg.RaftPort)
 	sc.Bootstrap = voters
 	sc.FSM = n.fsm
+	sc.Faults = n.cfg.Faults
 	sc.Logger = n.cfg.Logger.With("component", "shard", "node_id", n.cfg.NodeID)
 	if n.cfg.HeartbeatTimeout > 0 {
 		sc.HeartbeatTimeout = n.cfg.HeartbeatTimeout
@@ -280,6 +281,9 @@ func (n *Node) startReplica(ctx context.Context, form formation, voters []raft.S
 	}
 	if n.cfg.TrailingLogs > 0 {
 		sc.TrailingLogs = n.cfg.TrailingLogs
+	}
+	if n.cfg.SnapshotInterval > 0 {
+		sc.SnapshotInterval = n.cfg.SnapshotInterval
 	}
 	r, err := shard.New(sc)
 	if err != nil {

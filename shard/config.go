@@ -17,6 +17,9 @@ type Config struct {
 	Bind      string         // TCP transport bind host:port (ignored when Transport is set)
 	Advertise string         // advertised raft address ("" = the bound address)
 	Transport raft.Transport // optional, e.g. raft.NewInmemTransport for tests
+	// Faults, when set, injects network faults into the TCP transport
+	// (chaos tests); nil = none, no overhead.
+	Faults *Faults
 
 	// Stores, when set, replace the ones derived from Dir (tests keep
 	// in-memory stores across a restart this way). The caller closes them.

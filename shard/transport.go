@@ -42,7 +42,10 @@ func newTransport(cfg Config, logger *hclogAdapter) (raft.Transport, error) {
 		ln.Close()
 		return nil, fmt.Errorf("shard: raft transport: %v is not advertisable; set Advertise", adv)
 	}
-	stream := &tcpStream{ln: ln, adv: adv, conns: make(map[*trackedConn]struct{})}
+	var stream raft.StreamLayer = &tcpStream{ln: ln, adv: adv, conns: make(map[*trackedConn]struct{})}
+	if cfg.Faults != nil {
+		stream = cfg.Faults.wrap(stream)
+	}
 	return raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream:  stream,
 		MaxPool: tcpMaxPool,

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +19,7 @@ Usage:
   raftcache dev [flags]      start a whole local cluster in one process (ports 7000...)
   raftcache server [flags]   run one node
   raftcache health [flags]   check a node over RESP (exit 0 healthy, 1 not); for container healthchecks
+  raftcache chaos [flags]    fault-injection run against server processes, checked for linearizability
   raftcache version          print the version
 
 Run "raftcache <command> -h" for the flags of a command.
@@ -45,6 +47,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runServer(ctx, args[1:], stdout, stderr)
 	case "health":
 		err = runHealth(ctx, args[1:], stdout, stderr)
+	case "chaos":
+		err = runChaos(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "raftcache", version)
 	case "help", "-h", "--help":
@@ -55,6 +59,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "raftcache:", err)
+		if errors.Is(err, errInconclusive) {
+			return exitInconclusive
+		}
 		return 1
 	}
 	return 0

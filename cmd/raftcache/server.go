@@ -13,6 +13,7 @@ import (
 
 	"github.com/raftcache/raftcache/gateway"
 	"github.com/raftcache/raftcache/node"
+	"github.com/raftcache/raftcache/shard"
 )
 
 // serverFlags are the flags of `raftcache server`; the same names are the
@@ -21,6 +22,10 @@ type serverFlags struct {
 	nodeID, az, dataDir, bind, advertise, announce, join, logLevel, config, pprof string
 	port, grpcPort, bootstrapExpect, shards                                       int
 	spare                                                                         bool
+	// Advanced (tests and chaos runs): 0 keeps the shard defaults.
+	snapshotThreshold, trailingLogs uint64
+	snapshotInterval                time.Duration
+	faultFile                       string
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
@@ -39,6 +44,10 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.shards, "shards", 1, "number of shards formed by the --bootstrap-expect founders (slots split evenly)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.pprof, "pprof", "", "serve Go profiling endpoints on this address (e.g. 127.0.0.1:6060)")
+	fs.Uint64Var(&f.snapshotThreshold, "snapshot-threshold", 0, "advanced: Raft log entries between snapshots (0 = default 8192)")
+	fs.Uint64Var(&f.trailingLogs, "trailing-logs", 0, "advanced: log entries kept after a snapshot (0 = default 10240)")
+	fs.DurationVar(&f.snapshotInterval, "snapshot-interval", 0, "advanced: how often Raft checks --snapshot-threshold (0 = default 60s)")
+	fs.StringVar(&f.faultFile, "fault-file", "", "testing only: JSON file of Raft transport faults to inject, re-read when it changes (raftcache chaos)")
 }
 
 // loadConfigFile applies a JSON config file to flags not set explicitly.
@@ -98,6 +107,14 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		NodeID: f.nodeID, AZ: f.az, DataDir: f.dataDir, Bind: f.bind, Advertise: f.advertise,
 		Announce: f.announce, Port: f.port, GRPCPort: f.grpcPort, Join: splitList(f.join), BootstrapExpect: f.bootstrapExpect, Shards: f.shards,
 		Spare: f.spare, Logger: logger,
+		SnapshotThreshold: f.snapshotThreshold, TrailingLogs: f.trailingLogs, SnapshotInterval: f.snapshotInterval,
+	}
+	if f.faultFile != "" {
+		cfg.Faults = shard.NewFaults()
+		if err := watchFaultFile(ctx, f.faultFile, cfg.Faults, logger); err != nil {
+			return err
+		}
+		logger.Warn("transport fault injection enabled", "fault_file", f.faultFile)
 	}
 	inst, err := startInstance(ctx, cfg)
 	if err != nil {

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Short chaos run for CI (issue #5): real server processes, process kills,
+# pauses and Raft partitions, ~2 minutes in all; fixed seed, printed first, so
+# a failure replays with the same fault schedule:
+#   go run ./cmd/raftcache chaos --seed $SEED --duration $DURATION --faults $FAULTS
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SEED=${CHAOS_SEED:-20261202}
+DURATION=${CHAOS_DURATION:-75s}
+FAULTS=${CHAOS_FAULTS:-kill,kill-leader,pause,kill-majority,partition,partition-oneway}
+OUT=$(mktemp -d /tmp/raftcache-ci-chaos-XXXXXX)
+bin="$OUT/raftcache"
+CGO_ENABLED=0 go build -trimpath -o "$bin" ./cmd/raftcache
+echo "== chaos: seed $SEED, $DURATION, faults $FAULTS, output $OUT"
+status=0
+"$bin" chaos --seed "$SEED" --duration "$DURATION" --nodes 3 --faults "$FAULTS" --out "$OUT/run" --bin "$bin" || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "== chaos FAILED (exit $status); history, node logs and visualisations are in $OUT/run"
+  exit "$status"
+fi
+rm -rf "$OUT"

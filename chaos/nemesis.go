@@ -1,0 +1,299 @@
+package chaos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Fault names accepted by the nemesis.
+const (
+	FaultKill         = "kill"          // SIGKILL a random node, restart it on its data dir
+	FaultKillLeader   = "kill-leader"   // SIGKILL a shard leader, restart it
+	FaultPause        = "pause"         // SIGSTOP a shard leader past the election timeout, then SIGCONT
+	FaultKillMajority = "kill-majority" // SIGKILL two of a shard's three nodes, restart them
+	FaultPartition    = "partition"     // cut a leader's Raft links both ways, then heal
+	FaultOneWay       = "partition-oneway"
+	FaultNoise        = "noise" // 5% message loss and 5 ms delay on every Raft link
+)
+
+// AllFaults lists every fault in the order of the docs.
+var AllFaults = []string{FaultKill, FaultKillLeader, FaultPause, FaultKillMajority, FaultPartition, FaultOneWay, FaultNoise}
+
+// transportFaults need the nodes' --fault-file.
+func transportFault(f string) bool {
+	return f == FaultPartition || f == FaultOneWay || f == FaultNoise
+}
+
+// ParseFaults checks a comma-separated fault list; "none" runs the
+// workload without faults.
+func ParseFaults(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "none" {
+		return nil, nil // workload only
+	}
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !slices.Contains(AllFaults, f) {
+			return nil, fmt.Errorf("chaos: unknown fault %q (known: %s)", f, strings.Join(AllFaults, ","))
+		}
+		out = append(out, f)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("chaos: no faults given")
+	}
+	return out, nil
+}
+
+// faultFileLag bounds how long a fault-file change takes to reach every
+// node (they poll every 50 ms).
+const faultFileLag = 150 * time.Millisecond
+
+// Event is one nemesis action and what it cost.
+type Event struct {
+	Fault  string   `json:"fault"`
+	Nodes  []string `json:"nodes"`
+	Shard  int      `json:"shard"`
+	Leader bool     `json:"leader"` // the fault hit the shard's leader
+	At     Duration `json:"at"`     // since the run started
+	Healed Duration `json:"healed"` // when the fault was undone
+	// Failover is the time from the fault to the first acknowledged write
+	// on the shard's slots (for kill-majority it includes the downtime
+	// until the restart); 0 with Recovered false if there was none.
+	Failover  Duration `json:"failover"`
+	Recovered bool     `json:"recovered"`
+	Note      string   `json:"note,omitempty"`
+}
+
+// Nemesis injects faults into a process cluster one at a time.
+type Nemesis struct {
+	c      *ProcCluster
+	faults []string
+	rng    *rand.Rand
+	clock  func() int64
+	logf   func(format string, args ...any)
+	events []Event
+}
+
+// NewNemesis returns a nemesis over c choosing among faults with a seeded
+// random source; clock is the history's clock.
+func NewNemesis(c *ProcCluster, faults []string, seed uint64, clock func() int64, logf func(string, ...any)) (*Nemesis, error) {
+	for _, f := range faults {
+		if transportFault(f) && c.Faults == nil {
+			return nil, fmt.Errorf("chaos: fault %s needs the nodes started with fault files", f)
+		}
+	}
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	return &Nemesis{c: c, faults: faults, rng: rand.New(rand.NewPCG(seed, 0xfa17)), clock: clock, logf: logf}, nil
+}
+
+// Events returns the events so far.
+func (n *Nemesis) Events() []Event { return n.events }
+
+func (n *Nemesis) jitter(lo, hi time.Duration) time.Duration {
+	return lo + time.Duration(n.rng.Int64N(int64(hi-lo)+1))
+}
+
+// Run injects faults until ctx is done, then heals everything. It returns
+// an error only when the cluster could not be brought back.
+func (n *Nemesis) Run(ctx context.Context) error {
+	if len(n.faults) == 0 {
+		<-ctx.Done()
+		return nil
+	}
+	sleepCtx(ctx, n.jitter(2*time.Second, 4*time.Second))
+	for ctx.Err() == nil {
+		f := n.faults[n.rng.IntN(len(n.faults))]
+		ev, err := n.inject(ctx, f)
+		if ev.Fault != "" {
+			n.events = append(n.events, ev)
+			n.logf("nemesis: %-16s shard %d nodes %v leader=%v failover=%v recovered=%v %s",
+				ev.Fault, ev.Shard, ev.Nodes, ev.Leader, time.Duration(ev.Failover).Round(time.Millisecond), ev.Recovered, ev.Note)
+		}
+		if err != nil {
+			return err
+		}
+		sleepCtx(ctx, n.jitter(time.Second, 3*time.Second))
+	}
+	return nil
+}
+
+// HealAll undoes every fault: resumes paused nodes, restarts killed ones,
+// clears transport faults, and waits for a healthy cluster.
+func (n *Nemesis) HealAll(ctx context.Context) error {
+	var errs []error
+	if n.c.Faults != nil {
+		errs = append(errs, n.c.Faults.Heal())
+	}
+	for _, p := range n.c.Procs {
+		switch {
+		case p.Paused():
+			errs = append(errs, n.c.Resume(p))
+		case !p.Running():
+			errs = append(errs, n.c.Restart(p))
+		}
+	}
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	errs = append(errs, n.c.WaitHealthy(wctx))
+	return errors.Join(errs...)
+}
+
+func (n *Nemesis) leader(ctx context.Context, shard int) (*Proc, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		p, err := n.c.Leader(shard)
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			return p, err
+		}
+		sleepCtx(ctx, 100*time.Millisecond)
+	}
+}
+
+func (n *Nemesis) inject(ctx context.Context, fault string) (Event, error) {
+	shard := n.rng.IntN(n.c.Shards)
+	var victim *Proc
+	if fault == FaultKill {
+		victim = n.c.Procs[n.rng.IntN(len(n.c.Procs))]
+		shard = victim.Shard
+	}
+	leader, err := n.leader(ctx, shard)
+	if err != nil {
+		return Event{}, err
+	}
+	members := n.c.ShardProcs(shard)
+	ev := Event{Fault: fault, Shard: shard}
+	var victims []*Proc
+	switch fault {
+	case FaultKill:
+		victims = []*Proc{victim}
+	case FaultKillMajority:
+		victims = []*Proc{leader}
+		others := slices.DeleteFunc(slices.Clone(members), func(p *Proc) bool { return p == leader })
+		victims = append(victims, others[n.rng.IntN(len(others))])
+	default:
+		victims = []*Proc{leader}
+	}
+	for _, v := range victims {
+		ev.Nodes = append(ev.Nodes, v.ID)
+		if v == leader {
+			ev.Leader = true
+		}
+	}
+	var peers []string
+	for _, p := range members {
+		if p != leader {
+			peers = append(peers, p.RaftAddr())
+		}
+	}
+
+	// Inject.
+	ev.At = Duration(n.clock())
+	start := time.Now()
+	var hold time.Duration
+	switch fault {
+	case FaultKill, FaultKillLeader, FaultKillMajority:
+		for _, v := range victims {
+			if err := n.c.Kill(v); err != nil {
+				return ev, err
+			}
+		}
+		hold = n.jitter(time.Second, 3*time.Second)
+	case FaultPause:
+		if err := n.c.Pause(leader); err != nil {
+			return ev, err
+		}
+		hold = n.jitter(2*time.Second, 4*time.Second) // election timeout is 0.7-1.4 s
+	case FaultPartition:
+		if err := n.c.Faults.Isolate(leader.RaftAddr(), peers); err != nil {
+			return ev, err
+		}
+		hold = n.jitter(2*time.Second, 4*time.Second)
+	case FaultOneWay:
+		if err := n.c.Faults.CutOneWay(leader.RaftAddr(), peers); err != nil {
+			return ev, err
+		}
+		hold = n.jitter(2*time.Second, 4*time.Second)
+	case FaultNoise:
+		if err := n.c.Faults.Noise(0.05, 5); err != nil {
+			return ev, err
+		}
+		hold = n.jitter(3*time.Second, 6*time.Second)
+	}
+	if transportFault(fault) {
+		// The nodes poll the fault file every 50 ms: start the clock once
+		// the fault is surely in effect.
+		time.Sleep(faultFileLag)
+		start = time.Now()
+	}
+	probe := make(chan time.Duration, 1)
+	// The probe outlives the run's context so that a fault cut short by the
+	// end of the run is still measured.
+	pctx, cancelProbe := context.WithTimeout(context.Background(), hold+30*time.Second)
+	defer cancelProbe()
+	go func() { probe <- n.probe(pctx, shard, start) }()
+
+	// Hold, then heal.
+	sleepCtx(ctx, hold)
+	if ctx.Err() != nil {
+		ev.Note = "run ended while the fault was in effect"
+	}
+	var herr error
+	switch fault {
+	case FaultKill, FaultKillLeader, FaultKillMajority:
+		for _, v := range victims {
+			herr = errors.Join(herr, n.c.Restart(v))
+		}
+	case FaultPause:
+		herr = n.c.Resume(leader)
+	default:
+		herr = n.c.Faults.Heal()
+	}
+	ev.Healed = Duration(n.clock())
+	if d := <-probe; d > 0 {
+		ev.Failover, ev.Recovered = Duration(d), true
+	}
+	if herr != nil {
+		return ev, herr
+	}
+	wctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := n.c.WaitHealthy(wctx); err != nil {
+		ev.Note = "cluster not healthy 60 s after healing"
+		return ev, err
+	}
+	if !ev.Recovered {
+		ev.Note = strings.TrimSpace(ev.Note + "; no acknowledged probe write")
+	}
+	return ev, nil
+}
+
+// probe writes to a key of shard through every node of the shard in turn
+// (fresh connections, short timeouts, no client-side routing) until one
+// acknowledges; it returns the time since start, or 0 if ctx ended first.
+func (n *Nemesis) probe(ctx context.Context, shard int, start time.Time) time.Duration {
+	key := n.c.ProbeKey(shard)
+	members := n.c.ShardProcs(shard)
+	for i := 0; ; i++ {
+		for _, p := range members {
+			if ctx.Err() != nil {
+				return 0
+			}
+			r, err := Command(p.Addr(), 250*time.Millisecond, "SET", key, strconv.Itoa(i))
+			if err == nil && r.Kind == '+' && r.Str == "OK" {
+				return time.Since(start)
+			}
+		}
+		sleepCtx(ctx, 20*time.Millisecond)
+	}
+}

@@ -1,0 +1,173 @@
+package shard
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// ErrFaultInjected is returned by connections and dials that a Faults
+// cut or dropped.
+var ErrFaultInjected = errors.New("shard: transport fault injected")
+
+// Faults injects network faults into the Raft TCP stream layers that share
+// it: one Faults for a whole in-process cluster, or one per process driven
+// by a fault file. Addresses are Raft advertise addresses (host:port).
+//
+// Every fault is enforced on the side that dialled the connection: writes
+// carry dialler→peer messages (requests) and reads carry peer→dialler
+// messages (responses), so a one-way cut from A to B fails A's writes on
+// connections A dialled to B and B's reads on connections B dialled to A.
+// A faulty connection is closed, which Raft sees as a lost RPC. Drop closes
+// a connection on a write with the given probability; Delay sleeps before
+// every write.
+type Faults struct {
+	mu    sync.RWMutex
+	cut   map[link]bool
+	drop  float64
+	delay time.Duration
+}
+
+type link struct{ from, to string }
+
+// FaultSpec is the serialisable state of a Faults (the fault-file format).
+type FaultSpec struct {
+	Cut     [][2]string `json:"cut,omitempty"` // [from, to]: messages from→to are lost
+	Drop    float64     `json:"drop,omitempty"`
+	DelayMS int         `json:"delay_ms,omitempty"`
+}
+
+// NewFaults returns a Faults that injects nothing yet.
+func NewFaults() *Faults { return &Faults{cut: map[link]bool{}} }
+
+// Cut loses every message from one address to another (one way).
+func (f *Faults) Cut(from, to string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cut[link{from, to}] = true
+}
+
+// Partition cuts the two sides from each other in both directions.
+func (f *Faults) Partition(sideA, sideB []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, a := range sideA {
+		for _, b := range sideB {
+			f.cut[link{a, b}] = true
+			f.cut[link{b, a}] = true
+		}
+	}
+}
+
+// SetDrop sets the probability in [0, 1] that a write closes its
+// connection instead.
+func (f *Faults) SetDrop(p float64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.drop = min(max(p, 0), 1)
+}
+
+// SetDelay delays every write by d.
+func (f *Faults) SetDelay(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.delay = max(d, 0)
+}
+
+// Heal removes every fault.
+func (f *Faults) Heal() { f.Set(FaultSpec{}) }
+
+// Set replaces the faults with spec.
+func (f *Faults) Set(spec FaultSpec) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cut = make(map[link]bool, len(spec.Cut))
+	for _, c := range spec.Cut {
+		f.cut[link{c[0], c[1]}] = true
+	}
+	f.drop = min(max(spec.Drop, 0), 1)
+	f.delay = max(time.Duration(spec.DelayMS)*time.Millisecond, 0)
+}
+
+// Spec returns the current faults.
+func (f *Faults) Spec() FaultSpec {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	s := FaultSpec{Drop: f.drop, DelayMS: int(f.delay / time.Millisecond)}
+	for l := range f.cut {
+		s.Cut = append(s.Cut, [2]string{l.from, l.to})
+	}
+	sort.Slice(s.Cut, func(i, j int) bool {
+		if s.Cut[i][0] != s.Cut[j][0] {
+			return s.Cut[i][0] < s.Cut[j][0]
+		}
+		return s.Cut[i][1] < s.Cut[j][1]
+	})
+	return s
+}
+
+func (f *Faults) blocked(from, to string) bool {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.cut[link{from, to}]
+}
+
+// beforeWrite applies delay and drop and reports whether the write may go.
+func (f *Faults) beforeWrite(from, to string) bool {
+	f.mu.RLock()
+	cut, drop, delay := f.cut[link{from, to}], f.drop, f.delay
+	f.mu.RUnlock()
+	if delay > 0 {
+		time.Sleep(delay)
+	}
+	return !cut && (drop == 0 || rand.Float64() >= drop)
+}
+
+// wrap returns s with the faults applied to the connections it dials.
+func (f *Faults) wrap(s raft.StreamLayer) raft.StreamLayer { return &faultStream{StreamLayer: s, f: f} }
+
+type faultStream struct {
+	raft.StreamLayer
+	f *Faults
+}
+
+func (s *faultStream) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+	local := s.Addr().String()
+	if s.f.blocked(local, string(addr)) {
+		return nil, fmt.Errorf("dial %s: %w", addr, ErrFaultInjected)
+	}
+	c, err := s.StreamLayer.Dial(addr, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return &faultConn{Conn: c, f: s.f, local: local, remote: string(addr)}, nil
+}
+
+type faultConn struct {
+	net.Conn
+	f             *Faults
+	local, remote string
+}
+
+func (c *faultConn) Write(b []byte) (int, error) {
+	if !c.f.beforeWrite(c.local, c.remote) {
+		c.Conn.Close()
+		return 0, fmt.Errorf("write to %s: %w", c.remote, ErrFaultInjected)
+	}
+	return c.Conn.Write(b)
+}
+
+func (c *faultConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 && c.f.blocked(c.remote, c.local) {
+		c.Conn.Close()
+		return 0, fmt.Errorf("read from %s: %w", c.remote, ErrFaultInjected)
+	}
+	return n, err
+}
