@@ -28,8 +28,11 @@ vet:
 
 # The full suite: unit, multi-node (in-memory and TCP), end-to-end with
 # go-redis and redis-cli, under the race detector.
+# One package at a time (-p 1): the cluster, chaos and resharding tests run
+# whole clusters under the race detector, and two of them side by side on 2
+# cores starve Raft heartbeats into spurious elections.
 test:
-	$(GO) test -race -shuffle=on -timeout 20m $(PKGS)
+	$(GO) test -race -shuffle=on -p 1 -timeout 20m $(PKGS)
 
 test-short:
 	$(GO) test -short -timeout 10m $(PKGS)

@@ -195,23 +195,27 @@ func CheckAppends(ops []Op, final map[string][]string) AppendResult {
 		}
 	}
 	res.Keys = len(keys)
-	seen := map[string]int{}
+	seen := map[string]int{} // token -> times found in the list it was sent to
 	for key := range keys {
 		list, ok := final[key]
 		if !ok {
 			res.Unread = append(res.Unread, key)
 			continue
 		}
+		here := map[string]int{} // counted per list, so key order cannot matter
 		for _, t := range list {
-			seen[t]++
+			here[t]++
 			s, known := sent[t]
 			switch {
 			case !known || s.key != key || s.outcome == Failed:
-				if seen[t] == 1 {
+				if here[t] == 1 {
 					res.Phantom = append(res.Phantom, key+":"+t)
 				}
-			case seen[t] == 2:
+			case here[t] == 2:
 				res.Duplicated = append(res.Duplicated, key+":"+t)
+			}
+			if known && s.key == key {
+				seen[t]++
 			}
 		}
 	}

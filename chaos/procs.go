@@ -21,6 +21,10 @@ import (
 const (
 	raftPortOffset   = 10000
 	gossipPortOffset = 20000
+	// grpcPortOffset puts each node's gRPC port (admin API, migration) at
+	// 50000-55000, checked free by FreeBase (CI reserves that range from
+	// the kernel's ephemeral ports).
+	grpcPortOffset = 45000
 )
 
 var azs = []string{"az-a", "az-b", "az-c"}
@@ -110,7 +114,8 @@ func StartProcCluster(ctx context.Context, cfg ProcConfig) (*ProcCluster, error)
 		p := &Proc{Index: i, ID: fmt.Sprintf("n%d", i+1), Port: cfg.BasePort + i, Shard: -1}
 		p.DataDir = filepath.Join(cfg.Dir, p.ID)
 		p.args = []string{"server", "--node-id", p.ID, "--az", azs[i%len(azs)], "--data-dir", p.DataDir,
-			"--port", strconv.Itoa(p.Port), "--bootstrap-expect", strconv.Itoa(cfg.Nodes),
+			"--port", strconv.Itoa(p.Port), "--grpc-port", strconv.Itoa(p.Port + grpcPortOffset),
+			"--bootstrap-expect", strconv.Itoa(cfg.Nodes),
 			"--shards", strconv.Itoa(c.Shards), "--log-level", cfg.LogLevel,
 			"--join", strings.Join(append(append([]string(nil), join[:i]...), join[i+1:]...), ",")}
 		if cfg.SnapshotThreshold > 0 {
@@ -374,7 +379,7 @@ func FreeBase(n int) (int, error) {
 		ok := true
 		var ls []interface{ Close() error }
 		for i := 0; i < n && ok; i++ {
-			for _, off := range []int{0, raftPortOffset, gossipPortOffset} {
+			for _, off := range []int{0, raftPortOffset, gossipPortOffset, grpcPortOffset} {
 				addr := "127.0.0.1:" + strconv.Itoa(base+i+off)
 				l, err := net.Listen("tcp", addr)
 				if err != nil {
