@@ -46,24 +46,40 @@ func (n *Node) ownsSlot(s slots.Slot) bool {
 }
 
 // metaLoop publishes this node's state (shard, leadership, term, slot
-// claim, applied index) through gossip and rebuilds the cluster view.
+// claim, applied index) through gossip and rebuilds the cluster view: at
+// once when Raft reports a leadership change (a new leader publishes itself
+// and followers route to it without waiting for gossip), on every gossip
+// change, and every 100 ms.
 func (n *Node) metaLoop(ctx context.Context) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	var appliedAt time.Time
 	for {
 		_, changed := n.gossip.snapshot()
-		n.publishSelf()
+		var raftChanged <-chan struct{}
+		if r := n.rep(); r != nil {
+			raftChanged = r.StateChanged()
+		}
+		n.publishSelf(&appliedAt)
 		n.refreshView()
 		select {
 		case <-ctx.Done():
 			return
 		case <-changed:
+		case <-raftChanged:
 		case <-tick.C:
 		}
 	}
 }
 
-func (n *Node) publishSelf() {
+// appliedEvery bounds how often a change of the applied index alone is
+// gossiped: under write load it changes all the time, and every metadata
+// update makes every node rebuild its view.
+const appliedEvery = time.Second
+
+// publishSelf gossips this node's metadata; appliedAt is when the applied
+// index was last published (owned by metaLoop).
+func (n *Node) publishSelf(appliedAt *time.Time) {
 	m := n.gossip.getSelf()
 	if f := n.form.Load(); f != nil {
 		m.Shard = f.Shard
@@ -77,7 +93,22 @@ func (n *Node) publishSelf() {
 	rs, ver := n.owned()
 	m.Slots, m.Ver = slots.FormatRanges(rs), ver
 	m.Applied = n.fsm.AppliedIndex()
+	prev := n.gossip.getSelf()
+	if m.Applied != prev.Applied {
+		same := m
+		same.Applied = prev.Applied
+		if same == prev && time.Since(*appliedAt) < appliedEvery {
+			m.Applied = prev.Applied // only the offset moved: wait
+		} else {
+			*appliedAt = time.Now()
+		}
+	}
 	n.gossip.setSelf(m)
+	if m.Leader && (!prev.Leader || prev.Term != m.Term) {
+		// Gossip takes a few rounds to reach everyone; tell every member
+		// directly that this node now leads its shard.
+		n.gossip.announceLeader(m)
+	}
 }
 
 func (n *Node) refreshView() {
@@ -111,6 +142,19 @@ func (n *Node) refreshView() {
 				v.leaders[m.Shard] = m
 			}
 		}
+	}
+	// A leader's direct announcement (gossip.announceLeader) counts until
+	// gossip itself carries that node's term, unless gossip says the node
+	// is gone or another leader has a newer term.
+	for s, h := range n.gossip.leaderHints() {
+		if cur, ok := v.leaders[s]; ok && cur.Term >= h.Term {
+			continue
+		}
+		if m, ok := n.gossip.lookup(h.NodeID); ok && (!m.Alive || m.Term >= h.Term) {
+			continue
+		}
+		h.Alive = true
+		v.leaders[s] = h
 	}
 	// This node knows its own leader from Raft, sooner than gossip does.
 	if f := n.form.Load(); f != nil {
