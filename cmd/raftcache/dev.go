@@ -18,6 +18,7 @@ var devAZs = []string{"az-a", "az-b", "az-c"}
 // Raft transports and gossip on loopback, exactly as separate processes.
 type devCluster struct {
 	instances []*instance
+	configs   []node.Config // configs[i] started instances[i] (tests restart nodes with it)
 	dataDir   string
 	tempDir   bool
 }
@@ -103,6 +104,7 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 			return nil, err
 		}
 		dc.instances = append(dc.instances, inst)
+		dc.configs = append(dc.configs, cfg)
 	}
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
