@@ -57,8 +57,7 @@ type Config struct {
 // linearizable read meanwhile: every read confirms leadership). Raft's own
 // defaults (1 s / 500 ms) are slower. 500 ms / 250 ms was tried: on the
 // loaded 2-core test machine leaders stepped down spuriously ("failed to
-// contact quorum") and the -race suite saw leadership changes
-// (docs/BENCHMARKS.md, Failover).
+// contact quorum"; docs/BENCHMARKS.md, Failover).
 func DefaultConfig() Config {
 	return Config{
 		HeartbeatTimeout:   700 * time.Millisecond,

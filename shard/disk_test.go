@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,14 +13,30 @@ import (
 	"github.com/raftcache/raftcache/raftfsm"
 )
 
+var (
+	freeMu    sync.Mutex
+	freeGiven = map[string]bool{}
+)
+
+// freeAddr returns a loopback address that was free a moment ago and was
+// never returned before in this process (the kernel hands the same
+// ephemeral port out again right after it is closed).
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	freeMu.Lock()
+	defer freeMu.Unlock()
+	for {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		if !freeGiven[addr] {
+			freeGiven[addr] = true
+			return addr
+		}
 	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // TestReplicaTCPBoltRestart runs three replicas over TCP with raft-boltdb

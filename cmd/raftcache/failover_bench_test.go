@@ -443,8 +443,8 @@ func slotsOf(ctx context.Context, addr, master string) ([]slots.Slot, error) {
 }
 
 // waitHealthy waits until every node answers, reports cluster_state:ok,
-// knows 9 live nodes, and (when restarted >= 0) the restarted node follows
-// a leader again.
+// knows every node alive, and (when restarted >= 0) the restarted node
+// follows a leader again and has applied what that leader committed.
 func waitHealthy(ctx context.Context, h failoverHarness, restarted int, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	var last string
@@ -465,6 +465,18 @@ func waitHealthy(ctx context.Context, h failoverHarness, restarted int, limit ti
 				ok, last = false, h.addr(i)+" nodes:\n"+nodes
 			case i == restarted && !strings.Contains(repl, "master_link_status:up") && !strings.Contains(repl, "role:master"):
 				ok, last = false, h.addr(i)+": "+repl
+			case i == restarted && strings.Contains(repl, "role:slave"):
+				// Caught up: it applied what its leader had committed, so
+				// the next kill does not leave the shard waiting for it.
+				master := infoField(repl, "master_host") + ":" + infoField(repl, "master_port")
+				mc := redis.NewClient(&redis.Options{Addr: master, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+				mrepl, err := mc.Info(ctx, "replication").Result()
+				mc.Close()
+				applied, _ := strconv.ParseUint(infoField(repl, "raft_applied_index"), 10, 64)
+				commit, _ := strconv.ParseUint(infoField(mrepl, "raft_commit_index"), 10, 64)
+				if err != nil || commit == 0 || applied+10 < commit {
+					ok, last = false, fmt.Sprintf("%s applied %d, its leader %s committed %d (%v)", h.addr(i), applied, master, commit, err)
+				}
 			}
 		}
 		if ok {
@@ -663,3 +675,13 @@ func (h *procHarness) close() {
 type quietLogger struct{}
 
 func (quietLogger) Printf(context.Context, string, ...any) {}
+
+// infoField returns the value of "name:value" in an INFO reply.
+func infoField(info, name string) string {
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+":"); ok {
+			return v
+		}
+	}
+	return ""
+}
