@@ -278,7 +278,7 @@ func (n *Node) joinShard(shard int, bootstrap []raftServer, slotRanges string) e
 		return status.Errorf(codes.Internal, "%v", err)
 	}
 	n.cfg.Logger.Info("joined shard", "node_id", n.cfg.NodeID, "shard_id", shard, "founder", len(voters) > 0)
-	n.publishSelf()
+	n.publishSelf(nil)
 	n.refreshView()
 	return nil
 }
@@ -325,7 +325,7 @@ func (n *Node) leaveShard(shard int, dissolve bool) error {
 	}
 	n.spare.Store(true)
 	n.cfg.Logger.Info("left shard: now a spare", "node_id", n.cfg.NodeID, "shard_id", shard)
-	n.publishSelf()
+	n.publishSelf(nil)
 	n.refreshView()
 	return nil
 }
