@@ -102,7 +102,7 @@ func (n *Node) Route(slot slots.Slot, write, readonly, asking bool) string {
 		case r.IsLeader(), readonly && !write:
 			return ""
 		}
-		if addr := n.leaderRESP(); addr != "" {
+		if addr := n.leaderRESP(); addr != "" && addr != n.RESPAddr() {
 			return "MOVED " + strconv.Itoa(int(slot)) + " " + addr
 		}
 		return "CLUSTERDOWN The cluster is down"
