@@ -385,6 +385,20 @@ func TestMigrateLargeValues(t *testing.T) {
 	if got := shardOfSlot(t, ac, slot); got != 1-owner {
 		t.Fatalf("slot %d owned by shard %d after the move", slot, got)
 	}
+	// By memory, the shard holding the big slot is the heavy one: a
+	// rebalance plan moves slots away from it only.
+	plan, err := ac.Rebalance(ctx, &adminv1.RebalanceRequest{By: adminv1.RebalanceBy_REBALANCE_BY_MEMORY, DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.GetPlan()) == 0 {
+		t.Fatal("rebalance by memory plans no move")
+	}
+	for _, m := range plan.GetPlan() {
+		if int(m.GetSourceShard()) != 1-owner {
+			t.Fatalf("rebalance by memory moves from shard %d: %v", m.GetSourceShard(), m)
+		}
+	}
 }
 
 func shardOfSlot(t *testing.T, ac adminv1.AdminClient, slot int) int {
