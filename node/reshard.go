@@ -367,7 +367,7 @@ func (n *Node) transferPass(ctx context.Context, ss []slots.Slot, imp importer, 
 			var batch []raftfsm.SlotKey
 			now := max(time.Now().UnixMilli(), n.fsm.LastTime())
 			n.fsm.View(func(db *raftfsm.DB) {
-				batch, more = db.ReadSlotKeys(s, after, migrateBatchKeys-len(pend), migratePartBytes, now)
+				batch, more = db.ReadSlotKeys(s, after, migrateBatchKeys-len(pend), migratePartBytes, migrateBatchBytes, now)
 			})
 			if len(batch) == 0 {
 				break

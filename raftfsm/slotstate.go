@@ -486,10 +486,14 @@ type SlotKey struct {
 // ReadSlotKeys returns up to maxKeys keys of slot s that sort after the
 // key after (nil = from the start of the slot), and whether the slot has
 // more keys past the last one returned. Large collections are split into
-// parts of about partBytes. Run it under the read lock (FSM.View).
-func (db *DB) ReadSlotKeys(s slots.Slot, after []byte, maxKeys, partBytes int, now int64) ([]SlotKey, bool) {
+// parts of about partBytes; the batch stops once it holds about
+// maxBytes of serialized values (at least one key), so a slot of big
+// values never sits in memory all at once. Run it under the read lock
+// (FSM.View).
+func (db *DB) ReadSlotKeys(s slots.Slot, after []byte, maxKeys, partBytes, maxBytes int, now int64) ([]SlotKey, bool) {
 	var out []SlotKey
 	more := false
+	size := 0
 	start := &entry{pos: uint64(s) << 48}
 	if after != nil {
 		start = &entry{pos: keyPos(after), key: string(after)}
@@ -501,7 +505,7 @@ func (db *DB) ReadSlotKeys(s slots.Slot, after []byte, maxKeys, partBytes int, n
 		if after != nil && e.pos == start.pos && e.key == start.key {
 			return true
 		}
-		if len(out) >= maxKeys {
+		if len(out) >= maxKeys || len(out) > 0 && maxBytes > 0 && size >= maxBytes {
 			more = true
 			return false
 		}
@@ -510,6 +514,9 @@ func (db *DB) ReadSlotKeys(s slots.Slot, after []byte, maxKeys, partBytes int, n
 			k.Expired = true
 		} else {
 			k.Parts = splitValue(e.val, partBytes)
+			for _, p := range k.Parts {
+				size += len(p)
+			}
 		}
 		out = append(out, k)
 		return true

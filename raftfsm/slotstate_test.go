@@ -79,7 +79,7 @@ func TestSlotOwnershipLifecycle(t *testing.T) {
 	// The transfer: delete only what the target has at the sent version.
 	var ver uint64
 	s.f.View(func(db *DB) {
-		ks, more := db.ReadSlotKeys(100, nil, 10, 0, s.now)
+		ks, more := db.ReadSlotKeys(100, nil, 10, 0, 0, s.now)
 		if len(ks) != 1 || more || string(ks[0].Key) != a {
 			t.Fatalf("ReadSlotKeys = %+v, %v", ks, more)
 		}
@@ -280,4 +280,39 @@ func FuzzSlotEntries(f *testing.F) {
 			t.Fatalf("snapshot after %v %q: %v", o, args, err)
 		}
 	})
+}
+
+func TestReadSlotKeysBatches(t *testing.T) {
+	d := newTestDB(t)
+	var keys []string
+	for i := 0; i < 40; i++ {
+		k := keyIn(300, i)
+		keys = append(keys, k)
+		d.do("SET", k, strings.Repeat("x", 1000))
+	}
+	// By count, then by bytes (at least one key per batch), never losing or
+	// repeating a key across batches.
+	for _, limit := range []struct{ keys, bytes int }{{7, 0}, {1000, 3500}, {1000, 1}} {
+		seen := map[string]bool{}
+		var after []byte
+		for batches := 0; ; batches++ {
+			ks, more := d.db.ReadSlotKeys(300, after, limit.keys, 0, limit.bytes, d.now)
+			if len(ks) == 0 || batches > 100 {
+				t.Fatalf("limit %+v: empty batch or no end", limit)
+			}
+			for _, k := range ks {
+				if seen[string(k.Key)] {
+					t.Fatalf("limit %+v: %s twice", limit, k.Key)
+				}
+				seen[string(k.Key)] = true
+			}
+			after = ks[len(ks)-1].Key
+			if !more {
+				break
+			}
+		}
+		if len(seen) != len(keys) {
+			t.Fatalf("limit %+v: %d of %d keys read", limit, len(seen), len(keys))
+		}
+	}
 }

@@ -335,7 +335,7 @@ func TestCLI(t *testing.T) {
 			{[]string{"add-shard", "--replicas", "3"}, 1, "FailedPrecondition: no spare nodes"},
 			{[]string{"add-replica", "0", "--node", "n2"}, 1, "AlreadyExists: node n2 is already a voting member of shard 0"},
 			{[]string{"remove-replica", "0", "n4"}, 1, "InvalidArgument: node n4 is not a member of shard 0"},
-			{[]string{"rebalance", "--by", "memory"}, 2, `--by "memory": want keys or slots`},
+			{[]string{"rebalance", "--by", "bytes"}, 2, `--by "bytes": want keys, slots or memory`},
 			{[]string{"watch", "n1-999"}, 1, "watching operation n1-999: NotFound: no operation n1-999"},
 			{[]string{"watch", "bogus"}, 1, "InvalidArgument: malformed operation id"},
 			{[]string{"nosuch"}, 2, "unknown command"},
