@@ -92,6 +92,9 @@ const (
 	OperationKind_OPERATION_KIND_REBALANCE      OperationKind = 4
 	OperationKind_OPERATION_KIND_ADD_REPLICA    OperationKind = 5
 	OperationKind_OPERATION_KIND_REMOVE_REPLICA OperationKind = 6
+	// A shard's leader replaced an unreachable member with a spare
+	// (--replace-after, self-healing).
+	OperationKind_OPERATION_KIND_REPLACE_NODE OperationKind = 7
 )
 
 // Enum value maps for OperationKind.
@@ -104,6 +107,7 @@ var (
 		4: "OPERATION_KIND_REBALANCE",
 		5: "OPERATION_KIND_ADD_REPLICA",
 		6: "OPERATION_KIND_REMOVE_REPLICA",
+		7: "OPERATION_KIND_REPLACE_NODE",
 	}
 	OperationKind_value = map[string]int32{
 		"OPERATION_KIND_UNSPECIFIED":    0,
@@ -113,6 +117,7 @@ var (
 		"OPERATION_KIND_REBALANCE":      4,
 		"OPERATION_KIND_ADD_REPLICA":    5,
 		"OPERATION_KIND_REMOVE_REPLICA": 6,
+		"OPERATION_KIND_REPLACE_NODE":   7,
 	}
 )
 
@@ -2843,7 +2848,7 @@ const file_raftcache_admin_v1_admin_proto_rawDesc = "" +
 	"\x10NODE_ROLE_LEADER\x10\x01\x12\x15\n" +
 	"\x11NODE_ROLE_REPLICA\x10\x02\x12\x16\n" +
 	"\x12NODE_ROLE_NONVOTER\x10\x03\x12\x13\n" +
-	"\x0fNODE_ROLE_SPARE\x10\x04*\xf1\x01\n" +
+	"\x0fNODE_ROLE_SPARE\x10\x04*\x92\x02\n" +
 	"\rOperationKind\x12\x1e\n" +
 	"\x1aOPERATION_KIND_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18OPERATION_KIND_ADD_SHARD\x10\x01\x12\x1f\n" +
@@ -2851,7 +2856,8 @@ const file_raftcache_admin_v1_admin_proto_rawDesc = "" +
 	"\x1cOPERATION_KIND_MIGRATE_SLOTS\x10\x03\x12\x1c\n" +
 	"\x18OPERATION_KIND_REBALANCE\x10\x04\x12\x1e\n" +
 	"\x1aOPERATION_KIND_ADD_REPLICA\x10\x05\x12!\n" +
-	"\x1dOPERATION_KIND_REMOVE_REPLICA\x10\x06*\x84\x01\n" +
+	"\x1dOPERATION_KIND_REMOVE_REPLICA\x10\x06\x12\x1f\n" +
+	"\x1bOPERATION_KIND_REPLACE_NODE\x10\a*\x84\x01\n" +
 	"\x0eOperationState\x12\x1f\n" +
 	"\x1bOPERATION_STATE_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17OPERATION_STATE_RUNNING\x10\x01\x12\x18\n" +
