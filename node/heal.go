@@ -37,7 +37,20 @@ const removedCheckEvery = time.Second
 type healState struct {
 	running atomic.Bool // a replacement of this node's shard is in flight
 	mu      sync.Mutex
-	noSpare string // member whose "no spare" was logged (log once)
+	blocked string // "member: reason" last logged as blocked (log once)
+}
+
+// healBlocked logs once per lost member and reason why it cannot be
+// replaced now (the leader retries every tick).
+func (n *Node) healBlocked(member, msg string, args ...any) {
+	n.heal.mu.Lock()
+	key := member + ": " + msg
+	first := n.heal.blocked != key
+	n.heal.blocked = key
+	n.heal.mu.Unlock()
+	if first {
+		n.cfg.Logger.Warn(msg, args...)
+	}
 }
 
 // healLoop runs on every node; it acts only while this node leads a
@@ -106,7 +119,7 @@ func (n *Node) healTick() {
 	lost := lostMembers(r, servers, n.cfg.NodeID, n.cfg.ReplaceAfter)
 	if len(lost) == 0 {
 		n.heal.mu.Lock()
-		n.heal.noSpare = ""
+		n.heal.blocked = ""
 		n.heal.mu.Unlock()
 		return
 	}
@@ -152,19 +165,13 @@ func (n *Node) healTick() {
 		}
 		picked := pickSpares(all, 1, azs)
 		if len(picked) == 0 {
-			n.heal.mu.Lock()
-			first := n.heal.noSpare != dead.id
-			n.heal.noSpare = dead.id
-			n.heal.mu.Unlock()
-			if first {
-				n.cfg.Logger.Warn("shard member unreachable but no spare node to replace it; retrying",
-					"shard_id", f.Shard, "node", dead.id, "last_contact", dead.lastContact, "replace_after", n.cfg.ReplaceAfter)
-			}
+			n.healBlocked(dead.id, "shard member unreachable but no spare node to replace it; retrying",
+				"shard_id", f.Shard, "node", dead.id, "last_contact", dead.lastContact, "replace_after", n.cfg.ReplaceAfter)
 			return
 		}
 		target = picked[0]
 		if len(servers) >= MaxShardMembers {
-			n.cfg.Logger.Warn("shard member unreachable but the shard is at its maximum size; remove it by hand",
+			n.healBlocked(dead.id, "shard member unreachable but the shard is at its maximum size; remove it with remove-replica",
 				"shard_id", f.Shard, "node", dead.id, "members", len(servers))
 			return
 		}
@@ -188,14 +195,14 @@ func (n *Node) healTick() {
 }
 
 // replaceNode adds spare to shard, then removes dead from its Raft group if
-// this node still leads the shard, dead is still out of contact, and the
-// voters left make a quorum.
+// the shard's current leader (this node, or a successor) still has no
+// contact with dead and the voters it reaches without dead make a quorum.
 func (n *Node) replaceNode(ctx context.Context, o *op, shard int, dead string, spare Member) error {
 	if err := n.addReplica(ctx, o, shard, spare); err != nil {
 		return err
 	}
 	o.setStep("checking that %s can be removed from shard %d", dead, shard)
-	if err := n.checkRemovable(shard, dead); err != nil {
+	if err := n.checkRemovable(ctx, shard, dead); err != nil {
 		return err
 	}
 	o.setStep("removing %s from shard %d's Raft group", dead, shard)
@@ -220,29 +227,29 @@ func (n *Node) replaceNode(ctx context.Context, o *op, shard int, dead string, s
 	return nil
 }
 
-// checkRemovable is the leader's last check before removing dead: it still
-// leads, dead is still out of Raft contact, and the voters in contact make
-// a quorum of the configuration without dead.
-func (n *Node) checkRemovable(shard int, dead string) error {
-	f, r := n.form.Load(), n.rep()
-	if f == nil || r == nil || f.Shard != shard || !r.IsLeader() {
-		return fmt.Errorf("shard %d: this node no longer leads the shard; %s was not removed (the new leader replaces it if it stays unreachable)", shard, dead)
+// checkRemovable is the last check before removing dead, on the evidence
+// of the shard's current leader: dead is a member it has no Raft contact
+// with, and the voters it reaches, dead aside, make a quorum of the
+// configuration without dead.
+func (n *Node) checkRemovable(ctx context.Context, shard int, dead string) error {
+	st, err := n.shardStatus(ctx, shard, false)
+	if err != nil {
+		return fmt.Errorf("shard %d: status before removing %s: %w", shard, dead, err)
 	}
-	cf := r.Raft().GetConfiguration()
-	if err := cf.Error(); err != nil {
-		return fmt.Errorf("shard %d: raft configuration: %w", shard, err)
+	d := findServer(st, dead)
+	if d == nil {
+		return nil // already removed (the remove below is then a no-op)
 	}
-	unreach := r.UnreachablePeers()
-	if _, failing := unreach[dead]; !failing {
-		return fmt.Errorf("shard %d: %s is in contact again; not removed", shard, dead)
+	if d.GetUnreachableSince() == nil {
+		return fmt.Errorf("shard %d: leader %s is in Raft contact with %s again; not removed", shard, st.GetNode(), dead)
 	}
 	voters, healthy := 0, 0
-	for _, s := range cf.Configuration().Servers {
-		if s.Suffrage != raft.Voter || string(s.ID) == dead {
+	for _, s := range st.GetServers() {
+		if s.GetSuffrage() != adminv1.Suffrage_SUFFRAGE_VOTER || s.GetId() == dead {
 			continue
 		}
 		voters++
-		if _, failing := unreach[string(s.ID)]; !failing {
+		if s.GetUnreachableSince() == nil {
 			healthy++
 		}
 	}
