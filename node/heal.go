@@ -261,8 +261,7 @@ func (n *Node) checkRemovable(ctx context.Context, shard int, dead string) error
 
 // removedLoop turns this node into a spare when it finds that its shard's
 // Raft group no longer includes it (it was replaced or removed while it was
-// down or cut off): its own configuration still lists it, but the leader's
-// does not.
+// down or cut off).
 func (n *Node) removedLoop(ctx context.Context) {
 	t := time.NewTicker(removedCheckEvery)
 	defer t.Stop()
@@ -291,23 +290,19 @@ func (n *Node) removedLoop(ctx context.Context) {
 	}
 }
 
-// removedFromShard reports whether this node's own Raft configuration of
-// shard lists it while the configuration of the shard's leader (as gossip
-// names it, confirmed by the leader itself) does not.
+// removedFromShard reports whether the configuration of shard's leader (as
+// gossip names it, confirmed by the leader itself) leaves this node out.
+// A replica whose own configuration is still empty is a new one the leader
+// has not added yet and is never judged. A removed node may or may not
+// have received its removal (raft sends the removing entry to it once
+// more, and then shuts itself down on commit: ShutdownOnRemove), so its
+// own configuration, when readable, is not the evidence.
 func (n *Node) removedFromShard(ctx context.Context, shard int) bool {
 	r := n.rep()
 	if r == nil {
 		return false
 	}
-	cf := r.Raft().GetConfiguration()
-	if cf.Error() != nil {
-		return false
-	}
-	inOwn := false
-	for _, s := range cf.Configuration().Servers {
-		inOwn = inOwn || string(s.ID) == n.cfg.NodeID
-	}
-	if !inOwn {
+	if cf := r.Raft().GetConfiguration(); cf.Error() == nil && len(cf.Configuration().Servers) == 0 {
 		return false // a fresh replica not yet added by the leader
 	}
 	v := n.view.Load()
