@@ -37,7 +37,8 @@ const removedCheckEvery = time.Second
 type healState struct {
 	running atomic.Bool // a replacement of this node's shard is in flight
 	mu      sync.Mutex
-	blocked string // "member: reason" last logged as blocked (log once)
+	blocked string    // "member: reason" last logged as blocked (log once)
+	retryAt time.Time // after a failed replacement, wait until then
 }
 
 // healBlocked logs once per lost member and reason why it cannot be
@@ -105,6 +106,12 @@ func lostMembers(r interface {
 
 func (n *Node) healTick() {
 	if n.heal.running.Load() {
+		return
+	}
+	n.heal.mu.Lock()
+	wait := time.Now().Before(n.heal.retryAt)
+	n.heal.mu.Unlock()
+	if wait {
 		return
 	}
 	f, r := n.form.Load(), n.rep()
@@ -190,7 +197,15 @@ func (n *Node) healTick() {
 	n.run(o, func(ctx context.Context, o *op) error {
 		defer n.heal.running.Store(false)
 		defer n.reserved.release([]string{target.NodeID})
-		return n.replaceNode(ctx, o, shardID, dead.id, target)
+		err := n.replaceNode(ctx, o, shardID, dead.id, target)
+		if err != nil {
+			// Do not hammer a failing spare: the next attempt (perhaps
+			// with another spare, or adopting this one) waits a while.
+			n.heal.mu.Lock()
+			n.heal.retryAt = time.Now().Add(max(n.cfg.ReplaceAfter, 5*time.Second))
+			n.heal.mu.Unlock()
+		}
+		return err
 	})
 }
 
