@@ -3,7 +3,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: build image compose-smoke test test-short fuzz bench conformance vet fmt clean proto proto-tools proto-check proto-lint chaos
+.PHONY: build image compose-smoke test test-short fuzz bench failover-bench conformance vet fmt clean proto proto-tools proto-check proto-lint chaos
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/raftcache ./cmd/raftcache
@@ -53,6 +53,15 @@ fuzz:
 bench: build
 	bash .ci/bench.sh
 	$(GO) test -run '^$$' -bench . -benchmem ./raftfsm/
+
+# Failover-time distribution (docs/BENCHMARKS.md): kill a shard leader
+# FAILOVER_RUNS times in an in-process dev 3x3 cluster and in 9 real server
+# processes (SIGKILL), report p50/p99/max. FAILOVER_MODES=dev,process,pause.
+FAILOVER_RUNS ?= 30
+FAILOVER_MODES ?= dev,process
+failover-bench:
+	RAFTCACHE_FAILOVER_RUNS=$(FAILOVER_RUNS) RAFTCACHE_FAILOVER_MODES=$(FAILOVER_MODES) \
+		$(GO) test -run '^TestFailoverDistribution$$' -count=1 -v -timeout 60m ./cmd/raftcache/ | grep -E 'run +[0-9]+:|n=|flapping|^(ok|FAIL|---)'
 
 # Redis's own TCL suite against one dev node: make conformance REDIS_GIT=/path/to/redis.git
 conformance: build

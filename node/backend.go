@@ -102,7 +102,7 @@ func (n *Node) Route(slot slots.Slot, write, readonly, asking bool) string {
 		case r.IsLeader(), readonly && !write:
 			return ""
 		}
-		if addr := n.leaderRESP(); addr != "" {
+		if addr := n.leaderRESP(); addr != "" && addr != n.RESPAddr() {
 			return "MOVED " + strconv.Itoa(int(slot)) + " " + addr
 		}
 		return "CLUSTERDOWN The cluster is down"
@@ -118,7 +118,10 @@ func (n *Node) Route(slot slots.Slot, write, readonly, asking bool) string {
 		if readonly && !write {
 			return "" // replica read after READONLY (possibly stale)
 		}
-		if addr := n.leaderRESP(); addr != "" {
+		// Never redirect to ourselves: while Raft steps down it may still
+		// name this node as leader for an instant, and a client would
+		// follow the MOVED in a tight loop.
+		if addr := n.leaderRESP(); addr != "" && addr != n.RESPAddr() {
 			return "MOVED " + strconv.Itoa(int(slot)) + " " + addr
 		}
 		return "CLUSTERDOWN The cluster is down"

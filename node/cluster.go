@@ -56,20 +56,29 @@ func (n *Node) ownsSlot(s slots.Slot) bool {
 }
 
 // metaLoop publishes this node's state (shard, leadership, term, slot
-// claim, applied index) through gossip and rebuilds the cluster view.
+// claim, applied index) through gossip and rebuilds the cluster view: at
+// once when Raft reports a leadership change (a new leader publishes itself
+// and followers route to it without waiting for gossip), on every gossip
+// change, and every 100 ms.
 func (n *Node) metaLoop(ctx context.Context) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	var initBusy atomic.Bool
+	var appliedAt time.Time
 	for {
 		_, changed := n.gossip.snapshot()
+		var raftChanged <-chan struct{}
+		if r := n.rep(); r != nil {
+			raftChanged = r.StateChanged()
+		}
 		n.initSlots(ctx, &initBusy)
-		n.publishSelf()
+		n.publishSelf(&appliedAt)
 		n.refreshView()
 		select {
 		case <-ctx.Done():
 			return
 		case <-changed:
+		case <-raftChanged:
 		case <-n.metaKick:
 		case <-tick.C:
 		}
@@ -85,7 +94,14 @@ func (n *Node) notifyMeta() {
 	}
 }
 
-func (n *Node) publishSelf() {
+// appliedEvery bounds how often a change of the applied index alone is
+// gossiped: under write load it changes all the time, and every metadata
+// update makes every node rebuild its view.
+const appliedEvery = time.Second
+
+// publishSelf gossips this node's metadata; appliedAt is when the applied
+// index was last published (nil: publish it now).
+func (n *Node) publishSelf(appliedAt *time.Time) {
 	// Serialized: a publish computed before a shard change must not land
 	// after the one computed from the new state.
 	n.pubMu.Lock()
@@ -107,7 +123,22 @@ func (n *Node) publishSelf() {
 		m.SlotsRef = claimRef(slots.FormatRanges(rs))
 	}
 	m.Applied = n.fsm.AppliedIndex()
+	prev := n.gossip.getSelf()
+	if m.Applied != prev.Applied && appliedAt != nil {
+		same := m
+		same.Applied = prev.Applied
+		if same == prev && time.Since(*appliedAt) < appliedEvery {
+			m.Applied = prev.Applied // only the offset moved: wait
+		} else {
+			*appliedAt = time.Now()
+		}
+	}
 	n.gossip.setSelf(m)
+	if m.Leader && (!prev.Leader || prev.Term != m.Term) {
+		// Gossip takes a few rounds to reach everyone; tell every member
+		// directly that this node now leads its shard.
+		n.gossip.announceLeader(m)
+	}
 }
 
 func (n *Node) refreshView() {
@@ -149,6 +180,19 @@ func (n *Node) refreshView() {
 				v.leaders[m.Shard] = m
 			}
 		}
+	}
+	// A leader's direct announcement (gossip.announceLeader) counts until
+	// gossip itself carries that node's term, unless gossip says the node
+	// is gone or another leader has a newer term.
+	for s, h := range n.gossip.leaderHints() {
+		if cur, ok := v.leaders[s]; ok && cur.Term >= h.Term {
+			continue
+		}
+		if m, ok := n.gossip.lookup(h.NodeID); ok && (!m.Alive || m.Term >= h.Term) {
+			continue
+		}
+		h.Alive = true
+		v.leaders[s] = h
 	}
 	// This node knows its own leader from Raft, sooner than gossip does.
 	if f := n.form.Load(); f != nil {

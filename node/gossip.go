@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,11 +46,12 @@ type gossip struct {
 
 	mu      sync.Mutex
 	members map[string]Member
-	changed chan struct{} // closed and replaced on every membership change
+	hints   map[int]Member // shard -> newest direct leader announcement
+	changed chan struct{}  // closed and replaced on every membership change
 }
 
 func newGossip(cfg *Config, self Member) (*gossip, error) {
-	g := &gossip{self: self, logger: cfg.Logger, members: map[string]Member{}, changed: make(chan struct{})}
+	g := &gossip{self: self, logger: cfg.Logger, members: map[string]Member{}, hints: map[int]Member{}, changed: make(chan struct{})}
 	mc := memberlist.DefaultLANConfig()
 	// Leadership and slot claims travel as node metadata, so a change must
 	// reach every member quickly. With the library's retransmit limits a
@@ -129,16 +131,77 @@ func (g *gossip) update(n *memberlist.Node, alive bool) {
 
 // setSelf publishes new metadata for this node if it changed; memberlist
 // spreads it to the others (UpdateNode) within a gossip round or two.
+// UpdateNode queues the broadcast and then waits until memberlist has
+// retransmitted it enough times, which with our retransmit settings is
+// longer than any timeout worth waiting (the metadata loop used to stall
+// a full second on every change, delaying a new leader's announcement):
+// we do not wait.
 func (g *gossip) setSelf(m Member) {
 	g.selfMu.Lock()
 	changed := g.self != m
 	g.self = m
 	g.selfMu.Unlock()
 	if changed && g.ml != nil {
-		if err := g.ml.UpdateNode(time.Second); err != nil {
+		if err := g.ml.UpdateNode(time.Nanosecond); err != nil && !strings.Contains(err.Error(), "timeout waiting") {
 			g.logger.Debug("gossip metadata update", "err", err)
 		}
 	}
+}
+
+// userMsgLeader is the first byte of a leader announcement (handleUserMsg).
+const userMsgLeader byte = 2
+
+// announceLeader sends m (this node's metadata, just become leader of its
+// shard) to every other member at once over UDP, best effort: gossip
+// carries the same metadata too, only a few rounds later.
+func (g *gossip) announceLeader(m Member) {
+	if g.ml == nil {
+		return
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return
+	}
+	msg := append([]byte{userMsgLeader}, b...)
+	// Addresses come from our own member table: the nodes memberlist's
+	// Members returns are mutated by its goroutines (data race).
+	all, _ := g.snapshot()
+	for _, o := range all {
+		if o.NodeID == m.NodeID || !o.Alive || o.Gossip == "" {
+			continue
+		}
+		if err := g.ml.SendToAddress(memberlist.Address{Addr: o.Gossip, Name: o.NodeID}, msg); err != nil {
+			g.logger.Debug("leader announcement", "to", o.NodeID, "err", err)
+		}
+	}
+}
+
+// receiveLeader records a leader announcement (newest term per shard).
+func (g *gossip) receiveLeader(b []byte) {
+	var m Member
+	if err := json.Unmarshal(b, &m); err != nil || m.NodeID == "" || m.Shard < 0 || !m.Leader {
+		g.logger.Debug("ignoring bad leader announcement", "err", err)
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if cur, ok := g.hints[m.Shard]; ok && cur.Term >= m.Term {
+		return
+	}
+	g.hints[m.Shard] = m
+	close(g.changed)
+	g.changed = make(chan struct{})
+}
+
+// leaderHints returns the newest leader announcement of each shard.
+func (g *gossip) leaderHints() map[int]Member {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make(map[int]Member, len(g.hints))
+	for s, m := range g.hints {
+		out[s] = m
+	}
+	return out
 }
 
 func (g *gossip) getSelf() Member {

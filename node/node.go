@@ -269,6 +269,7 @@ func (n *Node) startReplica(ctx context.Context, form formation, voters []raft.S
 	sc.Bootstrap = voters
 	sc.FSM = n.fsm
 	sc.Faults = n.cfg.Faults
+	sc.Zone = n.zoneOf
 	sc.Logger = n.cfg.Logger.With("component", "shard", "node_id", n.cfg.NodeID)
 	if n.cfg.HeartbeatTimeout > 0 {
 		sc.HeartbeatTimeout = n.cfg.HeartbeatTimeout
@@ -355,12 +356,23 @@ func (n *Node) shutdown(handoff bool) error {
 	n.once.Do(func() {
 		if r := n.rep(); handoff && r != nil && r.IsLeader() {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-			if terr := r.LeadershipTransfer(ctx, ""); terr != nil {
+			target := n.handoffTarget()
+			terr := r.LeadershipTransfer(ctx, target)
+			if terr != nil && target != "" && ctx.Err() == nil {
+				// e.g. the target is not (or no longer) a voter: let raft pick.
+				n.cfg.Logger.Debug("leadership handoff to preferred successor failed", "target", target, "err", terr)
+				terr = r.LeadershipTransfer(ctx, "")
+			}
+			if terr != nil {
 				n.cfg.Logger.Warn("leadership handoff before shutdown failed", "node_id", n.cfg.NodeID, "err", terr)
 			} else {
 				n.cfg.Logger.Info("handed leadership off before shutdown", "node_id", n.cfg.NodeID)
 			}
 			cancel()
+		}
+		if r := n.rep(); !handoff && r != nil {
+			// A crash stops Raft first, before anything else of the node.
+			err = r.Close()
 		}
 		if n.cancel != nil {
 			n.mu.Lock()
@@ -371,7 +383,7 @@ func (n *Node) shutdown(handoff bool) error {
 			n.grpc.stop() // operations and watchers end with the run context
 		}
 		n.wg.Wait()
-		if r := n.rep(); r != nil {
+		if r := n.rep(); handoff && r != nil {
 			err = r.Close()
 		}
 		if n.gossip != nil {
@@ -383,6 +395,45 @@ func (n *Node) shutdown(handoff bool) error {
 		return fmt.Errorf("node %s: close: %w", n.cfg.NodeID, err)
 	}
 	return nil
+}
+
+// zoneOf returns the AZ of a node as gossip reports it ("" if unknown).
+func (n *Node) zoneOf(id string) string {
+	if id == n.cfg.NodeID {
+		return n.cfg.AZ
+	}
+	if m, ok := n.gossip.lookup(id); ok {
+		return m.AZ
+	}
+	return ""
+}
+
+// handoffTarget picks the successor for a graceful leadership handoff: a
+// live member of this node's shard, preferably in another AZ, then the one
+// with the highest applied index (gossip), so the transfer has least to
+// catch up. "" lets raft pick the most up-to-date follower.
+func (n *Node) handoffTarget() string {
+	f := n.form.Load()
+	if f == nil {
+		return ""
+	}
+	all, _ := n.gossip.snapshot()
+	better := func(a, b Member) bool {
+		if ao, bo := a.AZ != n.cfg.AZ, b.AZ != n.cfg.AZ; ao != bo {
+			return ao
+		}
+		return a.Applied > b.Applied
+	}
+	var best Member
+	for _, m := range all {
+		if m.NodeID == n.cfg.NodeID || m.Shard != f.Shard || !m.Alive {
+			continue
+		}
+		if best.NodeID == "" || better(m, best) {
+			best = m
+		}
+	}
+	return best.NodeID
 }
 
 // AZ returns the node's availability zone.

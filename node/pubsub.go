@@ -278,6 +278,8 @@ func handleUserMsg(g *gossip, buf []byte) {
 			return // no gateway wired yet: there are no subscribers either
 		}
 		v.(*pubsubNode).receive(buf[1:])
+	case userMsgLeader:
+		g.receiveLeader(buf[1:])
 	default:
 		g.logger.Debug("ignoring gossip user message of unknown type", "type", buf[0])
 	}

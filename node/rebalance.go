@@ -251,8 +251,8 @@ func (n *Node) startMigrateSlots(ctx context.Context, req *adminv1.MigrateSlotsR
 }
 
 // slotWeights returns, for every shard in ids, the weight of each slot it
-// owns: 1 per slot by slots, 1 + its key count by keys (so an empty
-// cluster is balanced by slot count).
+// owns: 1 per slot by slots, 1 + its key count by keys, 1 + its estimated
+// KiB by memory (so an empty cluster is balanced by slot count).
 func (n *Node) slotWeights(ctx context.Context, ids []int, by adminv1.RebalanceBy) (map[int][]slotWeight, error) {
 	v := n.view.Load()
 	out := map[int][]slotWeight{}
@@ -277,7 +277,8 @@ func (n *Node) slotWeights(ctx context.Context, ids []int, by adminv1.RebalanceB
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			st, err := n.shardStatus(ctx, s, true)
+			byMem := by == adminv1.RebalanceBy_REBALANCE_BY_MEMORY
+			st, err := n.shardStatusReq(ctx, s, &adminv1.NodeStatusRequest{SlotKeys: !byMem, SlotBytes: byMem})
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -286,11 +287,14 @@ func (n *Node) slotWeights(ctx context.Context, ids []int, by adminv1.RebalanceB
 				}
 				return
 			}
-			counts := st.GetSlotKeys()
+			counts, bytes := st.GetSlotKeys(), st.GetSlotBytes()
 			ws := out[s]
 			for i := range ws {
 				if int(ws[i].slot) < len(counts) {
 					ws[i].w += uint64(counts[ws[i].slot])
+				}
+				if int(ws[i].slot) < len(bytes) {
+					ws[i].w += bytes[ws[i].slot] / 1024
 				}
 			}
 		}()
@@ -423,8 +427,11 @@ func (n *Node) rebalancePlan(ctx context.Context, by adminv1.RebalanceBy, thresh
 }
 
 func rebalanceDesc(by adminv1.RebalanceBy) string {
-	if by == adminv1.RebalanceBy_REBALANCE_BY_SLOTS {
+	switch by {
+	case adminv1.RebalanceBy_REBALANCE_BY_SLOTS:
 		return "slots"
+	case adminv1.RebalanceBy_REBALANCE_BY_MEMORY:
+		return "memory"
 	}
 	return "keys"
 }

@@ -49,10 +49,10 @@ type controlServer struct {
 }
 
 func (c *controlServer) NodeStatus(ctx context.Context, req *adminv1.NodeStatusRequest) (*adminv1.NodeStatusResponse, error) {
-	return c.n.nodeStatus(req.GetSlotKeys())
+	return c.n.nodeStatus(req.GetSlotKeys(), req.GetSlotBytes())
 }
 
-func (n *Node) nodeStatus(slotKeys bool) (*adminv1.NodeStatusResponse, error) {
+func (n *Node) nodeStatus(slotKeys, slotBytes bool) (*adminv1.NodeStatusResponse, error) {
 	resp := &adminv1.NodeStatusResponse{Node: n.cfg.NodeID, Shard: -1, AppliedIndex: n.fsm.AppliedIndex()}
 	f := n.form.Load()
 	r := n.rep()
@@ -94,6 +94,9 @@ func (n *Node) nodeStatus(slotKeys bool) (*adminv1.NodeStatusResponse, error) {
 			for s := range resp.SlotKeys {
 				resp.SlotKeys[s] = uint32(db.CountInSlot(slots.Slot(s)))
 			}
+		}
+		if slotBytes {
+			resp.SlotBytes = db.SlotMemory()
 		}
 	})
 	return resp, nil
@@ -284,7 +287,7 @@ func (n *Node) joinShard(shard int, bootstrap []raftServer, slotRanges string) e
 		return status.Errorf(codes.Internal, "%v", err)
 	}
 	n.cfg.Logger.Info("joined shard", "node_id", n.cfg.NodeID, "shard_id", shard, "founder", len(voters) > 0)
-	n.publishSelf()
+	n.publishSelf(nil)
 	n.refreshView()
 	return nil
 }
@@ -331,7 +334,7 @@ func (n *Node) leaveShard(shard int, dissolve bool) error {
 	}
 	n.spare.Store(true)
 	n.cfg.Logger.Info("left shard: now a spare", "node_id", n.cfg.NodeID, "shard_id", shard)
-	n.publishSelf()
+	n.publishSelf(nil)
 	n.refreshView()
 	return nil
 }
@@ -377,9 +380,14 @@ func (s *memSink) Close() error  { return nil }
 
 // shardStatus asks shard's leader for its status (Raft configuration).
 func (n *Node) shardStatus(ctx context.Context, shard int, slotKeys bool) (*adminv1.NodeStatusResponse, error) {
+	return n.shardStatusReq(ctx, shard, &adminv1.NodeStatusRequest{SlotKeys: slotKeys})
+}
+
+// shardStatusReq asks shard's leader for its status.
+func (n *Node) shardStatusReq(ctx context.Context, shard int, req *adminv1.NodeStatusRequest) (*adminv1.NodeStatusResponse, error) {
 	var resp *adminv1.NodeStatusResponse
 	err := n.onLeader(ctx, shard, func(ctx context.Context, c adminv1.NodeControlClient, leader Member) error {
-		st, err := c.NodeStatus(ctx, &adminv1.NodeStatusRequest{SlotKeys: slotKeys})
+		st, err := c.NodeStatus(ctx, req)
 		if err != nil {
 			return err
 		}

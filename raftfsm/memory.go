@@ -1,6 +1,10 @@
 package raftfsm
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/raftcache/raftcache/slots"
+)
 
 // MEMORY USAGE estimates the bytes a key costs: the key, an entry header
 // and the value's payload plus per-element overhead of our structures.
@@ -122,4 +126,16 @@ func init() {
 			}
 			return nil
 		}, Exec: memoryCommand})
+}
+
+// SlotMemory estimates the bytes each slot holds (keys and values, values
+// sampled as MEMORY USAGE does by default), for rebalancing by memory. It
+// visits every key: run it under the read lock, on demand only.
+func (db *DB) SlotMemory() []uint64 {
+	out := make([]uint64, slots.Count)
+	db.keys.Scan(func(e *entry) bool {
+		out[e.pos>>48] += uint64(len(e.key)) + uint64(valueMemory(e.val, memSamplesDefault))
+		return true
+	})
+	return out
 }

@@ -1,6 +1,12 @@
 package raftfsm
 
-import "testing"
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/raftcache/raftcache/slots"
+)
 
 func TestMemoryUsage(t *testing.T) {
 	d := newTestDB(t)
@@ -21,4 +27,24 @@ func TestMemoryUsage(t *testing.T) {
 	}
 	d.expect("!ERR syntax error", "MEMORY", "USAGE", "h", "FOO")
 	d.expect("!ERR unknown subcommand or wrong number of arguments for 'nope'. Try MEMORY HELP.", "MEMORY", "nope")
+}
+
+func TestSlotMemory(t *testing.T) {
+	d := newTestDB(t)
+	d.do("SET", "{a}small", "x")
+	for i := 0; i < 200; i++ {
+		d.do("HSET", "{b}big", strconv.Itoa(i), strings.Repeat("v", 100))
+	}
+	mem := d.db.SlotMemory()
+	a, b := mem[slots.Of([]byte("a"))], mem[slots.Of([]byte("b"))]
+	if a == 0 || b < 200*100 || b <= a {
+		t.Fatalf("slot memory a=%d b=%d", a, b)
+	}
+	var total uint64
+	for _, m := range mem {
+		total += m
+	}
+	if total != a+b {
+		t.Fatalf("other slots hold %d bytes", total-a-b)
+	}
 }

@@ -42,16 +42,25 @@ type Config struct {
 	SnapshotInterval   time.Duration
 	ExpireInterval     time.Duration // active expiry tick
 	SnapshotRetain     int           // file snapshots kept (default 2)
+
+	// Zone returns the availability zone of a member by server id ("" if
+	// unknown); after a leader failure the successor is preferably in
+	// another zone than the failed leader (failover.go). nil: no preference.
+	Zone func(id string) string
+	// DisableFastFailover turns off the early campaign on crash evidence
+	// and the pre-vote reaction (failover.go), leaving raft's own timers.
+	DisableFastFailover bool
 }
 
 // DefaultConfig returns production timings. A follower that stops hearing
 // from the leader campaigns after a random 700-1400 ms (HeartbeatTimeout),
-// and pre-vote plus one vote round takes a few ms on a LAN, so a killed
-// leader is replaced in about 1-1.5 s, inside the 2 s target; raft's own
-// defaults (1 s) give 1-3 s. The lease (350 ms) makes a partitioned leader
-// step down and stop serving well before a successor is elected. Timings
-// much lower than this cause spurious elections under GC pauses or fsync
-// stalls.
+// or after the lease (350 ms) when the leader's Raft port refuses
+// connections (a crash; failover.go). The lease also bounds how long a
+// leader cut off from its quorum keeps believing it leads (it serves no
+// linearizable read meanwhile: every read confirms leadership). Raft's own
+// defaults (1 s / 500 ms) are slower. 500 ms / 250 ms was tried: on the
+// loaded 2-core test machine leaders stepped down spuriously ("failed to
+// contact quorum"; docs/BENCHMARKS.md, Failover).
 func DefaultConfig() Config {
 	return Config{
 		HeartbeatTimeout:   700 * time.Millisecond,

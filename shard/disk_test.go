@@ -13,12 +13,18 @@ import (
 	"github.com/raftcache/raftcache/raftfsm"
 )
 
-// handedOut remembers the addresses freeAddr returned: the kernel may hand
-// a just-closed port out again, and two replicas must never share one.
-var handedOut sync.Map
+var (
+	freeMu    sync.Mutex
+	freeGiven = map[string]bool{}
+)
 
+// freeAddr returns a loopback address that was free a moment ago and was
+// never returned before in this process (the kernel hands the same
+// ephemeral port out again right after it is closed).
 func freeAddr(t testing.TB) string {
 	t.Helper()
+	freeMu.Lock()
+	defer freeMu.Unlock()
 	for {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -26,7 +32,8 @@ func freeAddr(t testing.TB) string {
 		}
 		addr := l.Addr().String()
 		l.Close()
-		if _, dup := handedOut.LoadOrStore(addr, true); !dup {
+		if !freeGiven[addr] {
+			freeGiven[addr] = true
 			return addr
 		}
 	}

@@ -42,6 +42,7 @@ type Replica struct {
 
 	observer *raft.Observer
 	obsCh    chan raft.Observation
+	fo       failover // fast failover (failover.go)
 
 	contactObs *raft.Observer // failed/resumed heartbeats (contact.go)
 	contactCh  chan raft.Observation
@@ -126,7 +127,7 @@ func New(cfg Config) (*Replica, error) {
 	r.raft = ra
 	r.observer = raft.NewObserver(r.obsCh, false, func(o *raft.Observation) bool {
 		switch o.Data.(type) {
-		case raft.RaftState, raft.LeaderObservation:
+		case raft.RaftState, raft.LeaderObservation, raft.RequestPreVoteRequest:
 			return true
 		}
 		return false
@@ -140,6 +141,10 @@ func New(cfg Config) (*Replica, error) {
 	go r.leadershipLoop()
 	go r.readLoop()
 	go r.expireLoop()
+	if !cfg.DisableFastFailover {
+		r.wg.Add(1)
+		go r.failoverLoop()
+	}
 	return r, nil
 }
 
@@ -277,7 +282,10 @@ func (r *Replica) leadershipLoop() {
 		select {
 		case <-r.closing:
 			return
-		case <-r.obsCh:
+		case o := <-r.obsCh:
+			if pv, ok := o.Data.(raft.RequestPreVoteRequest); ok {
+				r.onPreVote(pv)
+			}
 		case <-t.C:
 		}
 	}
@@ -313,6 +321,11 @@ func (r *Replica) notifyState() {
 	r.stateCh = make(chan struct{})
 	r.stateMu.Unlock()
 }
+
+// StateChanged returns a channel closed at the next leadership or
+// readiness change seen by this replica (and at least every
+// HeartbeatTimeout/4).
+func (r *Replica) StateChanged() <-chan struct{} { return r.stateChanged() }
 
 func (r *Replica) stateChanged() <-chan struct{} {
 	r.stateMu.Lock()

@@ -61,7 +61,7 @@ func adminClient(t *testing.T, addr string) adminv1.AdminClient {
 // waitOp follows an operation with WatchOperation until it finishes.
 func waitOp(t *testing.T, c adminv1.AdminClient, id string) *adminv1.Operation {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	st, err := c.WatchOperation(ctx, &adminv1.WatchOperationRequest{Id: id})
 	if err != nil {

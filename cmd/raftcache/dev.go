@@ -23,7 +23,7 @@ var devGRPCOffset = node.GRPCPortOffset
 // Raft transports and gossip on loopback, exactly as separate processes.
 type devCluster struct {
 	instances []*instance
-	configs   []node.Config // of instances, to restart one
+	configs   []node.Config // configs[i] started instances[i] (tests restart nodes with it)
 	dataDir   string
 	tempDir   bool
 }

@@ -27,6 +27,12 @@ func TestMain(m *testing.M) {
 		goleak.IgnoreTopFunction("github.com/redis/go-redis/v9/internal/pool.(*ConnPool).reaper"),
 		// memberlist's probe of a peer can outlive Shutdown by its timeout.
 		goleak.IgnoreTopFunction("github.com/hashicorp/memberlist.(*Memberlist).probeNode"),
+		goleak.Cleanup(func(code int) {
+			if binDir != "" {
+				os.RemoveAll(binDir)
+			}
+			os.Exit(code)
+		}),
 	)
 }
 

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,16 +22,38 @@ func TestServerProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "raftcache")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	for _, tc := range []struct{ nodes, shards int }{{3, 1}, {9, 3}} {
 		t.Run(fmt.Sprintf("%d nodes %d shards", tc.nodes, tc.shards), func(t *testing.T) {
 			runProcesses(t, bin, tc.nodes, tc.shards)
 		})
 	}
+}
+
+var (
+	binOnce sync.Once
+	binDir  string // removed by TestMain
+	binPath string
+	binErr  error
+)
+
+// buildBinary builds the raftcache binary once per test process.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		binDir, binErr = os.MkdirTemp("", "raftcache-bin-")
+		if binErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "raftcache")
+		if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
 }
 
 func runProcesses(t *testing.T, bin string, nodes, shards int) {

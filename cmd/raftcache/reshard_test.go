@@ -217,8 +217,12 @@ func shardSlots(t *testing.T, ac adminv1.AdminClient) map[int32]uint32 {
 	return out
 }
 
-// TestReshardUnderLoad grows a 2-shard cluster to 3 shards, rebalances and
-// shrinks it back while go-redis clients keep reading and writing.
+// TestReshardUnderLoad grows a 2-shard cluster to 3 shards (AddShard,
+// balanced by keys), rebalances by slots and shrinks it back (RemoveShard)
+// while go-redis ClusterClients (default options) and a redis-py
+// RedisCluster keep reading and writing: no client call may fail, every
+// acknowledged write is on its owning shard exactly once, and
+// redis-cli --cluster check passes.
 func TestReshardUnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("resharding e2e")
@@ -230,7 +234,7 @@ func TestReshardUnderLoad(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 
 	ctx := context.Background()
-	add, err := ac.AddShard(ctx, &adminv1.AddShardRequest{Replicas: 3, Parallelism: 4})
+	add, err := ac.AddShard(ctx, &adminv1.AddShardRequest{Replicas: 3, Parallelism: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +245,7 @@ func TestReshardUnderLoad(t *testing.T) {
 		t.Fatalf("after AddShard: slots per shard %v", got)
 	}
 
-	reb, err := ac.Rebalance(ctx, &adminv1.RebalanceRequest{By: adminv1.RebalanceBy_REBALANCE_BY_SLOTS, Parallelism: 4})
+	reb, err := ac.Rebalance(ctx, &adminv1.RebalanceRequest{By: adminv1.RebalanceBy_REBALANCE_BY_SLOTS, Parallelism: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +253,7 @@ func TestReshardUnderLoad(t *testing.T) {
 		mustDone(t, ac, reb.GetOperation())
 	}
 
-	rm, err := ac.RemoveShard(ctx, &adminv1.RemoveShardRequest{Shard: add.GetShard(), Parallelism: 4})
+	rm, err := ac.RemoveShard(ctx, &adminv1.RemoveShardRequest{Shard: add.GetShard(), Parallelism: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,6 +384,20 @@ func TestMigrateLargeValues(t *testing.T) {
 	}
 	if got := shardOfSlot(t, ac, slot); got != 1-owner {
 		t.Fatalf("slot %d owned by shard %d after the move", slot, got)
+	}
+	// By memory, the shard holding the big slot is the heavy one: a
+	// rebalance plan moves slots away from it only.
+	plan, err := ac.Rebalance(ctx, &adminv1.RebalanceRequest{By: adminv1.RebalanceBy_REBALANCE_BY_MEMORY, DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.GetPlan()) == 0 {
+		t.Fatal("rebalance by memory plans no move")
+	}
+	for _, m := range plan.GetPlan() {
+		if int(m.GetSourceShard()) != 1-owner {
+			t.Fatalf("rebalance by memory moves from shard %d: %v", m.GetSourceShard(), m)
+		}
 	}
 }
 
@@ -520,6 +538,11 @@ while not os.path.exists(sys.argv[3]):
     except Exception as e:
         errs.append("%s: %r" % (k, e))
     n += 1
+for i in range(min(n, 500)):
+    try:
+        rc.delete("py:%d" % i)
+    except Exception as e:
+        errs.append("DEL: %r" % e)
 print("ops %d errors %d %s" % (n, len(errs), "; ".join(errs[:3])))
 `
 	host, port, _ := strings.Cut(dc.addrs()[0], ":")

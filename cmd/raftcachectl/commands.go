@@ -65,8 +65,10 @@ func parseBy(s string) (adminv1.RebalanceBy, error) {
 		return adminv1.RebalanceBy_REBALANCE_BY_KEYS, nil
 	case "slots":
 		return adminv1.RebalanceBy_REBALANCE_BY_SLOTS, nil
+	case "memory":
+		return adminv1.RebalanceBy_REBALANCE_BY_MEMORY, nil
 	}
-	return 0, usagef("--by %q: want keys or slots", s)
+	return 0, usagef("--by %q: want keys, slots or memory", s)
 }
 
 func (c *cli) statusCmd() *cobra.Command {
@@ -157,7 +159,7 @@ func (c *cli) addShardCmd() *cobra.Command {
 	cmd.Flags().Uint32Var(&replicas, "replicas", 3, "spare nodes to use, spread over AZs (1-6)")
 	cmd.Flags().StringSliceVar(&nodes, "nodes", nil, "use these spare nodes (comma separated) instead of picking")
 	cmd.Flags().BoolVar(&noRebalance, "no-rebalance", false, "leave the new shard without slots")
-	cmd.Flags().StringVar(&by, "by", "keys", "rebalance by keys or slots")
+	cmd.Flags().StringVar(&by, "by", "keys", "rebalance by keys, slots or memory")
 	return cmd
 }
 
@@ -253,7 +255,7 @@ func (c *cli) rebalanceCmd() *cobra.Command {
 		},
 	}
 	f.register(cmd, true)
-	cmd.Flags().StringVar(&by, "by", "keys", "balance keys or slots")
+	cmd.Flags().StringVar(&by, "by", "keys", "balance keys, slots or memory")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "only print the plan")
 	cmd.Flags().Uint32Var(&threshold, "threshold", 5, "leave the cluster alone while every shard is within this percentage of the mean")
 	return cmd

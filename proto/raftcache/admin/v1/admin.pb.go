@@ -206,6 +206,7 @@ const (
 	RebalanceBy_REBALANCE_BY_UNSPECIFIED RebalanceBy = 0 // keys
 	RebalanceBy_REBALANCE_BY_KEYS        RebalanceBy = 1
 	RebalanceBy_REBALANCE_BY_SLOTS       RebalanceBy = 2
+	RebalanceBy_REBALANCE_BY_MEMORY      RebalanceBy = 3 // estimated bytes of keys and values per slot
 )
 
 // Enum value maps for RebalanceBy.
@@ -214,11 +215,13 @@ var (
 		0: "REBALANCE_BY_UNSPECIFIED",
 		1: "REBALANCE_BY_KEYS",
 		2: "REBALANCE_BY_SLOTS",
+		3: "REBALANCE_BY_MEMORY",
 	}
 	RebalanceBy_value = map[string]int32{
 		"REBALANCE_BY_UNSPECIFIED": 0,
 		"REBALANCE_BY_KEYS":        1,
 		"REBALANCE_BY_SLOTS":       2,
+		"REBALANCE_BY_MEMORY":      3,
 	}
 )
 
@@ -2096,7 +2099,8 @@ func (x *RaftServer) GetUnreachableSince() *timestamppb.Timestamp {
 
 type NodeStatusRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	SlotKeys      bool                   `protobuf:"varint,1,opt,name=slot_keys,json=slotKeys,proto3" json:"slot_keys,omitempty"` // a leader also returns its key count per slot
+	SlotKeys      bool                   `protobuf:"varint,1,opt,name=slot_keys,json=slotKeys,proto3" json:"slot_keys,omitempty"`    // a leader also returns its key count per slot
+	SlotBytes     bool                   `protobuf:"varint,2,opt,name=slot_bytes,json=slotBytes,proto3" json:"slot_bytes,omitempty"` // a leader also returns its estimated bytes per slot (a scan of all keys)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2138,6 +2142,13 @@ func (x *NodeStatusRequest) GetSlotKeys() bool {
 	return false
 }
 
+func (x *NodeStatusRequest) GetSlotBytes() bool {
+	if x != nil {
+		return x.SlotBytes
+	}
+	return false
+}
+
 type NodeStatusResponse struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	Node         string                 `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
@@ -2155,8 +2166,9 @@ type NodeStatusResponse struct {
 	// The slots this node's copy of its shard's log says the shard serves
 	// ("0-5460 12182"), and their highest version: what the node gossips, for
 	// claims too long for gossip metadata (fetched by reference).
-	SlotClaim        string `protobuf:"bytes,12,opt,name=slot_claim,json=slotClaim,proto3" json:"slot_claim,omitempty"`
-	SlotClaimVersion uint64 `protobuf:"varint,13,opt,name=slot_claim_version,json=slotClaimVersion,proto3" json:"slot_claim_version,omitempty"`
+	SlotClaim        string   `protobuf:"bytes,12,opt,name=slot_claim,json=slotClaim,proto3" json:"slot_claim,omitempty"`
+	SlotClaimVersion uint64   `protobuf:"varint,13,opt,name=slot_claim_version,json=slotClaimVersion,proto3" json:"slot_claim_version,omitempty"`
+	SlotBytes        []uint64 `protobuf:"varint,14,rep,packed,name=slot_bytes,json=slotBytes,proto3" json:"slot_bytes,omitempty"` // 16384 estimates when asked for
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -2280,6 +2292,13 @@ func (x *NodeStatusResponse) GetSlotClaimVersion() uint64 {
 		return x.SlotClaimVersion
 	}
 	return 0
+}
+
+func (x *NodeStatusResponse) GetSlotBytes() []uint64 {
+	if x != nil {
+		return x.SlotBytes
+	}
+	return nil
 }
 
 type JoinShardRequest struct {
@@ -2812,9 +2831,11 @@ const file_raftcache_admin_v1_admin_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x128\n" +
 	"\bsuffrage\x18\x03 \x01(\x0e2\x1c.raftcache.admin.v1.SuffrageR\bsuffrage\x12G\n" +
-	"\x11unreachable_since\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x10unreachableSince\"0\n" +
+	"\x11unreachable_since\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x10unreachableSince\"O\n" +
 	"\x11NodeStatusRequest\x12\x1b\n" +
-	"\tslot_keys\x18\x01 \x01(\bR\bslotKeys\"\xa6\x03\n" +
+	"\tslot_keys\x18\x01 \x01(\bR\bslotKeys\x12\x1d\n" +
+	"\n" +
+	"slot_bytes\x18\x02 \x01(\bR\tslotBytes\"\xc5\x03\n" +
 	"\x12NodeStatusResponse\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\x12\x14\n" +
 	"\x05shard\x18\x02 \x01(\x05R\x05shard\x12\x16\n" +
@@ -2831,7 +2852,9 @@ const file_raftcache_admin_v1_admin_proto_rawDesc = "" +
 	"\tslot_keys\x18\v \x03(\rR\bslotKeys\x12\x1d\n" +
 	"\n" +
 	"slot_claim\x18\f \x01(\tR\tslotClaim\x12,\n" +
-	"\x12slot_claim_version\x18\r \x01(\x04R\x10slotClaimVersion\"|\n" +
+	"\x12slot_claim_version\x18\r \x01(\x04R\x10slotClaimVersion\x12\x1d\n" +
+	"\n" +
+	"slot_bytes\x18\x0e \x03(\x04R\tslotBytes\"|\n" +
 	"\x10JoinShardRequest\x12\x14\n" +
 	"\x05shard\x18\x01 \x01(\x05R\x05shard\x12<\n" +
 	"\tbootstrap\x18\x02 \x03(\v2\x1e.raftcache.admin.v1.RaftServerR\tbootstrap\x12\x14\n" +
@@ -2873,11 +2896,12 @@ const file_raftcache_admin_v1_admin_proto_rawDesc = "" +
 	"\x1bOPERATION_STATE_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17OPERATION_STATE_RUNNING\x10\x01\x12\x18\n" +
 	"\x14OPERATION_STATE_DONE\x10\x02\x12\x1a\n" +
-	"\x16OPERATION_STATE_FAILED\x10\x03*Z\n" +
+	"\x16OPERATION_STATE_FAILED\x10\x03*s\n" +
 	"\vRebalanceBy\x12\x1c\n" +
 	"\x18REBALANCE_BY_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11REBALANCE_BY_KEYS\x10\x01\x12\x16\n" +
-	"\x12REBALANCE_BY_SLOTS\x10\x02*O\n" +
+	"\x12REBALANCE_BY_SLOTS\x10\x02\x12\x17\n" +
+	"\x13REBALANCE_BY_MEMORY\x10\x03*O\n" +
 	"\bSuffrage\x12\x18\n" +
 	"\x14SUFFRAGE_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eSUFFRAGE_VOTER\x10\x01\x12\x15\n" +
