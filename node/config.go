@@ -48,6 +48,10 @@ type Config struct {
 	// (AddShard). Founders ignore spares when counting BootstrapExpect.
 	Spare  bool
 	Logger *slog.Logger
+	// ReplaceAfter turns on self-healing (heal.go): a shard leader that has
+	// had no Raft contact with a member for this long replaces it with a
+	// spare node. 0 = off.
+	ReplaceAfter time.Duration
 
 	// Timing overrides for tests and dev (zero = shard defaults).
 	HeartbeatTimeout  time.Duration
@@ -101,6 +105,9 @@ func (c *Config) Validate() error {
 	}
 	if c.GRPCPort < 0 || c.GRPCPort > 65535 {
 		return fmt.Errorf("node: grpc port %d out of range", c.GRPCPort)
+	}
+	if c.ReplaceAfter < 0 {
+		return fmt.Errorf("node: replace-after %v must not be negative", c.ReplaceAfter)
 	}
 	if c.BootstrapExpect <= 0 {
 		c.BootstrapExpect = 1

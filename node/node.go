@@ -43,6 +43,7 @@ type Node struct {
 	// reserved holds the nodes this node's running operations are
 	// turning into replicas, so concurrent operations pick others.
 	reserved reservations
+	heal     healState // self-healing (heal.go)
 	// testMover replaces moveSlot in tests of the operations.
 	testMover func(ctx context.Context, slot slots.Slot, target int, progress func(keys, bytes uint64)) error
 
@@ -106,10 +107,12 @@ func (n *Node) Start(ctx context.Context) error {
 	n.wg.Add(1)
 	go func() { defer n.wg.Done(); gs.serve() }()
 	n.refreshView()
-	n.wg.Add(3)
+	n.wg.Add(5)
 	go func() { defer n.wg.Done(); n.joinLoop(runCtx) }()
 	go func() { defer n.wg.Done(); n.formLoop(runCtx) }()
 	go func() { defer n.wg.Done(); n.metaLoop(runCtx) }()
+	go func() { defer n.wg.Done(); n.healLoop(runCtx) }()
+	go func() { defer n.wg.Done(); n.removedLoop(runCtx) }()
 	return nil
 }
 

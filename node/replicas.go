@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	adminv1 "github.com/raftcache/raftcache/proto/raftcache/admin/v1"
 	"github.com/raftcache/raftcache/raftfsm"
@@ -74,12 +75,17 @@ func (n *Node) nodeStatus(slotKeys, slotBytes bool) (*adminv1.NodeStatusResponse
 	if err := cf.Error(); err != nil {
 		return nil, status.Errorf(codes.Unavailable, "node %s: raft configuration: %v", n.cfg.NodeID, err)
 	}
+	unreach := r.UnreachablePeers()
 	for _, s := range cf.Configuration().Servers {
 		suf := adminv1.Suffrage_SUFFRAGE_VOTER
 		if s.Suffrage != raft.Voter {
 			suf = adminv1.Suffrage_SUFFRAGE_NONVOTER
 		}
-		resp.Servers = append(resp.Servers, &adminv1.RaftServer{Id: string(s.ID), Address: string(s.Address), Suffrage: suf})
+		srv := &adminv1.RaftServer{Id: string(s.ID), Address: string(s.Address), Suffrage: suf}
+		if last, ok := unreach[string(s.ID)]; ok {
+			srv.UnreachableSince = timestamppb.New(last)
+		}
+		resp.Servers = append(resp.Servers, srv)
 	}
 	n.fsm.View(func(db *raftfsm.DB) {
 		resp.Keys = int64(db.Len())

@@ -44,6 +44,10 @@ type Replica struct {
 	obsCh    chan raft.Observation
 	fo       failover // fast failover (failover.go)
 
+	contactObs *raft.Observer // failed/resumed heartbeats (contact.go)
+	contactCh  chan raft.Observation
+	contacts   contacts
+
 	ctx       context.Context // cancelled by Close
 	cancel    context.CancelFunc
 	closing   chan struct{}
@@ -97,16 +101,17 @@ func New(cfg Config) (*Replica, error) {
 	}
 
 	r := &Replica{
-		cfg:      cfg,
-		log:      logger,
-		fsm:      cfg.FSM,
-		stores:   st,
-		trans:    trans,
-		reqBase:  rand.Uint64(),
-		stateCh:  make(chan struct{}),
-		readKick: make(chan struct{}, 1),
-		obsCh:    make(chan raft.Observation, 64),
-		closing:  make(chan struct{}),
+		cfg:       cfg,
+		log:       logger,
+		fsm:       cfg.FSM,
+		stores:    st,
+		trans:     trans,
+		reqBase:   rand.Uint64(),
+		stateCh:   make(chan struct{}),
+		readKick:  make(chan struct{}, 1),
+		obsCh:     make(chan raft.Observation, 64),
+		contactCh: make(chan raft.Observation, 256),
+		closing:   make(chan struct{}),
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.waiters.init()
@@ -128,8 +133,11 @@ func New(cfg Config) (*Replica, error) {
 		return false
 	})
 	ra.RegisterObserver(r.observer)
+	r.contactObs = newContactObserver(r.contactCh)
+	ra.RegisterObserver(r.contactObs)
 
-	r.wg.Add(3)
+	r.wg.Add(4)
+	go r.contactLoop()
 	go r.leadershipLoop()
 	go r.readLoop()
 	go r.expireLoop()
@@ -147,6 +155,7 @@ func (r *Replica) Close() error {
 		close(r.closing)
 		r.cancel()
 		r.raft.DeregisterObserver(r.observer)
+		r.raft.DeregisterObserver(r.contactObs)
 		// Shutdown also closes the transport (raft.WithClose).
 		err := r.raft.Shutdown().Error()
 		if nt, ok := r.trans.(*raft.NetworkTransport); ok {

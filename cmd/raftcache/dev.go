@@ -31,6 +31,7 @@ type devCluster struct {
 type devOptions struct {
 	shards, replicas, basePort, spares int
 	dataDir, logLevel, pprof           string
+	replaceAfter                       time.Duration // 0 = no self-healing
 }
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -41,6 +42,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.IntVar(&o.replicas, "replicas", 3, "replicas per shard (Raft group size, 1-6)")
 	fs.IntVar(&o.basePort, "base-port", 7000, "RESP port of the first node; nodes use consecutive ports")
 	fs.IntVar(&o.spares, "spares", 0, "extra nodes that join without a shard, for raftcachectl add-shard / add-replica")
+	fs.DurationVar(&o.replaceAfter, "replace-after", 30*time.Second, "self-healing: replace a shard member out of Raft contact this long by a spare (0 = off)")
 	fs.StringVar(&o.dataDir, "data-dir", "", "keep data here (restarting dev on it brings the data back); default: a temporary directory removed on exit")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "debug, info, warn or error")
 	fs.StringVar(&o.pprof, "pprof", "", "serve Go profiling endpoints on this address (e.g. 127.0.0.1:6060)")
@@ -82,6 +84,9 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 	if o.replicas < 1 || o.replicas > 6 {
 		return nil, fmt.Errorf("--replicas %d: must be 1 to 6", o.replicas)
 	}
+	if o.replaceAfter < 0 {
+		return nil, fmt.Errorf("--replace-after %v: must not be negative", o.replaceAfter)
+	}
 	if o.spares < 0 || o.spares > 50 {
 		return nil, fmt.Errorf("--spares %d: must be 0 to 50 in dev", o.spares)
 	}
@@ -115,6 +120,7 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 			Spare:            i >= n,
 			Logger:           logger,
 			GossipLocal:      true,
+			ReplaceAfter:     o.replaceAfter,
 		}
 		if i > 0 {
 			cfg.Join = []string{seed}

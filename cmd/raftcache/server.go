@@ -26,6 +26,7 @@ type serverFlags struct {
 	snapshotThreshold, trailingLogs uint64
 	snapshotInterval                time.Duration
 	faultFile                       string
+	replaceAfter                    time.Duration
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
@@ -39,6 +40,7 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.port, "port", 6379, "RESP port; Raft uses port+10000, gossip port+20000, gRPC port+30000")
 	fs.IntVar(&f.grpcPort, "grpc-port", 0, "gRPC port (admin API, slot migration); 0 = port+30000")
 	fs.BoolVar(&f.spare, "spare", false, "join without founding a shard; raftcachectl add-shard/add-replica assigns one")
+	fs.DurationVar(&f.replaceAfter, "replace-after", 0, "self-healing: a shard leader replaces a member it has had no Raft contact with for this long by a spare node (0 = off)")
 	fs.StringVar(&f.join, "join", "", "comma-separated gossip addresses host:port of nodes to join")
 	fs.IntVar(&f.bootstrapExpect, "bootstrap-expect", 1, "number of nodes that form the shard on first start")
 	fs.IntVar(&f.shards, "shards", 1, "number of shards formed by the --bootstrap-expect founders (slots split evenly)")
@@ -106,7 +108,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cfg := node.Config{
 		NodeID: f.nodeID, AZ: f.az, DataDir: f.dataDir, Bind: f.bind, Advertise: f.advertise,
 		Announce: f.announce, Port: f.port, GRPCPort: f.grpcPort, Join: splitList(f.join), BootstrapExpect: f.bootstrapExpect, Shards: f.shards,
-		Spare: f.spare, Logger: logger,
+		Spare: f.spare, Logger: logger, ReplaceAfter: f.replaceAfter,
 		SnapshotThreshold: f.snapshotThreshold, TrailingLogs: f.trailingLogs, SnapshotInterval: f.snapshotInterval,
 	}
 	if f.faultFile != "" {

@@ -92,6 +92,9 @@ const (
 	OperationKind_OPERATION_KIND_REBALANCE      OperationKind = 4
 	OperationKind_OPERATION_KIND_ADD_REPLICA    OperationKind = 5
 	OperationKind_OPERATION_KIND_REMOVE_REPLICA OperationKind = 6
+	// A shard's leader replaced an unreachable member with a spare
+	// (--replace-after, self-healing).
+	OperationKind_OPERATION_KIND_REPLACE_NODE OperationKind = 7
 )
 
 // Enum value maps for OperationKind.
@@ -104,6 +107,7 @@ var (
 		4: "OPERATION_KIND_REBALANCE",
 		5: "OPERATION_KIND_ADD_REPLICA",
 		6: "OPERATION_KIND_REMOVE_REPLICA",
+		7: "OPERATION_KIND_REPLACE_NODE",
 	}
 	OperationKind_value = map[string]int32{
 		"OPERATION_KIND_UNSPECIFIED":    0,
@@ -113,6 +117,7 @@ var (
 		"OPERATION_KIND_REBALANCE":      4,
 		"OPERATION_KIND_ADD_REPLICA":    5,
 		"OPERATION_KIND_REMOVE_REPLICA": 6,
+		"OPERATION_KIND_REPLACE_NODE":   7,
 	}
 )
 
@@ -2023,12 +2028,15 @@ func (x *WatchOperationResponse) GetOperation() *Operation {
 }
 
 type RaftServer struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Address       string                 `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
-	Suffrage      Suffrage               `protobuf:"varint,3,opt,name=suffrage,proto3,enum=raftcache.admin.v1.Suffrage" json:"suffrage,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Id       string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Address  string                 `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
+	Suffrage Suffrage               `protobuf:"varint,3,opt,name=suffrage,proto3,enum=raftcache.admin.v1.Suffrage" json:"suffrage,omitempty"`
+	// Set by the leader while its heartbeats to this member fail: the last
+	// time it heard from the member (self-healing evidence).
+	UnreachableSince *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=unreachable_since,json=unreachableSince,proto3" json:"unreachable_since,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *RaftServer) Reset() {
@@ -2080,6 +2088,13 @@ func (x *RaftServer) GetSuffrage() Suffrage {
 		return x.Suffrage
 	}
 	return Suffrage_SUFFRAGE_UNSPECIFIED
+}
+
+func (x *RaftServer) GetUnreachableSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UnreachableSince
+	}
+	return nil
 }
 
 type NodeStatusRequest struct {
@@ -2810,12 +2825,13 @@ const file_raftcache_admin_v1_admin_proto_rawDesc = "" +
 	"\x15WatchOperationRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"U\n" +
 	"\x16WatchOperationResponse\x12;\n" +
-	"\toperation\x18\x01 \x01(\v2\x1d.raftcache.admin.v1.OperationR\toperation\"p\n" +
+	"\toperation\x18\x01 \x01(\v2\x1d.raftcache.admin.v1.OperationR\toperation\"\xb9\x01\n" +
 	"\n" +
 	"RaftServer\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x128\n" +
-	"\bsuffrage\x18\x03 \x01(\x0e2\x1c.raftcache.admin.v1.SuffrageR\bsuffrage\"O\n" +
+	"\bsuffrage\x18\x03 \x01(\x0e2\x1c.raftcache.admin.v1.SuffrageR\bsuffrage\x12G\n" +
+	"\x11unreachable_since\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x10unreachableSince\"O\n" +
 	"\x11NodeStatusRequest\x12\x1b\n" +
 	"\tslot_keys\x18\x01 \x01(\bR\bslotKeys\x12\x1d\n" +
 	"\n" +
@@ -2866,7 +2882,7 @@ const file_raftcache_admin_v1_admin_proto_rawDesc = "" +
 	"\x10NODE_ROLE_LEADER\x10\x01\x12\x15\n" +
 	"\x11NODE_ROLE_REPLICA\x10\x02\x12\x16\n" +
 	"\x12NODE_ROLE_NONVOTER\x10\x03\x12\x13\n" +
-	"\x0fNODE_ROLE_SPARE\x10\x04*\xf1\x01\n" +
+	"\x0fNODE_ROLE_SPARE\x10\x04*\x92\x02\n" +
 	"\rOperationKind\x12\x1e\n" +
 	"\x1aOPERATION_KIND_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18OPERATION_KIND_ADD_SHARD\x10\x01\x12\x1f\n" +
@@ -2874,7 +2890,8 @@ const file_raftcache_admin_v1_admin_proto_rawDesc = "" +
 	"\x1cOPERATION_KIND_MIGRATE_SLOTS\x10\x03\x12\x1c\n" +
 	"\x18OPERATION_KIND_REBALANCE\x10\x04\x12\x1e\n" +
 	"\x1aOPERATION_KIND_ADD_REPLICA\x10\x05\x12!\n" +
-	"\x1dOPERATION_KIND_REMOVE_REPLICA\x10\x06*\x84\x01\n" +
+	"\x1dOPERATION_KIND_REMOVE_REPLICA\x10\x06\x12\x1f\n" +
+	"\x1bOPERATION_KIND_REPLACE_NODE\x10\a*\x84\x01\n" +
 	"\x0eOperationState\x12\x1f\n" +
 	"\x1bOPERATION_STATE_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17OPERATION_STATE_RUNNING\x10\x01\x12\x18\n" +
@@ -3004,46 +3021,47 @@ var file_raftcache_admin_v1_admin_proto_depIdxs = []int32{
 	11, // 22: raftcache.admin.v1.ListOperationsResponse.operations:type_name -> raftcache.admin.v1.Operation
 	11, // 23: raftcache.admin.v1.WatchOperationResponse.operation:type_name -> raftcache.admin.v1.Operation
 	4,  // 24: raftcache.admin.v1.RaftServer.suffrage:type_name -> raftcache.admin.v1.Suffrage
-	33, // 25: raftcache.admin.v1.NodeStatusResponse.servers:type_name -> raftcache.admin.v1.RaftServer
-	33, // 26: raftcache.admin.v1.JoinShardRequest.bootstrap:type_name -> raftcache.admin.v1.RaftServer
-	5,  // 27: raftcache.admin.v1.ChangeMembershipRequest.change:type_name -> raftcache.admin.v1.MembershipChange
-	9,  // 28: raftcache.admin.v1.Admin.DescribeCluster:input_type -> raftcache.admin.v1.DescribeClusterRequest
-	12, // 29: raftcache.admin.v1.Admin.AddShard:input_type -> raftcache.admin.v1.AddShardRequest
-	14, // 30: raftcache.admin.v1.Admin.RemoveShard:input_type -> raftcache.admin.v1.RemoveShardRequest
-	16, // 31: raftcache.admin.v1.Admin.MigrateSlots:input_type -> raftcache.admin.v1.MigrateSlotsRequest
-	18, // 32: raftcache.admin.v1.Admin.Rebalance:input_type -> raftcache.admin.v1.RebalanceRequest
-	21, // 33: raftcache.admin.v1.Admin.Failover:input_type -> raftcache.admin.v1.FailoverRequest
-	23, // 34: raftcache.admin.v1.Admin.AddReplica:input_type -> raftcache.admin.v1.AddReplicaRequest
-	25, // 35: raftcache.admin.v1.Admin.RemoveReplica:input_type -> raftcache.admin.v1.RemoveReplicaRequest
-	27, // 36: raftcache.admin.v1.Admin.GetOperation:input_type -> raftcache.admin.v1.GetOperationRequest
-	29, // 37: raftcache.admin.v1.Admin.ListOperations:input_type -> raftcache.admin.v1.ListOperationsRequest
-	31, // 38: raftcache.admin.v1.Admin.WatchOperation:input_type -> raftcache.admin.v1.WatchOperationRequest
-	34, // 39: raftcache.admin.v1.NodeControl.NodeStatus:input_type -> raftcache.admin.v1.NodeStatusRequest
-	36, // 40: raftcache.admin.v1.NodeControl.JoinShard:input_type -> raftcache.admin.v1.JoinShardRequest
-	38, // 41: raftcache.admin.v1.NodeControl.LeaveShard:input_type -> raftcache.admin.v1.LeaveShardRequest
-	40, // 42: raftcache.admin.v1.NodeControl.ChangeMembership:input_type -> raftcache.admin.v1.ChangeMembershipRequest
-	42, // 43: raftcache.admin.v1.NodeControl.TransferLeadership:input_type -> raftcache.admin.v1.TransferLeadershipRequest
-	10, // 44: raftcache.admin.v1.Admin.DescribeCluster:output_type -> raftcache.admin.v1.DescribeClusterResponse
-	13, // 45: raftcache.admin.v1.Admin.AddShard:output_type -> raftcache.admin.v1.AddShardResponse
-	15, // 46: raftcache.admin.v1.Admin.RemoveShard:output_type -> raftcache.admin.v1.RemoveShardResponse
-	17, // 47: raftcache.admin.v1.Admin.MigrateSlots:output_type -> raftcache.admin.v1.MigrateSlotsResponse
-	20, // 48: raftcache.admin.v1.Admin.Rebalance:output_type -> raftcache.admin.v1.RebalanceResponse
-	22, // 49: raftcache.admin.v1.Admin.Failover:output_type -> raftcache.admin.v1.FailoverResponse
-	24, // 50: raftcache.admin.v1.Admin.AddReplica:output_type -> raftcache.admin.v1.AddReplicaResponse
-	26, // 51: raftcache.admin.v1.Admin.RemoveReplica:output_type -> raftcache.admin.v1.RemoveReplicaResponse
-	28, // 52: raftcache.admin.v1.Admin.GetOperation:output_type -> raftcache.admin.v1.GetOperationResponse
-	30, // 53: raftcache.admin.v1.Admin.ListOperations:output_type -> raftcache.admin.v1.ListOperationsResponse
-	32, // 54: raftcache.admin.v1.Admin.WatchOperation:output_type -> raftcache.admin.v1.WatchOperationResponse
-	35, // 55: raftcache.admin.v1.NodeControl.NodeStatus:output_type -> raftcache.admin.v1.NodeStatusResponse
-	37, // 56: raftcache.admin.v1.NodeControl.JoinShard:output_type -> raftcache.admin.v1.JoinShardResponse
-	39, // 57: raftcache.admin.v1.NodeControl.LeaveShard:output_type -> raftcache.admin.v1.LeaveShardResponse
-	41, // 58: raftcache.admin.v1.NodeControl.ChangeMembership:output_type -> raftcache.admin.v1.ChangeMembershipResponse
-	43, // 59: raftcache.admin.v1.NodeControl.TransferLeadership:output_type -> raftcache.admin.v1.TransferLeadershipResponse
-	44, // [44:60] is the sub-list for method output_type
-	28, // [28:44] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	45, // 25: raftcache.admin.v1.RaftServer.unreachable_since:type_name -> google.protobuf.Timestamp
+	33, // 26: raftcache.admin.v1.NodeStatusResponse.servers:type_name -> raftcache.admin.v1.RaftServer
+	33, // 27: raftcache.admin.v1.JoinShardRequest.bootstrap:type_name -> raftcache.admin.v1.RaftServer
+	5,  // 28: raftcache.admin.v1.ChangeMembershipRequest.change:type_name -> raftcache.admin.v1.MembershipChange
+	9,  // 29: raftcache.admin.v1.Admin.DescribeCluster:input_type -> raftcache.admin.v1.DescribeClusterRequest
+	12, // 30: raftcache.admin.v1.Admin.AddShard:input_type -> raftcache.admin.v1.AddShardRequest
+	14, // 31: raftcache.admin.v1.Admin.RemoveShard:input_type -> raftcache.admin.v1.RemoveShardRequest
+	16, // 32: raftcache.admin.v1.Admin.MigrateSlots:input_type -> raftcache.admin.v1.MigrateSlotsRequest
+	18, // 33: raftcache.admin.v1.Admin.Rebalance:input_type -> raftcache.admin.v1.RebalanceRequest
+	21, // 34: raftcache.admin.v1.Admin.Failover:input_type -> raftcache.admin.v1.FailoverRequest
+	23, // 35: raftcache.admin.v1.Admin.AddReplica:input_type -> raftcache.admin.v1.AddReplicaRequest
+	25, // 36: raftcache.admin.v1.Admin.RemoveReplica:input_type -> raftcache.admin.v1.RemoveReplicaRequest
+	27, // 37: raftcache.admin.v1.Admin.GetOperation:input_type -> raftcache.admin.v1.GetOperationRequest
+	29, // 38: raftcache.admin.v1.Admin.ListOperations:input_type -> raftcache.admin.v1.ListOperationsRequest
+	31, // 39: raftcache.admin.v1.Admin.WatchOperation:input_type -> raftcache.admin.v1.WatchOperationRequest
+	34, // 40: raftcache.admin.v1.NodeControl.NodeStatus:input_type -> raftcache.admin.v1.NodeStatusRequest
+	36, // 41: raftcache.admin.v1.NodeControl.JoinShard:input_type -> raftcache.admin.v1.JoinShardRequest
+	38, // 42: raftcache.admin.v1.NodeControl.LeaveShard:input_type -> raftcache.admin.v1.LeaveShardRequest
+	40, // 43: raftcache.admin.v1.NodeControl.ChangeMembership:input_type -> raftcache.admin.v1.ChangeMembershipRequest
+	42, // 44: raftcache.admin.v1.NodeControl.TransferLeadership:input_type -> raftcache.admin.v1.TransferLeadershipRequest
+	10, // 45: raftcache.admin.v1.Admin.DescribeCluster:output_type -> raftcache.admin.v1.DescribeClusterResponse
+	13, // 46: raftcache.admin.v1.Admin.AddShard:output_type -> raftcache.admin.v1.AddShardResponse
+	15, // 47: raftcache.admin.v1.Admin.RemoveShard:output_type -> raftcache.admin.v1.RemoveShardResponse
+	17, // 48: raftcache.admin.v1.Admin.MigrateSlots:output_type -> raftcache.admin.v1.MigrateSlotsResponse
+	20, // 49: raftcache.admin.v1.Admin.Rebalance:output_type -> raftcache.admin.v1.RebalanceResponse
+	22, // 50: raftcache.admin.v1.Admin.Failover:output_type -> raftcache.admin.v1.FailoverResponse
+	24, // 51: raftcache.admin.v1.Admin.AddReplica:output_type -> raftcache.admin.v1.AddReplicaResponse
+	26, // 52: raftcache.admin.v1.Admin.RemoveReplica:output_type -> raftcache.admin.v1.RemoveReplicaResponse
+	28, // 53: raftcache.admin.v1.Admin.GetOperation:output_type -> raftcache.admin.v1.GetOperationResponse
+	30, // 54: raftcache.admin.v1.Admin.ListOperations:output_type -> raftcache.admin.v1.ListOperationsResponse
+	32, // 55: raftcache.admin.v1.Admin.WatchOperation:output_type -> raftcache.admin.v1.WatchOperationResponse
+	35, // 56: raftcache.admin.v1.NodeControl.NodeStatus:output_type -> raftcache.admin.v1.NodeStatusResponse
+	37, // 57: raftcache.admin.v1.NodeControl.JoinShard:output_type -> raftcache.admin.v1.JoinShardResponse
+	39, // 58: raftcache.admin.v1.NodeControl.LeaveShard:output_type -> raftcache.admin.v1.LeaveShardResponse
+	41, // 59: raftcache.admin.v1.NodeControl.ChangeMembership:output_type -> raftcache.admin.v1.ChangeMembershipResponse
+	43, // 60: raftcache.admin.v1.NodeControl.TransferLeadership:output_type -> raftcache.admin.v1.TransferLeadershipResponse
+	45, // [45:61] is the sub-list for method output_type
+	29, // [29:45] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_raftcache_admin_v1_admin_proto_init() }

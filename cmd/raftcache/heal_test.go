@@ -1,0 +1,309 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/raft"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/raftcache/raftcache/node"
+	adminv1 "github.com/raftcache/raftcache/proto/raftcache/admin/v1"
+)
+
+// startHealCluster starts dev with 1 shard x 3 replicas, spares spare nodes
+// and self-healing after replaceAfter.
+func startHealCluster(t *testing.T, spares int, replaceAfter time.Duration) *devCluster {
+	t.Helper()
+	o := devOptions{shards: 1, replicas: 3, spares: spares, basePort: freeBase(t, 3+spares), logLevel: "error", replaceAfter: replaceAfter}
+	var logOut io.Writer = io.Discard
+	if lvl := os.Getenv("RAFTCACHE_TEST_LOG"); lvl != "" {
+		logOut, o.logLevel = os.Stderr, lvl // RAFTCACHE_TEST_LOG=info shows the nodes' logs
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	dc, err := startDev(ctx, o, logOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dc.close)
+	return dc
+}
+
+// raftMembers returns "id:voter|nonvoter" of the Raft configuration as the
+// shard's current leader among live sees it.
+func raftMembers(t *testing.T, live []*instance) (leader *instance, members map[string]raft.ServerSuffrage) {
+	t.Helper()
+	for _, inst := range live {
+		r := inst.node.Replica()
+		if r == nil || !r.IsLeader() {
+			continue
+		}
+		cf := r.Raft().GetConfiguration()
+		if cf.Error() != nil {
+			continue
+		}
+		members = map[string]raft.ServerSuffrage{}
+		for _, s := range cf.Configuration().Servers {
+			members[string(s.ID)] = s.Suffrage
+		}
+		return inst, members
+	}
+	return nil, nil
+}
+
+func describeMembers(m map[string]raft.ServerSuffrage) string {
+	var out []string
+	for id, s := range m {
+		out = append(out, id+":"+s.String())
+	}
+	sort.Strings(out)
+	return fmt.Sprint(out)
+}
+
+func follower(t *testing.T, dc *devCluster) *instance {
+	t.Helper()
+	leader := dc.leader(t)
+	for _, inst := range dc.instances {
+		if inst != leader && inst.node.Replica() != nil {
+			return inst
+		}
+	}
+	t.Fatal("no follower")
+	return nil
+}
+
+func without(all []*instance, drop ...*instance) []*instance {
+	var out []*instance
+	for _, inst := range all {
+		keep := true
+		for _, d := range drop {
+			keep = keep && inst != d
+		}
+		if keep {
+			out = append(out, inst)
+		}
+	}
+	return out
+}
+
+// rejoinConfig is the config of instance i for a restart, joining gossip
+// through via (dev's first node has no join address: it is the seed).
+func rejoinConfig(dc *devCluster, i int, via *instance) node.Config {
+	cfg := dc.configs[i]
+	cfg.Join = []string{fmt.Sprintf("127.0.0.1:%d", dc.configs[indexOf(dc, via.node.ID())].Port+node.GossipPortOffset)}
+	return cfg
+}
+
+func replaceOps(t *testing.T, ac adminv1.AdminClient) []*adminv1.Operation {
+	t.Helper()
+	resp, err := ac.ListOperations(context.Background(), &adminv1.ListOperationsRequest{AllNodes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*adminv1.Operation
+	for _, o := range resp.GetOperations() {
+		if o.GetKind() == adminv1.OperationKind_OPERATION_KIND_REPLACE_NODE {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// TestSelfHealingReplacesDeadFollower kills a follower of a 3-replica shard
+// with one spare: the leader adds the spare (a voter with every key), drops
+// the dead member from the Raft configuration, writes go on throughout
+// (none fails), and the dead node, restarted, finds itself removed and
+// becomes a spare.
+func TestSelfHealingReplacesDeadFollower(t *testing.T) { testSelfHealing(t, false) }
+
+// TestSelfHealingReplacesDeadLeader: the same when the leader dies; the new
+// leader counts the lost member's silence from its own election.
+func TestSelfHealingReplacesDeadLeader(t *testing.T) { testSelfHealing(t, true) }
+
+func testSelfHealing(t *testing.T, killLeader bool) {
+	const replaceAfter = 2 * time.Second
+	dc := startHealCluster(t, 1, replaceAfter)
+	ctx := context.Background()
+	c := clusterClient(t, dc, &redis.ClusterOptions{MaxRedirects: 8, ClusterStateReloadInterval: time.Second})
+	var keys []string
+	for i := 0; i < 300; i++ {
+		k := fmt.Sprintf("heal:%d", i)
+		if err := c.Set(ctx, k, "v"+k, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, k)
+	}
+	spare := dc.instances[3]
+	if spare.node.Replica() != nil {
+		t.Fatal("n4 should be a spare")
+	}
+	dead := follower(t, dc)
+	if killLeader {
+		dead = dc.leader(t)
+	}
+	deadIdx := indexOf(dc, dead.node.ID())
+
+	// Writes keep going while the follower is gone and being replaced.
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	var writes, errs atomic.Int64
+	var lastErr atomic.Value
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; !stop.Load(); i++ {
+			if err := c.Set(ctx, fmt.Sprintf("during:%d", i), i, 0).Err(); err != nil {
+				errs.Add(1)
+				lastErr.Store(err.Error())
+			} else {
+				writes.Add(1)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	killed := time.Now()
+	if err := dead.kill(); err != nil {
+		t.Fatal(err)
+	}
+	live := without(dc.instances, dead)
+	var members map[string]raft.ServerSuffrage
+	eventually(t, 90*time.Second, func() error {
+		var l *instance
+		l, members = raftMembers(t, live)
+		if l == nil {
+			return fmt.Errorf("no leader")
+		}
+		_, deadIn := members[dead.node.ID()]
+		if members[spare.node.ID()] != raft.Voter || deadIn || len(members) != 3 {
+			return fmt.Errorf("configuration %s: want the spare %s a voter and %s gone", describeMembers(members), spare.node.ID(), dead.node.ID())
+		}
+		return nil
+	})
+	healed := time.Since(killed)
+	stop.Store(true)
+	wg.Wait()
+	t.Logf("replaced %s by %s %v after the kill (replace-after %v); %d writes meanwhile, %d errors (last: %v)",
+		dead.node.ID(), spare.node.ID(), healed, replaceAfter, writes.Load(), errs.Load(), lastErr.Load())
+	if writes.Load() == 0 {
+		t.Fatal("no write succeeded while the follower was replaced")
+	}
+	if errs.Load() > 0 && !killLeader {
+		// A follower loss does not stop a 3-voter shard: no write may fail.
+		t.Fatalf("%d writes failed, last: %v", errs.Load(), lastErr.Load())
+	}
+
+	ac := adminClient(t, live[0].node.GRPCAddr())
+	ops := replaceOps(t, ac)
+	if len(ops) != 1 || ops[0].GetState() != adminv1.OperationState_OPERATION_STATE_DONE {
+		t.Fatalf("want one finished REPLACE_NODE operation, got %v", ops)
+	}
+	// The new replica has every key (READONLY reads on it), and writes go on.
+	sh := findShard(describe(t, ac), 0)
+	checkReplicaHasKeys(t, spare, sh, keys)
+	for i := 0; i < 100; i++ {
+		if err := c.Set(ctx, fmt.Sprintf("after:%d", i), i, 0).Err(); err != nil {
+			t.Fatalf("write after the replacement: %v", err)
+		}
+	}
+
+	// The dead node comes back on its data dir: it finds itself out of the
+	// group and becomes a spare instead of serving the shard.
+	back, err := startInstance(ctx, rejoinConfig(dc, deadIdx, live[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc.instances[deadIdx] = back
+	eventually(t, 30*time.Second, func() error {
+		if !back.node.IsSpare() || back.node.Replica() != nil {
+			return fmt.Errorf("returned node %s is not a spare yet", back.node.ID())
+		}
+		return nil
+	})
+	_, members = raftMembers(t, live)
+	if _, in := members[back.node.ID()]; in || len(members) != 3 {
+		t.Fatalf("returned node rejoined the group: %s", describeMembers(members))
+	}
+	r := redis.NewClient(&redis.Options{Addr: back.gw.Addr().String(), MaxRetries: -1})
+	defer r.Close()
+	conn := r.Conn()
+	defer conn.Close()
+	if err := conn.ReadOnly(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := conn.Get(ctx, keys[0]).Result(); err == nil {
+		t.Fatalf("the removed node still serves reads: GET %s = %q", keys[0], v)
+	}
+}
+
+// TestSelfHealingHoldsBack checks what must not be replaced: a follower
+// that returns before replace-after, and, with no spare, a dead follower
+// (it stays in the configuration: nothing is removed).
+func TestSelfHealingHoldsBack(t *testing.T) {
+	const replaceAfter = 4 * time.Second
+	dc := startHealCluster(t, 1, replaceAfter)
+	ctx := context.Background()
+	spare := dc.instances[3]
+	ac := adminClient(t, dc.leader(t).node.GRPCAddr())
+
+	// A follower down for less than replace-after is kept.
+	f := follower(t, dc)
+	i := indexOf(dc, f.node.ID())
+	if err := f.kill(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(replaceAfter / 4)
+	back, err := startInstance(ctx, rejoinConfig(dc, i, spare))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc.instances[i] = back
+	time.Sleep(2 * replaceAfter)
+	_, members := raftMembers(t, dc.instances)
+	if len(members) != 3 || members[back.node.ID()] != raft.Voter {
+		t.Fatalf("configuration changed after a short outage: %s", describeMembers(members))
+	}
+	if !spare.node.IsSpare() || len(replaceOps(t, ac)) != 0 {
+		t.Fatalf("a follower back within replace-after was replaced: ops %v", replaceOps(t, ac))
+	}
+
+	// Without a spare, a dead follower stays a member.
+	if err := spare.close(); err != nil {
+		t.Fatal(err)
+	}
+	live := without(dc.instances, spare)
+	eventually(t, 30*time.Second, func() error {
+		for _, inst := range live {
+			if len(inst.node.Spares()) != 0 {
+				return fmt.Errorf("%s still sees spares %v", inst.node.ID(), inst.node.Spares())
+			}
+		}
+		return nil
+	})
+	leader := dc.leader(t)
+	f = follower(t, dc)
+	if err := f.kill(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * replaceAfter)
+	_, members = raftMembers(t, without(live, f))
+	if len(members) != 3 || members[f.node.ID()] != raft.Voter {
+		t.Fatalf("with no spare the configuration changed: %s", describeMembers(members))
+	}
+	if ops := replaceOps(t, adminClient(t, leader.node.GRPCAddr())); len(ops) != 0 {
+		t.Fatalf("with no spare a replacement ran: %v", ops)
+	}
+	// The shard still works on its two remaining voters.
+	c := redis.NewClient(&redis.Options{Addr: dc.leader(t).gw.Addr().String(), MaxRetries: -1})
+	defer c.Close()
+	if err := c.Set(ctx, "{x}still", "up", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+}
