@@ -189,31 +189,58 @@ func (n *Node) moveSlotsTo(ctx context.Context, ss []slots.Slot, target int, pro
 	deadline := time.Now().Add(5 * time.Minute)
 	var done MoveProgress
 	var last error
+	// origin: the shard a slot was seen leaving; confirmed: its source's
+	// MoveSlot reported the move finished in both logs. Gossip may show the
+	// target as owner (it took the slot) before the source gave it away:
+	// the source must still be driven to its give.
+	origin := map[slots.Slot]int{}
+	confirmed := map[slots.Slot]bool{}
+	me := n.ShardID()
 	for delay := 50 * time.Millisecond; ; delay = min(2*delay, time.Second) {
-		// Group what is left by its current owner.
 		bySource := map[int][]slots.Slot{}
 		var sources []int
 		v := n.view.Load()
-		pending := 0
 		for _, s := range ss {
+			if confirmed[s] {
+				continue
+			}
 			owner, _, ok := v.smap.Owner(s)
+			src := int(owner)
 			switch {
 			case !ok:
 				last = status.Errorf(codes.FailedPrecondition, "slot %d has no owner", s)
-				pending++
-			case int(owner) == target:
-				if !n.moveSettled(s, target) {
-					pending++
+				continue
+			case src == target:
+				o, seen := origin[s]
+				switch {
+				case seen:
+					src = o
+				case me != target && !n.moveSettled(s, target):
+					src = me // this node's shard still migrates it out
+				default:
+					confirmed[s] = true // there already
+					continue
 				}
 			default:
-				if _, seen := bySource[int(owner)]; !seen {
-					sources = append(sources, int(owner))
-				}
-				bySource[int(owner)] = append(bySource[int(owner)], s)
-				pending++
+				origin[s] = src
+			}
+			if _, seen := bySource[src]; !seen {
+				sources = append(sources, src)
+			}
+			bySource[src] = append(bySource[src], s)
+		}
+		left := 0
+		for _, s := range ss {
+			if !confirmed[s] {
+				left++
 			}
 		}
-		if pending == 0 {
+		if left == 0 {
+			// Done in the logs; gossip spreads the new claims within a
+			// round (a stale view costs a client one extra MOVED). Give
+			// this node's view a moment so that what it reports is current.
+			n.notifyMeta()
+			n.waitView(ctx, ss, target)
 			return nil
 		}
 		progressed := false
@@ -227,19 +254,18 @@ func (n *Node) moveSlotsTo(ctx context.Context, ss []slots.Slot, target int, pro
 			})
 			if err == nil {
 				progressed = true
+				for _, s := range bySource[src] {
+					confirmed[s] = true
+				}
 				continue
 			}
 			last = err
+			n.cfg.Logger.Debug("moving slots: retrying", "from_shard", src, "to_shard", target, "slots", len(bySource[src]), "err", err)
 			if code := status.Code(err); code != codes.Unavailable && code != codes.Unknown && code != codes.DeadlineExceeded {
 				return err
 			}
 		}
 		if progressed {
-			// Done in both logs; gossip spreads the new claims within a
-			// round (a stale view costs a client one extra MOVED). Wait for
-			// this node's view before checking what is left.
-			n.notifyMeta()
-			n.waitView(ctx, ss, target)
 			delay = 50 * time.Millisecond
 			continue
 		}
