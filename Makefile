@@ -3,7 +3,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: build image compose-smoke test test-short fuzz bench failover-bench conformance vet fmt clean proto proto-tools proto-check proto-lint chaos
+.PHONY: build image compose-smoke test test-short fuzz bench failover-bench migrate-bench conformance vet fmt clean proto proto-tools proto-check proto-lint chaos
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/raftcache ./cmd/raftcache
@@ -59,6 +59,13 @@ bench: build
 # processes (SIGKILL), report p50/p99/max. FAILOVER_MODES=dev,process,pause.
 FAILOVER_RUNS ?= 30
 FAILOVER_MODES ?= dev,process
+# Slot-migration throughput and client latency during a move (docs/BENCHMARKS.md):
+#   make migrate-bench MIGRATE_MB=200
+MIGRATE_MB ?= 200
+migrate-bench:
+	RAFTCACHE_MIGRATION_BENCH=1 RAFTCACHE_MIGRATION_MB=$(MIGRATE_MB) \
+		$(GO) test -run '^TestMigrationThroughput$$' -count=1 -v -timeout 30m ./cmd/raftcache/ | grep -E 'moved|latency|^(ok|FAIL|---)'
+
 failover-bench:
 	RAFTCACHE_FAILOVER_RUNS=$(FAILOVER_RUNS) RAFTCACHE_FAILOVER_MODES=$(FAILOVER_MODES) \
 		$(GO) test -run '^TestFailoverDistribution$$' -count=1 -v -timeout 60m ./cmd/raftcache/ | grep -E 'run +[0-9]+:|n=|flapping|^(ok|FAIL|---)'
