@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/raftcache/raftcache/internal/testport"
 	"github.com/raftcache/raftcache/slots"
 )
 
@@ -368,39 +367,19 @@ func Command(addr string, timeout time.Duration, args ...string) (Reply, error) 
 	return r, nil
 }
 
-// FreeBase finds a base port such that base+i and its Raft and gossip
-// ports (TCP and UDP) are free for n nodes, below the ephemeral range.
+// FreeBase finds a base port such that base+i and its Raft, gossip and
+// gRPC ports (TCP and UDP) are free for n nodes, away from the redis and
+// dev ports.
 func FreeBase(n int) (int, error) {
-	for try := 0; try < 200; try++ {
-		base := 5000 + rand.IntN(5000-n)
+	for try := 0; try < 20; try++ {
+		base, err := testport.FreeBase(n, 5000, 10000, raftPortOffset, gossipPortOffset, grpcPortOffset)
+		if err != nil {
+			return 0, fmt.Errorf("chaos: %w", err)
+		}
 		if base+n > 6300 && base < 7100 { // leave redis and dev ports alone
 			continue
 		}
-		ok := true
-		var ls []interface{ Close() error }
-		for i := 0; i < n && ok; i++ {
-			for _, off := range []int{0, raftPortOffset, gossipPortOffset, grpcPortOffset} {
-				addr := "127.0.0.1:" + strconv.Itoa(base+i+off)
-				l, err := net.Listen("tcp", addr)
-				if err != nil {
-					ok = false
-					break
-				}
-				ls = append(ls, l)
-				u, err := net.ListenPacket("udp", addr)
-				if err != nil {
-					ok = false
-					break
-				}
-				ls = append(ls, u)
-			}
-		}
-		for _, l := range ls {
-			l.Close()
-		}
-		if ok {
-			return base, nil
-		}
+		return base, nil
 	}
 	return 0, errors.New("chaos: no free port range")
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -17,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 
+	"github.com/raftcache/raftcache/internal/testport"
 	"github.com/raftcache/raftcache/node"
 )
 
@@ -40,35 +40,11 @@ func TestMain(m *testing.M) {
 // gossip and gRPC offsets are free on loopback.
 func freeBase(t *testing.T, n int) int {
 	t.Helper()
-	for try := 0; try < 200; try++ {
-		base := 11000 + rand.IntN(4000)
-		ok := true
-		var ls []io.Closer
-		for i := 0; i < n && ok; i++ {
-			for _, off := range []int{0, node.RaftPortOffset, node.GossipPortOffset, devGRPCOffset} {
-				l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+i+off))
-				if err != nil {
-					ok = false
-					break
-				}
-				ls = append(ls, l)
-				u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", base+i+off))
-				if err != nil {
-					ok = false
-					break
-				}
-				ls = append(ls, u)
-			}
-		}
-		for _, l := range ls {
-			l.Close()
-		}
-		if ok {
-			return base
-		}
+	base, err := testport.FreeBase(n, 11000, 15000, node.RaftPortOffset, node.GossipPortOffset, devGRPCOffset)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free port range")
-	return 0
+	return base
 }
 
 func startTestDev(t *testing.T, replicas int, dataDir string) (*devCluster, devOptions) {

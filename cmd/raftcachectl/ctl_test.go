@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"math/rand/v2"
-	"net"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -18,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/raftcache/raftcache/internal/testport"
 	"github.com/raftcache/raftcache/node"
 	adminv1 "github.com/raftcache/raftcache/proto/raftcache/admin/v1"
 	"github.com/raftcache/raftcache/raftfsm"
@@ -38,35 +36,11 @@ const grpcOffset = 5000
 // gRPC offsets free on loopback.
 func freeBase(t *testing.T, n int) int {
 	t.Helper()
-	for try := 0; try < 200; try++ {
-		base := 11000 + rand.IntN(4000)
-		ok := true
-		var ls []io.Closer
-		for i := 0; i < n && ok; i++ {
-			for _, off := range []int{0, node.RaftPortOffset, node.GossipPortOffset, grpcOffset} {
-				l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+i+off))
-				if err != nil {
-					ok = false
-					break
-				}
-				ls = append(ls, l)
-				u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", base+i+off))
-				if err != nil {
-					ok = false
-					break
-				}
-				ls = append(ls, u)
-			}
-		}
-		for _, l := range ls {
-			l.Close()
-		}
-		if ok {
-			return base
-		}
+	base, err := testport.FreeBase(n, 11000, 15000, node.RaftPortOffset, node.GossipPortOffset, grpcOffset)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free port range")
-	return 0
+	return base
 }
 
 // startNodes starts a cluster of nodes (no RESP gateways: the CLI only
