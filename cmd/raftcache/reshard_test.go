@@ -405,7 +405,10 @@ func TestMigrateLargeValues(t *testing.T) {
 	ac := adminOf(t, dc, 0)
 	c := clusterClient(t, dc, nil)
 	ctx := context.Background()
-	const members = 60000 // several parts per value (migratePartBytes is 1 MB)
+	members := 60000 // several parts per value (migratePartBytes is 1 MB)
+	if n, _ := strconv.Atoi(os.Getenv("RAFTCACHE_LARGE_MEMBERS")); n > 0 {
+		members = n // e.g. 1000000 for the 1M-member sorted set (by hand)
+	}
 	pipe := c.Pipeline()
 	for i := 0; i < members; i++ {
 		m := "member-" + strconv.Itoa(i)
@@ -423,14 +426,17 @@ func TestMigrateLargeValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	start := time.Now()
 	o := mustDone(t, ac, r.GetOperation())
-	if o.GetBytesMoved() < members*32 {
+	t.Logf("moved a %d-field hash and a %d-member zset (%.1f MB) in %v; process peak RSS %s",
+		members, members, float64(o.GetBytesMoved())/1e6, time.Since(start).Round(time.Millisecond), peakRSS())
+	if o.GetBytesMoved() < uint64(members)*32 {
 		t.Fatalf("moved %d bytes", o.GetBytesMoved())
 	}
-	if n := c.HLen(ctx, "{big}h").Val(); n != members {
+	if n := c.HLen(ctx, "{big}h").Val(); n != int64(members) {
 		t.Fatalf("HLEN after move = %d", n)
 	}
-	if n := c.ZCard(ctx, "{big}z").Val(); n != members {
+	if n := c.ZCard(ctx, "{big}z").Val(); n != int64(members) {
 		t.Fatalf("ZCARD after move = %d", n)
 	}
 	if s := c.ZScore(ctx, "{big}z", "member-54321").Val(); s != 54321 {
@@ -646,4 +652,18 @@ func (l *redisPyLoop) finish(t *testing.T, elections []string) {
 	if redirects > 0 || errs > 0 && len(elections) == 0 {
 		t.Fatalf("redis-py during resharding (elections %v): %s", elections, out)
 	}
+}
+
+// peakRSS reports the process's peak resident set (Linux), for the log.
+func peakRSS() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmHWM:") {
+			return strings.TrimSpace(strings.TrimPrefix(l, "VmHWM:"))
+		}
+	}
+	return "unknown"
 }
