@@ -131,6 +131,9 @@ func (w *workload) fail(msg string) {
 }
 
 func isRedirectError(e string) bool {
+	if strings.Contains(e, "has no leader") {
+		return false // an election on the other side of a move, not the move
+	}
 	for _, w := range []string{"MOVED", "ASK", "TRYAGAIN", "CROSSSLOT"} {
 		if strings.Contains(e, w) {
 			return true
