@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -47,7 +48,7 @@ type member struct {
 	addr  raft.ServerAddress
 	trans *raft.InmemTransport
 	mem   *raft.InmemStore
-	snaps *raft.InmemSnapshotStore
+	snaps raft.SnapshotStore
 	fsm   *raftfsm.FSM
 	rep   *Replica // nil while stopped
 }
@@ -76,7 +77,14 @@ func newCluster(t *testing.T, n int, tweak func(*Config)) *cluster {
 
 func (c *cluster) newMember(id string) *member {
 	addr, trans := raft.NewInmemTransport("")
-	m := &member{id: id, addr: addr, trans: trans, mem: raft.NewInmemStore(), snaps: raft.NewInmemSnapshotStore()}
+	// A file snapshot store (in a temp dir): raft's in-memory one publishes
+	// a snapshot before it is complete, a data race with a concurrent
+	// InstallSnapshot that -race reports.
+	snaps, err := raft.NewFileSnapshotStore(c.t.TempDir(), 2, io.Discard)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	m := &member{id: id, addr: addr, trans: trans, mem: raft.NewInmemStore(), snaps: snaps}
 	for _, o := range c.members {
 		m.trans.Connect(o.addr, o.trans)
 		o.trans.Connect(m.addr, m.trans)
