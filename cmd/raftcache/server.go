@@ -16,8 +16,11 @@ import (
 	"github.com/raftcache/raftcache/shard"
 )
 
-// serverFlags are the flags of `raftcache server`; the same names are the
-// keys of a --config JSON file (flags given on the command line win).
+// serverFlags are the flags of `raftcache server`. Each can also come from
+// the environment as RAFTCACHE_<NAME> (upper case, dashes as underscores,
+// e.g. RAFTCACHE_SNAPSHOT_THRESHOLD) or from a --config JSON file keyed by
+// flag name; the command line wins over the environment, which wins over
+// the file.
 type serverFlags struct {
 	nodeID, az, dataDir, bind, advertise, announce, join, logLevel, config, pprof string
 	port, grpcPort, bootstrapExpect, shards                                       int
@@ -50,6 +53,30 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&f.trailingLogs, "trailing-logs", 0, "advanced: log entries kept after a snapshot (0 = default 10240)")
 	fs.DurationVar(&f.snapshotInterval, "snapshot-interval", 0, "advanced: how often Raft checks --snapshot-threshold (0 = default 60s)")
 	fs.StringVar(&f.faultFile, "fault-file", "", "testing only: JSON file of Raft transport faults to inject, re-read when it changes (raftcache chaos)")
+}
+
+// envName is the environment variable of a flag.
+func envName(flag string) string {
+	return "RAFTCACHE_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// loadEnv applies RAFTCACHE_<NAME> variables to flags not set on the
+// command line; an empty value counts as unset, so that a compose file can
+// pass an optional setting through (VAR: ${X:-}).
+func loadEnv(fs *flag.FlagSet, lookup func(string) (string, bool)) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		v, ok := lookup(envName(f.Name))
+		if !ok || v == "" || set[f.Name] || err != nil {
+			return
+		}
+		if e := fs.Set(f.Name, v); e != nil {
+			err = fmt.Errorf("environment %s=%q: %w", envName(f.Name), v, e)
+		}
+	})
+	return err
 }
 
 // loadConfigFile applies a JSON config file to flags not set explicitly.
@@ -94,6 +121,9 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var f serverFlags
 	f.register(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := loadEnv(fs, os.LookupEnv); err != nil {
 		return err
 	}
 	if f.config != "" {

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestServerFlagSources checks the precedence command line > environment >
+// --config file > default, and that bad values are errors, not defaults.
+func TestServerFlagSources(t *testing.T) {
+	cfgFile := filepath.Join(t.TempDir(), "c.json")
+	if err := os.WriteFile(cfgFile, []byte(`{"az":"az-file","snapshot-threshold":300,"log-level":"warn"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantAZ  string
+		wantSnp uint64
+		wantLvl string
+		wantErr string
+	}{
+		{name: "defaults", wantAZ: "default", wantLvl: "info"},
+		{name: "env", env: map[string]string{"RAFTCACHE_AZ": "az-env", "RAFTCACHE_SNAPSHOT_THRESHOLD": "64"}, wantAZ: "az-env", wantSnp: 64, wantLvl: "info"},
+		{name: "empty env is unset", env: map[string]string{"RAFTCACHE_SNAPSHOT_THRESHOLD": ""}, wantAZ: "default", wantLvl: "info"},
+		{name: "command line beats env", args: []string{"--az", "az-cli"}, env: map[string]string{"RAFTCACHE_AZ": "az-env"}, wantAZ: "az-cli", wantLvl: "info"},
+		{name: "env beats file", args: []string{"--config", cfgFile}, env: map[string]string{"RAFTCACHE_AZ": "az-env"}, wantAZ: "az-env", wantSnp: 300, wantLvl: "warn"},
+		{name: "file", args: []string{"--config", cfgFile}, wantAZ: "az-file", wantSnp: 300, wantLvl: "warn"},
+		{name: "bad env value", env: map[string]string{"RAFTCACHE_SNAPSHOT_THRESHOLD": "many"}, wantErr: "RAFTCACHE_SNAPSHOT_THRESHOLD"},
+		{name: "unrelated variables ignored", env: map[string]string{"RAFTCACHE_MIGRATION_BENCH": "1"}, wantAZ: "default", wantLvl: "info"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("server", flag.ContinueOnError)
+			var f serverFlags
+			f.register(fs)
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			err := loadEnv(fs, func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok })
+			if err == nil && f.config != "" {
+				err = loadConfigFile(fs, f.config)
+			}
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one naming %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.az != tc.wantAZ || f.snapshotThreshold != tc.wantSnp || f.logLevel != tc.wantLvl {
+				t.Fatalf("az=%q snapshot-threshold=%d log-level=%q, want %q %d %q", f.az, f.snapshotThreshold, f.logLevel, tc.wantAZ, tc.wantSnp, tc.wantLvl)
+			}
+		})
+	}
+}
