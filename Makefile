@@ -3,7 +3,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: build image compose-smoke test test-short fuzz bench failover-bench migrate-bench conformance vet fmt clean proto proto-tools proto-check proto-lint chaos
+.PHONY: build image compose-smoke test test-short fuzz bench failover-bench migrate-bench conformance vet fmt clean proto proto-tools proto-check proto-lint chaos chaos-docker
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/raftcache ./cmd/raftcache
@@ -110,6 +110,13 @@ NODES ?= 9
 FAULTS ?= kill,kill-leader,pause,kill-majority,partition,partition-oneway,noise
 chaos: build
 	./bin/raftcache chaos --seed $(SEED) --duration $(DURATION) --nodes $(NODES) --faults $(FAULTS) --bin ./bin/raftcache $(if $(OUT),--out $(OUT))
+
+# The same against the 9-node compose cluster (docker kill/pause, network
+# disconnect, AZ loss); builds the image first:
+#   make chaos-docker SEED=42 DURATION=10m
+DOCKER_FAULTS ?= kill,kill-leader,pause,kill-majority,disconnect,lose-az,isolate-az
+chaos-docker: image build
+	./bin/raftcache chaos --runtime docker --seed $(SEED) --duration $(DURATION) --faults $(DOCKER_FAULTS) $(if $(OUT),--out $(OUT))
 
 clean:
 	rm -rf bin

@@ -19,16 +19,46 @@ const (
 	FaultKillMajority = "kill-majority" // SIGKILL two of a shard's three nodes, restart them
 	FaultPartition    = "partition"     // cut a leader's Raft links both ways, then heal
 	FaultOneWay       = "partition-oneway"
-	FaultNoise        = "noise" // 5% message loss and 5 ms delay on every Raft link
+	FaultNoise        = "noise"      // 5% message loss and 5 ms delay on every Raft link
+	FaultLoseAZ       = "lose-az"    // SIGKILL every node of a shard leader's AZ, restart them
+	FaultDisconnect   = "disconnect" // docker network disconnect a shard leader, reconnect
+	FaultIsolateAZ    = "isolate-az" // disconnect every container of a shard leader's AZ
 )
 
 // AllFaults lists every fault in the order of the docs.
-var AllFaults = []string{FaultKill, FaultKillLeader, FaultPause, FaultKillMajority, FaultPartition, FaultOneWay, FaultNoise}
+var AllFaults = []string{FaultKill, FaultKillLeader, FaultPause, FaultKillMajority, FaultPartition, FaultOneWay, FaultNoise,
+	FaultLoseAZ, FaultDisconnect, FaultIsolateAZ}
 
-// transportFaults need the nodes' --fault-file.
+// transportFaults need the nodes' --fault-file (process runtime).
 func transportFault(f string) bool {
 	return f == FaultPartition || f == FaultOneWay || f == FaultNoise
 }
+
+// networkFault needs a runtime that can take a node off the network
+// (containers).
+func networkFault(f string) bool { return f == FaultDisconnect || f == FaultIsolateAZ }
+
+// CheckRuntime reports a fault the runtime cannot inject, before any node
+// starts.
+func CheckRuntime(runtime string, faults []string) error {
+	for _, f := range faults {
+		switch {
+		case runtime == RuntimeDocker && transportFault(f):
+			return fmt.Errorf("chaos: fault %s cuts Raft links through the servers' fault files: process runtime only (docker has disconnect and isolate-az)", f)
+		case runtime != RuntimeDocker && networkFault(f):
+			return fmt.Errorf("chaos: fault %s takes a container off its network: use --runtime docker", f)
+		}
+	}
+	return nil
+}
+
+// killFault stops nodes with SIGKILL and restarts them.
+func killFault(f string) bool {
+	return f == FaultKill || f == FaultKillLeader || f == FaultKillMajority || f == FaultLoseAZ
+}
+
+// azFault hits every node of one AZ.
+func azFault(f string) bool { return f == FaultLoseAZ || f == FaultIsolateAZ }
 
 // ParseFaults checks a comma-separated fault list; "none" runs the
 // workload without faults.
@@ -88,7 +118,10 @@ type Nemesis struct {
 func NewNemesis(c *ProcCluster, faults []string, seed uint64, clock func() int64, logf func(string, ...any)) (*Nemesis, error) {
 	for _, f := range faults {
 		if transportFault(f) && c.Faults == nil {
-			return nil, fmt.Errorf("chaos: fault %s needs the nodes started with fault files", f)
+			return nil, fmt.Errorf("chaos: fault %s needs the nodes started with fault files (process runtime)", f)
+		}
+		if networkFault(f) && !c.CanDisconnect() {
+			return nil, fmt.Errorf("chaos: fault %s needs the docker runtime (--runtime docker)", f)
 		}
 	}
 	if logf == nil {
@@ -129,13 +162,17 @@ func (n *Nemesis) Run(ctx context.Context) error {
 }
 
 // HealAll undoes every fault: resumes paused nodes, restarts killed ones,
-// clears transport faults, and waits for a healthy cluster.
+// reconnects cut-off ones, clears transport faults, and waits for a
+// healthy cluster.
 func (n *Nemesis) HealAll(ctx context.Context) error {
 	var errs []error
 	if n.c.Faults != nil {
 		errs = append(errs, n.c.Faults.Heal())
 	}
 	for _, p := range n.c.Procs {
+		if p.Cut() {
+			errs = append(errs, n.c.Reconnect(p))
+		}
 		switch {
 		case p.Paused():
 			errs = append(errs, n.c.Resume(p))
@@ -181,6 +218,16 @@ func (n *Nemesis) inject(ctx context.Context, fault string) (Event, error) {
 		victims = []*Proc{leader}
 		others := slices.DeleteFunc(slices.Clone(members), func(p *Proc) bool { return p == leader })
 		victims = append(victims, others[n.rng.IntN(len(others))])
+	case FaultLoseAZ, FaultIsolateAZ:
+		// The leader's AZ goes: one replica of every shard whose replicas
+		// are spread over the AZs, and every leader that happens to be there.
+		victims = []*Proc{leader}
+		for _, p := range n.c.Procs {
+			if p.AZ == leader.AZ && p != leader {
+				victims = append(victims, p)
+			}
+		}
+		ev.Note = "az " + leader.AZ
 	default:
 		victims = []*Proc{leader}
 	}
@@ -202,13 +249,29 @@ func (n *Nemesis) inject(ctx context.Context, fault string) (Event, error) {
 	start := time.Now()
 	var hold time.Duration
 	switch fault {
-	case FaultKill, FaultKillLeader, FaultKillMajority:
+	case FaultKill, FaultKillLeader, FaultKillMajority, FaultLoseAZ:
 		for _, v := range victims {
+			if v == leader {
+				start = time.Now() // AZ faults hit several containers, one docker call each
+			}
 			if err := n.c.Kill(v); err != nil {
 				return ev, err
 			}
 		}
 		hold = n.jitter(time.Second, 3*time.Second)
+		if fault == FaultLoseAZ {
+			hold = n.jitter(2*time.Second, 4*time.Second)
+		}
+	case FaultDisconnect, FaultIsolateAZ:
+		for _, v := range victims {
+			if v == leader {
+				start = time.Now() // AZ faults hit several containers, one docker call each
+			}
+			if err := n.c.Disconnect(v); err != nil {
+				return ev, err
+			}
+		}
+		hold = n.jitter(2*time.Second, 4*time.Second) // past the leader's lease and an election
 	case FaultPause:
 		if err := n.c.Pause(leader); err != nil {
 			return ev, err
@@ -246,15 +309,19 @@ func (n *Nemesis) inject(ctx context.Context, fault string) (Event, error) {
 	// Hold, then heal.
 	sleepCtx(ctx, hold)
 	if ctx.Err() != nil {
-		ev.Note = "run ended while the fault was in effect"
+		ev.Note = strings.TrimPrefix(ev.Note+"; run ended while the fault was in effect", "; ")
 	}
 	var herr error
-	switch fault {
-	case FaultKill, FaultKillLeader, FaultKillMajority:
+	switch {
+	case killFault(fault):
 		for _, v := range victims {
 			herr = errors.Join(herr, n.c.Restart(v))
 		}
-	case FaultPause:
+	case networkFault(fault):
+		for _, v := range victims {
+			herr = errors.Join(herr, n.c.Reconnect(v))
+		}
+	case fault == FaultPause:
 		herr = n.c.Resume(leader)
 	default:
 		herr = n.c.Faults.Heal()
@@ -269,7 +336,7 @@ func (n *Nemesis) inject(ctx context.Context, fault string) (Event, error) {
 	wctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if err := n.c.WaitHealthy(wctx); err != nil {
-		ev.Note = "cluster not healthy 60 s after healing"
+		ev.Note = strings.TrimPrefix(ev.Note+"; cluster not healthy 60 s after healing", "; ")
 		return ev, err
 	}
 	if !ev.Recovered {

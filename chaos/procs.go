@@ -2,247 +2,202 @@ package chaos
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
-	"github.com/raftcache/raftcache/internal/testport"
 	"github.com/raftcache/raftcache/slots"
 )
 
-// Port offsets of a node (design §6).
+// Runtimes a chaos cluster can run on.
 const (
-	raftPortOffset   = 10000
-	gossipPortOffset = 20000
-	// grpcPortOffset puts each node's gRPC port (admin API, migration) at
-	// 50000-55000, checked free by FreeBase (CI reserves that range from
-	// the kernel's ephemeral ports).
-	grpcPortOffset = 45000
+	RuntimeProcess = "process" // child processes on this machine
+	RuntimeDocker  = "docker"  // containers of deploy/docker-compose.yml
 )
 
 var azs = []string{"az-a", "az-b", "az-c"}
 
-// ProcConfig configures a cluster of `raftcache server` processes.
-type ProcConfig struct {
-	Bin               string        // the raftcache binary
-	Dir               string        // data dirs and logs go below it
-	Nodes             int           // 3 (1 shard) or 9 (3 shards): 3 replicas per shard
-	BasePort          int           // 0 = FreeBase
-	SnapshotThreshold uint64        // passed as --snapshot-threshold (0 = server default)
-	TrailingLogs      uint64        // passed as --trailing-logs
-	SnapshotInterval  time.Duration // passed as --snapshot-interval
-	FaultFiles        bool          // start every node with --fault-file (transport faults)
-	LogLevel          string        // default "warn"
-}
-
-// Proc is one server process.
+// Proc is one server node: a child process (procruntime.go) or a container
+// of a compose cluster (containers.go).
 type Proc struct {
 	Index   int
 	ID      string
-	Port    int
+	AZ      string
+	Port    int // RESP port on 127.0.0.1 (for containers: the published port)
 	DataDir string
 	Shard   int // from CLUSTER SLOTS once the cluster formed
 
+	running, paused, cut bool
+
+	// process runtime
 	args   []string
 	cmd    *exec.Cmd
 	exited chan struct{}
-	paused bool
+	// container runtime
+	container, ip, network string
 }
 
 // Addr is the RESP address.
 func (p *Proc) Addr() string { return "127.0.0.1:" + strconv.Itoa(p.Port) }
 
-// RaftAddr is the Raft transport address.
+// RaftAddr is the Raft transport address (process runtime).
 func (p *Proc) RaftAddr() string { return "127.0.0.1:" + strconv.Itoa(p.Port+raftPortOffset) }
 
-// Running reports whether the process runs (it may be paused).
-func (p *Proc) Running() bool { return p.cmd != nil }
+// Running reports whether the node runs (it may be paused or cut off).
+func (p *Proc) Running() bool { return p.running }
 
-// Paused reports whether the process is stopped with SIGSTOP.
+// Paused reports whether the node is frozen (SIGSTOP, docker pause).
 func (p *Proc) Paused() bool { return p.paused }
 
-// ProcCluster is a cluster of real server processes. Methods are not safe
-// for concurrent use (the nemesis owns it), except Addrs.
+// Cut reports whether the node is disconnected from the network.
+func (p *Proc) Cut() bool { return p.cut }
+
+// reachable reports whether the node can answer now.
+func (p *Proc) reachable() bool { return p.running && !p.paused && !p.cut }
+
+// nodeRuntime starts and faults nodes.
+type nodeRuntime interface {
+	start(p *Proc) error // first start, and restart on the same data
+	kill(p *Proc) error  // SIGKILL; returns once the node is down
+	pause(p *Proc) error
+	resume(p *Proc) error
+	close(procs []*Proc) // stop everything, keep the logs
+}
+
+// networkRuntime can cut a node off the network (containers).
+type networkRuntime interface {
+	disconnect(p *Proc) error
+	connect(p *Proc) error
+}
+
+// ProcCluster is a cluster of real server nodes. Methods are not safe for
+// concurrent use (the nemesis owns it), except Addrs.
 type ProcCluster struct {
-	cfg    ProcConfig
 	Procs  []*Proc
 	Shards int
 	// ShardSlots holds one slot range per shard (from CLUSTER SLOTS).
 	ShardSlots []slots.Range
-	// Faults drives the nodes' --fault-file (nil unless FaultFiles).
+	// Faults drives the nodes' --fault-file (process runtime, nil unless
+	// FaultFiles).
 	Faults *FaultMatrix
+	// Runtime is RuntimeProcess or RuntimeDocker.
+	Runtime string
+
+	rt     nodeRuntime
+	closed bool
 }
 
-// StartProcCluster starts the processes and waits until every node reports
-// a healthy cluster.
-func StartProcCluster(ctx context.Context, cfg ProcConfig) (*ProcCluster, error) {
-	if cfg.Nodes != 3 && cfg.Nodes != 9 {
-		return nil, fmt.Errorf("chaos: %d nodes: use 3 (1 shard) or 9 (3 shards)", cfg.Nodes)
-	}
-	if cfg.Bin == "" || cfg.Dir == "" {
-		return nil, errors.New("chaos: process cluster needs a binary and a directory")
-	}
-	if cfg.LogLevel == "" {
-		cfg.LogLevel = "warn"
-	}
-	if cfg.BasePort == 0 {
-		b, err := FreeBase(cfg.Nodes)
-		if err != nil {
-			return nil, err
-		}
-		cfg.BasePort = b
-	}
-	c := &ProcCluster{cfg: cfg, Shards: cfg.Nodes / 3}
-	if cfg.FaultFiles {
-		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
-			return nil, fmt.Errorf("chaos: %w", err)
-		}
-		c.Faults = NewFaultMatrix(filepath.Join(cfg.Dir, "faults.json"))
-	}
-	var join []string
-	for i := 0; i < cfg.Nodes; i++ {
-		join = append(join, "127.0.0.1:"+strconv.Itoa(cfg.BasePort+i+gossipPortOffset))
-	}
-	for i := 0; i < cfg.Nodes; i++ {
-		p := &Proc{Index: i, ID: fmt.Sprintf("n%d", i+1), Port: cfg.BasePort + i, Shard: -1}
-		p.DataDir = filepath.Join(cfg.Dir, p.ID)
-		p.args = []string{"server", "--node-id", p.ID, "--az", azs[i%len(azs)], "--data-dir", p.DataDir,
-			"--port", strconv.Itoa(p.Port), "--grpc-port", strconv.Itoa(p.Port + grpcPortOffset),
-			"--bootstrap-expect", strconv.Itoa(cfg.Nodes),
-			"--shards", strconv.Itoa(c.Shards), "--log-level", cfg.LogLevel,
-			"--join", strings.Join(append(append([]string(nil), join[:i]...), join[i+1:]...), ",")}
-		if cfg.SnapshotThreshold > 0 {
-			p.args = append(p.args, "--snapshot-threshold", strconv.FormatUint(cfg.SnapshotThreshold, 10))
-		}
-		if cfg.TrailingLogs > 0 {
-			p.args = append(p.args, "--trailing-logs", strconv.FormatUint(cfg.TrailingLogs, 10))
-		}
-		if cfg.SnapshotInterval > 0 {
-			p.args = append(p.args, "--snapshot-interval", cfg.SnapshotInterval.String())
-		}
-		if cfg.FaultFiles {
-			p.args = append(p.args, "--fault-file", c.Faults.path)
-		}
-		c.Procs = append(c.Procs, p)
-	}
-	if c.Faults != nil {
-		if err := c.Faults.Heal(); err != nil {
-			return nil, err
-		}
-	}
-	for _, p := range c.Procs {
-		if err := c.start(p); err != nil {
-			c.Close()
-			return nil, err
-		}
-	}
-	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+// formed waits for a healthy cluster and learns its shards; it closes the
+// cluster on failure.
+func (c *ProcCluster) formed(ctx context.Context, within time.Duration) error {
+	wctx, cancel := context.WithTimeout(ctx, within)
 	defer cancel()
-	if err := c.WaitHealthy(wctx); err != nil {
-		c.Close()
-		return nil, err
+	err := c.WaitHealthy(wctx)
+	if err == nil {
+		err = c.learnShards()
 	}
-	if err := c.learnShards(); err != nil {
-		c.Close()
-		return nil, err
-	}
-	return c, nil
-}
-
-func (c *ProcCluster) start(p *Proc) error {
-	if err := os.MkdirAll(c.cfg.Dir, 0o755); err != nil {
-		return fmt.Errorf("chaos: %w", err)
-	}
-	logf, err := os.OpenFile(filepath.Join(c.cfg.Dir, p.ID+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
-		return fmt.Errorf("chaos: node log: %w", err)
+		c.Close()
 	}
-	cmd := exec.Command(c.cfg.Bin, p.args...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return fmt.Errorf("chaos: start %s: %w", p.ID, err)
-	}
-	p.cmd, p.exited, p.paused = cmd, make(chan struct{}), false
-	go func(exited chan struct{}) {
-		_ = cmd.Wait()
-		logf.Close()
-		close(exited)
-	}(p.exited)
-	return nil
+	return err
 }
 
-// Kill sends SIGKILL and waits for the process to exit.
+// Kill stops a node with SIGKILL (docker kill) and waits until it is down.
 func (c *ProcCluster) Kill(p *Proc) error {
-	if p.cmd == nil {
+	if !p.running {
 		return fmt.Errorf("chaos: %s is not running", p.ID)
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("chaos: kill %s: %w", p.ID, err)
+	if err := c.rt.kill(p); err != nil {
+		return err
 	}
-	<-p.exited
-	p.cmd, p.paused = nil, false
+	p.running, p.paused = false, false
 	return nil
 }
 
-// Restart starts a killed node again on its data dir.
+// Restart starts a killed node again on its data.
 func (c *ProcCluster) Restart(p *Proc) error {
-	if p.cmd != nil {
+	if p.running {
 		return fmt.Errorf("chaos: %s is still running", p.ID)
 	}
-	return c.start(p)
+	if err := c.rt.start(p); err != nil {
+		return err
+	}
+	p.running = true
+	return nil
 }
 
-// Pause stops the process with SIGSTOP.
+// Pause freezes a node (SIGSTOP, docker pause).
 func (c *ProcCluster) Pause(p *Proc) error {
-	if p.cmd == nil || p.paused {
+	if !p.running || p.paused {
 		return fmt.Errorf("chaos: %s is not running or already paused", p.ID)
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		return fmt.Errorf("chaos: pause %s: %w", p.ID, err)
+	if err := c.rt.pause(p); err != nil {
+		return err
 	}
 	p.paused = true
 	return nil
 }
 
-// Resume continues a paused process with SIGCONT.
+// Resume continues a paused node.
 func (c *ProcCluster) Resume(p *Proc) error {
-	if p.cmd == nil || !p.paused {
+	if !p.running || !p.paused {
 		return fmt.Errorf("chaos: %s is not paused", p.ID)
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGCONT); err != nil {
-		return fmt.Errorf("chaos: resume %s: %w", p.ID, err)
+	if err := c.rt.resume(p); err != nil {
+		return err
 	}
 	p.paused = false
 	return nil
 }
 
-// Close stops every process: SIGCONT, SIGTERM, then SIGKILL after 20 s.
-func (c *ProcCluster) Close() {
-	for _, p := range c.Procs {
-		if p.cmd == nil {
-			continue
-		}
-		_ = p.cmd.Process.Signal(syscall.SIGCONT)
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+// CanDisconnect reports whether nodes can be cut off the network
+// (containers only).
+func (c *ProcCluster) CanDisconnect() bool {
+	_, ok := c.rt.(networkRuntime)
+	return ok
+}
+
+// Disconnect cuts a running node off the network: no Raft, gossip or
+// client traffic in or out while its process goes on.
+func (c *ProcCluster) Disconnect(p *Proc) error {
+	nr, ok := c.rt.(networkRuntime)
+	if !ok {
+		return fmt.Errorf("chaos: the %s runtime cannot disconnect nodes", c.Runtime)
 	}
+	if !p.running || p.cut {
+		return fmt.Errorf("chaos: %s is not running or already cut off", p.ID)
+	}
+	if err := nr.disconnect(p); err != nil {
+		return err
+	}
+	p.cut = true
+	return nil
+}
+
+// Reconnect puts a cut-off node back on the network.
+func (c *ProcCluster) Reconnect(p *Proc) error {
+	nr, ok := c.rt.(networkRuntime)
+	if !ok || !p.cut {
+		return fmt.Errorf("chaos: %s is not cut off", p.ID)
+	}
+	if err := nr.connect(p); err != nil {
+		return err
+	}
+	p.cut = false
+	return nil
+}
+
+// Close stops every node, once.
+func (c *ProcCluster) Close() {
+	if c.closed || c.rt == nil {
+		return
+	}
+	c.closed = true
+	c.rt.close(c.Procs)
 	for _, p := range c.Procs {
-		if p.cmd == nil {
-			continue
-		}
-		select {
-		case <-p.exited:
-		case <-time.After(20 * time.Second):
-			_ = p.cmd.Process.Kill()
-			<-p.exited
-		}
-		p.cmd = nil
+		p.running, p.paused, p.cut = false, false, false
 	}
 }
 
@@ -266,12 +221,12 @@ func (c *ProcCluster) ShardProcs(shard int) []*Proc {
 	return out
 }
 
-// WaitHealthy waits until every running, unpaused node reports
-// cluster_state:ok with all shards.
+// WaitHealthy waits until every reachable node (running, not paused, not
+// cut off) reports cluster_state:ok with all shards.
 func (c *ProcCluster) WaitHealthy(ctx context.Context) error {
 	want := "cluster_size:" + strconv.Itoa(c.Shards)
 	for _, p := range c.Procs {
-		if p.cmd == nil || p.paused {
+		if !p.reachable() {
 			continue
 		}
 		var last string
@@ -325,10 +280,10 @@ func (c *ProcCluster) learnShards() error {
 }
 
 // Leader returns the node of a shard that says it is the Raft leader
-// (INFO replication role:master), asking only running, unpaused nodes.
+// (INFO replication role:master), asking only reachable nodes.
 func (c *ProcCluster) Leader(shard int) (*Proc, error) {
 	for _, p := range c.ShardProcs(shard) {
-		if p.cmd == nil || p.paused {
+		if !p.reachable() {
 			continue
 		}
 		r, err := Command(p.Addr(), 500*time.Millisecond, "INFO", "replication")
@@ -365,21 +320,4 @@ func Command(addr string, timeout time.Duration, args ...string) (Reply, error) 
 		return Reply{}, fmt.Errorf("%s: %w", addr, err)
 	}
 	return r, nil
-}
-
-// FreeBase finds a base port such that base+i and its Raft, gossip and
-// gRPC ports (TCP and UDP) are free for n nodes, away from the redis and
-// dev ports.
-func FreeBase(n int) (int, error) {
-	for try := 0; try < 20; try++ {
-		base, err := testport.FreeBase(n, 5000, 10000, raftPortOffset, gossipPortOffset, grpcPortOffset)
-		if err != nil {
-			return 0, fmt.Errorf("chaos: %w", err)
-		}
-		if base+n > 6300 && base < 7100 { // leave redis and dev ports alone
-			continue
-		}
-		return base, nil
-	}
-	return 0, errors.New("chaos: no free port range")
 }

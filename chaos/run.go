@@ -17,11 +17,16 @@ import (
 type Options struct {
 	Seed     uint64
 	Duration time.Duration // of the workload under faults
-	Nodes    int           // 3 (1 shard) or 9 (3 shards)
+	Nodes    int           // 3 (1 shard) or 9 (3 shards); always 9 for docker
 	Faults   []string
 	OutDir   string // history, attempts, events, report, node logs, visualisations
-	Bin      string // raftcache binary
-	Clients  int    // concurrent logical clients (default 15)
+	Bin      string // raftcache binary (process runtime)
+	// Runtime is RuntimeProcess (default) or RuntimeDocker: the compose
+	// cluster of ComposeFile (default deploy/docker-compose.yml) running
+	// Image (default raftcache:dev).
+	Runtime            string
+	ComposeFile, Image string
+	Clients            int // concurrent logical clients (default 15)
 	// SnapshotThreshold and TrailingLogs are passed to the servers so that
 	// snapshots and log truncation happen during the run (defaults 256, 128).
 	SnapshotThreshold, TrailingLogs uint64
@@ -35,6 +40,7 @@ type Options struct {
 // Report is what a run found.
 type Report struct {
 	Seed      uint64           `json:"seed"`
+	Runtime   string           `json:"runtime"`
 	Nodes     int              `json:"nodes"`
 	Shards    int              `json:"shards"`
 	Faults    []string         `json:"faults"`
@@ -123,15 +129,32 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if _, err := os.Stat(filepath.Join(o.OutDir, "nodes")); err == nil {
 		return nil, fmt.Errorf("chaos: %s already holds a run (nodes/); use another output directory", o.OutDir)
 	}
-	needFiles := slices.ContainsFunc(o.Faults, transportFault)
-	logf("starting %d nodes in %s", o.Nodes, o.OutDir)
-	c, err := StartProcCluster(ctx, ProcConfig{Bin: o.Bin, Dir: filepath.Join(o.OutDir, "nodes"), Nodes: o.Nodes,
-		SnapshotThreshold: o.SnapshotThreshold, TrailingLogs: o.TrailingLogs, SnapshotInterval: time.Second, FaultFiles: needFiles, LogLevel: "info"})
+	if err := CheckRuntime(o.Runtime, o.Faults); err != nil {
+		return nil, err
+	}
+	var c *ProcCluster
+	var err error
+	switch o.Runtime {
+	case "", RuntimeProcess:
+		needFiles := slices.ContainsFunc(o.Faults, transportFault)
+		logf("starting %d processes in %s", o.Nodes, o.OutDir)
+		c, err = StartProcCluster(ctx, ProcConfig{Bin: o.Bin, Dir: filepath.Join(o.OutDir, "nodes"), Nodes: o.Nodes,
+			SnapshotThreshold: o.SnapshotThreshold, TrailingLogs: o.TrailingLogs, SnapshotInterval: time.Second, FaultFiles: needFiles, LogLevel: "info"})
+	case RuntimeDocker:
+		if o.Nodes != containerNodes {
+			return nil, fmt.Errorf("chaos: the docker runtime runs the %d-node compose cluster, not %d nodes", containerNodes, o.Nodes)
+		}
+		logf("starting the compose cluster (%d containers), logs in %s", containerNodes, o.OutDir)
+		c, err = StartContainerCluster(ctx, ContainerConfig{ComposeFile: o.ComposeFile, Image: o.Image, Dir: filepath.Join(o.OutDir, "nodes"),
+			SnapshotThreshold: o.SnapshotThreshold, TrailingLogs: o.TrailingLogs, SnapshotInterval: time.Second})
+	default:
+		return nil, fmt.Errorf("chaos: unknown runtime %q (process or docker)", o.Runtime)
+	}
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	rep := &Report{Seed: o.Seed, Nodes: o.Nodes, Shards: c.Shards, Faults: o.Faults, Duration: Duration(o.Duration), OutDir: o.OutDir}
+	rep := &Report{Seed: o.Seed, Runtime: c.Runtime, Nodes: o.Nodes, Shards: c.Shards, Faults: o.Faults, Duration: Duration(o.Duration), OutDir: o.OutDir}
 
 	attempts, err := os.Create(filepath.Join(o.OutDir, "attempts.jsonl"))
 	if err != nil {

@@ -19,6 +19,14 @@ import (
 // Exit codes of `raftcache chaos` beyond 0/1/2.
 const exitInconclusive = 3
 
+// defaultFaults per runtime: the process runtime cuts Raft links through
+// the servers' fault files; the docker runtime takes containers off the
+// network and loses whole AZs.
+var defaultFaults = map[string]string{
+	chaos.RuntimeProcess: "kill,kill-leader,pause,kill-majority,partition",
+	chaos.RuntimeDocker:  "kill,kill-leader,pause,kill-majority,disconnect,lose-az,isolate-az",
+}
+
 // errViolation makes run exit 1 after the report was printed.
 var errViolation = errors.New("chaos: consistency violation or lost write (see above)")
 
@@ -30,9 +38,12 @@ func runChaos(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	seed := fs.Uint64("seed", 0, "random seed of the workload and the nemesis (0 = pick one and print it)")
 	duration := fs.Duration("duration", 2*time.Minute, "how long the workload runs under faults")
-	nodes := fs.Int("nodes", 3, "3 (1 shard x 3) or 9 (3 shards x 3) server processes")
-	faults := fs.String("faults", "kill,kill-leader,pause,kill-majority,partition",
-		"comma-separated faults ("+strings.Join(chaos.AllFaults, ",")+"), or none")
+	nodes := fs.Int("nodes", 0, "3 (1 shard x 3) or 9 (3 shards x 3) server processes (default 3; docker: always 9)")
+	runtime := fs.String("runtime", chaos.RuntimeProcess, "process: server processes on this machine; docker: the containers of --compose (image from `make image`)")
+	composeFile := fs.String("compose", "deploy/docker-compose.yml", "docker runtime: compose file of the 9-node cluster")
+	image := fs.String("image", "raftcache:dev", "docker runtime: image to run")
+	faults := fs.String("faults", "",
+		"comma-separated faults ("+strings.Join(chaos.AllFaults, ",")+"), or none (default: "+defaultFaults[chaos.RuntimeProcess]+"; docker: "+defaultFaults[chaos.RuntimeDocker]+")")
 	out := fs.String("out", "", "output directory (default: a new temporary directory, kept)")
 	bin := fs.String("bin", "", "raftcache binary to run as servers (default: this executable)")
 	clients := fs.Int("clients", 15, "concurrent logical clients")
@@ -53,6 +64,18 @@ func runChaos(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *seed == 0 {
 		*seed = rand.Uint64N(1<<31) + 1
 	}
+	if _, ok := defaultFaults[*runtime]; !ok {
+		return fmt.Errorf("chaos: --runtime %q: use process or docker", *runtime)
+	}
+	if *faults == "" {
+		*faults = defaultFaults[*runtime]
+	}
+	if *nodes == 0 {
+		*nodes = 3
+		if *runtime == chaos.RuntimeDocker {
+			*nodes = 9
+		}
+	}
 	fmt.Fprintf(stdout, "seed: %d\n", *seed)
 	fl, err := chaos.ParseFaults(*faults)
 	if err != nil {
@@ -60,6 +83,12 @@ func runChaos(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *nodes != 3 && *nodes != 9 {
 		return fmt.Errorf("chaos: --nodes %d: use 3 or 9", *nodes)
+	}
+	if err := chaos.CheckRuntime(*runtime, fl); err != nil {
+		return err
+	}
+	if *runtime == chaos.RuntimeDocker && *nodes != 9 {
+		return fmt.Errorf("chaos: --nodes %d: the docker runtime runs the 9-node compose cluster", *nodes)
 	}
 	if *duration <= 0 {
 		return fmt.Errorf("chaos: --duration %v must be positive", *duration)
@@ -79,7 +108,7 @@ func runChaos(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		*out = d
 	}
 	rep, err := chaos.Run(ctx, chaos.Options{Seed: *seed, Duration: *duration, Nodes: *nodes, Faults: fl, OutDir: *out,
-		Bin: *bin, Clients: *clients, SnapshotThreshold: *snapThreshold, TrailingLogs: *trailing,
+		Bin: *bin, Runtime: *runtime, ComposeFile: *composeFile, Image: *image, Clients: *clients, SnapshotThreshold: *snapThreshold, TrailingLogs: *trailing,
 		CheckTimeout: *checkTimeout, Log: stdout, ReplicaReads: *replicaReads})
 	if err != nil {
 		return err
@@ -90,8 +119,11 @@ func runChaos(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		faultArg = "none"
 	}
 	extra := ""
+	if *runtime == chaos.RuntimeDocker {
+		extra += fmt.Sprintf(" --runtime docker --compose %s --image %s", *composeFile, *image)
+	}
 	if *replicaReads {
-		extra = " --replica-reads"
+		extra += " --replica-reads"
 	}
 	fmt.Fprintf(stdout, "replay: raftcache chaos --seed %d --duration %v --nodes %d --faults %s%s\n", *seed, *duration, *nodes, faultArg, extra)
 	switch {

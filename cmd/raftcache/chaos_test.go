@@ -19,8 +19,12 @@ func TestChaosFlagErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"chaos", "--faults", "kill,meteor"}, `unknown fault "meteor"`},
-		{[]string{"chaos", "--faults", ""}, "no faults"},
+		{[]string{"chaos", "--faults", ","}, "no faults"},
 		{[]string{"chaos", "--nodes", "5"}, "--nodes 5"},
+		{[]string{"chaos", "--runtime", "vm"}, `--runtime "vm"`},
+		{[]string{"chaos", "--runtime", "docker", "--nodes", "3"}, "9-node compose cluster"},
+		{[]string{"chaos", "--runtime", "docker", "--faults", "kill,partition"}, "process runtime only"},
+		{[]string{"chaos", "--faults", "kill,isolate-az"}, "use --runtime docker"},
 		{[]string{"chaos", "--duration", "-1s"}, "must be positive"},
 		{[]string{"chaos", "extra"}, "unexpected arguments"},
 		{[]string{"chaos", "--check", "/nonexistent/history.jsonl"}, "no such file"},
