@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/raftcache/raftcache/internal/testwait"
 )
 
 // TestUnreachablePeers: the leader reports a partitioned follower with the
@@ -18,7 +20,7 @@ func TestUnreachablePeers(t *testing.T) {
 	}
 	cut := time.Now()
 	c.partition(f)
-	eventually(t, 10*time.Second, func() error {
+	testwait.Eventually(t, 10*time.Second, func() error {
 		last, ok := l.rep.UnreachablePeers()[f.id]
 		if !ok {
 			return fmt.Errorf("%s not reported unreachable yet", f.id)
@@ -32,7 +34,7 @@ func TestUnreachablePeers(t *testing.T) {
 		t.Fatalf("a follower reports unreachable peers: %v", got)
 	}
 	c.heal(f)
-	eventually(t, 10*time.Second, func() error {
+	testwait.Eventually(t, 10*time.Second, func() error {
 		if got := l.rep.UnreachablePeers(); len(got) != 0 {
 			return fmt.Errorf("still unreachable after healing: %v", got)
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+	"github.com/raftcache/raftcache/internal/testwait"
 	"github.com/raftcache/raftcache/raftfsm"
 )
 
@@ -68,7 +69,7 @@ func TestFastFailoverPrefersOtherAZ(t *testing.T) {
 				}
 			}
 			old := c.members[0]
-			eventually(t, 5*time.Second, func() error {
+			testwait.Eventually(t, 5*time.Second, func() error {
 				if !old.rep.Ready() {
 					return errors.New("n1 not ready yet")
 				}
@@ -85,7 +86,7 @@ func TestFastFailoverPrefersOtherAZ(t *testing.T) {
 			if l.id != "n3" {
 				t.Fatalf("new leader %s, want n3 (the follower outside the failed leader's AZ)", l.id)
 			}
-			eventually(t, 5*time.Second, func() error {
+			testwait.Eventually(t, 5*time.Second, func() error {
 				for _, m := range c.members[1:] {
 					rc := m.rep.Raft().ReloadableConfig()
 					if rc.HeartbeatTimeout != DefaultConfig().HeartbeatTimeout || rc.ElectionTimeout != DefaultConfig().ElectionTimeout {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+	"github.com/raftcache/raftcache/internal/testwait"
 	"github.com/raftcache/raftcache/raftfsm"
 )
 
@@ -68,7 +69,7 @@ func TestFaultsPartitionedLeader(t *testing.T) {
 	rest := c.followers(old)
 	faults.Partition([]string{string(old.addr)}, addrsOf(rest))
 
-	eventually(t, 10*time.Second, func() error {
+	testwait.Eventually(t, 10*time.Second, func() error {
 		if old.rep.IsLeader() {
 			return errors.New("partitioned leader still leads")
 		}
@@ -105,7 +106,7 @@ func TestFaultsOneWayCut(t *testing.T) {
 	for _, m := range rest {
 		faults.Cut(string(old.addr), string(m.addr))
 	}
-	eventually(t, 10*time.Second, func() error {
+	testwait.Eventually(t, 10*time.Second, func() error {
 		for _, m := range rest {
 			if m.rep.Ready() {
 				return nil

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+	"github.com/raftcache/raftcache/internal/testwait"
 	"github.com/raftcache/raftcache/raftfsm"
 	"go.uber.org/goleak"
 )
@@ -149,7 +150,7 @@ func (c *cluster) close() {
 func (c *cluster) leader() *member {
 	c.t.Helper()
 	var found *member
-	eventually(c.t, 5*time.Second, func() error {
+	testwait.Eventually(c.t, 5*time.Second, func() error {
 		found = nil
 		for _, m := range c.members {
 			if m.rep != nil && m.rep.Ready() {
@@ -200,7 +201,7 @@ func (c *cluster) heal(m *member) {
 // has the same digest.
 func (c *cluster) converged() {
 	c.t.Helper()
-	eventually(c.t, 5*time.Second, func() error {
+	testwait.Eventually(c.t, 5*time.Second, func() error {
 		var idx, dig uint64
 		first := true
 		for _, m := range c.members {
@@ -222,20 +223,6 @@ func (c *cluster) converged() {
 
 // eventually polls fn until it succeeds or the deadline passes, then fails
 // with fn's last error.
-func eventually(t *testing.T, d time.Duration, fn func() error) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %v", d, err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 func cmd(args ...string) [][]byte {
 	out := make([][]byte, len(args))
@@ -314,7 +301,7 @@ func show(r raftfsm.Reply) string {
 // retrying across leadership changes.
 func (c *cluster) mustReadLeader(want string, args ...string) {
 	c.t.Helper()
-	eventually(c.t, 5*time.Second, func() error {
+	testwait.Eventually(c.t, 5*time.Second, func() error {
 		l := c.leader()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
@@ -333,7 +320,7 @@ func (c *cluster) mustReadLeader(want string, args ...string) {
 // retrying when leadership moves (ErrNotLeader, ErrUncertain).
 func (c *cluster) mustWriteLeader(want string, args ...string) {
 	c.t.Helper()
-	eventually(c.t, 5*time.Second, func() error {
+	testwait.Eventually(c.t, 5*time.Second, func() error {
 		l := c.leader()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()

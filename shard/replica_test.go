@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+	"github.com/raftcache/raftcache/internal/testwait"
 	"github.com/raftcache/raftcache/raftfsm"
 )
 
@@ -42,13 +43,13 @@ func TestReplicaBasic(t *testing.T) {
 		if _, err := read(ctx, f.rep, false, "GET", "k"); !errors.Is(err, ErrNotLeader) {
 			t.Fatalf("follower linearizable read: %v, want ErrNotLeader", err)
 		}
-		eventually(t, 2*time.Second, func() error {
+		testwait.Eventually(t, 2*time.Second, func() error {
 			if id, _ := f.rep.Leader(); id != l.id {
 				return fmt.Errorf("%s thinks the leader is %q", f.id, id)
 			}
 			return nil
 		})
-		eventually(t, 2*time.Second, func() error {
+		testwait.Eventually(t, 2*time.Second, func() error {
 			got, err := read(ctx, f.rep, true, "GET", "k")
 			if err != nil || got != "v1" {
 				return fmt.Errorf("stale read on %s: %q %v", f.id, got, err)
@@ -183,7 +184,7 @@ func TestReplicaPartitionedLeader(t *testing.T) {
 
 	c.partition(old)
 	var nl *member
-	eventually(t, 5*time.Second, func() error {
+	testwait.Eventually(t, 5*time.Second, func() error {
 		for _, m := range c.followers(old) {
 			if m.rep.Ready() {
 				nl = m
@@ -214,7 +215,7 @@ func TestReplicaPartitionedLeader(t *testing.T) {
 	}
 
 	c.heal(old)
-	eventually(t, 5*time.Second, func() error {
+	testwait.Eventually(t, 5*time.Second, func() error {
 		got, err := read(context.Background(), old.rep, true, "GET", "k")
 		if err != nil || got != "after" {
 			return fmt.Errorf("old leader after heal: %q %v", got, err)
@@ -253,7 +254,7 @@ func TestReplicaActiveExpiry(t *testing.T) {
 	for i := 0; i < 1200; i++ { // more than one expiry batch
 		c.mustWriteLeader("OK", "SET", fmt.Sprintf("t%d", i), "v", "PX", "30")
 	}
-	eventually(t, 5*time.Second, func() error {
+	testwait.Eventually(t, 5*time.Second, func() error {
 		for _, m := range c.members {
 			var n int
 			m.fsm.View(func(db *raftfsm.DB) { n = db.Len() })
@@ -278,7 +279,7 @@ func TestReplicaSnapshots(t *testing.T) {
 		c.mustWriteLeader("OK", "SET", fmt.Sprintf("k%d", i), fmt.Sprint(i))
 	}
 	l := c.leader()
-	eventually(t, 5*time.Second, func() error {
+	testwait.Eventually(t, 5*time.Second, func() error {
 		if s := l.rep.Stats()["last_snapshot_index"]; s == "0" {
 			return errors.New("no snapshot taken")
 		}
@@ -291,7 +292,7 @@ func TestReplicaSnapshots(t *testing.T) {
 	for i := 300; i < 600; i++ {
 		c.mustWriteLeader("OK", "SET", fmt.Sprintf("k%d", i), fmt.Sprint(i))
 	}
-	eventually(t, 5*time.Second, func() error {
+	testwait.Eventually(t, 5*time.Second, func() error {
 		first, _ := l.mem.FirstIndex()
 		last, _ := f.mem.LastIndex()
 		if first <= last {
@@ -308,12 +309,12 @@ func TestReplicaSnapshots(t *testing.T) {
 	c.start(nm, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	eventually(t, 5*time.Second, func() error {
+	testwait.Eventually(t, 5*time.Second, func() error {
 		return c.leader().rep.Raft().AddVoter(raft.ServerID(nm.id), nm.addr, 0, time.Second).Error()
 	})
 	c.mustWriteLeader("OK", "SET", "last", "x")
 	c.converged()
-	eventually(t, 5*time.Second, func() error {
+	testwait.Eventually(t, 5*time.Second, func() error {
 		got, err := read(ctx, nm.rep, true, "GET", "k0")
 		if err != nil || got != "0" {
 			return fmt.Errorf("new member: %q %v", got, err)

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
+	"github.com/raftcache/raftcache/internal/testwait"
 	adminv1 "github.com/raftcache/raftcache/proto/raftcache/admin/v1"
 	"github.com/raftcache/raftcache/slots"
 )
@@ -103,20 +104,6 @@ func describe(t *testing.T, c adminv1.AdminClient) *adminv1.DescribeClusterRespo
 }
 
 // eventually polls fn until it returns nil or the deadline passes.
-func eventually(t *testing.T, d time.Duration, fn func() error) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 func findNode(d *adminv1.DescribeClusterResponse, id string) *adminv1.Node {
 	for _, n := range d.GetNodes() {
@@ -163,7 +150,7 @@ func TestAdminAPI(t *testing.T) {
 	t.Run("describe", func(t *testing.T) {
 		// Leaders and key counts need a settled cluster (the machine may be
 		// loaded and elections slow): poll.
-		eventually(t, 30*time.Second, func() error {
+		testwait.Eventually(t, 30*time.Second, func() error {
 			d := describe(t, ac)
 			if d.GetSlotsAssigned() != slots.Count || len(d.GetShards()) != 2 || len(d.GetSpares()) != 3 || len(d.GetNodes()) != 9 {
 				return fmt.Errorf("describe: %d slots, %d shards, spares %v, %d nodes", d.GetSlotsAssigned(), len(d.GetShards()), d.GetSpares(), len(d.GetNodes()))
@@ -249,7 +236,7 @@ func TestAdminAPI(t *testing.T) {
 	// SET is idempotent, so retry an UNCERTAIN or CLUSTERDOWN answer.
 	set := func(t *testing.T, k string) {
 		t.Helper()
-		eventually(t, 20*time.Second, func() error { return cc.Set(ctx, k, "v"+k, 0).Err() })
+		testwait.Eventually(t, 20*time.Second, func() error { return cc.Set(ctx, k, "v"+k, 0).Err() })
 	}
 	keys := make([]string, 400)
 	for i := range keys {
@@ -259,7 +246,7 @@ func TestAdminAPI(t *testing.T) {
 	checkKeys := func(t *testing.T) {
 		t.Helper()
 		for _, k := range keys {
-			eventually(t, 20*time.Second, func() error {
+			testwait.Eventually(t, 20*time.Second, func() error {
 				if v, err := cc.Get(ctx, k).Result(); err != nil || v != "v"+k {
 					return fmt.Errorf("GET %s = %q, %v", k, v, err)
 				}
@@ -358,7 +345,7 @@ func TestAdminAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		mustDone(t, ac, resp.GetOperation())
-		eventually(t, 10*time.Second, func() error {
+		testwait.Eventually(t, 10*time.Second, func() error {
 			d := describe(t, ac)
 			if n := findNode(d, added); n.GetRole() != adminv1.NodeRole_NODE_ROLE_SPARE || len(findShard(d, 0).GetMembers()) != 3 {
 				return fmt.Errorf("after remove: node %v, shard %v", n, findShard(d, 0))
@@ -393,7 +380,7 @@ func TestAdminAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		mustDone(t, ac, rr.GetOperation())
-		eventually(t, 10*time.Second, func() error {
+		testwait.Eventually(t, 10*time.Second, func() error {
 			d := describe(t, ac)
 			sh := findShard(d, 1)
 			if sh.GetLeader() == leader || sh.GetLeader() == "" || len(sh.GetMembers()) != 3 || findNode(d, leader).GetRole() != adminv1.NodeRole_NODE_ROLE_SPARE {
@@ -414,7 +401,7 @@ func TestAdminAPI(t *testing.T) {
 		}
 		mustDone(t, ac, resp.GetOperation())
 		var leaderID string
-		eventually(t, 10*time.Second, func() error {
+		testwait.Eventually(t, 10*time.Second, func() error {
 			sh := findShard(describe(t, ac), 2)
 			if sh == nil || sh.GetLeader() == "" || len(sh.GetMembers()) != 3 || sh.GetSlotCount() != 0 {
 				return fmt.Errorf("new shard: %v", sh)
@@ -425,7 +412,7 @@ func TestAdminAPI(t *testing.T) {
 		// CLUSTER NODES shows the new leader as a master without slots;
 		// CLUSTER SHARDS lists the shard; every slot is still served.
 		rc := client(t, dc.instances[0], 2)
-		eventually(t, 10*time.Second, func() error {
+		testwait.Eventually(t, 10*time.Second, func() error {
 			nodes, err := rc.ClusterNodes(ctx).Result()
 			if err != nil {
 				return err
@@ -443,7 +430,7 @@ func TestAdminAPI(t *testing.T) {
 		})
 		// CLUSTER SHARDS lists every master: the 3 shard leaders, and the
 		// spares (masters without slots, as in Redis).
-		eventually(t, 10*time.Second, func() error {
+		testwait.Eventually(t, 10*time.Second, func() error {
 			d := describe(t, ac)
 			shards, err := rc.ClusterShards(ctx).Result()
 			if err != nil || len(shards) != 3+len(d.GetSpares()) {
@@ -469,7 +456,7 @@ func TestAdminAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		mustDone(t, ac, rm.GetOperation())
-		eventually(t, 10*time.Second, func() error {
+		testwait.Eventually(t, 10*time.Second, func() error {
 			d := describe(t, ac)
 			if findShard(d, 2) != nil || len(d.GetSpares()) != 3 {
 				return fmt.Errorf("after remove-shard: shards %v, spares %v", d.GetShards(), d.GetSpares())
@@ -534,7 +521,7 @@ func checkReplicaHasKeys(t *testing.T, inst *instance, sh *adminv1.Shard, keys [
 		n++
 		var v string
 		var err error
-		eventually(t, 10*time.Second, func() error {
+		testwait.Eventually(t, 10*time.Second, func() error {
 			v, err = conn.Get(ctx, k).Result()
 			if err != nil || v != "v"+k {
 				return fmt.Errorf("READONLY GET %s on %s = %q, %v", k, inst.node.ID(), v, err)

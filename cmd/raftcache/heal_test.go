@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/raft"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/raftcache/raftcache/internal/testwait"
 	"github.com/raftcache/raftcache/node"
 	adminv1 "github.com/raftcache/raftcache/proto/raftcache/admin/v1"
 )
@@ -175,7 +176,7 @@ func testSelfHealing(t *testing.T, killLeader bool) {
 	}
 	live := without(dc.instances, dead)
 	var members map[string]raft.ServerSuffrage
-	eventually(t, 90*time.Second, func() error {
+	testwait.Eventually(t, 90*time.Second, func() error {
 		var l *instance
 		l, members = raftMembers(t, live)
 		if l == nil {
@@ -221,7 +222,7 @@ func testSelfHealing(t *testing.T, killLeader bool) {
 		t.Fatal(err)
 	}
 	dc.instances[deadIdx] = back
-	eventually(t, 30*time.Second, func() error {
+	testwait.Eventually(t, 30*time.Second, func() error {
 		if !back.node.IsSpare() || back.node.Replica() != nil {
 			return fmt.Errorf("returned node %s is not a spare yet", back.node.ID())
 		}
@@ -279,7 +280,7 @@ func TestSelfHealingHoldsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	live := without(dc.instances, spare)
-	eventually(t, 30*time.Second, func() error {
+	testwait.Eventually(t, 30*time.Second, func() error {
 		for _, inst := range live {
 			if len(inst.node.Spares()) != 0 {
 				return fmt.Errorf("%s still sees spares %v", inst.node.ID(), inst.node.Spares())

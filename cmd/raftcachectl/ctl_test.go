@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/raftcache/raftcache/internal/testport"
+	"github.com/raftcache/raftcache/internal/testwait"
 	"github.com/raftcache/raftcache/node"
 	adminv1 "github.com/raftcache/raftcache/proto/raftcache/admin/v1"
 	"github.com/raftcache/raftcache/raftfsm"
@@ -121,28 +122,13 @@ func describeJSON(t *testing.T, addr string) *adminv1.DescribeClusterResponse {
 	return &d
 }
 
-func eventually(t *testing.T, d time.Duration, fn func() error) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func TestCLI(t *testing.T) {
 	nodes := startNodes(t, 3, 1)
 	addr := nodes[0].GRPCAddr()
 
 	t.Run("status", func(t *testing.T) {
 		var out string
-		eventually(t, 30*time.Second, func() error {
+		testwait.Eventually(t, 30*time.Second, func() error {
 			out = mustCtl(t, addr, "status")
 			if !strings.Contains(out, "health: ok") || !strings.Contains(out, "1 shards, 4 nodes (1 spare), 16384/16384 slots served") {
 				return fmt.Errorf("status:\n%s", out)
@@ -188,7 +174,7 @@ func TestCLI(t *testing.T) {
 		// can only catch up from the snapshot.
 		for i := 0; i < 300; i++ {
 			k := fmt.Sprintf("k%d", i)
-			eventually(t, 20*time.Second, func() error {
+			testwait.Eventually(t, 20*time.Second, func() error {
 				_, err := leaderOf(t, nodes).Write(context.Background(), [][][]byte{{[]byte("SET"), []byte(k), []byte("v")}})
 				return err
 			})
@@ -210,7 +196,7 @@ func TestCLI(t *testing.T) {
 			t.Fatalf("after add-replica: %v", d.GetShards()[0])
 		}
 		n4 := nodes[3]
-		eventually(t, 20*time.Second, func() error {
+		testwait.Eventually(t, 20*time.Second, func() error {
 			if keys := dbLen(n4); keys != 300 {
 				return fmt.Errorf("new replica has %d keys, want 300", keys)
 			}
@@ -223,7 +209,7 @@ func TestCLI(t *testing.T) {
 		if !regexp.MustCompile(`(?m)^n1-\d+ DONE in \S+$`).MatchString(out) {
 			t.Fatalf("remove-replica output:\n%s", out)
 		}
-		eventually(t, 10*time.Second, func() error {
+		testwait.Eventually(t, 10*time.Second, func() error {
 			if d := describeJSON(t, addr); len(d.GetSpares()) != 1 || len(d.GetShards()[0].GetMembers()) != 3 {
 				return fmt.Errorf("after remove-replica: %v", d)
 			}
@@ -265,7 +251,7 @@ func TestCLI(t *testing.T) {
 		if out := mustCtl(t, addr, "watch", m[1]); !strings.Contains(out, m[1]+" DONE") {
 			t.Fatalf("watch: %q", out)
 		}
-		eventually(t, 10*time.Second, func() error {
+		testwait.Eventually(t, 10*time.Second, func() error {
 			d := describeJSON(t, addr)
 			if len(d.GetShards()) != 2 || d.GetShards()[1].GetLeader() != "n4" || d.GetShards()[1].GetSlotCount() != 0 {
 				return fmt.Errorf("after add-shard: %v", d.GetShards())
@@ -281,7 +267,7 @@ func TestCLI(t *testing.T) {
 			op.GetState() != adminv1.OperationState_OPERATION_STATE_DONE || op.GetKind() != adminv1.OperationKind_OPERATION_KIND_REMOVE_SHARD {
 			t.Fatalf("--json remove-shard: %v %v", &op, err)
 		}
-		eventually(t, 10*time.Second, func() error {
+		testwait.Eventually(t, 10*time.Second, func() error {
 			if d := describeJSON(t, addr); len(d.GetShards()) != 1 || len(d.GetSpares()) != 1 {
 				return fmt.Errorf("after remove-shard: %v", d)
 			}
@@ -378,7 +364,7 @@ func dbLen(n *node.Node) int {
 func leaderOf(t *testing.T, nodes []*node.Node) *node.Node {
 	t.Helper()
 	var leader *node.Node
-	eventually(t, 20*time.Second, func() error {
+	testwait.Eventually(t, 20*time.Second, func() error {
 		for _, n := range nodes {
 			if n.IsLeader() && n.Replica().Ready() {
 				leader = n
