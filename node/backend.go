@@ -88,7 +88,10 @@ func (n *Node) leaderRESP() string {
 // for reads after READONLY); any other slot is redirected to its owner's
 // leader as gossip last reported it.
 func (n *Node) Route(slot slots.Slot, write, readonly, asking bool) string {
-	if st, ok := n.slotState(slot); ok && st.State == raftfsm.SlotImporting {
+	// One read of the slot table per command: it is a published copy that
+	// an OpSlots apply can replace at any moment.
+	st, logged := n.slotState(slot)
+	if logged && st.State == raftfsm.SlotImporting {
 		r := n.rep()
 		switch {
 		case r == nil:
@@ -107,7 +110,7 @@ func (n *Node) Route(slot slots.Slot, write, readonly, asking bool) string {
 		}
 		return "CLUSTERDOWN The cluster is down"
 	}
-	if n.ownsSlot(slot) {
+	if n.owns(slot, st, logged) {
 		r := n.rep()
 		if r == nil {
 			return "CLUSTERDOWN The cluster is down"
@@ -134,7 +137,7 @@ func (n *Node) Route(slot slots.Slot, write, readonly, asking bool) string {
 	if f := n.form.Load(); f != nil && (!ok || int(owner) == f.Shard) {
 		// Gossip names no owner or still this shard, but this shard's log
 		// gave the slot away: send the client where the log says it went.
-		if st, logged := n.slotState(slot); logged && st.State == raftfsm.SlotUnowned && st.Peer >= 0 {
+		if logged && st.State == raftfsm.SlotUnowned && st.Peer >= 0 {
 			owner, ok = slots.ShardID(st.Peer), true
 		} else if ok {
 			return "TRYAGAIN slot ownership is changing, retry shortly"

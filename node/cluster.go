@@ -43,7 +43,13 @@ func (n *Node) owned() ([]slots.Range, uint64) {
 // ownsSlot reports whether this node's shard serves s (owned or migrating
 // away) by its own log, or by the formation plan before the log records it.
 func (n *Node) ownsSlot(s slots.Slot) bool {
-	if st, ok := n.slotState(s); ok {
+	st, logged := n.slotState(s)
+	return n.owns(s, st, logged)
+}
+
+// owns is ownsSlot for a slot state already read.
+func (n *Node) owns(s slots.Slot, st raftfsm.SlotInfo, logged bool) bool {
+	if logged {
 		return st.State == raftfsm.SlotOwned || st.State == raftfsm.SlotMigrating
 	}
 	v := n.view.Load()

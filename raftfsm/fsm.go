@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -37,7 +38,7 @@ type FSM struct {
 
 	// slotView is a copy of the slot table published after every change,
 	// so that routing reads it without taking the engine lock.
-	slotView atomic.Pointer[slotTable]
+	slotView atomic.Pointer[slotView]
 
 	kw keyWaiters // change feed for WaitKeys (blocking.go)
 }
@@ -228,10 +229,19 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	return nil
 }
 
+// slotView is a published slot table with its owned ranges, computed once
+// per change rather than on every gossip tick that reads them.
+type slotView struct {
+	slotTable
+	owned    []slots.Range
+	ownedVer uint64
+}
+
 // publishSlots copies the slot table for lock-free readers (under f.mu).
 func (f *FSM) publishSlots() {
-	st := *f.db.slotTab
-	f.slotView.Store(&st)
+	v := &slotView{slotTable: *f.db.slotTab}
+	v.owned, v.ownedVer = v.ownedRanges()
+	f.slotView.Store(v)
 }
 
 // SlotInfo returns slot s's entry in the ownership record without taking
@@ -252,8 +262,7 @@ func (f *FSM) OwnedRanges() ([]slots.Range, uint64, bool) {
 	if st == nil || !st.init {
 		return nil, 0, false
 	}
-	rs, ver := st.ownedRanges()
-	return rs, ver, true
+	return slices.Clone(st.owned), st.ownedVer, true
 }
 
 // Digest returns a hash of the whole engine state (keys, TTLs, values), for
