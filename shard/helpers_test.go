@@ -221,9 +221,6 @@ func (c *cluster) converged() {
 	})
 }
 
-// eventually polls fn until it succeeds or the deadline passes, then fails
-// with fn's last error.
-
 func cmd(args ...string) [][]byte {
 	out := make([][]byte, len(args))
 	for i, a := range args {

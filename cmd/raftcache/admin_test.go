@@ -103,8 +103,6 @@ func describe(t *testing.T, c adminv1.AdminClient) *adminv1.DescribeClusterRespo
 	return d
 }
 
-// eventually polls fn until it returns nil or the deadline passes.
-
 func findNode(d *adminv1.DescribeClusterResponse, id string) *adminv1.Node {
 	for _, n := range d.GetNodes() {
 		if n.GetId() == id {
