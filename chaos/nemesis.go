@@ -145,8 +145,16 @@ func (n *Nemesis) Run(ctx context.Context) error {
 		return nil
 	}
 	sleepCtx(ctx, n.jitter(2*time.Second, 4*time.Second))
+	var bag []string
 	for ctx.Err() == nil {
-		f := n.faults[n.rng.IntN(len(n.faults))]
+		// Every fault once per round, in a seeded random order: a short
+		// run (CI) still sees each kind.
+		if len(bag) == 0 {
+			bag = slices.Clone(n.faults)
+			n.rng.Shuffle(len(bag), func(i, j int) { bag[i], bag[j] = bag[j], bag[i] })
+		}
+		f := bag[0]
+		bag = bag[1:]
 		ev, err := n.inject(ctx, f)
 		if ev.Fault != "" {
 			n.events = append(n.events, ev)
