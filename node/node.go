@@ -211,9 +211,10 @@ func (n *Node) formLoop(ctx context.Context) {
 		n.cfg.Logger.Info("spare node: waiting for the admin API to assign a shard", "node_id", n.cfg.NodeID)
 		return
 	default:
-		var members []Member
+		var members, all []Member
 		for {
-			all, changed := n.gossip.snapshot()
+			var changed <-chan struct{}
+			all, changed = n.gossip.snapshot()
 			members = members[:0]
 			for _, m := range all {
 				if m.Alive && !m.Spare {
@@ -229,6 +230,13 @@ func (n *Node) formLoop(ctx context.Context) {
 			case <-changed:
 			case <-time.After(time.Second):
 			}
+		}
+		// A formed cluster whose leader still lists this node: its data
+		// dir was lost (rejoin.go).
+		n.refreshView()
+		if shard, ok := n.formerShard(ctx, all); ok {
+			n.rejoinShard(ctx, shard)
+			return
 		}
 		// Every founder computes the same plan from the smallest ids.
 		members = members[:n.cfg.BootstrapExpect]

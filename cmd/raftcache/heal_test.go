@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -307,4 +308,69 @@ func TestSelfHealingHoldsBack(t *testing.T) {
 	if err := c.Set(ctx, "{x}still", "up", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestWipedReplicaRejoins kills a follower, deletes its data dir and starts
+// it again under the same id: it must not come back as a voter with an
+// empty log (it could elect a replica lacking writes it had acknowledged);
+// it rejoins through an ADD_REPLICA operation (removed, added as a
+// non-voter, caught up, promoted) and then holds every key.
+func TestWipedReplicaRejoins(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cluster e2e")
+	}
+	dc := startHealCluster(t, 0, 0)
+	ctx := context.Background()
+	c := clusterClient(t, dc, &redis.ClusterOptions{MaxRedirects: 8})
+	var keys []string
+	write := func(prefix string, n int) {
+		for i := 0; i < n; i++ {
+			k := fmt.Sprintf("%s:%d", prefix, i)
+			if err := c.Set(ctx, k, "v"+k, 0).Err(); err != nil {
+				t.Fatal(err)
+			}
+			keys = append(keys, k)
+		}
+	}
+	write("before", 200)
+	wiped := follower(t, dc)
+	idx := indexOf(dc, wiped.node.ID())
+	if err := wiped.kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(dc.configs[idx].DataDir); err != nil {
+		t.Fatal(err)
+	}
+	write("while-down", 200) // two voters of three keep committing
+	live := without(dc.instances, wiped)
+	back, err := startInstance(ctx, rejoinConfig(dc, idx, live[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc.instances[idx] = back
+	id := back.node.ID()
+	testwait.Eventually(t, 60*time.Second, func() error {
+		_, members := raftMembers(t, live)
+		if members[id] != raft.Voter || len(members) != 3 || back.node.Replica() == nil {
+			return fmt.Errorf("configuration %s: want %s a voter again", describeMembers(members), id)
+		}
+		return nil
+	})
+	ac := adminClient(t, live[0].node.GRPCAddr())
+	resp, err := ac.ListOperations(ctx, &adminv1.ListOperationsRequest{AllNodes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var adds []*adminv1.Operation
+	for _, o := range resp.GetOperations() {
+		if o.GetKind() == adminv1.OperationKind_OPERATION_KIND_ADD_REPLICA && strings.Contains(o.GetDescription(), id) {
+			adds = append(adds, o)
+		}
+	}
+	if len(adds) != 1 || adds[0].GetState() != adminv1.OperationState_OPERATION_STATE_DONE {
+		t.Fatalf("want one finished ADD_REPLICA operation for %s (rejoin as a non-voter), got %v", id, adds)
+	}
+	sh := findShard(describe(t, ac), 0)
+	checkReplicaHasKeys(t, back, sh, keys)
+	write("after", 50)
 }
