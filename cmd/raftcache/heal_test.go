@@ -203,10 +203,18 @@ func testSelfHealing(t *testing.T, killLeader bool) {
 	}
 
 	ac := adminClient(t, live[0].node.GRPCAddr())
-	ops := replaceOps(t, ac)
-	if len(ops) != 1 || ops[0].GetState() != adminv1.OperationState_OPERATION_STATE_DONE {
-		t.Fatalf("want one finished REPLACE_NODE operation, got %v", ops)
-	}
+	// The configuration can show the removal before the operation has
+	// returned from it (and from its best-effort LeaveShard to the dead node).
+	testwait.Eventually(t, 15*time.Second, func() error {
+		ops := replaceOps(t, ac)
+		if len(ops) != 1 || ops[0].GetState() == adminv1.OperationState_OPERATION_STATE_RUNNING {
+			return fmt.Errorf("want one finished REPLACE_NODE operation, got %v", ops)
+		}
+		if ops[0].GetState() != adminv1.OperationState_OPERATION_STATE_DONE {
+			t.Fatalf("REPLACE_NODE operation did not succeed: %v", ops[0])
+		}
+		return nil
+	})
 	// The new replica has every key (READONLY reads on it), and writes go on.
 	sh := findShard(describe(t, ac), 0)
 	checkReplicaHasKeys(t, spare, sh, keys)
