@@ -50,7 +50,7 @@ type claimCache struct {
 // get returns member m's claim and its version: the cached one if its
 // reference matches, else the previous one (if any, with its own version)
 // while a fetch of the new one runs.
-func (c *claimCache) get(n *Node, m Member) ([]slots.Range, uint64, bool) {
+func (c *claimCache) get(n *Node, m Member) (rs []slots.Range, ver uint64, ok, fresh bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.byNode == nil {
@@ -58,13 +58,13 @@ func (c *claimCache) get(n *Node, m Member) ([]slots.Range, uint64, bool) {
 	}
 	cur, ok := c.byNode[m.NodeID]
 	if ok && cur.ref == m.SlotsRef {
-		return cur.ranges, cur.ver, true
+		return cur.ranges, cur.ver, true, true
 	}
 	if started, busy := c.inflight[m.NodeID]; !busy || time.Since(started) > 5*time.Second {
 		c.inflight[m.NodeID] = time.Now()
 		n.fetchClaim(m)
 	}
-	return cur.ranges, cur.ver, ok
+	return cur.ranges, cur.ver, ok, false // the last known claim while the new one is fetched
 }
 
 // remember records an inline claim, so that when the member's claim grows

@@ -2,9 +2,11 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"sort"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -151,7 +153,7 @@ func (n *Node) refreshView() {
 	all, _ := n.gossip.snapshot()
 	self := n.gossip.getSelf()
 	self.Alive = true
-	v := &clusterView{shards: map[int][]Member{}, leaders: map[int]Member{}, smap: slots.NewMap()}
+	v := &clusterView{shards: map[int][]Member{}, leaders: map[int]Member{}}
 	seenSelf := false
 	for _, m := range all {
 		if m.NodeID == self.NodeID {
@@ -163,24 +165,12 @@ func (n *Node) refreshView() {
 		v.members = append(v.members, self)
 		sort.Slice(v.members, func(i, j int) bool { return v.members[i].NodeID < v.members[j].NodeID })
 	}
+	v.smap = n.slotMap(v.members, self.NodeID)
 	for _, m := range v.members {
 		if m.Shard < 0 {
 			continue
 		}
 		v.shards[m.Shard] = append(v.shards[m.Shard], m)
-		if m.SlotsRef != "" && m.Ver > 0 {
-			if m.NodeID == self.NodeID {
-				rs, _ := n.owned()
-				v.smap.Merge(slots.Claim{Shard: slots.ShardID(m.Shard), Slots: rs, Version: m.Ver})
-			} else if rs, ver, ok := n.claims.get(n, m); ok {
-				v.smap.Merge(slots.Claim{Shard: slots.ShardID(m.Shard), Slots: rs, Version: ver})
-			}
-		} else if m.Slots != "" && m.Ver > 0 {
-			if rs, err := slots.ParseRanges(m.Slots); err == nil {
-				n.claims.remember(m.NodeID, rs, m.Ver)
-				v.smap.Merge(slots.Claim{Shard: slots.ShardID(m.Shard), Slots: rs, Version: m.Ver})
-			}
-		}
 		if m.Leader && m.Alive {
 			if cur, ok := v.leaders[m.Shard]; !ok || m.Term > cur.Term {
 				v.leaders[m.Shard] = m
@@ -213,6 +203,57 @@ func (n *Node) refreshView() {
 		}
 	}
 	n.view.Store(v)
+}
+
+// smapCache is the slot map built from one set of claims.
+type smapCache struct {
+	key  string
+	smap *slots.Map
+}
+
+// slotMap merges the members' slot claims. The map (16384 slots) is
+// rebuilt only when a claim changed: refreshView runs on every gossip
+// change and every 100 ms on every node, and rebuilding it each time cost a
+// large share of a busy dev cluster's CPU and allocation. A map that lacks
+// a claim it could not fetch yet is not cached.
+func (n *Node) slotMap(members []Member, selfID string) *slots.Map {
+	var kb strings.Builder
+	for _, m := range members {
+		if m.Shard >= 0 && m.Ver > 0 && (m.Slots != "" || m.SlotsRef != "") {
+			fmt.Fprintf(&kb, "%s|%d|%d|%s|%s\n", m.NodeID, m.Shard, m.Ver, m.Slots, m.SlotsRef)
+		}
+	}
+	key := kb.String()
+	if c := n.smapCache.Load(); c != nil && c.key == key {
+		return c.smap
+	}
+	smap, complete := slots.NewMap(), true
+	for _, m := range members {
+		if m.Shard < 0 || m.Ver == 0 {
+			continue
+		}
+		if m.SlotsRef != "" {
+			if m.NodeID == selfID {
+				rs, _ := n.owned()
+				smap.Merge(slots.Claim{Shard: slots.ShardID(m.Shard), Slots: rs, Version: m.Ver})
+			} else {
+				rs, ver, ok, fresh := n.claims.get(n, m)
+				if ok {
+					smap.Merge(slots.Claim{Shard: slots.ShardID(m.Shard), Slots: rs, Version: ver})
+				}
+				complete = complete && fresh
+			}
+		} else if m.Slots != "" {
+			if rs, err := slots.ParseRanges(m.Slots); err == nil {
+				n.claims.remember(m.NodeID, rs, m.Ver)
+				smap.Merge(slots.Claim{Shard: slots.ShardID(m.Shard), Slots: rs, Version: m.Ver})
+			}
+		}
+	}
+	if complete {
+		n.smapCache.Store(&smapCache{key: key, smap: smap})
+	}
+	return smap
 }
 
 // shardLeaderRESP returns the client address of shard s's leader.

@@ -30,7 +30,9 @@ type Node struct {
 	replica *shard.Replica
 	form    atomic.Pointer[formation]
 	view    atomic.Pointer[clusterView]
-	spare   atomic.Bool // no shard: waits for JoinShard (replicas.go)
+	// smapCache is the last slot map built from complete claims (slotMap).
+	smapCache atomic.Pointer[smapCache]
+	spare     atomic.Bool // no shard: waits for JoinShard (replicas.go)
 
 	metaKick chan struct{} // wakes metaLoop (notifyMeta)
 	claims   claimCache    // long slot claims fetched by reference (claims.go)
