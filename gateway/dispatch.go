@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/raftcache/raftcache/raftfsm"
+	"github.com/raftcache/raftcache/slots"
 	"github.com/tidwall/redcon"
 )
 
@@ -301,6 +302,12 @@ func (s *Server) flushGroup(c *client) {
 	} else {
 		s.runReads(c)
 	}
+	if c.frozen {
+		c.frozen = false
+		if w, ok := s.backend.(slotWaiter); ok {
+			w.WaitSlotUnfrozen(s.ctx, c.frozenSlot, frozenHold)
+		}
+	}
 	per := time.Since(start).Microseconds() / int64(len(c.group))
 	// Count runs of the same command with one atomic add each: pipelines are
 	// mostly one command repeated, and the counters are shared by every
@@ -350,6 +357,7 @@ func (s *Server) runWrites(c *client) {
 		return
 	}
 	for i := range replies {
+		c.noteFrozen(&c.group[i], &replies[i])
 		s.appendEngineReply(c, c.group[i].cmd, &replies[i])
 	}
 }
@@ -421,6 +429,7 @@ func (c *client) runReads(db *raftfsm.DB, now int64) {
 	for i := range c.group {
 		p := &c.group[i]
 		r := c.execRead(p)
+		c.noteFrozen(p, &r)
 		c.srv.appendEngineReply(c, p.cmd, &r)
 	}
 	c.readDone = true
@@ -440,6 +449,14 @@ func (c *client) execRead(p *pending) (r raftfsm.Reply) {
 		return r
 	}
 	return p.cmd.engine.Exec(&c.rctx, p.args)
+}
+
+// noteFrozen records a frozen slot's TRYAGAIN (flushGroup waits it out).
+func (c *client) noteFrozen(p *pending, r *raftfsm.Reply) {
+	if r.Kind == raftfsm.KindError && raftfsm.IsFrozenReply(r.Str) {
+		c.frozen = p.slot >= 0
+		c.frozenSlot = slots.Slot(max(p.slot, 0))
+	}
 }
 
 func (s *Server) appendEngineReply(c *client, cmd *command, r *raftfsm.Reply) {

@@ -22,6 +22,18 @@ import (
 	"github.com/tidwall/redcon"
 )
 
+// slotWaiter is an optional Backend method: wait (at most max) until a
+// migration no longer freezes slot on this node.
+type slotWaiter interface {
+	WaitSlotUnfrozen(ctx context.Context, slot slots.Slot, max time.Duration)
+}
+
+// frozenHold bounds how long a reply that answers TRYAGAIN for a frozen
+// slot is held back: clients (go-redis: 3 retries, 8-32 ms apart) retry
+// TRYAGAIN quickly, and the freeze lasts a few log commits; held until it
+// ends, their retry finds the slot moved (MOVED) instead of failing.
+const frozenHold = 250 * time.Millisecond
+
 // Backend is what the gateway needs from the node. Implemented by node; a fake in tests.
 type Backend interface {
 	// Route decides where a command on slot is served: "" = serve here, otherwise the full RESP

@@ -16,6 +16,23 @@ func (n *Node) slotState(s slots.Slot) (raftfsm.SlotInfo, bool) {
 	return n.fsm.SlotInfo(s)
 }
 
+// WaitSlotUnfrozen implements the gateway's optional slot waiter: it
+// returns once this node's slot table no longer marks s frozen (the
+// migration's last pass ended: the slot moved, or the move was aborted),
+// or after max.
+func (n *Node) WaitSlotUnfrozen(ctx context.Context, s slots.Slot, max time.Duration) {
+	deadline := time.Now().Add(max)
+	for {
+		if st, ok := n.slotState(s); !ok || !st.Frozen {
+			return
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
 // ResolveRedirect implements the gateway's Backend: the engine names the
 // shard a slot moves or moved to ("ASK 866 @2"); clients need its leader's
 // address.

@@ -81,6 +81,10 @@ func newSlotTable() *slotTable {
 // Redirect error prefixes produced by the engine. Shard ids stand where
 // Redis puts an address ("@<shard>"); the node rewrites them with the
 // shard leader's address before the client sees them.
+// IsFrozenReply reports whether an error reply is the TRYAGAIN of a slot
+// frozen for the last pass of a migration (it lasts a few log commits).
+func IsFrozenReply(msg string) bool { return msg == frozenMsg }
+
 const (
 	redirectMoved = "MOVED"
 	redirectAsk   = "ASK"
