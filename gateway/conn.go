@@ -40,17 +40,18 @@ type pending struct {
 // mutates it; fields that CLIENT LIST/KILL read from other goroutines are
 // guarded by mu (written under mu, read under mu by others) or atomic.
 type client struct {
+	srv   *Server
+	id    int64
+	addr  string
+	laddr string
+	fd    int
+	raw   net.Conn // for CLIENT KILL from other connections
+	born  time.Time
+
 	// frozen: a reply of the current group is a frozen slot's TRYAGAIN
 	// (frozenSlot); flushGroup holds the replies back until it thaws.
 	frozen     bool
 	frozenSlot slots.Slot
-	srv        *Server
-	id         int64
-	addr       string
-	laddr      string
-	fd         int
-	raw        net.Conn // for CLIENT KILL from other connections
-	born       time.Time
 
 	mu        sync.Mutex
 	name      string

@@ -453,9 +453,8 @@ func (c *client) execRead(p *pending) (r raftfsm.Reply) {
 
 // noteFrozen records a frozen slot's TRYAGAIN (flushGroup waits it out).
 func (c *client) noteFrozen(p *pending, r *raftfsm.Reply) {
-	if r.Kind == raftfsm.KindError && raftfsm.IsFrozenReply(r.Str) {
-		c.frozen = p.slot >= 0
-		c.frozenSlot = slots.Slot(max(p.slot, 0))
+	if p.slot >= 0 && r.Kind == raftfsm.KindError && raftfsm.IsFrozenReply(r.Str) {
+		c.frozen, c.frozenSlot = true, slots.Slot(p.slot)
 	}
 }
 

@@ -21,15 +21,18 @@ func (n *Node) slotState(s slots.Slot) (raftfsm.SlotInfo, bool) {
 // migration's last pass ended: the slot moved, or the move was aborted),
 // or after max.
 func (n *Node) WaitSlotUnfrozen(ctx context.Context, s slots.Slot, max time.Duration) {
-	deadline := time.Now().Add(max)
+	ctx, cancel := context.WithTimeout(ctx, max)
+	defer cancel()
 	for {
+		// The slot table is published before the applied index moves, so
+		// reading the index first cannot miss the entry that thaws it.
+		idx := n.fsm.AppliedIndex()
 		if st, ok := n.slotState(s); !ok || !st.Frozen {
 			return
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
+		if n.fsm.WaitApplied(ctx, idx+1) != nil {
 			return
 		}
-		time.Sleep(2 * time.Millisecond)
 	}
 }
 
