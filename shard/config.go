@@ -47,8 +47,9 @@ type Config struct {
 	// unknown); after a leader failure the successor is preferably in
 	// another zone than the failed leader (failover.go). nil: no preference.
 	Zone func(id string) string
-	// DisableFastFailover turns off the early campaign on crash evidence
-	// and the pre-vote reaction (failover.go), leaving raft's own timers.
+	// DisableFastFailover turns off the early campaign on crash evidence,
+	// the pre-vote reaction and the AZ correction (failover.go), leaving
+	// raft's own timers.
 	DisableFastFailover bool
 }
 

@@ -1,10 +1,13 @@
 package shard
 
 import (
+	"context"
 	"errors"
 	"net"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -41,6 +44,15 @@ import (
 //
 // The timeouts go back to the configured values once a leader is known
 // again (or after 2 x ElectionTimeout).
+//
+//  3. AZ correction. Both shortcuts only bias the race, and a loaded machine
+//     or a paused/partitioned leader can still let a follower in the failed
+//     leader's AZ win. A leader whose candidacy began after its leader went
+//     silent (an election caused by a failure, not a transfer) and which
+//     shares the failed leader's AZ hands leadership, once its no-op has
+//     committed, to a voter in another AZ that shows no sign of being down
+//     (preferOtherAZ). That costs one leadership transfer (a round trip
+//     plus catch-up) and makes the AZ preference an outcome, not a bias.
 
 // failover is the replica's fast-failover state, shared by failoverLoop
 // and the pre-vote reaction (leadershipLoop) under mu.
@@ -53,6 +65,10 @@ type failover struct {
 	lowered     bool      // timeouts reloaded to the lease
 	loweredAt   time.Time
 	loweredFrom string // leader id when lowered
+
+	lastLeader    string      // last leader this replica followed (never itself)
+	failureRun    atomic.Bool // the current candidacy began after the leader went silent
+	correctedTerm uint64      // term whose AZ correction already ran
 }
 
 // errLeaderGone reports whether err from dialing the leader's Raft address
@@ -84,6 +100,9 @@ func (r *Replica) failoverTick() {
 	fresh := state == raft.Follower && leaderID != "" && age < r.cfg.HeartbeatTimeout/4
 
 	fo.mu.Lock()
+	if state == raft.Follower && leaderID != "" && string(leaderID) != r.cfg.ID {
+		fo.lastLeader = string(leaderID)
+	}
 	if fo.lowered && (state == raft.Leader || (leaderID != "" && string(leaderID) != fo.loweredFrom) ||
 		time.Since(fo.loweredAt) > 2*r.cfg.ElectionTimeout) {
 		r.restoreTimeoutsLocked()
@@ -278,4 +297,122 @@ func (r *Replica) restoreTimeoutsLocked() {
 		return
 	}
 	r.fo.lowered = false
+}
+
+// onObservation records the leader this replica followed.
+func (r *Replica) onObservation(o raft.Observation) {
+	if d, ok := o.Data.(raft.LeaderObservation); ok && d.LeaderID != "" && string(d.LeaderID) != r.cfg.ID {
+		r.fo.mu.Lock()
+		r.fo.lastLeader = string(d.LeaderID)
+		r.fo.mu.Unlock()
+	}
+}
+
+// observeState runs inside raft's goroutine at each state change (the
+// observer's filter), so the leader's silence is measured when the
+// candidacy starts, not when the observation is read: raft only campaigns
+// on a timeout once the leader has been silent for at least the lowered
+// heartbeat timeout (the lease), while a transfer's TimeoutNow arrives
+// right after the old leader's last append. Only atomics here: fo.mu is
+// held around raft.ReloadConfig.
+func (r *Replica) observeState(st raft.RaftState) {
+	switch st {
+	case raft.Candidate:
+		if time.Since(r.raft.LastContact()) >= r.cfg.LeaderLeaseTimeout/2 {
+			r.fo.failureRun.Store(true)
+		}
+	case raft.Follower:
+		r.fo.failureRun.Store(false)
+	}
+}
+
+// afterElection runs once per term when this replica's leadership is
+// ready (its no-op committed): the AZ correction of a failure election.
+func (r *Replica) afterElection(term uint64) {
+	fo := &r.fo
+	fo.mu.Lock()
+	run := fo.failureRun.Swap(false) && fo.correctedTerm != term && !r.cfg.DisableFastFailover
+	fo.correctedTerm = term
+	failed := fo.lastLeader
+	fo.mu.Unlock()
+	if !run || failed == "" {
+		return
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.preferOtherAZ(failed)
+	}()
+}
+
+// preferOtherAZ hands leadership to a voter outside the AZ of failed when
+// this leader shares that AZ; it returns the target ("" if none) and the
+// transfer's outcome.
+func (r *Replica) preferOtherAZ(failed string) (string, error) {
+	cf := r.raft.GetConfiguration()
+	if cf.Error() != nil || r.cfg.Zone == nil {
+		return "", cf.Error()
+	}
+	unreachable := r.UnreachablePeers()
+	var voters []raft.Server
+	for _, s := range cf.Configuration().Servers {
+		if s.Suffrage == raft.Voter {
+			voters = append(voters, s)
+		}
+	}
+	target := otherAZSuccessor(r.cfg.ID, failed, voters, r.cfg.Zone, func(s raft.Server) bool {
+		_, bad := unreachable[string(s.ID)]
+		return bad || peerDown(string(s.Address), r.cfg.HeartbeatTimeout/4)
+	})
+	if target == "" {
+		return "", nil
+	}
+	ctx, cancel := context.WithTimeout(r.ctx, 2*r.cfg.ElectionTimeout)
+	defer cancel()
+	err := r.LeadershipTransfer(ctx, target)
+	if err != nil {
+		r.log.Warn("moving leadership out of the failed leader's AZ failed", "failed_leader", failed, "target", target, "err", err)
+	} else {
+		r.log.Info("moved leadership out of the failed leader's AZ", "failed_leader", failed, "target", target)
+	}
+	return target, err
+}
+
+// otherAZSuccessor picks the voter that should lead instead of self after
+// failed: "" unless self is in failed's (known) AZ; otherwise the first
+// voter by id outside that AZ (and with a known AZ) that down does not
+// rule out.
+func otherAZSuccessor(self, failed string, voters []raft.Server, zone func(string) string, down func(raft.Server) bool) string {
+	failedAZ := zone(failed)
+	if failedAZ == "" || zone(self) != failedAZ {
+		return ""
+	}
+	var cands []raft.Server
+	for _, s := range voters {
+		id := string(s.ID)
+		if az := zone(id); id != self && id != failed && az != "" && az != failedAZ {
+			cands = append(cands, s)
+		}
+	}
+	slices.SortFunc(cands, func(a, b raft.Server) int { return strings.Compare(string(a.ID), string(b.ID)) })
+	for _, s := range cands {
+		if !down(s) {
+			return string(s.ID)
+		}
+	}
+	return ""
+}
+
+// peerDown reports whether dialing addr proves that no Raft listens there
+// (refused) or that it cannot be reached (timeout). Addresses that are not
+// TCP (the in-memory transport's) prove nothing. A paused process still
+// accepts connections; raft's transfer then times out and leadership stays.
+func peerDown(addr string, timeout time.Duration) bool {
+	c, err := net.DialTimeout("tcp", addr, timeout)
+	if err == nil {
+		c.Close()
+		return false
+	}
+	var ne net.Error
+	return errLeaderGone(err) || (errors.As(err, &ne) && ne.Timeout())
 }

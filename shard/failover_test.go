@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -60,14 +61,7 @@ func TestFastFailoverPrefersOtherAZ(t *testing.T) {
 			// n1 and n2 share az-a; n3 is alone in az-b.
 			c := tcpGroup(t, map[string]string{"n1": "az-a", "n2": "az-a", "n3": "az-b"})
 			c.mustWriteLeader("OK", "SET", "k", "v")
-			if l := c.leader(); l.id != "n1" {
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				err := l.rep.LeadershipTransfer(ctx, "n1")
-				cancel()
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
+			c.transferTo("n1")
 			old := c.members[0]
 			testwait.Eventually(t, 5*time.Second, func() error {
 				if !old.rep.Ready() {
@@ -83,9 +77,14 @@ func TestFastFailoverPrefersOtherAZ(t *testing.T) {
 			c.mustWriteLeader("OK", "SET", "k", "w")
 			l := c.leader()
 			t.Logf("leader closed -> %s acknowledged a write after %v", l.id, time.Since(start))
-			if l.id != "n3" {
-				t.Fatalf("new leader %s, want n3 (the follower outside the failed leader's AZ)", l.id)
-			}
+			// Usually n3 wins the election; when a loaded machine lets n2
+			// win, n2 hands leadership to n3 (the AZ correction).
+			testwait.Eventually(t, 5*time.Second, func() error {
+				if l := c.leader(); l.id != "n3" {
+					return fmt.Errorf("leader %s, want n3 (the follower outside the failed leader's AZ)", l.id)
+				}
+				return nil
+			})
 			testwait.Eventually(t, 5*time.Second, func() error {
 				for _, m := range c.members[1:] {
 					rc := m.rep.Raft().ReloadableConfig()
@@ -97,6 +96,113 @@ func TestFastFailoverPrefersOtherAZ(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestOtherAZSuccessor: the pure choice behind the AZ correction.
+func TestOtherAZSuccessor(t *testing.T) {
+	zones := map[string]string{"a1": "az-a", "a2": "az-a", "b1": "az-b", "b2": "az-b", "c1": "az-c", "x": ""}
+	zone := func(id string) string { return zones[id] }
+	voters := func(ids ...string) []raft.Server {
+		var out []raft.Server
+		for _, id := range ids {
+			out = append(out, raft.Server{ID: raft.ServerID(id), Address: raft.ServerAddress(id + ":1")})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name, self, failed string
+		voters             []raft.Server
+		down               []string
+		want               string
+	}{
+		{"same AZ as the failed leader", "a2", "a1", voters("a1", "a2", "b1"), nil, "b1"},
+		{"already outside the failed AZ", "b1", "a1", voters("a1", "a2", "b1"), nil, ""},
+		{"lowest id outside the AZ", "a2", "a1", voters("a1", "a2", "c1", "b2", "b1"), nil, "b1"},
+		{"skips a down candidate", "a2", "a1", voters("a1", "a2", "b1", "c1"), []string{"b1"}, "c1"},
+		{"every candidate down", "a2", "a1", voters("a1", "a2", "b1"), []string{"b1"}, ""},
+		{"failed leader's AZ unknown", "a2", "x", voters("x", "a2", "b1"), nil, ""},
+		{"candidates with unknown AZ are skipped", "a2", "a1", voters("a1", "a2", "x"), nil, ""},
+		{"no other voter", "a2", "a1", voters("a1", "a2"), nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			down := func(s raft.Server) bool { return slices.Contains(tc.down, string(s.ID)) }
+			if got := otherAZSuccessor(tc.self, tc.failed, tc.voters, zone, down); got != tc.want {
+				t.Fatalf("otherAZSuccessor(%s after %s) = %q, want %q", tc.self, tc.failed, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestAZCorrection: a leader that shares the failed leader's AZ moves
+// leadership to the voter in another AZ, and keeps it when that voter is
+// unreachable (no write stall on a transfer bound to fail).
+func TestAZCorrection(t *testing.T) {
+	zones := map[string]string{"n1": "az-a", "n2": "az-a", "n3": "az-b"}
+	c := newCluster(t, 3, func(cfg *Config) { cfg.Zone = func(id string) string { return zones[id] } })
+	n2, n3 := c.members[1], c.members[2]
+	c.transferTo("n1")
+	c.transferTo("n2")
+	// An explicit transfer is not a failure election: n2 keeps leading
+	// although n1 shares its AZ.
+	time.Sleep(3 * fastConfig("x").HeartbeatTimeout)
+	if l := c.leader(); l != n2 {
+		t.Fatalf("after a transfer to n2 the leader is %s: the AZ correction must not undo transfers", l.id)
+	}
+
+	// n3 cut off: its heartbeats fail, so no transfer is tried.
+	c.partition(n3)
+	testwait.Eventually(t, 5*time.Second, func() error {
+		if _, ok := n2.rep.UnreachablePeers()["n3"]; !ok {
+			return errors.New("n2 does not see n3 as unreachable yet")
+		}
+		return nil
+	})
+	if target, err := n2.rep.preferOtherAZ("n1"); target != "" || err != nil {
+		t.Fatalf("preferOtherAZ with n3 unreachable: target %q, err %v; want none", target, err)
+	}
+	c.heal(n3)
+	testwait.Eventually(t, 5*time.Second, func() error {
+		if _, ok := n2.rep.UnreachablePeers()["n3"]; ok {
+			return errors.New("n2 still sees n3 as unreachable")
+		}
+		return nil
+	})
+
+	// Failed leader in another AZ than n2's: nothing to correct.
+	if target, err := n2.rep.preferOtherAZ("n3"); target != "" || err != nil {
+		t.Fatalf("preferOtherAZ after an az-b leader: target %q, err %v; want none", target, err)
+	}
+	if target, err := n2.rep.preferOtherAZ("n1"); target != "n3" || err != nil {
+		t.Fatalf("preferOtherAZ after n1: target %q, err %v; want n3", target, err)
+	}
+	if l := c.leader(); l != n3 {
+		t.Fatalf("leader %s after the AZ correction, want n3", l.id)
+	}
+	c.mustWriteLeader("OK", "SET", "k", "v")
+}
+
+// TestAZCorrectionAfterFailureElection: n1 and n2 in az-a, n3 in az-b.
+// n3 misses writes while cut off, so when n1 dies only n2 can win the
+// election (n3's log is behind); the correction must then hand leadership
+// to n3 once it has caught up.
+func TestAZCorrectionAfterFailureElection(t *testing.T) {
+	zones := map[string]string{"n1": "az-a", "n2": "az-a", "n3": "az-b"}
+	c := newCluster(t, 3, func(cfg *Config) { cfg.Zone = func(id string) string { return zones[id] } })
+	c.transferTo("n1")
+	n1, n3 := c.members[0], c.members[2]
+	c.partition(n3)
+	for i := 0; i < 5; i++ {
+		mustWrite(t, n1.rep, "OK", "SET", "k", fmt.Sprint(i))
+	}
+	c.stop(n1)
+	c.heal(n3)
+	testwait.Eventually(t, 10*time.Second, func() error {
+		if l := c.leader(); l != n3 {
+			return fmt.Errorf("leader %s, want n3 (outside the failed leader's AZ)", l.id)
+		}
+		return nil
+	})
+	c.mustWriteLeader("OK", "SET", "k", "w")
 }
 
 // TestPartitionedLeaderStepsDown: a leader cut off from its quorum stops

@@ -334,3 +334,21 @@ func (c *cluster) mustWriteLeader(want string, args ...string) {
 		return nil
 	})
 }
+
+// transferTo makes id the leader.
+func (c *cluster) transferTo(id string) {
+	c.t.Helper()
+	if l := c.leader(); l.id != id {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := l.rep.LeadershipTransfer(ctx, id); err != nil {
+			c.t.Fatalf("transfer %s -> %s: %v", l.id, id, err)
+		}
+	}
+	testwait.Eventually(c.t, 5*time.Second, func() error {
+		if l := c.leader(); l.id != id {
+			return fmt.Errorf("leader %s, want %s", l.id, id)
+		}
+		return nil
+	})
+}

@@ -126,8 +126,11 @@ func New(cfg Config) (*Replica, error) {
 	}
 	r.raft = ra
 	r.observer = raft.NewObserver(r.obsCh, false, func(o *raft.Observation) bool {
-		switch o.Data.(type) {
-		case raft.RaftState, raft.LeaderObservation, raft.RequestPreVoteRequest:
+		switch d := o.Data.(type) {
+		case raft.RaftState:
+			r.observeState(d)
+			return true
+		case raft.LeaderObservation, raft.RequestPreVoteRequest:
 			return true
 		}
 		return false
@@ -286,6 +289,7 @@ func (r *Replica) leadershipLoop() {
 			if pv, ok := o.Data.(raft.RequestPreVoteRequest); ok {
 				r.onPreVote(pv)
 			}
+			r.onObservation(o)
 		case <-t.C:
 		}
 	}
@@ -308,6 +312,7 @@ func (r *Replica) reconcile() {
 	if err == nil && r.raft.CurrentTerm() == term {
 		r.readyTerm.Store(term)
 		r.log.Debug("leader ready", "term", term, "index", f.Index())
+		r.afterElection(term)
 	} else if err != nil {
 		r.log.Debug("leader barrier failed", "term", term, "err", err)
 	}
