@@ -3,7 +3,11 @@ package shard
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -103,4 +107,60 @@ func BenchmarkWrite(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkLogStore measures the log store a replica opens on a data dir
+// (raft-boltdb v2 behind raft's LogCache, fsync on) for the entry sizes a
+// slot migration writes: MB/s of entry data and the bytes the process
+// wrote to disk per byte of entry data (Linux /proc/self/io). bbolt keeps
+// at least two keys in a page, so every commit rewrites the log's last leaf
+// with the recent entries in it: for large entries, one per commit, that
+// is several times the entry (docs/BENCHMARKS.md, slot migration).
+func BenchmarkLogStore(b *testing.B) {
+	for _, size := range []int{1 << 10, 64 << 10, 512 << 10, 2 << 20} {
+		for _, per := range []int{1, 4} {
+			b.Run(fmt.Sprintf("entry=%dKiB/per-commit=%d", size>>10, per), func(b *testing.B) {
+				st, err := openStores(Config{Dir: b.TempDir(), SnapshotRetain: 1}, newHclog(slog.New(slog.DiscardHandler), "raft"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer st.close()
+				data := make([]byte, size)
+				b.SetBytes(int64(size * per))
+				w0, okIO := diskWriteBytes()
+				b.ResetTimer()
+				idx := uint64(1)
+				for i := 0; i < b.N; i++ {
+					logs := make([]*raft.Log, per)
+					for j := range logs {
+						logs[j] = &raft.Log{Index: idx, Term: 1, Type: raft.LogCommand, Data: data}
+						idx++
+					}
+					if err := st.logs.StoreLogs(logs); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StopTimer()
+				if w1, ok := diskWriteBytes(); ok && okIO {
+					b.ReportMetric(float64(w1-w0)/float64(b.N*size*per), "disk-bytes/B")
+				}
+			})
+		}
+	}
+}
+
+// diskWriteBytes returns the bytes this process has caused to be written
+// to storage (false where /proc/self/io is unavailable).
+func diskWriteBytes() (int64, bool) {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0, false
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "write_bytes: "); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
 }

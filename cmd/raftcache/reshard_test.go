@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -507,6 +508,10 @@ func TestMigrationThroughput(t *testing.T) {
 	if mb <= 0 {
 		mb = 200
 	}
+	par, _ := strconv.Atoi(os.Getenv("RAFTCACHE_MIGRATION_PARALLELISM"))
+	if par <= 0 {
+		par = 4
+	}
 	dc := startReshardCluster(t, 2, 0)
 	ac := adminOf(t, dc, 0)
 	c := clusterClient(t, dc, nil)
@@ -563,13 +568,25 @@ func TestMigrationThroughput(t *testing.T) {
 	var during []time.Duration
 	done := make(chan struct{})
 	go func() { during = probe(stop, 0); close(done) }()
+	// A CPU profile of the move alone (not of the load before it).
+	if path := os.Getenv("RAFTCACHE_MIGRATION_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			t.Fatal(err)
+		}
+	}
 	start := time.Now()
-	r, err := ac.MigrateSlots(ctx, &adminv1.MigrateSlotsRequest{Slots: []*adminv1.SlotRange{{Start: 0, End: 4095}}, TargetShard: 1, Parallelism: 4})
+	r, err := ac.MigrateSlots(ctx, &adminv1.MigrateSlotsRequest{Slots: []*adminv1.SlotRange{{Start: 0, End: 4095}}, TargetShard: 1, Parallelism: uint32(par)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := mustDone(t, ac, r.GetOperation())
 	took := time.Since(start)
+	pprof.StopCPUProfile()
 	close(stop)
 	<-done
 	pct := func(l []time.Duration, p float64) time.Duration {
@@ -579,7 +596,7 @@ func TestMigrationThroughput(t *testing.T) {
 		sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
 		return l[int(float64(len(l)-1)*p)]
 	}
-	t.Logf("moved %d keys, %.1f MB in %v: %.1f MB/s, %.0f keys/s",
+	t.Logf("parallelism %d: moved %d keys, %.1f MB in %v: %.1f MB/s, %.0f keys/s", par,
 		o.GetKeysMoved(), float64(o.GetBytesMoved())/1e6, took.Round(time.Millisecond),
 		float64(o.GetBytesMoved())/1e6/took.Seconds(), float64(o.GetKeysMoved())/took.Seconds())
 	t.Logf("client latency idle: p50 %v p99 %v (%d ops); during migration: p50 %v p99 %v (%d ops); p99 ratio %.1fx",
