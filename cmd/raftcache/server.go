@@ -64,8 +64,7 @@ func envName(flag string) string {
 // command line; an empty value counts as unset, so that a compose file can
 // pass an optional setting through (VAR: ${X:-}).
 func loadEnv(fs *flag.FlagSet, lookup func(string) (string, bool)) error {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	set := setFlags(fs)
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
 		v, ok := lookup(envName(f.Name))
@@ -79,6 +78,14 @@ func loadEnv(fs *flag.FlagSet, lookup func(string) (string, bool)) error {
 	return err
 }
 
+// setFlags returns the names of the flags set so far (command line, then
+// environment): a later source never overrides them.
+func setFlags(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
+}
+
 // loadConfigFile applies a JSON config file to flags not set explicitly.
 func loadConfigFile(fs *flag.FlagSet, path string) error {
 	raw, err := os.ReadFile(path)
@@ -89,8 +96,7 @@ func loadConfigFile(fs *flag.FlagSet, path string) error {
 	if err := json.Unmarshal(raw, &values); err != nil {
 		return fmt.Errorf("config %s: %w", path, err)
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	set := setFlags(fs)
 	for k, v := range values {
 		if fs.Lookup(k) == nil {
 			return fmt.Errorf("config %s: unknown key %q", path, k)
