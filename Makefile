@@ -56,6 +56,7 @@ fuzz:
 bench: build
 	bash .ci/bench.sh
 	$(GO) test -run '^$$' -bench . -benchmem ./raftfsm/
+	$(GO) test -run '^$$' -bench LogStore -benchtime 64x ./shard/
 
 # Failover-time distribution (docs/BENCHMARKS.md): kill a shard leader
 # FAILOVER_RUNS times in an in-process dev 3x3 cluster and in 9 real server
