@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -54,7 +55,7 @@ func adminOf(t *testing.T, dc *devCluster, i int) adminv1.AdminClient {
 // records every acknowledged write and every error a client call returned.
 type workload struct {
 	dc      *devCluster
-	terms   map[string]uint64 // Raft term per node when the workload started
+	terms   *termWatch // elections during the run, new shards' included
 	c       *redis.ClusterClient
 	stop    chan struct{}
 	wg      sync.WaitGroup
@@ -67,7 +68,8 @@ type workload struct {
 }
 
 func startWorkload(t *testing.T, dc *devCluster, writers, readers, keysPer int, opts *redis.ClusterOptions) *workload {
-	w := &workload{dc: dc, terms: dc.terms(), c: clusterClient(t, dc, opts), stop: make(chan struct{}), acked: map[string]int64{}, keysPer: keysPer}
+	w := &workload{dc: dc, c: clusterClient(t, dc, opts), stop: make(chan struct{}), acked: map[string]int64{}, keysPer: keysPer}
+	w.terms = watchTerms(dc, w.stop, &w.wg)
 	for i := 0; i < writers; i++ {
 		w.wg.Add(1)
 		go func(id int) {
@@ -144,23 +146,77 @@ func isRedirectError(e string) bool {
 	return false
 }
 
-// terms returns each running node's Raft term.
-func (dc *devCluster) terms() map[string]uint64 {
-	out := map[string]uint64{}
-	for _, inst := range dc.instances {
-		if r := inst.node.Replica(); r != nil {
-			out[inst.node.ID()], _ = strconv.ParseUint(r.Stats()["term"], 10, 64)
-		}
-	}
-	return out
+// termWatch samples every node's Raft term while a workload runs, so that
+// elections count even in a shard founded during the run (AddShard) and
+// dissolved before its end (RemoveShard).
+type termWatch struct {
+	mu          sync.Mutex
+	first, last map[string]uint64
+	newcomers   map[string]bool // no replica when the watch started
 }
 
-// termsMoved lists the nodes whose term moved since before (elections).
-func (dc *devCluster) termsMoved(before map[string]uint64) []string {
+// watchTerms samples the instances present now (the slice is not read
+// again: kill tests replace it) until stop is closed.
+func watchTerms(dc *devCluster, stop <-chan struct{}, wg *sync.WaitGroup) *termWatch {
+	insts := slices.Clone(dc.instances)
+	tw := &termWatch{first: map[string]uint64{}, last: map[string]uint64{}, newcomers: map[string]bool{}}
+	sample := func() {
+		tw.mu.Lock()
+		defer tw.mu.Unlock()
+		for _, inst := range insts {
+			r := inst.node.Replica()
+			if r == nil {
+				continue
+			}
+			term, err := strconv.ParseUint(r.Stats()["term"], 10, 64)
+			if err != nil {
+				continue
+			}
+			id := inst.node.ID()
+			if _, ok := tw.first[id]; !ok {
+				tw.first[id] = term
+			}
+			tw.last[id] = term
+		}
+	}
+	for _, inst := range insts {
+		if inst.node.Replica() == nil {
+			tw.newcomers[inst.node.ID()] = true
+		}
+	}
+	sample()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				sample()
+				return
+			case <-t.C:
+				sample()
+			}
+		}
+	}()
+	return tw
+}
+
+// elections lists the nodes whose term moved while watched; a shard
+// founded during the run counts from its first leader's term (2: a new
+// group starts at term 1 and its first election takes it to 2).
+func (tw *termWatch) elections() []string {
+	tw.mu.Lock()
+	defer tw.mu.Unlock()
 	var out []string
-	for id, term := range dc.terms() {
-		if b, ok := before[id]; ok && term != b {
-			out = append(out, fmt.Sprintf("%s:%d->%d", id, b, term))
+	for id, last := range tw.last {
+		first := tw.first[id]
+		if tw.newcomers[id] {
+			first = 2
+		}
+		if last > first {
+			out = append(out, fmt.Sprintf("%s:%d->%d", id, first, last))
 		}
 	}
 	sort.Strings(out)
@@ -198,7 +254,7 @@ func (w *workload) finish(t *testing.T, dc *devCluster, faults bool) {
 	t.Helper()
 	close(w.stop)
 	w.wg.Wait()
-	elections := dc.termsMoved(w.terms)
+	elections := w.terms.elections()
 	t.Logf("workload: %d writes, %d reads acknowledged, %d failed calls; elections during the run: %v",
 		w.writes.Load(), w.reads.Load(), len(w.errs), elections)
 	if len(w.errs) > 0 && !faults {
@@ -323,7 +379,7 @@ func TestReshardUnderLoad(t *testing.T) {
 	if got[add.GetShard()] != 0 || got[0]+got[1] != 16384 {
 		t.Fatalf("after RemoveShard: slots per shard %v", got)
 	}
-	py.finish(t, dc.termsMoved(w.terms))
+	py.finish(t, w.terms.elections())
 	w.finish(t, dc, false)
 }
 
