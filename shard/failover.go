@@ -66,9 +66,10 @@ type failover struct {
 	loweredAt   time.Time
 	loweredFrom string // leader id when lowered
 
-	lastLeader    string      // last leader this replica followed (never itself)
-	failureRun    atomic.Bool // the current candidacy began after the leader went silent
-	correctedTerm uint64      // term whose AZ correction already ran
+	lastLeader    string       // last leader this replica followed (never itself)
+	failureRun    atomic.Bool  // the current candidacy began after the leader went silent
+	correctedTerm uint64       // term whose AZ correction already ran
+	corrections   atomic.Int64 // AZ corrections started (tests)
 }
 
 // errLeaderGone reports whether err from dialing the leader's Raft address
@@ -338,6 +339,7 @@ func (r *Replica) afterElection(term uint64) {
 	if !run || failed == "" {
 		return
 	}
+	fo.corrections.Add(1)
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
