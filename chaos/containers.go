@@ -155,6 +155,12 @@ func (r *containerRuntime) kill(p *Proc) error {
 	return err
 }
 
+// wipe is refused before a run starts (CheckRuntime): a container's data
+// is a named volume that only a removed container could give up.
+func (r *containerRuntime) wipe(p *Proc) error {
+	return fmt.Errorf("chaos: wipe %s: not supported with containers", p.ID)
+}
+
 func (r *containerRuntime) pause(p *Proc) error {
 	_, err := docker(context.Background(), "pause", p.container)
 	return err

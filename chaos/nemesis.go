@@ -23,11 +23,12 @@ const (
 	FaultLoseAZ       = "lose-az"    // SIGKILL every node of a shard leader's AZ, restart them
 	FaultDisconnect   = "disconnect" // docker network disconnect a shard leader, reconnect
 	FaultIsolateAZ    = "isolate-az" // disconnect every container of a shard leader's AZ
+	FaultWipe         = "wipe"       // SIGKILL a random node, erase its data dir, restart it empty
 )
 
 // AllFaults lists every fault in the order of the docs.
 var AllFaults = []string{FaultKill, FaultKillLeader, FaultPause, FaultKillMajority, FaultPartition, FaultOneWay, FaultNoise,
-	FaultLoseAZ, FaultDisconnect, FaultIsolateAZ}
+	FaultLoseAZ, FaultDisconnect, FaultIsolateAZ, FaultWipe}
 
 // transportFaults need the nodes' --fault-file (process runtime).
 func transportFault(f string) bool {
@@ -47,6 +48,8 @@ func CheckRuntime(runtime string, faults []string) error {
 			return fmt.Errorf("chaos: fault %s cuts Raft links through the servers' fault files: process runtime only (docker has disconnect and isolate-az)", f)
 		case runtime != RuntimeDocker && networkFault(f):
 			return fmt.Errorf("chaos: fault %s takes a container off its network: use --runtime docker", f)
+		case runtime == RuntimeDocker && f == FaultWipe:
+			return fmt.Errorf("chaos: fault %s erases a node's data dir: process runtime only", f)
 		}
 	}
 	return nil
@@ -54,7 +57,7 @@ func CheckRuntime(runtime string, faults []string) error {
 
 // killFault stops nodes with SIGKILL and restarts them.
 func killFault(f string) bool {
-	return f == FaultKill || f == FaultKillLeader || f == FaultKillMajority || f == FaultLoseAZ
+	return f == FaultKill || f == FaultKillLeader || f == FaultKillMajority || f == FaultLoseAZ || f == FaultWipe
 }
 
 // azFault hits every node of one AZ.
@@ -208,7 +211,7 @@ func (n *Nemesis) leader(ctx context.Context, shard int) (*Proc, error) {
 func (n *Nemesis) inject(ctx context.Context, fault string) (Event, error) {
 	shard := n.rng.IntN(n.c.Shards)
 	var victim *Proc
-	if fault == FaultKill {
+	if fault == FaultKill || fault == FaultWipe {
 		victim = n.c.Procs[n.rng.IntN(len(n.c.Procs))]
 		shard = victim.Shard
 	}
@@ -220,7 +223,7 @@ func (n *Nemesis) inject(ctx context.Context, fault string) (Event, error) {
 	ev := Event{Fault: fault, Shard: shard}
 	var victims []*Proc
 	switch fault {
-	case FaultKill:
+	case FaultKill, FaultWipe:
 		victims = []*Proc{victim}
 	case FaultKillMajority:
 		victims = []*Proc{leader}
@@ -257,7 +260,7 @@ func (n *Nemesis) inject(ctx context.Context, fault string) (Event, error) {
 	start := time.Now()
 	var hold time.Duration
 	switch fault {
-	case FaultKill, FaultKillLeader, FaultKillMajority, FaultLoseAZ:
+	case FaultKill, FaultKillLeader, FaultKillMajority, FaultLoseAZ, FaultWipe:
 		for _, v := range victims {
 			if v == leader {
 				start = time.Now() // AZ faults hit several containers, one docker call each
@@ -269,6 +272,14 @@ func (n *Nemesis) inject(ctx context.Context, fault string) (Event, error) {
 		hold = n.jitter(time.Second, 3*time.Second)
 		if fault == FaultLoseAZ {
 			hold = n.jitter(2*time.Second, 4*time.Second)
+		}
+		if fault == FaultWipe {
+			// A replaced disk: the node restarts with nothing. It must not
+			// vote as its old self; it rejoins as a new replica that
+			// catches up from a snapshot (node/rejoin.go).
+			if err := n.c.Wipe(victim); err != nil {
+				return ev, err
+			}
 		}
 	case FaultDisconnect, FaultIsolateAZ:
 		for _, v := range victims {
@@ -346,6 +357,14 @@ func (n *Nemesis) inject(ctx context.Context, fault string) (Event, error) {
 	if err := n.c.WaitHealthy(wctx); err != nil {
 		ev.Note = strings.TrimPrefix(ev.Note+"; cluster not healthy 60 s after healing", "; ")
 		return ev, err
+	}
+	if fault == FaultWipe {
+		// The next fault may hit this shard again: wait until the wiped
+		// node is a full member once more.
+		if err := n.c.WaitMember(wctx, victim); err != nil {
+			ev.Note = strings.TrimPrefix(ev.Note+"; wiped node did not rejoin its shard within 60 s", "; ")
+			return ev, err
+		}
 	}
 	if !ev.Recovered {
 		ev.Note = strings.TrimSpace(ev.Note + "; no acknowledged probe write")

@@ -144,6 +144,13 @@ func (r *procRuntime) kill(p *Proc) error {
 	return nil
 }
 
+func (r *procRuntime) wipe(p *Proc) error {
+	if err := os.RemoveAll(p.DataDir); err != nil {
+		return fmt.Errorf("chaos: wipe %s: %w", p.ID, err)
+	}
+	return nil
+}
+
 func (r *procRuntime) pause(p *Proc) error {
 	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		return fmt.Errorf("chaos: pause %s: %w", p.ID, err)

@@ -63,6 +63,7 @@ type nodeRuntime interface {
 	kill(p *Proc) error  // SIGKILL; returns once the node is down
 	pause(p *Proc) error
 	resume(p *Proc) error
+	wipe(p *Proc) error  // erase a stopped node's data
 	close(procs []*Proc) // stop everything, keep the logs
 }
 
@@ -114,6 +115,42 @@ func (c *ProcCluster) Kill(p *Proc) error {
 	}
 	p.running, p.paused = false, false
 	return nil
+}
+
+// Wipe erases a killed node's data, as a replaced disk would.
+func (c *ProcCluster) Wipe(p *Proc) error {
+	if p.running {
+		return fmt.Errorf("chaos: %s is still running", p.ID)
+	}
+	return c.rt.wipe(p)
+}
+
+// WaitMember waits until p is a replica of its shard again (its own
+// CLUSTER SLOTS lists it among the shard's nodes), e.g. after a wipe.
+func (c *ProcCluster) WaitMember(ctx context.Context, p *Proc) error {
+	for {
+		r, err := Command(p.Addr(), time.Second, "CLUSTER", "SLOTS")
+		if err == nil && slotsListPort(r, p.Port) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("chaos: %s is not a member of its shard again: %w", p.ID, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// slotsListPort reports whether a CLUSTER SLOTS reply names a node on port.
+func slotsListPort(r Reply, port int) bool {
+	for _, e := range r.Arr {
+		for i, n := range e.Arr {
+			if i >= 2 && len(n.Arr) >= 2 && n.Arr[1].Int == int64(port) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Restart starts a killed node again on its data.

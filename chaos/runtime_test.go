@@ -21,6 +21,7 @@ func (f *fakeRuntime) start(p *Proc) error  { return f.do("start", p) }
 func (f *fakeRuntime) kill(p *Proc) error   { return f.do("kill", p) }
 func (f *fakeRuntime) pause(p *Proc) error  { return f.do("pause", p) }
 func (f *fakeRuntime) resume(p *Proc) error { return f.do("resume", p) }
+func (f *fakeRuntime) wipe(p *Proc) error   { return f.do("wipe", p) }
 func (f *fakeRuntime) close(ps []*Proc) {
 	for _, p := range ps {
 		f.calls = append(f.calls, "close "+p.ID)
@@ -53,6 +54,8 @@ func TestClusterNodeStates(t *testing.T) {
 		{name: "kill twice", steps: []step{{op: "kill"}, {op: "kill", wantErr: "not running"}}, wantCalls: "kill n1", want: "false,false,false"},
 		{name: "restart a running node", steps: []step{{op: "restart", wantErr: "still running"}}, want: "true,false,false"},
 		{name: "pause resume", steps: []step{{op: "pause"}, {op: "pause", wantErr: "already paused"}, {op: "resume"}}, wantCalls: "pause n1,resume n1", want: "true,false,false"},
+		{name: "kill wipe restart", steps: []step{{op: "kill"}, {op: "wipe"}, {op: "restart"}}, wantCalls: "kill n1,wipe n1,start n1", want: "true,false,false"},
+		{name: "wipe a running node", steps: []step{{op: "wipe", wantErr: "still running"}}, want: "true,false,false"},
 		{name: "kill a paused node", steps: []step{{op: "pause"}, {op: "kill"}}, wantCalls: "pause n1,kill n1", want: "false,false,false"},
 		{name: "processes cannot disconnect", steps: []step{{op: "disconnect", wantErr: "cannot disconnect"}}, want: "true,false,false"},
 		{name: "disconnect reconnect", network: true, steps: []step{{op: "disconnect"}, {op: "disconnect", wantErr: "already cut"}, {op: "reconnect"}, {op: "reconnect", wantErr: "not cut"}},
@@ -80,7 +83,7 @@ func TestClusterNodeStates(t *testing.T) {
 			p := &Proc{ID: "n1", running: true}
 			c := &ProcCluster{Procs: []*Proc{p}, Runtime: "fake", rt: rt}
 			ops := map[string]func(*Proc) error{"kill": c.Kill, "restart": c.Restart, "pause": c.Pause, "resume": c.Resume,
-				"disconnect": c.Disconnect, "reconnect": c.Reconnect}
+				"disconnect": c.Disconnect, "reconnect": c.Reconnect, "wipe": c.Wipe}
 			for _, s := range tc.steps {
 				err := ops[s.op](p)
 				if (err != nil) != (s.wantErr != "") || (err != nil && !strings.Contains(err.Error(), s.wantErr)) {
@@ -125,6 +128,8 @@ func TestCheckRuntime(t *testing.T) {
 		{RuntimeDocker, []string{FaultKill, FaultPause, FaultKillMajority, FaultDisconnect, FaultLoseAZ, FaultIsolateAZ}, ""},
 		{RuntimeDocker, []string{FaultPartition}, "process runtime only"},
 		{RuntimeDocker, []string{FaultOneWay}, "process runtime only"},
+		{RuntimeProcess, []string{FaultWipe}, ""},
+		{RuntimeDocker, []string{FaultKill, FaultWipe}, "process runtime only"},
 	}
 	for _, tc := range tests {
 		err := CheckRuntime(tc.runtime, tc.faults)

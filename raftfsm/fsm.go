@@ -218,6 +218,15 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if err != nil {
 		return fmt.Errorf("raftfsm: restore: %w", err)
 	}
+	// Never go back in time. hashicorp/raft installs whatever snapshot a
+	// leader's replication sends, and a replication goroutine left over
+	// from a member removed and re-added under the same id (a wiped node
+	// rejoining) can send an older snapshot after newer entries were
+	// applied here: restoring it would roll back committed writes until the
+	// next commit. Refused, raft reports the install as failed.
+	if applied := f.applied.Load(); hdr.Index < applied {
+		return fmt.Errorf("raftfsm: restore: snapshot at index %d is older than the applied index %d: refused", hdr.Index, applied)
+	}
 	f.mu.Lock()
 	f.db = db
 	f.publishSlots()

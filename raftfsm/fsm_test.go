@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/raft"
@@ -132,6 +133,32 @@ func TestSnapshotRestoreReplay(t *testing.T) {
 	applyAll(restored, logs[1500:], 16)
 	if restored.Digest() != full.Digest() {
 		t.Fatal("replay after restore diverged")
+	}
+}
+
+// TestRestoreRefusesOlderSnapshot: a snapshot older than what the FSM has
+// applied is refused and changes nothing; an equal or newer one restores.
+func TestRestoreRefusesOlderSnapshot(t *testing.T) {
+	logs := randomLog(5, 1000)
+	f := NewFSM(nil)
+	applyAll(f, logs[:400], 8)
+	old := snapshotBytes(t, f)
+	applyAll(f, logs[400:], 8)
+	want := f.Digest()
+	err := f.Restore(io.NopCloser(bytes.NewReader(old)))
+	if err == nil || !strings.Contains(err.Error(), "older than the applied index") {
+		t.Fatalf("restore of an older snapshot: %v, want a refusal", err)
+	}
+	if f.AppliedIndex() != 1000 || f.Digest() != want {
+		t.Fatalf("refused restore changed the FSM: index %d, digest equal %v", f.AppliedIndex(), f.Digest() == want)
+	}
+	same := snapshotBytes(t, f)
+	if err := f.Restore(io.NopCloser(bytes.NewReader(same))); err != nil || f.Digest() != want {
+		t.Fatalf("restore of a snapshot at the applied index: %v", err)
+	}
+	fresh := NewFSM(nil)
+	if err := fresh.Restore(io.NopCloser(bytes.NewReader(old))); err != nil || fresh.AppliedIndex() != 400 {
+		t.Fatalf("restore into a fresh FSM: %v, index %d", err, fresh.AppliedIndex())
 	}
 }
 

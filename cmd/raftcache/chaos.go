@@ -20,10 +20,10 @@ import (
 const exitInconclusive = 3
 
 // defaultFaults per runtime: the process runtime cuts Raft links through
-// the servers' fault files; the docker runtime takes containers off the
-// network and loses whole AZs.
+// the servers' fault files and wipes data dirs; the docker runtime takes
+// containers off the network and loses whole AZs.
 var defaultFaults = map[string]string{
-	chaos.RuntimeProcess: "kill,kill-leader,pause,kill-majority,partition",
+	chaos.RuntimeProcess: "kill,kill-leader,pause,kill-majority,partition,wipe",
 	chaos.RuntimeDocker:  "kill,kill-leader,pause,kill-majority,disconnect,lose-az,isolate-az",
 }
 
