@@ -1,11 +1,9 @@
 package node
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -355,28 +353,13 @@ func (n *Node) moveAside(shard int) error {
 }
 
 // resetFSM empties the engine (keys, applied index and whatever else its
-// snapshots carry) by restoring the snapshot of a fresh one.
+// snapshots carry).
 func (n *Node) resetFSM() error {
-	snap, err := raftfsm.NewFSM(nil).Snapshot()
-	if err != nil {
-		return fmt.Errorf("reset engine: %w", err)
-	}
-	defer snap.Release()
-	sink := &memSink{}
-	if err := snap.Persist(sink); err != nil {
-		return fmt.Errorf("reset engine: %w", err)
-	}
-	if err := n.fsm.Restore(io.NopCloser(bytes.NewReader(sink.Bytes()))); err != nil {
+	if err := n.fsm.Reset(); err != nil {
 		return fmt.Errorf("reset engine: %w", err)
 	}
 	return nil
 }
-
-type memSink struct{ bytes.Buffer }
-
-func (s *memSink) ID() string    { return "reset" }
-func (s *memSink) Cancel() error { return nil }
-func (s *memSink) Close() error  { return nil }
 
 // shardStatus asks shard's leader for its status (Raft configuration).
 func (n *Node) shardStatus(ctx context.Context, shard int, slotKeys bool) (*adminv1.NodeStatusResponse, error) {

@@ -1,6 +1,7 @@
 package raftfsm
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -212,19 +213,36 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 }
 
 // Restore implements raft.FSM: it replaces all state with the snapshot's.
+// It never goes back in time. hashicorp/raft installs whatever snapshot a
+// leader's replication sends, and a replication goroutine left over from a
+// member removed and re-added under the same id (a wiped node rejoining)
+// can send an older snapshot after newer entries were applied here:
+// restoring it would roll back committed writes until the next commit.
+// Refused, raft reports the install as failed.
 func (f *FSM) Restore(rc io.ReadCloser) error {
+	return f.restore(rc, false)
+}
+
+// Reset empties the engine (keys, slot table, applied index, entry time),
+// as a node released from its shard needs before it joins another; unlike
+// Restore it goes back to index 0.
+func (f *FSM) Reset() error {
+	fresh := NewFSM(nil)
+	var buf bytes.Buffer
+	err := WriteSnapshot(&buf, fresh.db.keys, fresh.db.slotTab, SnapshotHeader{})
+	if err != nil {
+		return fmt.Errorf("raftfsm: reset: %w", err)
+	}
+	return f.restore(io.NopCloser(&buf), true)
+}
+
+func (f *FSM) restore(rc io.ReadCloser, back bool) error {
 	defer rc.Close()
 	db, hdr, err := ReadSnapshot(rc)
 	if err != nil {
 		return fmt.Errorf("raftfsm: restore: %w", err)
 	}
-	// Never go back in time. hashicorp/raft installs whatever snapshot a
-	// leader's replication sends, and a replication goroutine left over
-	// from a member removed and re-added under the same id (a wiped node
-	// rejoining) can send an older snapshot after newer entries were
-	// applied here: restoring it would roll back committed writes until the
-	// next commit. Refused, raft reports the install as failed.
-	if applied := f.applied.Load(); hdr.Index < applied {
+	if applied := f.applied.Load(); hdr.Index < applied && !back {
 		return fmt.Errorf("raftfsm: restore: snapshot at index %d is older than the applied index %d: refused", hdr.Index, applied)
 	}
 	f.mu.Lock()

@@ -160,6 +160,13 @@ func TestRestoreRefusesOlderSnapshot(t *testing.T) {
 	if err := fresh.Restore(io.NopCloser(bytes.NewReader(old))); err != nil || fresh.AppliedIndex() != 400 {
 		t.Fatalf("restore into a fresh FSM: %v, index %d", err, fresh.AppliedIndex())
 	}
+	// Reset (a node leaving its shard) goes back to nothing on purpose.
+	if err := f.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	if f.AppliedIndex() != 0 || f.Digest() != NewFSM(nil).Digest() {
+		t.Fatalf("after Reset: index %d, empty %v", f.AppliedIndex(), f.Digest() == NewFSM(nil).Digest())
+	}
 }
 
 // TestSnapshotIsFrozen: writes applied after Snapshot() do not leak into the
