@@ -161,8 +161,17 @@ func (r *containerRuntime) wipe(p *Proc) error {
 	return fmt.Errorf("chaos: wipe %s: not supported with containers", p.ID)
 }
 
+// pause retries runc's "unable to freeze": the cgroup freezer gives up
+// when a task does not freeze in time (seen under heavy I/O), and runc
+// thaws the container again, so another attempt is safe.
 func (r *containerRuntime) pause(p *Proc) error {
-	_, err := docker(context.Background(), "pause", p.container)
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if _, err = docker(context.Background(), "pause", p.container); err == nil || !strings.Contains(err.Error(), "unable to freeze") {
+			return err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	return err
 }
 
