@@ -270,9 +270,7 @@ func (n *Node) joinShard(shard int, bootstrap []raftServer, slotRanges string) e
 			return status.Errorf(codes.Internal, "node %s: %v", n.cfg.NodeID, err)
 		}
 	}
-	if err := n.resetFSM(); err != nil {
-		return status.Errorf(codes.Internal, "node %s: %v", n.cfg.NodeID, err)
-	}
+	n.fsm.Reset()
 	form := formation{Shard: shard, Slots: slotRanges, Joined: true, Bootstrap: bootstrap}
 	if err := n.saveFormation(form); err != nil {
 		return status.Errorf(codes.Internal, "node %s: %v", n.cfg.NodeID, err)
@@ -327,9 +325,7 @@ func (n *Node) leaveShard(shard int, dissolve bool) error {
 	if err := n.moveAside(shard); err != nil {
 		return status.Errorf(codes.Internal, "node %s: %v", n.cfg.NodeID, err)
 	}
-	if err := n.resetFSM(); err != nil {
-		return status.Errorf(codes.Internal, "node %s: %v", n.cfg.NodeID, err)
-	}
+	n.fsm.Reset()
 	n.spare.Store(true)
 	n.cfg.Logger.Info("left shard: now a spare", "node_id", n.cfg.NodeID, "shard_id", shard)
 	n.publishSelf(nil)
@@ -348,15 +344,6 @@ func (n *Node) moveAside(shard int) error {
 	}
 	if err := os.Rename(n.raftDir(), filepath.Join(dir, "raft")); err != nil {
 		return fmt.Errorf("move raft dir aside: %w", err)
-	}
-	return nil
-}
-
-// resetFSM empties the engine (keys, applied index and whatever else its
-// snapshots carry).
-func (n *Node) resetFSM() error {
-	if err := n.fsm.Reset(); err != nil {
-		return fmt.Errorf("reset engine: %w", err)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package raftfsm
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -220,31 +219,25 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 // restoring it would roll back committed writes until the next commit.
 // Refused, raft reports the install as failed.
 func (f *FSM) Restore(rc io.ReadCloser) error {
-	return f.restore(rc, false)
-}
-
-// Reset empties the engine (keys, slot table, applied index, entry time),
-// as a node released from its shard needs before it joins another; unlike
-// Restore it goes back to index 0.
-func (f *FSM) Reset() error {
-	fresh := NewFSM(nil)
-	var buf bytes.Buffer
-	err := WriteSnapshot(&buf, fresh.db.keys, fresh.db.slotTab, SnapshotHeader{})
-	if err != nil {
-		return fmt.Errorf("raftfsm: reset: %w", err)
-	}
-	return f.restore(io.NopCloser(&buf), true)
-}
-
-func (f *FSM) restore(rc io.ReadCloser, back bool) error {
 	defer rc.Close()
 	db, hdr, err := ReadSnapshot(rc)
 	if err != nil {
 		return fmt.Errorf("raftfsm: restore: %w", err)
 	}
-	if applied := f.applied.Load(); hdr.Index < applied && !back {
+	if applied := f.applied.Load(); hdr.Index < applied {
 		return fmt.Errorf("raftfsm: restore: snapshot at index %d is older than the applied index %d: refused", hdr.Index, applied)
 	}
+	f.install(db, hdr)
+	return nil
+}
+
+// Reset empties the engine (keys, slot table, applied index, entry time),
+// as a node released from its shard needs before it joins another; unlike
+// Restore it goes back to index 0.
+func (f *FSM) Reset() { f.install(NewDB(), SnapshotHeader{}) }
+
+// install replaces all state with db as of hdr's index and entry time.
+func (f *FSM) install(db *DB, hdr SnapshotHeader) {
 	f.mu.Lock()
 	f.db = db
 	f.publishSlots()
@@ -253,7 +246,6 @@ func (f *FSM) restore(rc io.ReadCloser, back bool) error {
 	f.lastTime.Store(hdr.LastTime)
 	f.advance(hdr.Index)
 	f.kw.deliver()
-	return nil
 }
 
 // slotView is a published slot table with its owned ranges, computed once
