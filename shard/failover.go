@@ -66,10 +66,9 @@ type failover struct {
 	loweredAt   time.Time
 	loweredFrom string // leader id when lowered
 
-	lastLeader    string       // last leader this replica followed (never itself)
-	failureRun    atomic.Bool  // the current candidacy began after the leader went silent
-	correctedTerm uint64       // term whose AZ correction already ran
-	corrections   atomic.Int64 // AZ corrections started (tests)
+	lastLeader  string       // last leader this replica followed (never itself)
+	failureRun  atomic.Bool  // the current candidacy began after the leader went silent
+	corrections atomic.Int64 // AZ corrections started (tests)
 }
 
 // errLeaderGone reports whether err from dialing the leader's Raft address
@@ -300,15 +299,6 @@ func (r *Replica) restoreTimeoutsLocked() {
 	r.fo.lowered = false
 }
 
-// onObservation records the leader this replica followed.
-func (r *Replica) onObservation(o raft.Observation) {
-	if d, ok := o.Data.(raft.LeaderObservation); ok && d.LeaderID != "" && string(d.LeaderID) != r.cfg.ID {
-		r.fo.mu.Lock()
-		r.fo.lastLeader = string(d.LeaderID)
-		r.fo.mu.Unlock()
-	}
-}
-
 // observeState runs inside raft's goroutine at each state change (the
 // observer's filter), so the leader's silence is measured when the
 // candidacy starts, not when the observation is read: raft only campaigns
@@ -327,16 +317,19 @@ func (r *Replica) observeState(st raft.RaftState) {
 	}
 }
 
-// afterElection runs once per term when this replica's leadership is
-// ready (its no-op committed): the AZ correction of a failure election.
-func (r *Replica) afterElection(term uint64) {
+// afterElection runs once per term (reconcile), when this replica's
+// leadership is ready (its no-op committed): the AZ correction of a
+// failure election. lastLeader is kept by failoverTick, which runs
+// unless fast failover is disabled.
+func (r *Replica) afterElection() {
 	fo := &r.fo
+	if !fo.failureRun.Swap(false) || r.cfg.DisableFastFailover {
+		return
+	}
 	fo.mu.Lock()
-	run := fo.failureRun.Swap(false) && fo.correctedTerm != term && !r.cfg.DisableFastFailover
-	fo.correctedTerm = term
 	failed := fo.lastLeader
 	fo.mu.Unlock()
-	if !run || failed == "" {
+	if failed == "" {
 		return
 	}
 	fo.corrections.Add(1)

@@ -289,7 +289,6 @@ func (r *Replica) leadershipLoop() {
 			if pv, ok := o.Data.(raft.RequestPreVoteRequest); ok {
 				r.onPreVote(pv)
 			}
-			r.onObservation(o)
 		case <-t.C:
 		}
 	}
@@ -312,7 +311,7 @@ func (r *Replica) reconcile() {
 	if err == nil && r.raft.CurrentTerm() == term {
 		r.readyTerm.Store(term)
 		r.log.Debug("leader ready", "term", term, "index", f.Index())
-		r.afterElection(term)
+		r.afterElection()
 	} else if err != nil {
 		r.log.Debug("leader barrier failed", "term", term, "err", err)
 	}
