@@ -102,12 +102,21 @@ func (f *FSM) Apply(l *raft.Log) interface{} {
 func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	out := make([]interface{}, len(logs))
 	var results []*ApplyResult
+	// Decoding needs no engine state: done before the lock, so that reads
+	// do not wait behind it (a migration's import entries carry megabytes
+	// of DUMP payloads to check and parse).
+	pre := make([]prepared, len(logs))
+	for i, l := range logs {
+		if l.Type == raft.LogCommand {
+			pre[i] = prepare(l)
+		}
+	}
 	f.mu.Lock()
 	for i, l := range logs {
 		if l.Type != raft.LogCommand {
 			continue
 		}
-		res := f.applyEntry(l)
+		res := f.applyEntry(l, pre[i])
 		out[i] = res
 		if res != nil && res.ReqID != 0 {
 			results = append(results, res)
@@ -126,12 +135,29 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	return out
 }
 
-func (f *FSM) applyEntry(l *raft.Log) *ApplyResult {
+// prepared is a log entry decoded outside the engine lock.
+type prepared struct {
+	e *Entry
+	// vals holds an OpImport entry's values, one per command (nil where
+	// the command is malformed).
+	vals []Value
+}
+
+func prepare(l *raft.Log) prepared {
 	e, err := DecodeEntry(l.Data)
 	if err != nil {
 		// A corrupt entry would make replicas diverge: stop (fail-stop).
 		panic(fmt.Sprintf("raftfsm: apply index %d: %v", l.Index, err))
 	}
+	p := prepared{e: e}
+	if e.Op == OpImport {
+		p.vals = decodeImport(e.Cmds)
+	}
+	return p
+}
+
+func (f *FSM) applyEntry(l *raft.Log, p prepared) *ApplyResult {
+	e := p.e
 	if e.Time > f.lastTime.Load() {
 		f.lastTime.Store(e.Time)
 	}
@@ -164,7 +190,7 @@ func (f *FSM) applyEntry(l *raft.Log) *ApplyResult {
 		return &ApplyResult{ReqID: e.ReqID, Replies: out}
 	case OpImport:
 		f.db.SetVersionBase(l.Index)
-		r := applyImport(f.db, e.Time, e.Cmds)
+		r := applyImport(f.db, e.Time, e.Cmds, p.vals)
 		for _, cmd := range e.Cmds {
 			if len(cmd) > 0 {
 				f.kw.noteKeys(cmd[:1])

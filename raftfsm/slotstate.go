@@ -368,15 +368,32 @@ func applySlotCmd(db *DB, args [][]byte) Reply {
 
 // ---- key transfer (OpImport / OpMigDel entries) ------------------------
 
+// decodeImport decodes the values of import commands (applyImport), one
+// per command, nil where the command or its payload is malformed. It reads
+// no engine state, so it runs before the engine lock is taken.
+func decodeImport(cmds [][][]byte) []Value {
+	vals := make([]Value, len(cmds))
+	for i, cmd := range cmds {
+		if len(cmd) != 4 {
+			continue
+		}
+		if v, err := DecodePayload(cmd[2]); err == nil {
+			vals[i] = v
+		}
+	}
+	return vals
+}
+
 // applyImport stores keys sent by the source of an importing slot. Each
 // command is KEY EXPIRE-MS PAYLOAD MERGE(0|1): PAYLOAD is a DUMP-format
-// value, or with MERGE=1 a part of a large value to merge into the key.
-// Keys of slots not importing here are skipped. It replies the number of
-// keys stored.
-func applyImport(db *DB, now int64, cmds [][][]byte) Reply {
+// value, or with MERGE=1 a part of a large value to merge into the key;
+// vals are the payloads decoded (decodeImport). Keys of slots not
+// importing here are skipped. It replies the number of keys stored.
+func applyImport(db *DB, now int64, cmds [][][]byte, vals []Value) Reply {
 	stored := 0
-	for _, cmd := range cmds {
-		if len(cmd) != 4 {
+	for i, cmd := range cmds {
+		v := vals[i]
+		if v == nil {
 			continue
 		}
 		key := cmd[0]
@@ -385,10 +402,6 @@ func applyImport(db *DB, now int64, cmds [][][]byte) Reply {
 		}
 		exp, err := strconv.ParseInt(string(cmd[1]), 10, 64)
 		if err != nil || exp < 0 {
-			continue
-		}
-		v, err := DecodePayload(cmd[2])
-		if err != nil {
 			continue
 		}
 		c := NewCtx(db, now, true, 0)

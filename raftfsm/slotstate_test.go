@@ -244,7 +244,8 @@ func TestSplitValueMergesBack(t *testing.T) {
 			if i > 0 {
 				merge = "1"
 			}
-			if r := applyImport(dst.db, dst.now, [][][]byte{{[]byte(key), []byte("0"), p, []byte(merge)}}); r.Int != 1 {
+			cmds := [][][]byte{{[]byte(key), []byte("0"), p, []byte(merge)}}
+			if r := applyImport(dst.db, dst.now, cmds, decodeImport(cmds)); r.Int != 1 {
 				t.Fatalf("%s part %d: import = %v", key, i, show(r))
 			}
 		}
