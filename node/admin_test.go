@@ -198,7 +198,7 @@ func TestMoveSlotsProgress(t *testing.T) {
 	for s := 0; s < 20; s++ {
 		moves = append(moves, move{Slot: slots.Slot(s), From: 0, To: 1})
 	}
-	if err := n.moveSlots(context.Background(), o, moves, 4); err != nil {
+	if err := n.moveSlots(context.Background(), o, moves, pacing{par: 4}); err != nil {
 		t.Fatal(err)
 	}
 	o.finish(nil)
@@ -230,7 +230,7 @@ func TestMoveSlotsStopsAtFirstFailure(t *testing.T) {
 	for s := 0; s < 100; s++ {
 		moves = append(moves, move{Slot: slots.Slot(s), From: 0, To: 1})
 	}
-	err := n.moveSlots(context.Background(), o, moves, 1)
+	err := n.moveSlots(context.Background(), o, moves, pacing{par: 1})
 	if !errors.Is(err, boom) || calls.Load() != 4 {
 		t.Fatalf("err %v after %d calls, want boom after 4", err, calls.Load())
 	}
@@ -315,5 +315,67 @@ func TestBatchMoves(t *testing.T) {
 	}
 	if fmt.Sprint(sizes) != "[64 11 64 11 1]" {
 		t.Fatalf("batch sizes %v", sizes)
+	}
+}
+
+func TestPacingOf(t *testing.T) {
+	u := func(v uint32) *uint32 { return &v }
+	tests := []struct {
+		name  string
+		par   uint32
+		pause *uint32
+		want  pacing
+		code  codes.Code
+	}{
+		{"defaults", 0, nil, pacing{par: 1, pause: 0.5}, codes.OK},
+		{"full speed", 3, u(0), pacing{par: 3, pause: 0}, codes.OK},
+		{"slow", 8, u(1000), pacing{par: 8, pause: 10}, codes.OK},
+		{"too many at once", 9, nil, pacing{}, codes.InvalidArgument},
+		{"pause too long", 1, u(1001), pacing{}, codes.InvalidArgument},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := pacingOf(tt.par, tt.pause)
+			if status.Code(err) != tt.code || got != tt.want {
+				t.Fatalf("pacingOf(%d, %v) = %+v, %v; want %+v, %v", tt.par, tt.pause, got, err, tt.want, tt.code)
+			}
+		})
+	}
+}
+
+// TestMoveSlotsPauses checks that a mover rests between batches for the
+// requested share of the previous batch's time (a lower bound: sleeping
+// can only take longer).
+func TestMoveSlotsPauses(t *testing.T) {
+	n := testNode()
+	defer n.cancel()
+	type call struct{ start, end time.Time }
+	var mu sync.Mutex
+	calls := map[slots.Slot]call{}
+	n.testMover = func(ctx context.Context, slot slots.Slot, target int, progress func(keys, bytes uint64)) error {
+		c := call{start: time.Now()}
+		time.Sleep(200 * time.Microsecond)
+		c.end = time.Now()
+		mu.Lock()
+		calls[slot] = c
+		mu.Unlock()
+		return nil
+	}
+	o := n.newOp(adminv1.OperationKind_OPERATION_KIND_MIGRATE_SLOTS, 1, "test")
+	var moves []move
+	for s := 0; s < 2*moveBatchSlots; s++ {
+		moves = append(moves, move{Slot: slots.Slot(s), From: 0, To: 1})
+	}
+	if err := n.moveSlots(context.Background(), o, moves, pacing{par: 1, pause: 2}); err != nil {
+		t.Fatal(err)
+	}
+	first := calls[0].start
+	last := calls[moveBatchSlots-1].end
+	next := calls[moveBatchSlots].start
+	if len(calls) != 2*moveBatchSlots {
+		t.Fatalf("%d slots moved, want %d", len(calls), 2*moveBatchSlots)
+	}
+	if span, gap := last.Sub(first), next.Sub(last); gap < 2*span {
+		t.Fatalf("rest between batches %v, want at least 2 x the first batch's %v", gap, span)
 	}
 }

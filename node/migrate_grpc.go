@@ -237,10 +237,10 @@ func (n *Node) moveSlotsTo(ctx context.Context, ss []slots.Slot, target int, pro
 		}
 		if left == 0 {
 			// Done in the logs; gossip spreads the new claims within a
-			// round (a stale view costs a client one extra MOVED). Give
-			// this node's view a moment so that what it reports is current.
+			// round. The operation waits for this node's view once at its
+			// end (waitMoved), not per batch: a gossip round per batch
+			// was most of a move's time.
 			n.notifyMeta()
-			n.waitView(ctx, ss, target)
 			return nil
 		}
 		progressed := false
@@ -282,20 +282,16 @@ func (n *Node) moveSlotsTo(ctx context.Context, ss []slots.Slot, target int, pro
 	}
 }
 
-// moveSlot moves one slot (moveSlotsTo).
-func (n *Node) moveSlot(ctx context.Context, s slots.Slot, target int, progress func(keys, bytes uint64)) error {
-	return n.moveSlotsTo(ctx, []slots.Slot{s}, target, progress)
-}
-
-// waitView waits briefly until this node's view routes every slot of ss to
-// target (the claims travel by gossip).
-func (n *Node) waitView(ctx context.Context, ss []slots.Slot, target int) {
+// waitMoved waits briefly until this node's view routes every moved slot
+// to its target (the claims travel by gossip), so that what the node
+// reports when an operation ends is current.
+func (n *Node) waitMoved(ctx context.Context, moves []move) {
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		v := n.view.Load()
 		all := true
-		for _, s := range ss {
-			if owner, _, ok := v.smap.Owner(s); !ok || int(owner) != target {
+		for _, mv := range moves {
+			if owner, _, ok := v.smap.Owner(mv.Slot); !ok || int(owner) != mv.To {
 				all = false
 				break
 			}

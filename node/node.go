@@ -46,7 +46,7 @@ type Node struct {
 	// turning into replicas, so concurrent operations pick others.
 	reserved reservations
 	heal     healState // self-healing (heal.go)
-	// testMover replaces moveSlot in tests of the operations.
+	// testMover replaces the migration engine (moveSlotsTo) in tests of the operations.
 	testMover func(ctx context.Context, slot slots.Slot, target int, progress func(keys, bytes uint64)) error
 
 	runCtx context.Context // cancelled by Close/Abort

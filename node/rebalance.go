@@ -18,7 +18,7 @@ import (
 // Slot-moving operations: MigrateSlots, Rebalance, AddShard (a new empty
 // shard, then a rebalance) and RemoveShard (drain, then release the nodes).
 // Each computes a list of single-slot moves and runs them through
-// n.moveSlot, the slot-migration engine (design §3), a few at a time.
+// n.moveBatch, the slot-migration engine (design §3), a few at a time.
 
 const (
 	maxParallelism = 8
@@ -50,14 +50,44 @@ func planPB(moves []move) []*adminv1.SlotMove {
 	return out
 }
 
-func parallelismOf(p uint32) (int, error) {
+// pacing is how fast an operation moves slots: batches at once, and the
+// pause between a mover's batches as a fraction of the time the previous
+// one took.
+type pacing struct {
+	par   int
+	pause float64
+}
+
+// defaultPausePercent leaves clients room on a busy machine: a move runs
+// at about 2/3 of full speed and, measured on 2 cores, keeps the client
+// p99 under 10x its idle value (docs/BENCHMARKS.md, slot migration).
+const (
+	defaultPausePercent = 50
+	maxPausePercent     = 1000
+)
+
+// pacingOf validates an operation's parallelism and pause_percent (unset:
+// the default).
+func pacingOf(par uint32, pause *uint32) (pacing, error) {
 	switch {
-	case p == 0:
-		return 1, nil
-	case p > maxParallelism:
-		return 0, status.Errorf(codes.InvalidArgument, "parallelism %d: at most %d slots move at once", p, maxParallelism)
+	case par == 0:
+		par = 1
+	case par > maxParallelism:
+		return pacing{}, status.Errorf(codes.InvalidArgument, "parallelism %d: at most %d slots move at once", par, maxParallelism)
 	}
-	return int(p), nil
+	pct := uint32(defaultPausePercent)
+	if pause != nil {
+		pct = *pause
+	}
+	if pct > maxPausePercent {
+		return pacing{}, status.Errorf(codes.InvalidArgument, "pause_percent %d: at most %d", pct, maxPausePercent)
+	}
+	return pacing{par: int(par), pause: float64(pct) / 100}, nil
+}
+
+// rest is how long to pause after a batch that took d.
+func (p pacing) rest(d time.Duration) time.Duration {
+	return time.Duration(p.pause * float64(d))
 }
 
 // moveBatchSlots bounds how many slots with the same source and target
@@ -88,10 +118,11 @@ func batchMoves(moves []move) [][]move {
 	return out
 }
 
-// moveSlots runs moves, batched by source and target, with at most par
-// batches at once; the first failure stops the rest (batches already
-// running finish or fail).
-func (n *Node) moveSlots(ctx context.Context, o *op, moves []move, par int) error {
+// moveSlots runs moves, batched by source and target, with at most
+// pace.par batches at once, each worker resting before its next batch as
+// pace says; the first failure stops the rest (batches already running
+// finish or fail).
+func (n *Node) moveSlots(ctx context.Context, o *op, moves []move, pace pacing) error {
 	o.update(func(pb *adminv1.Operation) { pb.SlotsTotal += uint32(len(moves)) })
 	prog := newSlotProgress(o)
 	ctx, cancel := context.WithCancel(ctx)
@@ -100,10 +131,11 @@ func (n *Node) moveSlots(ctx context.Context, o *op, moves []move, par int) erro
 	var wg sync.WaitGroup
 	var errMu sync.Mutex
 	var firstErr error
-	for i := 0; i < par; i++ {
+	for i := 0; i < pace.par; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var took time.Duration // the previous batch's
 			for b := range work {
 				if ctx.Err() != nil {
 					continue // a move failed: drain without starting more
@@ -114,8 +146,18 @@ func (n *Node) moveSlots(ctx context.Context, o *op, moves []move, par int) erro
 				}
 				desc := fmt.Sprintf("slots %s from shard %d to shard %d", slots.FormatRanges(rangesOf(ss)), b[0].From, b[0].To)
 				o.setStep("moving %s", desc)
+				if took > 0 {
+					// Rest before the next batch, not after the last.
+					select {
+					case <-time.After(pace.rest(took)):
+					case <-ctx.Done():
+						continue
+					}
+				}
 				mc := prog.start()
+				began := time.Now()
 				err := n.moveBatch(ctx, ss, b[0].To, func(keys, bytes uint64) { prog.set(mc, keys, bytes) })
+				took = time.Since(began)
 				prog.finish(mc, err == nil, len(b))
 				if err != nil {
 					errMu.Lock()
@@ -141,7 +183,13 @@ func (n *Node) moveSlots(ctx context.Context, o *op, moves []move, par int) erro
 	if firstErr != nil {
 		return firstErr
 	}
-	return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if n.testMover == nil {
+		n.waitMoved(ctx, moves)
+	}
+	return nil
 }
 
 // moveBatch moves slots with the migration engine (n.moveSlotsTo), or
@@ -204,7 +252,7 @@ func (v *clusterView) shardIDs() []int {
 }
 
 func (n *Node) startMigrateSlots(ctx context.Context, req *adminv1.MigrateSlotsRequest) (*op, error) {
-	par, err := parallelismOf(req.GetParallelism())
+	pace, err := pacingOf(req.GetParallelism(), req.PausePercent)
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +293,7 @@ func (n *Node) startMigrateSlots(ctx context.Context, req *adminv1.MigrateSlotsR
 			o.setStep("shard %d already owns these slots", target)
 			return nil
 		}
-		return n.moveSlots(ctx, o, moves, par)
+		return n.moveSlots(ctx, o, moves, pace)
 	})
 	return o, nil
 }
@@ -437,7 +485,7 @@ func rebalanceDesc(by adminv1.RebalanceBy) string {
 }
 
 func (n *Node) startRebalance(ctx context.Context, req *adminv1.RebalanceRequest) (*op, []*adminv1.SlotMove, error) {
-	par, err := parallelismOf(req.GetParallelism())
+	pace, err := pacingOf(req.GetParallelism(), req.PausePercent)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -458,12 +506,12 @@ func (n *Node) startRebalance(ctx context.Context, req *adminv1.RebalanceRequest
 	}
 	desc := fmt.Sprintf("rebalance by %s: move %d slots", rebalanceDesc(req.GetBy()), len(moves))
 	o := n.newOp(adminv1.OperationKind_OPERATION_KIND_REBALANCE, -1, desc)
-	n.run(o, func(ctx context.Context, o *op) error { return n.moveSlots(ctx, o, moves, par) })
+	n.run(o, func(ctx context.Context, o *op) error { return n.moveSlots(ctx, o, moves, pace) })
 	return o, plan, nil
 }
 
 func (n *Node) startAddShard(ctx context.Context, req *adminv1.AddShardRequest) (*op, int, []string, error) {
-	par, err := parallelismOf(req.GetParallelism())
+	pace, err := pacingOf(req.GetParallelism(), req.PausePercent)
 	if err != nil {
 		return nil, 0, nil, err
 	}
@@ -538,7 +586,7 @@ func (n *Node) startAddShard(ctx context.Context, req *adminv1.AddShardRequest) 
 		if err != nil {
 			return fmt.Errorf("rebalance after adding shard %d: %w", shard, err)
 		}
-		return n.moveSlots(ctx, o, moves, par)
+		return n.moveSlots(ctx, o, moves, pace)
 	})
 	return o, shard, ids, nil
 }
@@ -581,7 +629,7 @@ func (n *Node) formShard(ctx context.Context, o *op, shard int, ms []Member) err
 }
 
 func (n *Node) startRemoveShard(ctx context.Context, req *adminv1.RemoveShardRequest) (*op, error) {
-	par, err := parallelismOf(req.GetParallelism())
+	pace, err := pacingOf(req.GetParallelism(), req.PausePercent)
 	if err != nil {
 		return nil, err
 	}
@@ -611,7 +659,7 @@ func (n *Node) startRemoveShard(ctx context.Context, req *adminv1.RemoveShardReq
 	moves := drainPlan(shard, owned, others, v)
 	o := n.newOp(adminv1.OperationKind_OPERATION_KIND_REMOVE_SHARD, shard, fmt.Sprintf("remove shard %d: move %d slots to shards %v, then release its nodes", shard, len(moves), others))
 	n.run(o, func(ctx context.Context, o *op) error {
-		if err := n.moveSlots(ctx, o, moves, par); err != nil {
+		if err := n.moveSlots(ctx, o, moves, pace); err != nil {
 			return err
 		}
 		return n.dissolveShard(ctx, o, shard)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -29,7 +30,7 @@ import (
 // Transfer tuning: keys per read, bytes per Transfer message (well under
 // gRPC's 4 MB default), part size for large collections.
 const (
-	migrateBatchKeys  = 512
+	migrateBatchKeys  = 2048
 	migrateBatchBytes = 2 << 20
 	migratePartBytes  = 1 << 20
 	// After this many passes over the slot (keys rewritten while being
@@ -150,10 +151,57 @@ func (n *Node) transferKeys(ctx context.Context, source int, recs []*migratev1.K
 	if len(cmds) == 0 {
 		return nil
 	}
-	if _, err := r.Propose(ctx, raftfsm.OpImport, cmds); err != nil {
-		return grpcError(n, fmt.Errorf("import %d keys: %w", len(cmds), err))
+	// Many small entries proposed at once instead of one large one. bbolt
+	// (under raft-boltdb) rewrites the log's last leaf, which holds the
+	// last two to four entries, on every commit: a large entry is written
+	// again by each of the next few commits, a client's 100-byte SET
+	// included. With 512 KiB entries a move wrote ~30 bytes to disk per
+	// byte moved; with 16 KiB entries, which raft commits together, ~9
+	// (docs/BENCHMARKS.md, slot migration).
+	chunks := importChunks(cmds, importEntryBytes)
+	if len(chunks) == 1 {
+		if _, err := r.Propose(ctx, raftfsm.OpImport, cmds); err != nil {
+			return grpcError(n, fmt.Errorf("import %d keys: %w", len(cmds), err))
+		}
+		return nil
 	}
-	return nil
+	errs := make([]error, len(chunks))
+	var wg sync.WaitGroup
+	for i, c := range chunks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := r.Propose(ctx, raftfsm.OpImport, c); err != nil {
+				errs[i] = fmt.Errorf("import %d keys: %w", len(c), err)
+			}
+		}()
+	}
+	wg.Wait()
+	// Any failure fails the call; the source sends the batch again (an
+	// import of a whole key is idempotent).
+	return grpcError(n, errors.Join(errs...))
+}
+
+// importEntryBytes is the size a Transfer's records are cut into, one log
+// entry each (4-16 KiB measured alike; fewer entries cost less).
+const importEntryBytes = 16 << 10
+
+// importChunks cuts import commands into runs that end once they reach
+// limit bytes of keys and payloads.
+// A cut is made only before a whole value (MERGE=0): the parts of a large
+// value must apply in order, and entries proposed concurrently may commit
+// in any order.
+func importChunks(cmds [][][]byte, limit int) [][][][]byte {
+	var out [][][][]byte
+	start, size := 0, 0
+	for i, c := range cmds {
+		if i > start && size >= limit && string(c[3]) != "1" {
+			out = append(out, cmds[start:i])
+			start, size = i, 0
+		}
+		size += len(c[0]) + len(c[2])
+	}
+	return append(out, cmds[start:])
 }
 
 func (n *Node) completeImport(ctx context.Context, ss []slots.Slot, ver uint64) error {

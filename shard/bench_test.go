@@ -4,15 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/raft"
+	"github.com/raftcache/raftcache/internal/procio"
 	"github.com/raftcache/raftcache/raftfsm"
 )
 
@@ -117,8 +115,8 @@ func BenchmarkWrite(b *testing.B) {
 // with the recent entries in it: for large entries, one per commit, that
 // is several times the entry (docs/BENCHMARKS.md, slot migration).
 func BenchmarkLogStore(b *testing.B) {
-	for _, size := range []int{1 << 10, 64 << 10, 512 << 10, 2 << 20} {
-		for _, per := range []int{1, 4} {
+	for _, size := range []int{1 << 10, 8 << 10, 16 << 10, 32 << 10, 64 << 10, 128 << 10, 512 << 10, 2 << 20} {
+		for _, per := range []int{1, 4, 16, 64} {
 			b.Run(fmt.Sprintf("entry=%dKiB/per-commit=%d", size>>10, per), func(b *testing.B) {
 				st, err := openStores(Config{Dir: b.TempDir(), SnapshotRetain: 1}, newHclog(slog.New(slog.DiscardHandler), "raft"))
 				if err != nil {
@@ -127,7 +125,7 @@ func BenchmarkLogStore(b *testing.B) {
 				defer st.close()
 				data := make([]byte, size)
 				b.SetBytes(int64(size * per))
-				w0, okIO := diskWriteBytes()
+				w0, okIO := procio.WriteBytes()
 				b.ResetTimer()
 				idx := uint64(1)
 				for i := 0; i < b.N; i++ {
@@ -141,26 +139,10 @@ func BenchmarkLogStore(b *testing.B) {
 					}
 				}
 				b.StopTimer()
-				if w1, ok := diskWriteBytes(); ok && okIO {
+				if w1, ok := procio.WriteBytes(); ok && okIO {
 					b.ReportMetric(float64(w1-w0)/float64(b.N*size*per), "disk-bytes/B")
 				}
 			})
 		}
 	}
-}
-
-// diskWriteBytes returns the bytes this process has caused to be written
-// to storage (false where /proc/self/io is unavailable).
-func diskWriteBytes() (int64, bool) {
-	b, err := os.ReadFile("/proc/self/io")
-	if err != nil {
-		return 0, false
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "write_bytes: "); ok {
-			n, err := strconv.ParseInt(v, 10, 64)
-			return n, err == nil
-		}
-	}
-	return 0, false
 }

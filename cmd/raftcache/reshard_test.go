@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"sort"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/raftcache/raftcache/internal/procio"
 	"github.com/raftcache/raftcache/internal/testwait"
 	adminv1 "github.com/raftcache/raftcache/proto/raftcache/admin/v1"
 	"github.com/raftcache/raftcache/slots"
@@ -566,7 +568,14 @@ func TestMigrationThroughput(t *testing.T) {
 	}
 	par, _ := strconv.Atoi(os.Getenv("RAFTCACHE_MIGRATION_PARALLELISM"))
 	if par <= 0 {
-		par = 4
+		par = 1
+	}
+	// RAFTCACHE_MIGRATION_PAUSE_PERCENT: the operation's pause_percent
+	// (unset: the server's default).
+	var pause *uint32
+	if v, err := strconv.ParseUint(os.Getenv("RAFTCACHE_MIGRATION_PAUSE_PERCENT"), 10, 32); err == nil {
+		p := uint32(v)
+		pause = &p
 	}
 	dc := startReshardCluster(t, 2, 0)
 	ac := adminOf(t, dc, 0)
@@ -624,25 +633,36 @@ func TestMigrationThroughput(t *testing.T) {
 	var during []time.Duration
 	done := make(chan struct{})
 	go func() { during = probe(stop, 0); close(done) }()
-	// A CPU profile of the move alone (not of the load before it).
-	if path := os.Getenv("RAFTCACHE_MIGRATION_CPUPROFILE"); path != "" {
+	// Profiles of the move alone (not of the load before it), to files
+	// named by the environment: a CPU profile, and a runtime trace (what
+	// the client's operations wait for: go tool trace -pprof=sched|sync).
+	capture := func(env string, begin func(io.Writer) error) {
+		path := os.Getenv(env)
+		if path == "" {
+			return
+		}
 		f, err := os.Create(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
+		t.Cleanup(func() { f.Close() })
+		if err := begin(f); err != nil {
 			t.Fatal(err)
 		}
 	}
+	capture("RAFTCACHE_MIGRATION_CPUPROFILE", pprof.StartCPUProfile)
+	capture("RAFTCACHE_MIGRATION_TRACE", trace.Start)
+	w0, okIO := procio.WriteBytes()
 	start := time.Now()
-	r, err := ac.MigrateSlots(ctx, &adminv1.MigrateSlotsRequest{Slots: []*adminv1.SlotRange{{Start: 0, End: 4095}}, TargetShard: 1, Parallelism: uint32(par)})
+	r, err := ac.MigrateSlots(ctx, &adminv1.MigrateSlotsRequest{Slots: []*adminv1.SlotRange{{Start: 0, End: 4095}}, TargetShard: 1, Parallelism: uint32(par), PausePercent: pause})
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := mustDone(t, ac, r.GetOperation())
 	took := time.Since(start)
+	w1, _ := procio.WriteBytes()
 	pprof.StopCPUProfile()
+	trace.Stop()
 	close(stop)
 	<-done
 	pct := func(l []time.Duration, p float64) time.Duration {
@@ -652,12 +672,31 @@ func TestMigrationThroughput(t *testing.T) {
 		sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
 		return l[int(float64(len(l)-1)*p)]
 	}
-	t.Logf("parallelism %d: moved %d keys, %.1f MB in %v: %.1f MB/s, %.0f keys/s", par,
-		o.GetKeysMoved(), float64(o.GetBytesMoved())/1e6, took.Round(time.Millisecond),
+	pauseDesc := "default"
+	if pause != nil {
+		pauseDesc = strconv.Itoa(int(*pause))
+	}
+	t.Logf("parallelism %d, pause %s%%: moved %d keys, %.1f MB in %v: %.1f MB/s, %.0f keys/s", par,
+		pauseDesc, o.GetKeysMoved(), float64(o.GetBytesMoved())/1e6, took.Round(time.Millisecond),
 		float64(o.GetBytesMoved())/1e6/took.Seconds(), float64(o.GetKeysMoved())/took.Seconds())
+	if okIO && o.GetBytesMoved() > 0 {
+		// All 6 replicas share this process: a move writes each byte at
+		// least 3 times (the target's log on every replica).
+		t.Logf("disk writes during the move: %.0f MB, %.1f bytes per byte moved", float64(w1-w0)/1e6, float64(w1-w0)/float64(o.GetBytesMoved()))
+	}
+	// Even operations are GETs, odd ones SETs (probe).
+	split := func(l []time.Duration, odd int) []time.Duration {
+		var out []time.Duration
+		for i := odd; i < len(l); i += 2 {
+			out = append(out, l[i])
+		}
+		return out
+	}
+	gi, si, gd, sd := split(idle, 0), split(idle, 1), split(during, 0), split(during, 1)
 	t.Logf("client latency idle: p50 %v p99 %v (%d ops); during migration: p50 %v p99 %v (%d ops); p99 ratio %.1fx",
 		pct(idle, .5), pct(idle, .99), len(idle), pct(during, .5), pct(during, .99), len(during),
 		float64(pct(during, .99))/float64(pct(idle, .99)))
+	t.Logf("p99 by command: GET idle %v during %v; SET idle %v during %v", pct(gi, .99), pct(gd, .99), pct(si, .99), pct(sd, .99))
 }
 
 // redisPyLoop runs Debian's redis-py RedisCluster (SET then GET of its own

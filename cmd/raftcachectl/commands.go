@@ -15,13 +15,27 @@ import (
 type opFlags struct {
 	detach      bool
 	parallelism uint32
+	pause       uint32
+	cmd         *cobra.Command
 }
 
 func (f *opFlags) register(cmd *cobra.Command, parallel bool) {
+	f.cmd = cmd
 	cmd.Flags().BoolVar(&f.detach, "detach", false, "print the operation id and return at once (follow it with: raftcachectl watch ID)")
 	if parallel {
 		cmd.Flags().Uint32Var(&f.parallelism, "parallelism", 1, "slots moved at once (1-8)")
+		cmd.Flags().Uint32Var(&f.pause, "pause-percent", 50, "after each batch of slots, pause this percentage of the time it took, leaving CPU and disk to clients (0 = full speed, at most 1000)")
 	}
+}
+
+// pausePercent returns the --pause-percent to send: nil (the server's
+// default) unless the flag was given.
+func (f *opFlags) pausePercent() *uint32 {
+	if f.cmd == nil || !f.cmd.Flags().Changed("pause-percent") {
+		return nil
+	}
+	v := f.pause
+	return &v
 }
 
 func parseShard(s string) (int32, error) {
@@ -145,7 +159,7 @@ func (c *cli) addShardCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			req := &adminv1.AddShardRequest{Replicas: replicas, Nodes: nodes, NoRebalance: noRebalance, RebalanceBy: b, Parallelism: f.parallelism}
+			req := &adminv1.AddShardRequest{Replicas: replicas, Nodes: nodes, NoRebalance: noRebalance, RebalanceBy: b, Parallelism: f.parallelism, PausePercent: f.pausePercent()}
 			return c.startOp(cmd.Context(), f, func(ctx context.Context, a adminv1.AdminClient) (*adminv1.Operation, string, error) {
 				resp, err := a.AddShard(ctx, req)
 				if err != nil {
@@ -175,7 +189,7 @@ func (c *cli) removeShardCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			req := &adminv1.RemoveShardRequest{Shard: shard, NoDrain: noDrain, Parallelism: f.parallelism}
+			req := &adminv1.RemoveShardRequest{Shard: shard, NoDrain: noDrain, Parallelism: f.parallelism, PausePercent: f.pausePercent()}
 			return c.startOp(cmd.Context(), f, func(ctx context.Context, a adminv1.AdminClient) (*adminv1.Operation, string, error) {
 				resp, err := a.RemoveShard(ctx, req)
 				return resp.GetOperation(), "", err
@@ -202,7 +216,7 @@ func (c *cli) migrateSlotsCmd() *cobra.Command {
 			if to < 0 {
 				return usagef("--to SHARD is required")
 			}
-			req := &adminv1.MigrateSlotsRequest{Slots: ranges, TargetShard: to, Parallelism: f.parallelism}
+			req := &adminv1.MigrateSlotsRequest{Slots: ranges, TargetShard: to, Parallelism: f.parallelism, PausePercent: f.pausePercent()}
 			return c.startOp(cmd.Context(), f, func(ctx context.Context, a adminv1.AdminClient) (*adminv1.Operation, string, error) {
 				resp, err := a.MigrateSlots(ctx, req)
 				return resp.GetOperation(), "", err
@@ -228,7 +242,7 @@ func (c *cli) rebalanceCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			req := &adminv1.RebalanceRequest{By: b, DryRun: dryRun, Parallelism: f.parallelism, ThresholdPercent: threshold}
+			req := &adminv1.RebalanceRequest{By: b, DryRun: dryRun, Parallelism: f.parallelism, ThresholdPercent: threshold, PausePercent: f.pausePercent()}
 			var resp *adminv1.RebalanceResponse
 			err = c.call(cmd.Context(), func(ctx context.Context, a adminv1.AdminClient) error {
 				resp, err = a.Rebalance(ctx, req)

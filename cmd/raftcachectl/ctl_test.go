@@ -263,7 +263,7 @@ func TestCLI(t *testing.T) {
 			t.Fatalf("rebalance --dry-run:\n%s", out)
 		}
 		var op adminv1.Operation
-		if err := protojson.Unmarshal([]byte(mustCtl(t, addr, "--json", "remove-shard", "1")), &op); err != nil ||
+		if err := protojson.Unmarshal([]byte(mustCtl(t, addr, "--json", "remove-shard", "1", "--pause-percent", "0")), &op); err != nil ||
 			op.GetState() != adminv1.OperationState_OPERATION_STATE_DONE || op.GetKind() != adminv1.OperationKind_OPERATION_KIND_REMOVE_SHARD {
 			t.Fatalf("--json remove-shard: %v %v", &op, err)
 		}
@@ -286,6 +286,9 @@ func TestCLI(t *testing.T) {
 			{[]string{"migrate-slots", "0-5", "--to", "3"}, 1, "InvalidArgument: unknown shard 3"},
 			{[]string{"migrate-slots", "x-5", "--to", "0"}, 2, `bad slot range "x-5"`},
 			{[]string{"migrate-slots", "0-5"}, 2, "--to SHARD is required"},
+			{[]string{"migrate-slots", "0-5", "--to", "0", "--parallelism", "9"}, 1, "InvalidArgument: parallelism 9: at most 8"},
+			{[]string{"migrate-slots", "0-5", "--to", "0", "--pause-percent", "2000"}, 1, "InvalidArgument: pause_percent 2000: at most 1000"},
+			{[]string{"rebalance", "--pause-percent", "1001"}, 1, "InvalidArgument: pause_percent 1001: at most 1000"},
 			{[]string{"failover"}, 2, "want 1 argument(s), got 0"},
 			{[]string{"failover", "x"}, 2, `bad shard id "x"`},
 			{[]string{"failover", "9"}, 1, "InvalidArgument: unknown shard 9"},

@@ -918,12 +918,16 @@ func (x *Operation) GetShard() int32 {
 }
 
 type AddShardRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Replicas      uint32                 `protobuf:"varint,1,opt,name=replicas,proto3" json:"replicas,omitempty"` // spare nodes to use (0 = 3), spread over AZs
-	Nodes         []string               `protobuf:"bytes,2,rep,name=nodes,proto3" json:"nodes,omitempty"`        // explicit spare nodes instead
-	NoRebalance   bool                   `protobuf:"varint,3,opt,name=no_rebalance,json=noRebalance,proto3" json:"no_rebalance,omitempty"`
-	RebalanceBy   RebalanceBy            `protobuf:"varint,4,opt,name=rebalance_by,json=rebalanceBy,proto3,enum=raftcache.admin.v1.RebalanceBy" json:"rebalance_by,omitempty"`
-	Parallelism   uint32                 `protobuf:"varint,5,opt,name=parallelism,proto3" json:"parallelism,omitempty"` // slots moved at once (0 = 1)
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Replicas    uint32                 `protobuf:"varint,1,opt,name=replicas,proto3" json:"replicas,omitempty"` // spare nodes to use (0 = 3), spread over AZs
+	Nodes       []string               `protobuf:"bytes,2,rep,name=nodes,proto3" json:"nodes,omitempty"`        // explicit spare nodes instead
+	NoRebalance bool                   `protobuf:"varint,3,opt,name=no_rebalance,json=noRebalance,proto3" json:"no_rebalance,omitempty"`
+	RebalanceBy RebalanceBy            `protobuf:"varint,4,opt,name=rebalance_by,json=rebalanceBy,proto3,enum=raftcache.admin.v1.RebalanceBy" json:"rebalance_by,omitempty"`
+	Parallelism uint32                 `protobuf:"varint,5,opt,name=parallelism,proto3" json:"parallelism,omitempty"` // slots moved at once (0 = 1)
+	// After each batch of slots (up to 64 with the same source and target)
+	// a mover pauses for this percentage of the time the batch took, leaving
+	// CPU and disk to clients. Unset: 50; 0: full speed; at most 1000.
+	PausePercent  *uint32 `protobuf:"varint,6,opt,name=pause_percent,json=pausePercent,proto3,oneof" json:"pause_percent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -993,6 +997,13 @@ func (x *AddShardRequest) GetParallelism() uint32 {
 	return 0
 }
 
+func (x *AddShardRequest) GetPausePercent() uint32 {
+	if x != nil && x.PausePercent != nil {
+		return *x.PausePercent
+	}
+	return 0
+}
+
 type AddShardResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Operation     *Operation             `protobuf:"bytes,1,opt,name=operation,proto3" json:"operation,omitempty"`
@@ -1054,10 +1065,14 @@ func (x *AddShardResponse) GetNodes() []string {
 }
 
 type RemoveShardRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Shard         int32                  `protobuf:"varint,1,opt,name=shard,proto3" json:"shard,omitempty"`
-	NoDrain       bool                   `protobuf:"varint,2,opt,name=no_drain,json=noDrain,proto3" json:"no_drain,omitempty"` // fail unless the shard already owns no slot
-	Parallelism   uint32                 `protobuf:"varint,3,opt,name=parallelism,proto3" json:"parallelism,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Shard       int32                  `protobuf:"varint,1,opt,name=shard,proto3" json:"shard,omitempty"`
+	NoDrain     bool                   `protobuf:"varint,2,opt,name=no_drain,json=noDrain,proto3" json:"no_drain,omitempty"` // fail unless the shard already owns no slot
+	Parallelism uint32                 `protobuf:"varint,3,opt,name=parallelism,proto3" json:"parallelism,omitempty"`
+	// After each batch of slots (up to 64 with the same source and target)
+	// a mover pauses for this percentage of the time the batch took, leaving
+	// CPU and disk to clients. Unset: 50; 0: full speed; at most 1000.
+	PausePercent  *uint32 `protobuf:"varint,4,opt,name=pause_percent,json=pausePercent,proto3,oneof" json:"pause_percent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1113,6 +1128,13 @@ func (x *RemoveShardRequest) GetParallelism() uint32 {
 	return 0
 }
 
+func (x *RemoveShardRequest) GetPausePercent() uint32 {
+	if x != nil && x.PausePercent != nil {
+		return *x.PausePercent
+	}
+	return 0
+}
+
 type RemoveShardResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Operation     *Operation             `protobuf:"bytes,1,opt,name=operation,proto3" json:"operation,omitempty"`
@@ -1158,10 +1180,14 @@ func (x *RemoveShardResponse) GetOperation() *Operation {
 }
 
 type MigrateSlotsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Slots         []*SlotRange           `protobuf:"bytes,1,rep,name=slots,proto3" json:"slots,omitempty"`
-	TargetShard   int32                  `protobuf:"varint,2,opt,name=target_shard,json=targetShard,proto3" json:"target_shard,omitempty"`
-	Parallelism   uint32                 `protobuf:"varint,3,opt,name=parallelism,proto3" json:"parallelism,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Slots       []*SlotRange           `protobuf:"bytes,1,rep,name=slots,proto3" json:"slots,omitempty"`
+	TargetShard int32                  `protobuf:"varint,2,opt,name=target_shard,json=targetShard,proto3" json:"target_shard,omitempty"`
+	Parallelism uint32                 `protobuf:"varint,3,opt,name=parallelism,proto3" json:"parallelism,omitempty"`
+	// After each batch of slots (up to 64 with the same source and target)
+	// a mover pauses for this percentage of the time the batch took, leaving
+	// CPU and disk to clients. Unset: 50; 0: full speed; at most 1000.
+	PausePercent  *uint32 `protobuf:"varint,4,opt,name=pause_percent,json=pausePercent,proto3,oneof" json:"pause_percent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1217,6 +1243,13 @@ func (x *MigrateSlotsRequest) GetParallelism() uint32 {
 	return 0
 }
 
+func (x *MigrateSlotsRequest) GetPausePercent() uint32 {
+	if x != nil && x.PausePercent != nil {
+		return *x.PausePercent
+	}
+	return 0
+}
+
 type MigrateSlotsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Operation     *Operation             `protobuf:"bytes,1,opt,name=operation,proto3" json:"operation,omitempty"`
@@ -1268,8 +1301,12 @@ type RebalanceRequest struct {
 	Parallelism uint32                 `protobuf:"varint,3,opt,name=parallelism,proto3" json:"parallelism,omitempty"`
 	// Shards within this percentage of the mean are left alone (0 = 5).
 	ThresholdPercent uint32 `protobuf:"varint,4,opt,name=threshold_percent,json=thresholdPercent,proto3" json:"threshold_percent,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// After each batch of slots (up to 64 with the same source and target)
+	// a mover pauses for this percentage of the time the batch took, leaving
+	// CPU and disk to clients. Unset: 50; 0: full speed; at most 1000.
+	PausePercent  *uint32 `protobuf:"varint,5,opt,name=pause_percent,json=pausePercent,proto3,oneof" json:"pause_percent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RebalanceRequest) Reset() {
@@ -1326,6 +1363,13 @@ func (x *RebalanceRequest) GetParallelism() uint32 {
 func (x *RebalanceRequest) GetThresholdPercent() uint32 {
 	if x != nil {
 		return x.ThresholdPercent
+	}
+	return 0
+}
+
+func (x *RebalanceRequest) GetPausePercent() uint32 {
+	if x != nil && x.PausePercent != nil {
+		return *x.PausePercent
 	}
 	return 0
 }
@@ -2756,34 +2800,42 @@ const file_raftcache_admin_v1_admin_proto_rawDesc = "" +
 	"\astarted\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\astarted\x126\n" +
 	"\bfinished\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\bfinished\x12\x12\n" +
 	"\x04node\x18\x10 \x01(\tR\x04node\x12\x14\n" +
-	"\x05shard\x18\x11 \x01(\x05R\x05shard\"\xcc\x01\n" +
+	"\x05shard\x18\x11 \x01(\x05R\x05shard\"\x88\x02\n" +
 	"\x0fAddShardRequest\x12\x1a\n" +
 	"\breplicas\x18\x01 \x01(\rR\breplicas\x12\x14\n" +
 	"\x05nodes\x18\x02 \x03(\tR\x05nodes\x12!\n" +
 	"\fno_rebalance\x18\x03 \x01(\bR\vnoRebalance\x12B\n" +
 	"\frebalance_by\x18\x04 \x01(\x0e2\x1f.raftcache.admin.v1.RebalanceByR\vrebalanceBy\x12 \n" +
-	"\vparallelism\x18\x05 \x01(\rR\vparallelism\"{\n" +
+	"\vparallelism\x18\x05 \x01(\rR\vparallelism\x12(\n" +
+	"\rpause_percent\x18\x06 \x01(\rH\x00R\fpausePercent\x88\x01\x01B\x10\n" +
+	"\x0e_pause_percent\"{\n" +
 	"\x10AddShardResponse\x12;\n" +
 	"\toperation\x18\x01 \x01(\v2\x1d.raftcache.admin.v1.OperationR\toperation\x12\x14\n" +
 	"\x05shard\x18\x02 \x01(\x05R\x05shard\x12\x14\n" +
-	"\x05nodes\x18\x03 \x03(\tR\x05nodes\"g\n" +
+	"\x05nodes\x18\x03 \x03(\tR\x05nodes\"\xa3\x01\n" +
 	"\x12RemoveShardRequest\x12\x14\n" +
 	"\x05shard\x18\x01 \x01(\x05R\x05shard\x12\x19\n" +
 	"\bno_drain\x18\x02 \x01(\bR\anoDrain\x12 \n" +
-	"\vparallelism\x18\x03 \x01(\rR\vparallelism\"R\n" +
+	"\vparallelism\x18\x03 \x01(\rR\vparallelism\x12(\n" +
+	"\rpause_percent\x18\x04 \x01(\rH\x00R\fpausePercent\x88\x01\x01B\x10\n" +
+	"\x0e_pause_percent\"R\n" +
 	"\x13RemoveShardResponse\x12;\n" +
-	"\toperation\x18\x01 \x01(\v2\x1d.raftcache.admin.v1.OperationR\toperation\"\x8f\x01\n" +
+	"\toperation\x18\x01 \x01(\v2\x1d.raftcache.admin.v1.OperationR\toperation\"\xcb\x01\n" +
 	"\x13MigrateSlotsRequest\x123\n" +
 	"\x05slots\x18\x01 \x03(\v2\x1d.raftcache.admin.v1.SlotRangeR\x05slots\x12!\n" +
 	"\ftarget_shard\x18\x02 \x01(\x05R\vtargetShard\x12 \n" +
-	"\vparallelism\x18\x03 \x01(\rR\vparallelism\"S\n" +
+	"\vparallelism\x18\x03 \x01(\rR\vparallelism\x12(\n" +
+	"\rpause_percent\x18\x04 \x01(\rH\x00R\fpausePercent\x88\x01\x01B\x10\n" +
+	"\x0e_pause_percent\"S\n" +
 	"\x14MigrateSlotsResponse\x12;\n" +
-	"\toperation\x18\x01 \x01(\v2\x1d.raftcache.admin.v1.OperationR\toperation\"\xab\x01\n" +
+	"\toperation\x18\x01 \x01(\v2\x1d.raftcache.admin.v1.OperationR\toperation\"\xe7\x01\n" +
 	"\x10RebalanceRequest\x12/\n" +
 	"\x02by\x18\x01 \x01(\x0e2\x1f.raftcache.admin.v1.RebalanceByR\x02by\x12\x17\n" +
 	"\adry_run\x18\x02 \x01(\bR\x06dryRun\x12 \n" +
 	"\vparallelism\x18\x03 \x01(\rR\vparallelism\x12+\n" +
-	"\x11threshold_percent\x18\x04 \x01(\rR\x10thresholdPercent\"\x85\x01\n" +
+	"\x11threshold_percent\x18\x04 \x01(\rR\x10thresholdPercent\x12(\n" +
+	"\rpause_percent\x18\x05 \x01(\rH\x00R\fpausePercent\x88\x01\x01B\x10\n" +
+	"\x0e_pause_percent\"\x85\x01\n" +
 	"\bSlotMove\x123\n" +
 	"\x05slots\x18\x01 \x01(\v2\x1d.raftcache.admin.v1.SlotRangeR\x05slots\x12!\n" +
 	"\fsource_shard\x18\x02 \x01(\x05R\vsourceShard\x12!\n" +
@@ -3069,6 +3121,10 @@ func file_raftcache_admin_v1_admin_proto_init() {
 	if File_raftcache_admin_v1_admin_proto != nil {
 		return
 	}
+	file_raftcache_admin_v1_admin_proto_msgTypes[6].OneofWrappers = []any{}
+	file_raftcache_admin_v1_admin_proto_msgTypes[8].OneofWrappers = []any{}
+	file_raftcache_admin_v1_admin_proto_msgTypes[10].OneofWrappers = []any{}
+	file_raftcache_admin_v1_admin_proto_msgTypes[12].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
