@@ -115,13 +115,17 @@ func (n *Node) shardKnown(id int) bool {
 }
 
 // remoteImporter reaches the target shard's current leader over gRPC,
-// following leadership changes (every step is idempotent).
+// following leadership changes (every step is idempotent but one, see
+// Transfer).
 type remoteImporter struct {
 	n      *Node
 	target int
 }
 
-func (r *remoteImporter) call(ctx context.Context, fn func(ctx context.Context, c migratev1.MigrateClient) error) error {
+// call runs fn against the target's leader, retrying while it answers
+// Unavailable (no leader, or an outcome unknown); with once, fn runs at most
+// once and its error is returned.
+func (r *remoteImporter) call(ctx context.Context, once bool, fn func(ctx context.Context, c migratev1.MigrateClient) error) error {
 	ctx, cancel := context.WithTimeout(ctx, leaderCallTimeout)
 	defer cancel()
 	var last error
@@ -131,7 +135,7 @@ func (r *remoteImporter) call(ctx context.Context, fn func(ctx context.Context, 
 			if err == nil {
 				err = fn(ctx, migratev1.NewMigrateClient(conn))
 			}
-			if err == nil || status.Code(err) != codes.Unavailable {
+			if err == nil || status.Code(err) != codes.Unavailable || once {
 				return err
 			}
 			last = err
@@ -158,21 +162,32 @@ func u32s(ss []slots.Slot) []uint32 {
 }
 
 func (r *remoteImporter) BeginImport(ctx context.Context, ss []slots.Slot, source int, freeze bool) error {
-	return r.call(ctx, func(ctx context.Context, c migratev1.MigrateClient) error {
+	return r.call(ctx, false, func(ctx context.Context, c migratev1.MigrateClient) error {
 		_, err := c.BeginImport(ctx, &migratev1.BeginImportRequest{Slot: uint32(ss[0]), Slots: u32s(ss), SourceShard: int32(source), Freeze: freeze})
 		return err
 	})
 }
 
+// Transfer sends one message of key records. Sending it again is safe
+// unless it opens with a part that continues a large value begun in an
+// earlier message: merging a list's part twice would repeat its elements.
+// Such a message is not retried; the error fails the pass, and the move,
+// run again, sends the value from its first part, which replaces it.
 func (r *remoteImporter) Transfer(ctx context.Context, ss []slots.Slot, source int, recs []*migratev1.KeyRecord) error {
-	return r.call(ctx, func(ctx context.Context, c migratev1.MigrateClient) error {
+	return r.call(ctx, continuesValue(recs), func(ctx context.Context, c migratev1.MigrateClient) error {
 		_, err := c.Transfer(ctx, &migratev1.TransferRequest{Slot: uint32(ss[0]), SourceShard: int32(source), Keys: recs})
 		return err
 	})
 }
 
+// continuesValue reports whether a Transfer message opens with a part to
+// merge into a value sent earlier.
+func continuesValue(recs []*migratev1.KeyRecord) bool {
+	return len(recs) > 0 && recs[0].GetMerge()
+}
+
 func (r *remoteImporter) CompleteImport(ctx context.Context, ss []slots.Slot, source int, ver uint64) error {
-	return r.call(ctx, func(ctx context.Context, c migratev1.MigrateClient) error {
+	return r.call(ctx, false, func(ctx context.Context, c migratev1.MigrateClient) error {
 		_, err := c.CompleteImport(ctx, &migratev1.CompleteImportRequest{Slot: uint32(ss[0]), Slots: u32s(ss), SourceShard: int32(source), Version: ver})
 		return err
 	})

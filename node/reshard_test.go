@@ -1,8 +1,19 @@
 package node
 
 import (
+	"context"
+	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	migratev1 "github.com/raftcache/raftcache/proto/raftcache/migrate/v1"
+	"github.com/raftcache/raftcache/slots"
 )
 
 // TestImportChunks checks how a Transfer's records are cut into log
@@ -58,5 +69,65 @@ func TestImportChunks(t *testing.T) {
 				t.Errorf("%d records in chunks, %d given", n, len(tt.cmds))
 			}
 		})
+	}
+}
+
+// unavailableTarget is a target shard leader whose Transfer always answers
+// Unavailable (a leader that lost leadership with the outcome unknown).
+type unavailableTarget struct {
+	migratev1.UnimplementedMigrateServer
+	transfers atomic.Int32
+}
+
+func (u *unavailableTarget) Transfer(context.Context, *migratev1.TransferRequest) (*migratev1.TransferResponse, error) {
+	u.transfers.Add(1)
+	return nil, status.Error(codes.Unavailable, "leadership lost: outcome unknown")
+}
+
+// TestTransferRetry checks which Transfer messages the source sends again
+// after an unknown outcome: one that starts a value (idempotent) is
+// retried; one that continues a large value begun in an earlier message
+// is not (a list's part merged twice would repeat its elements), and its
+// error goes back to the pass.
+func TestTransferRetry(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := &unavailableTarget{}
+	srv := grpc.NewServer()
+	migratev1.RegisterMigrateServer(srv, fake)
+	go func() { _ = srv.Serve(lis) }()
+	defer srv.Stop()
+
+	n := testNode()
+	defer n.cancel()
+	n.grpc = &grpcServer{n: n, lis: lis, srv: srv, conns: map[string]*grpc.ClientConn{}}
+	defer func() {
+		for _, c := range n.grpc.conns {
+			_ = c.Close()
+		}
+	}()
+	n.view.Store(&clusterView{leaders: map[int]Member{1: {NodeID: "n9", GRPC: lis.Addr().String(), Alive: true}}})
+	imp := &remoteImporter{n: n, target: 1}
+	ss := []slots.Slot{7}
+
+	cont := []*migratev1.KeyRecord{{Key: []byte("big"), Payload: []byte("part"), Merge: true}, {Key: []byte("k"), Payload: []byte("v")}}
+	if err := imp.Transfer(context.Background(), ss, 0, cont); status.Code(err) != codes.Unavailable {
+		t.Fatalf("continuing message: %v, want Unavailable", err)
+	}
+	if got := fake.transfers.Load(); got != 1 {
+		t.Fatalf("continuing message sent %d times, want once", got)
+	}
+
+	fake.transfers.Store(0)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	whole := []*migratev1.KeyRecord{{Key: []byte("big"), Payload: []byte("part0")}, {Key: []byte("big"), Payload: []byte("part1"), Merge: true}}
+	if err := imp.Transfer(ctx, ss, 0, whole); status.Code(err) != codes.Unavailable {
+		t.Fatalf("opening message: %v, want Unavailable once the deadline passes", err)
+	}
+	if got := fake.transfers.Load(); got < 2 {
+		t.Fatalf("opening message sent %d times, want retries", got)
 	}
 }
