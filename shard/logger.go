@@ -2,9 +2,11 @@ package shard
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log"
 	"log/slog"
+	"net"
 
 	"github.com/hashicorp/go-hclog"
 )
@@ -47,6 +49,12 @@ func toSlog(level hclog.Level) slog.Level {
 
 func (a *hclogAdapter) Log(level hclog.Level, msg string, args ...interface{}) {
 	lv := toSlog(level)
+	if lv > slog.LevelDebug && closedConn(args) {
+		// Raft's transport reports reads on connections it closed itself
+		// (shutdown, a replaced connection) as errors: not an operator's
+		// concern.
+		lv = slog.LevelDebug
+	}
 	ctx := context.Background()
 	if !a.l.Enabled(ctx, lv) {
 		return
@@ -55,6 +63,17 @@ func (a *hclogAdapter) Log(level hclog.Level, msg string, args ...interface{}) {
 		args = append([]interface{}{"logger", a.name}, args...)
 	}
 	a.l.Log(ctx, lv, msg, args...)
+}
+
+// closedConn reports whether a log call's arguments carry an error from a
+// network connection closed on this side.
+func closedConn(args []interface{}) bool {
+	for _, x := range args {
+		if err, ok := x.(error); ok && errors.Is(err, net.ErrClosed) {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *hclogAdapter) Trace(msg string, args ...interface{}) { a.Log(hclog.Trace, msg, args...) }
