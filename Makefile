@@ -64,13 +64,15 @@ bench: build
 FAILOVER_RUNS ?= 30
 FAILOVER_MODES ?= dev,process
 # Slot-migration throughput and client latency during a move (docs/BENCHMARKS.md):
-#   make migrate-bench MIGRATE_MB=200 MIGRATE_PARALLELISM=1 MIGRATE_PAUSE=0
-# (MIGRATE_PAUSE: the operation's pause_percent; empty = the server's default)
+#   make migrate-bench MIGRATE_MB=200 MIGRATE_PARALLELISM=1 MIGRATE_PAUSE=0 MIGRATE_RUNTIME=process
+# (MIGRATE_PAUSE: the operation's pause_percent, empty = the server's default;
+# MIGRATE_RUNTIME: dev = one process, process = six server processes)
 MIGRATE_MB ?= 200
 MIGRATE_PARALLELISM ?= 1
 MIGRATE_PAUSE ?=
+MIGRATE_RUNTIME ?= dev
 migrate-bench:
-	RAFTCACHE_MIGRATION_BENCH=1 RAFTCACHE_MIGRATION_MB=$(MIGRATE_MB) \
+	RAFTCACHE_MIGRATION_BENCH=1 RAFTCACHE_MIGRATION_MB=$(MIGRATE_MB) RAFTCACHE_MIGRATION_RUNTIME=$(MIGRATE_RUNTIME) \
 		RAFTCACHE_MIGRATION_PARALLELISM=$(MIGRATE_PARALLELISM) RAFTCACHE_MIGRATION_PAUSE_PERCENT=$(MIGRATE_PAUSE) \
 		$(GO) test -run '^TestMigrationThroughput$$' -count=1 -v -timeout 30m ./cmd/raftcache/ | grep -E 'moved|latency|disk|by command|^(ok|FAIL|---)'
 

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/raftcache/raftcache/internal/procio"
 )
 
 // TestServerProcesses starts real `raftcache server` processes, as an
@@ -57,14 +59,43 @@ func buildBinary(t *testing.T) string {
 }
 
 func runProcesses(t *testing.T, bin string, nodes, shards int) {
+	pc := startProcessCluster(t, bin, nodes, shards)
+	ctx := context.Background()
+	addrs := pc.addrs
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+	defer cc.Close()
+	for i := 0; i < 300; i++ {
+		if err := cc.Set(ctx, fmt.Sprintf("proc:%d", i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 300; i++ {
+		if v, err := cc.Get(ctx, fmt.Sprintf("proc:%d", i)).Int(); err != nil || v != i {
+			t.Fatalf("proc:%d = %d, %v", i, v, err)
+		}
+	}
+}
+
+// processCluster is a cluster of real `raftcache server` processes on
+// loopback, stopped (SIGTERM) when the test ends.
+type processCluster struct {
+	procs []*exec.Cmd
+	addrs []string // RESP, by node
+	grpc  []string // admin API, by node
+}
+
+// startProcessCluster starts nodes processes forming shards shards and
+// waits until every node reports a healthy cluster.
+func startProcessCluster(t *testing.T, bin string, nodes, shards int) *processCluster {
+	t.Helper()
 	base := freeBase(t, nodes)
 	dir := t.TempDir()
-	var procs []*exec.Cmd
-	defer func() {
-		for _, p := range procs {
+	pc := &processCluster{}
+	t.Cleanup(func() {
+		for _, p := range pc.procs {
 			_ = p.Process.Signal(syscall.SIGTERM)
 		}
-		for _, p := range procs {
+		for _, p := range pc.procs {
 			done := make(chan struct{})
 			go func() { _ = p.Wait(); close(done) }()
 			select {
@@ -75,9 +106,8 @@ func runProcesses(t *testing.T, bin string, nodes, shards int) {
 				t.Errorf("node did not stop on SIGTERM within 20 s")
 			}
 		}
-	}()
+	})
 	seed := fmt.Sprintf("127.0.0.1:%d", base+20000)
-	var addrs []string
 	for i := 0; i < nodes; i++ {
 		args := []string{"server", "--node-id", fmt.Sprintf("p%d", i+1), "--az", []string{"az-a", "az-b", "az-c"}[i%3],
 			"--data-dir", filepath.Join(dir, fmt.Sprintf("p%d", i+1)), "--port", fmt.Sprint(base + i),
@@ -91,13 +121,14 @@ func runProcesses(t *testing.T, bin string, nodes, shards int) {
 		if err := p.Start(); err != nil {
 			t.Fatal(err)
 		}
-		procs = append(procs, p)
-		addrs = append(addrs, fmt.Sprintf("127.0.0.1:%d", base+i))
+		pc.procs = append(pc.procs, p)
+		pc.addrs = append(pc.addrs, fmt.Sprintf("127.0.0.1:%d", base+i))
+		pc.grpc = append(pc.grpc, fmt.Sprintf("127.0.0.1:%d", base+i+devGRPCOffset))
 	}
 	ctx := context.Background()
 	// Every node reports a healthy cluster.
 	deadline := time.Now().Add(30 * time.Second)
-	for _, a := range addrs {
+	for _, a := range pc.addrs {
 		c := redis.NewClient(&redis.Options{Addr: a, MaxRetries: -1})
 		for {
 			info, err := c.ClusterInfo(ctx).Result()
@@ -112,16 +143,19 @@ func runProcesses(t *testing.T, bin string, nodes, shards int) {
 		}
 		c.Close()
 	}
-	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
-	defer cc.Close()
-	for i := 0; i < 300; i++ {
-		if err := cc.Set(ctx, fmt.Sprintf("proc:%d", i), i, 0).Err(); err != nil {
-			t.Fatal(err)
+	return pc
+}
+
+// writeBytes sums the bytes the server processes caused to be written to
+// storage (Linux /proc/PID/io; false where unavailable).
+func (pc *processCluster) writeBytes() (int64, bool) {
+	var total int64
+	for _, p := range pc.procs {
+		n, ok := procio.WriteBytesOf(p.Process.Pid)
+		if !ok {
+			return 0, false
 		}
+		total += n
 	}
-	for i := 0; i < 300; i++ {
-		if v, err := cc.Get(ctx, fmt.Sprintf("proc:%d", i)).Int(); err != nil || v != i {
-			t.Fatalf("proc:%d = %d, %v", i, v, err)
-		}
-	}
+	return total, true
 }

@@ -3,6 +3,7 @@
 package procio
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -10,8 +11,13 @@ import (
 
 // WriteBytes returns the bytes this process has caused to be written to
 // storage (false where Linux's /proc/self/io is unavailable).
-func WriteBytes() (int64, bool) {
-	b, err := os.ReadFile("/proc/self/io")
+func WriteBytes() (int64, bool) { return writeBytes("/proc/self/io") }
+
+// WriteBytesOf is WriteBytes for process pid.
+func WriteBytesOf(pid int) (int64, bool) { return writeBytes(fmt.Sprintf("/proc/%d/io", pid)) }
+
+func writeBytes(path string) (int64, bool) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0, false
 	}
