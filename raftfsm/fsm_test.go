@@ -2,6 +2,7 @@ package raftfsm
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -234,4 +235,42 @@ func TestApplyPanicsOnCorruptEntry(t *testing.T) {
 		}
 	}()
 	NewFSM(nil).Apply(&raft.Log{Index: 1, Type: raft.LogCommand, Data: []byte{9, 9, 9}})
+}
+
+// TestScanSnapshot: a streamed scan yields every key with its expiry and a
+// DUMP payload equal to DUMP's, and rejects a damaged snapshot.
+func TestScanSnapshot(t *testing.T) {
+	f := NewFSM(nil)
+	applyAll(f, randomLog(7, 2000), 16)
+	snap := snapshotBytes(t, f)
+	n := 0
+	hdr, err := ScanSnapshot(bytes.NewReader(snap), func(key []byte, exp int64, dump []byte) error {
+		n++
+		var ok bool
+		f.View(func(db *DB) {
+			e := db.find(key)
+			ok = e != nil && e.exp == exp && bytes.Equal(DumpPayload(e.val), dump)
+		})
+		if !ok {
+			return fmt.Errorf("key %q: expiry %d or payload differ from the FSM's", key, exp)
+		}
+		if _, err := DecodePayload(dump); err != nil {
+			return fmt.Errorf("key %q: %v", key, err)
+		}
+		return nil
+	})
+	var keys int
+	f.View(func(db *DB) { keys = db.Len() })
+	if err != nil || n != keys || hdr.Keys != uint64(keys) || hdr.Index != f.AppliedIndex() || keys == 0 {
+		t.Fatalf("scan: %v, %d keys seen, header %+v; the FSM has %d keys at index %d", err, n, hdr, keys, f.AppliedIndex())
+	}
+	bad := append([]byte(nil), snap...)
+	bad[len(bad)/2] ^= 0x40
+	if _, err := ScanSnapshot(bytes.NewReader(bad), nil); err == nil {
+		t.Fatal("a damaged snapshot scanned without error")
+	}
+	stop := errors.New("stop")
+	if _, err := ScanSnapshot(bytes.NewReader(snap), func([]byte, int64, []byte) error { return stop }); !errors.Is(err, stop) {
+		t.Fatalf("fn's error: got %v", err)
+	}
 }

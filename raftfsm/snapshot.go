@@ -60,6 +60,9 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 	return sink.Close()
 }
 
+// Index is the Raft index the snapshot reflects.
+func (s *fsmSnapshot) Index() uint64 { return s.index }
+
 // Release lets the live database mutate entries in place again.
 func (s *fsmSnapshot) Release() {
 	s.once.Do(func() { s.db.liveSnaps.Add(-1) })
@@ -140,78 +143,135 @@ func (s *snapReader) full(n uint64) ([]byte, error) {
 	return out, nil
 }
 
-// ReadSnapshot reads a snapshot into a new database.
-func ReadSnapshot(r io.Reader) (*DB, SnapshotHeader, error) {
+// snapHeader reads a snapshot's magic and header (and, for version 2, the
+// slot table into st).
+func snapHeader(sr *snapReader, st *slotTable) (SnapshotHeader, error) {
 	var hdr SnapshotHeader
-	sr := &snapReader{r: bufio.NewReaderSize(r, 256<<10), crc: crc32.New(crcTable)}
 	magic, err := sr.full(uint64(len(snapMagic)))
 	if err != nil || string(magic) != string(snapMagic) && string(magic) != string(snapMagicV1) {
-		return nil, hdr, errors.New("not a raftcache snapshot (bad magic)")
+		return hdr, errors.New("not a raftcache snapshot (bad magic)")
 	}
 	if hdr.Index, err = binary.ReadUvarint(sr); err != nil {
-		return nil, hdr, err
+		return hdr, err
 	}
 	if hdr.LastTime, err = binary.ReadVarint(sr); err != nil {
-		return nil, hdr, err
+		return hdr, err
 	}
 	if hdr.Keys, err = binary.ReadUvarint(sr); err != nil {
-		return nil, hdr, err
+		return hdr, err
 	}
-	db := NewDB()
 	if string(magic) == string(snapMagic) {
-		if err := readSlotTable(sr, db.slotTab); err != nil {
-			return nil, hdr, fmt.Errorf("slot table: %w", err)
+		if err := readSlotTable(sr, st); err != nil {
+			return hdr, fmt.Errorf("slot table: %w", err)
 		}
 	}
-	for i := uint64(0); i < hdr.Keys; i++ {
-		kl, err := binary.ReadUvarint(sr)
-		if err != nil {
-			return nil, hdr, err
-		}
-		key, err := sr.full(kl)
-		if err != nil {
-			return nil, hdr, err
-		}
-		exp, err := binary.ReadVarint(sr)
-		if err != nil {
-			return nil, hdr, err
-		}
-		ver, err := binary.ReadUvarint(sr)
-		if err != nil {
-			return nil, hdr, err
-		}
-		vl, err := binary.ReadUvarint(sr)
-		if err != nil {
-			return nil, hdr, err
-		}
-		raw, err := sr.full(vl)
-		if err != nil {
-			return nil, hdr, err
-		}
-		v, rest, err := rdbDecodeValue(raw)
-		if err != nil {
-			return nil, hdr, fmt.Errorf("key %q: %w", key, err)
-		}
-		if len(rest) != 0 {
-			return nil, hdr, fmt.Errorf("key %q: %d trailing bytes", key, len(rest))
-		}
-		db.put(key, v, exp)
-		// Keep the version the log gave it, so a WATCH check decides the
-		// same on a restored replica as on the others.
-		db.find(key).ver = ver
-		if ver > db.verSeq {
-			db.verSeq = ver
-		}
+	return hdr, nil
+}
+
+// snapKey is one key of a snapshot, its value still serialized.
+type snapKey struct {
+	key []byte
+	exp int64
+	ver uint64
+	raw []byte // RDB object encoding (a DUMP payload without its trailer)
+}
+
+func readSnapKey(sr *snapReader) (k snapKey, err error) {
+	kl, err := binary.ReadUvarint(sr)
+	if err != nil {
+		return k, err
 	}
+	if k.key, err = sr.full(kl); err != nil {
+		return k, err
+	}
+	if k.exp, err = binary.ReadVarint(sr); err != nil {
+		return k, err
+	}
+	if k.ver, err = binary.ReadUvarint(sr); err != nil {
+		return k, err
+	}
+	vl, err := binary.ReadUvarint(sr)
+	if err != nil {
+		return k, err
+	}
+	k.raw, err = sr.full(vl)
+	return k, err
+}
+
+// checkSnapSum reads the trailer and compares it with what was read.
+func checkSnapSum(sr *snapReader) error {
 	want := sr.crc.Sum32()
 	var sum [4]byte
 	if _, err := io.ReadFull(sr.r, sum[:]); err != nil {
-		return nil, hdr, fmt.Errorf("checksum: %w", err)
+		return fmt.Errorf("checksum: %w", err)
 	}
 	if binary.LittleEndian.Uint32(sum[:]) != want {
-		return nil, hdr, errors.New("checksum mismatch")
+		return errors.New("checksum mismatch")
+	}
+	return nil
+}
+
+// ReadSnapshot reads a snapshot into a new database.
+func ReadSnapshot(r io.Reader) (*DB, SnapshotHeader, error) {
+	sr := &snapReader{r: bufio.NewReaderSize(r, 256<<10), crc: crc32.New(crcTable)}
+	db := NewDB()
+	hdr, err := snapHeader(sr, db.slotTab)
+	if err != nil {
+		return nil, hdr, err
+	}
+	for i := uint64(0); i < hdr.Keys; i++ {
+		k, err := readSnapKey(sr)
+		if err != nil {
+			return nil, hdr, err
+		}
+		v, rest, err := rdbDecodeValue(k.raw)
+		if err != nil {
+			return nil, hdr, fmt.Errorf("key %q: %w", k.key, err)
+		}
+		if len(rest) != 0 {
+			return nil, hdr, fmt.Errorf("key %q: %d trailing bytes", k.key, len(rest))
+		}
+		db.put(k.key, v, k.exp)
+		// Keep the version the log gave it, so a WATCH check decides the
+		// same on a restored replica as on the others.
+		db.find(k.key).ver = k.ver
+		if k.ver > db.verSeq {
+			db.verSeq = k.ver
+		}
+	}
+	if err := checkSnapSum(sr); err != nil {
+		return nil, hdr, err
 	}
 	return db, hdr, nil
+}
+
+// ScanSnapshot reads a snapshot as a stream, calling fn (when not nil) for
+// every key with its expiry (Unix ms, 0 = none) and its value as a DUMP
+// payload, as RESTORE takes it. Values are not decoded and memory stays
+// bounded by the largest value. The checksum is checked at the end: a
+// caller that must not act on a damaged file scans it once without fn.
+func ScanSnapshot(r io.Reader, fn func(key []byte, exp int64, dump []byte) error) (SnapshotHeader, error) {
+	sr := &snapReader{r: bufio.NewReaderSize(r, 256<<10), crc: crc32.New(crcTable)}
+	var st slotTable
+	hdr, err := snapHeader(sr, &st)
+	if err != nil {
+		return hdr, err
+	}
+	for i := uint64(0); i < hdr.Keys; i++ {
+		k, err := readSnapKey(sr)
+		if err != nil {
+			return hdr, fmt.Errorf("key %d of %d: %w", i+1, hdr.Keys, err)
+		}
+		if fn == nil {
+			continue
+		}
+		dump := binary.LittleEndian.AppendUint16(k.raw, rdbVersion)
+		dump = binary.LittleEndian.AppendUint64(dump, crc64Redis(0, dump))
+		if err := fn(k.key, k.exp, dump); err != nil {
+			return hdr, err
+		}
+	}
+	return hdr, checkSnapSum(sr)
 }
 
 func digestDB(db *DB) uint64 {

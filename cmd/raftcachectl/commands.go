@@ -91,12 +91,7 @@ func (c *cli) statusCmd() *cobra.Command {
 		Short: "Show nodes, AZs, shards, leaders, slot ranges and health",
 		Args:  nArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var d *adminv1.DescribeClusterResponse
-			err := c.call(cmd.Context(), func(ctx context.Context, a adminv1.AdminClient) error {
-				var err error
-				d, err = a.DescribeCluster(ctx, &adminv1.DescribeClusterRequest{})
-				return err
-			})
+			d, err := c.describe(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -78,7 +78,10 @@ Long operations (add-shard, remove-shard, migrate-slots, rebalance,
 add-replica, remove-replica) run on the node that received them; the command
 follows their progress until they finish. With --detach it prints the
 operation id and returns; "raftcachectl watch ID" follows it later, from any
-terminal. An interrupted operation is resumed by running it again.`,
+terminal. An interrupted operation is resumed by running it again.
+
+"snapshot create DIR" backs up every shard into a local directory;
+"snapshot restore DIR" writes a backup into a cluster through its RESP ports.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -88,7 +91,7 @@ terminal. An interrupted operation is resumed by running it again.`,
 	root.PersistentFlags().BoolVar(&c.json, "json", false, "print JSON instead of tables")
 	root.PersistentFlags().DurationVar(&c.timeout, "timeout", 30*time.Second, "timeout of each call (not of watching an operation)")
 	root.AddCommand(c.statusCmd(), c.failoverCmd(), c.addShardCmd(), c.removeShardCmd(), c.migrateSlotsCmd(),
-		c.rebalanceCmd(), c.addReplicaCmd(), c.removeReplicaCmd(), c.watchCmd(), c.opsCmd())
+		c.rebalanceCmd(), c.addReplicaCmd(), c.removeReplicaCmd(), c.watchCmd(), c.opsCmd(), c.snapshotCmd())
 	return root
 }
 
@@ -114,6 +117,15 @@ func (c *cli) call(ctx context.Context, fn func(ctx context.Context, a adminv1.A
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	return fn(ctx, a)
+}
+
+// describe fetches the cluster's description.
+func (c *cli) describe(ctx context.Context) (d *adminv1.DescribeClusterResponse, err error) {
+	err = c.call(ctx, func(ctx context.Context, a adminv1.AdminClient) error {
+		d, err = a.DescribeCluster(ctx, &adminv1.DescribeClusterRequest{})
+		return err
+	})
+	return d, err
 }
 
 // nArgs accepts exactly n positional arguments, named in the usage line.

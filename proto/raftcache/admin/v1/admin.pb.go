@@ -2737,6 +2737,112 @@ func (x *TransferLeadershipResponse) GetNewLeader() string {
 	return ""
 }
 
+type ExportShardRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Shard         int32                  `protobuf:"varint,1,opt,name=shard,proto3" json:"shard,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportShardRequest) Reset() {
+	*x = ExportShardRequest{}
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportShardRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportShardRequest) ProtoMessage() {}
+
+func (x *ExportShardRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportShardRequest.ProtoReflect.Descriptor instead.
+func (*ExportShardRequest) Descriptor() ([]byte, []int) {
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *ExportShardRequest) GetShard() int32 {
+	if x != nil {
+		return x.Shard
+	}
+	return 0
+}
+
+type ExportShardResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Data  []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"` // the next part of the snapshot
+	// Set in the first message: the leader that took it and the Raft index
+	// it reflects.
+	Node          string `protobuf:"bytes,2,opt,name=node,proto3" json:"node,omitempty"`
+	Index         uint64 `protobuf:"varint,3,opt,name=index,proto3" json:"index,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportShardResponse) Reset() {
+	*x = ExportShardResponse{}
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportShardResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportShardResponse) ProtoMessage() {}
+
+func (x *ExportShardResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportShardResponse.ProtoReflect.Descriptor instead.
+func (*ExportShardResponse) Descriptor() ([]byte, []int) {
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *ExportShardResponse) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *ExportShardResponse) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
+func (x *ExportShardResponse) GetIndex() uint64 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
 var File_raftcache_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_raftcache_admin_v1_admin_proto_rawDesc = "" +
@@ -2928,7 +3034,13 @@ const file_raftcache_admin_v1_admin_proto_rawDesc = "" +
 	"\x06target\x18\x02 \x01(\tR\x06target\";\n" +
 	"\x1aTransferLeadershipResponse\x12\x1d\n" +
 	"\n" +
-	"new_leader\x18\x01 \x01(\tR\tnewLeader*\x7f\n" +
+	"new_leader\x18\x01 \x01(\tR\tnewLeader\"*\n" +
+	"\x12ExportShardRequest\x12\x14\n" +
+	"\x05shard\x18\x01 \x01(\x05R\x05shard\"S\n" +
+	"\x13ExportShardResponse\x12\x12\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\x12\x12\n" +
+	"\x04node\x18\x02 \x01(\tR\x04node\x12\x14\n" +
+	"\x05index\x18\x03 \x01(\x04R\x05index*\x7f\n" +
 	"\bNodeRole\x12\x19\n" +
 	"\x15NODE_ROLE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10NODE_ROLE_LEADER\x10\x01\x12\x15\n" +
@@ -2962,7 +3074,7 @@ const file_raftcache_admin_v1_admin_proto_rawDesc = "" +
 	"\x1dMEMBERSHIP_CHANGE_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1eMEMBERSHIP_CHANGE_ADD_NONVOTER\x10\x01\x12\x1d\n" +
 	"\x19MEMBERSHIP_CHANGE_PROMOTE\x10\x02\x12\x1c\n" +
-	"\x18MEMBERSHIP_CHANGE_REMOVE\x10\x032\xb8\b\n" +
+	"\x18MEMBERSHIP_CHANGE_REMOVE\x10\x032\x9a\t\n" +
 	"\x05Admin\x12j\n" +
 	"\x0fDescribeCluster\x12*.raftcache.admin.v1.DescribeClusterRequest\x1a+.raftcache.admin.v1.DescribeClusterResponse\x12U\n" +
 	"\bAddShard\x12#.raftcache.admin.v1.AddShardRequest\x1a$.raftcache.admin.v1.AddShardResponse\x12^\n" +
@@ -2975,7 +3087,8 @@ const file_raftcache_admin_v1_admin_proto_rawDesc = "" +
 	"\rRemoveReplica\x12(.raftcache.admin.v1.RemoveReplicaRequest\x1a).raftcache.admin.v1.RemoveReplicaResponse\x12a\n" +
 	"\fGetOperation\x12'.raftcache.admin.v1.GetOperationRequest\x1a(.raftcache.admin.v1.GetOperationResponse\x12g\n" +
 	"\x0eListOperations\x12).raftcache.admin.v1.ListOperationsRequest\x1a*.raftcache.admin.v1.ListOperationsResponse\x12i\n" +
-	"\x0eWatchOperation\x12).raftcache.admin.v1.WatchOperationRequest\x1a*.raftcache.admin.v1.WatchOperationResponse0\x012\x85\x04\n" +
+	"\x0eWatchOperation\x12).raftcache.admin.v1.WatchOperationRequest\x1a*.raftcache.admin.v1.WatchOperationResponse0\x01\x12`\n" +
+	"\vExportShard\x12&.raftcache.admin.v1.ExportShardRequest\x1a'.raftcache.admin.v1.ExportShardResponse0\x012\x85\x04\n" +
 	"\vNodeControl\x12[\n" +
 	"\n" +
 	"NodeStatus\x12%.raftcache.admin.v1.NodeStatusRequest\x1a&.raftcache.admin.v1.NodeStatusResponse\x12X\n" +
@@ -2998,7 +3111,7 @@ func file_raftcache_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_raftcache_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_raftcache_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
+var file_raftcache_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_raftcache_admin_v1_admin_proto_goTypes = []any{
 	(NodeRole)(0),                      // 0: raftcache.admin.v1.NodeRole
 	(OperationKind)(0),                 // 1: raftcache.admin.v1.OperationKind
@@ -3044,8 +3157,10 @@ var file_raftcache_admin_v1_admin_proto_goTypes = []any{
 	(*ChangeMembershipResponse)(nil),   // 41: raftcache.admin.v1.ChangeMembershipResponse
 	(*TransferLeadershipRequest)(nil),  // 42: raftcache.admin.v1.TransferLeadershipRequest
 	(*TransferLeadershipResponse)(nil), // 43: raftcache.admin.v1.TransferLeadershipResponse
-	(*durationpb.Duration)(nil),        // 44: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),      // 45: google.protobuf.Timestamp
+	(*ExportShardRequest)(nil),         // 44: raftcache.admin.v1.ExportShardRequest
+	(*ExportShardResponse)(nil),        // 45: raftcache.admin.v1.ExportShardResponse
+	(*durationpb.Duration)(nil),        // 46: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),      // 47: google.protobuf.Timestamp
 }
 var file_raftcache_admin_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: raftcache.admin.v1.Node.role:type_name -> raftcache.admin.v1.NodeRole
@@ -3054,9 +3169,9 @@ var file_raftcache_admin_v1_admin_proto_depIdxs = []int32{
 	8,  // 3: raftcache.admin.v1.DescribeClusterResponse.shards:type_name -> raftcache.admin.v1.Shard
 	1,  // 4: raftcache.admin.v1.Operation.kind:type_name -> raftcache.admin.v1.OperationKind
 	2,  // 5: raftcache.admin.v1.Operation.state:type_name -> raftcache.admin.v1.OperationState
-	44, // 6: raftcache.admin.v1.Operation.eta:type_name -> google.protobuf.Duration
-	45, // 7: raftcache.admin.v1.Operation.started:type_name -> google.protobuf.Timestamp
-	45, // 8: raftcache.admin.v1.Operation.finished:type_name -> google.protobuf.Timestamp
+	46, // 6: raftcache.admin.v1.Operation.eta:type_name -> google.protobuf.Duration
+	47, // 7: raftcache.admin.v1.Operation.started:type_name -> google.protobuf.Timestamp
+	47, // 8: raftcache.admin.v1.Operation.finished:type_name -> google.protobuf.Timestamp
 	3,  // 9: raftcache.admin.v1.AddShardRequest.rebalance_by:type_name -> raftcache.admin.v1.RebalanceBy
 	11, // 10: raftcache.admin.v1.AddShardResponse.operation:type_name -> raftcache.admin.v1.Operation
 	11, // 11: raftcache.admin.v1.RemoveShardResponse.operation:type_name -> raftcache.admin.v1.Operation
@@ -3066,14 +3181,14 @@ var file_raftcache_admin_v1_admin_proto_depIdxs = []int32{
 	6,  // 15: raftcache.admin.v1.SlotMove.slots:type_name -> raftcache.admin.v1.SlotRange
 	11, // 16: raftcache.admin.v1.RebalanceResponse.operation:type_name -> raftcache.admin.v1.Operation
 	19, // 17: raftcache.admin.v1.RebalanceResponse.plan:type_name -> raftcache.admin.v1.SlotMove
-	44, // 18: raftcache.admin.v1.FailoverResponse.took:type_name -> google.protobuf.Duration
+	46, // 18: raftcache.admin.v1.FailoverResponse.took:type_name -> google.protobuf.Duration
 	11, // 19: raftcache.admin.v1.AddReplicaResponse.operation:type_name -> raftcache.admin.v1.Operation
 	11, // 20: raftcache.admin.v1.RemoveReplicaResponse.operation:type_name -> raftcache.admin.v1.Operation
 	11, // 21: raftcache.admin.v1.GetOperationResponse.operation:type_name -> raftcache.admin.v1.Operation
 	11, // 22: raftcache.admin.v1.ListOperationsResponse.operations:type_name -> raftcache.admin.v1.Operation
 	11, // 23: raftcache.admin.v1.WatchOperationResponse.operation:type_name -> raftcache.admin.v1.Operation
 	4,  // 24: raftcache.admin.v1.RaftServer.suffrage:type_name -> raftcache.admin.v1.Suffrage
-	45, // 25: raftcache.admin.v1.RaftServer.unreachable_since:type_name -> google.protobuf.Timestamp
+	47, // 25: raftcache.admin.v1.RaftServer.unreachable_since:type_name -> google.protobuf.Timestamp
 	33, // 26: raftcache.admin.v1.NodeStatusResponse.servers:type_name -> raftcache.admin.v1.RaftServer
 	33, // 27: raftcache.admin.v1.JoinShardRequest.bootstrap:type_name -> raftcache.admin.v1.RaftServer
 	5,  // 28: raftcache.admin.v1.ChangeMembershipRequest.change:type_name -> raftcache.admin.v1.MembershipChange
@@ -3088,29 +3203,31 @@ var file_raftcache_admin_v1_admin_proto_depIdxs = []int32{
 	27, // 37: raftcache.admin.v1.Admin.GetOperation:input_type -> raftcache.admin.v1.GetOperationRequest
 	29, // 38: raftcache.admin.v1.Admin.ListOperations:input_type -> raftcache.admin.v1.ListOperationsRequest
 	31, // 39: raftcache.admin.v1.Admin.WatchOperation:input_type -> raftcache.admin.v1.WatchOperationRequest
-	34, // 40: raftcache.admin.v1.NodeControl.NodeStatus:input_type -> raftcache.admin.v1.NodeStatusRequest
-	36, // 41: raftcache.admin.v1.NodeControl.JoinShard:input_type -> raftcache.admin.v1.JoinShardRequest
-	38, // 42: raftcache.admin.v1.NodeControl.LeaveShard:input_type -> raftcache.admin.v1.LeaveShardRequest
-	40, // 43: raftcache.admin.v1.NodeControl.ChangeMembership:input_type -> raftcache.admin.v1.ChangeMembershipRequest
-	42, // 44: raftcache.admin.v1.NodeControl.TransferLeadership:input_type -> raftcache.admin.v1.TransferLeadershipRequest
-	10, // 45: raftcache.admin.v1.Admin.DescribeCluster:output_type -> raftcache.admin.v1.DescribeClusterResponse
-	13, // 46: raftcache.admin.v1.Admin.AddShard:output_type -> raftcache.admin.v1.AddShardResponse
-	15, // 47: raftcache.admin.v1.Admin.RemoveShard:output_type -> raftcache.admin.v1.RemoveShardResponse
-	17, // 48: raftcache.admin.v1.Admin.MigrateSlots:output_type -> raftcache.admin.v1.MigrateSlotsResponse
-	20, // 49: raftcache.admin.v1.Admin.Rebalance:output_type -> raftcache.admin.v1.RebalanceResponse
-	22, // 50: raftcache.admin.v1.Admin.Failover:output_type -> raftcache.admin.v1.FailoverResponse
-	24, // 51: raftcache.admin.v1.Admin.AddReplica:output_type -> raftcache.admin.v1.AddReplicaResponse
-	26, // 52: raftcache.admin.v1.Admin.RemoveReplica:output_type -> raftcache.admin.v1.RemoveReplicaResponse
-	28, // 53: raftcache.admin.v1.Admin.GetOperation:output_type -> raftcache.admin.v1.GetOperationResponse
-	30, // 54: raftcache.admin.v1.Admin.ListOperations:output_type -> raftcache.admin.v1.ListOperationsResponse
-	32, // 55: raftcache.admin.v1.Admin.WatchOperation:output_type -> raftcache.admin.v1.WatchOperationResponse
-	35, // 56: raftcache.admin.v1.NodeControl.NodeStatus:output_type -> raftcache.admin.v1.NodeStatusResponse
-	37, // 57: raftcache.admin.v1.NodeControl.JoinShard:output_type -> raftcache.admin.v1.JoinShardResponse
-	39, // 58: raftcache.admin.v1.NodeControl.LeaveShard:output_type -> raftcache.admin.v1.LeaveShardResponse
-	41, // 59: raftcache.admin.v1.NodeControl.ChangeMembership:output_type -> raftcache.admin.v1.ChangeMembershipResponse
-	43, // 60: raftcache.admin.v1.NodeControl.TransferLeadership:output_type -> raftcache.admin.v1.TransferLeadershipResponse
-	45, // [45:61] is the sub-list for method output_type
-	29, // [29:45] is the sub-list for method input_type
+	44, // 40: raftcache.admin.v1.Admin.ExportShard:input_type -> raftcache.admin.v1.ExportShardRequest
+	34, // 41: raftcache.admin.v1.NodeControl.NodeStatus:input_type -> raftcache.admin.v1.NodeStatusRequest
+	36, // 42: raftcache.admin.v1.NodeControl.JoinShard:input_type -> raftcache.admin.v1.JoinShardRequest
+	38, // 43: raftcache.admin.v1.NodeControl.LeaveShard:input_type -> raftcache.admin.v1.LeaveShardRequest
+	40, // 44: raftcache.admin.v1.NodeControl.ChangeMembership:input_type -> raftcache.admin.v1.ChangeMembershipRequest
+	42, // 45: raftcache.admin.v1.NodeControl.TransferLeadership:input_type -> raftcache.admin.v1.TransferLeadershipRequest
+	10, // 46: raftcache.admin.v1.Admin.DescribeCluster:output_type -> raftcache.admin.v1.DescribeClusterResponse
+	13, // 47: raftcache.admin.v1.Admin.AddShard:output_type -> raftcache.admin.v1.AddShardResponse
+	15, // 48: raftcache.admin.v1.Admin.RemoveShard:output_type -> raftcache.admin.v1.RemoveShardResponse
+	17, // 49: raftcache.admin.v1.Admin.MigrateSlots:output_type -> raftcache.admin.v1.MigrateSlotsResponse
+	20, // 50: raftcache.admin.v1.Admin.Rebalance:output_type -> raftcache.admin.v1.RebalanceResponse
+	22, // 51: raftcache.admin.v1.Admin.Failover:output_type -> raftcache.admin.v1.FailoverResponse
+	24, // 52: raftcache.admin.v1.Admin.AddReplica:output_type -> raftcache.admin.v1.AddReplicaResponse
+	26, // 53: raftcache.admin.v1.Admin.RemoveReplica:output_type -> raftcache.admin.v1.RemoveReplicaResponse
+	28, // 54: raftcache.admin.v1.Admin.GetOperation:output_type -> raftcache.admin.v1.GetOperationResponse
+	30, // 55: raftcache.admin.v1.Admin.ListOperations:output_type -> raftcache.admin.v1.ListOperationsResponse
+	32, // 56: raftcache.admin.v1.Admin.WatchOperation:output_type -> raftcache.admin.v1.WatchOperationResponse
+	45, // 57: raftcache.admin.v1.Admin.ExportShard:output_type -> raftcache.admin.v1.ExportShardResponse
+	35, // 58: raftcache.admin.v1.NodeControl.NodeStatus:output_type -> raftcache.admin.v1.NodeStatusResponse
+	37, // 59: raftcache.admin.v1.NodeControl.JoinShard:output_type -> raftcache.admin.v1.JoinShardResponse
+	39, // 60: raftcache.admin.v1.NodeControl.LeaveShard:output_type -> raftcache.admin.v1.LeaveShardResponse
+	41, // 61: raftcache.admin.v1.NodeControl.ChangeMembership:output_type -> raftcache.admin.v1.ChangeMembershipResponse
+	43, // 62: raftcache.admin.v1.NodeControl.TransferLeadership:output_type -> raftcache.admin.v1.TransferLeadershipResponse
+	46, // [46:63] is the sub-list for method output_type
+	29, // [29:46] is the sub-list for method input_type
 	29, // [29:29] is the sub-list for extension type_name
 	29, // [29:29] is the sub-list for extension extendee
 	0,  // [0:29] is the sub-list for field type_name
@@ -3131,7 +3248,7 @@ func file_raftcache_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_raftcache_admin_v1_admin_proto_rawDesc), len(file_raftcache_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   38,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

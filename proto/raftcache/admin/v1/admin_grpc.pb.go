@@ -34,6 +34,7 @@ const (
 	Admin_GetOperation_FullMethodName    = "/raftcache.admin.v1.Admin/GetOperation"
 	Admin_ListOperations_FullMethodName  = "/raftcache.admin.v1.Admin/ListOperations"
 	Admin_WatchOperation_FullMethodName  = "/raftcache.admin.v1.Admin/WatchOperation"
+	Admin_ExportShard_FullMethodName     = "/raftcache.admin.v1.Admin/ExportShard"
 )
 
 // AdminClient is the client API for Admin service.
@@ -65,6 +66,11 @@ type AdminClient interface {
 	// Streams an operation's state: the current state at once, then every
 	// change; the stream ends after the operation finished.
 	WatchOperation(ctx context.Context, in *WatchOperationRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchOperationResponse], error)
+	// Streams a point-in-time copy of one shard's data in raftcache's
+	// snapshot format (a backup): taken by the shard's leader after a
+	// linearizable read barrier, so it holds every write acknowledged before
+	// the call. Any node forwards the call to the leader.
+	ExportShard(ctx context.Context, in *ExportShardRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportShardResponse], error)
 }
 
 type adminClient struct {
@@ -194,6 +200,25 @@ func (c *adminClient) WatchOperation(ctx context.Context, in *WatchOperationRequ
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Admin_WatchOperationClient = grpc.ServerStreamingClient[WatchOperationResponse]
 
+func (c *adminClient) ExportShard(ctx context.Context, in *ExportShardRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportShardResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Admin_ServiceDesc.Streams[1], Admin_ExportShard_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ExportShardRequest, ExportShardResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Admin_ExportShardClient = grpc.ServerStreamingClient[ExportShardResponse]
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility.
@@ -223,6 +248,11 @@ type AdminServer interface {
 	// Streams an operation's state: the current state at once, then every
 	// change; the stream ends after the operation finished.
 	WatchOperation(*WatchOperationRequest, grpc.ServerStreamingServer[WatchOperationResponse]) error
+	// Streams a point-in-time copy of one shard's data in raftcache's
+	// snapshot format (a backup): taken by the shard's leader after a
+	// linearizable read barrier, so it holds every write acknowledged before
+	// the call. Any node forwards the call to the leader.
+	ExportShard(*ExportShardRequest, grpc.ServerStreamingServer[ExportShardResponse]) error
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -265,6 +295,9 @@ func (UnimplementedAdminServer) ListOperations(context.Context, *ListOperationsR
 }
 func (UnimplementedAdminServer) WatchOperation(*WatchOperationRequest, grpc.ServerStreamingServer[WatchOperationResponse]) error {
 	return status.Error(codes.Unimplemented, "method WatchOperation not implemented")
+}
+func (UnimplementedAdminServer) ExportShard(*ExportShardRequest, grpc.ServerStreamingServer[ExportShardResponse]) error {
+	return status.Error(codes.Unimplemented, "method ExportShard not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 func (UnimplementedAdminServer) testEmbeddedByValue()               {}
@@ -478,6 +511,17 @@ func _Admin_WatchOperation_Handler(srv interface{}, stream grpc.ServerStream) er
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Admin_WatchOperationServer = grpc.ServerStreamingServer[WatchOperationResponse]
 
+func _Admin_ExportShard_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ExportShardRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AdminServer).ExportShard(m, &grpc.GenericServerStream[ExportShardRequest, ExportShardResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Admin_ExportShardServer = grpc.ServerStreamingServer[ExportShardResponse]
+
 // Admin_ServiceDesc is the grpc.ServiceDesc for Admin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -530,6 +574,11 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "WatchOperation",
 			Handler:       _Admin_WatchOperation_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "ExportShard",
+			Handler:       _Admin_ExportShard_Handler,
 			ServerStreams: true,
 		},
 	},

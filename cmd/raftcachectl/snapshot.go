@@ -1,0 +1,412 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
+
+	adminv1 "github.com/raftcache/raftcache/proto/raftcache/admin/v1"
+	"github.com/raftcache/raftcache/raftfsm"
+)
+
+// Backups. "snapshot create DIR" asks every shard's leader for a
+// point-in-time copy of its data (ExportShard) and writes one file per
+// shard plus manifest.json: the operator keeps, copies or archives the
+// directory. "snapshot restore DIR" writes the keys back through any
+// node's RESP port with RESTORE ... ABSTTL, so a backup restores into any
+// cluster whatever its shard count and slot layout (ElastiCache restores
+// into a new cluster the same way).
+
+const manifestName = "manifest.json"
+
+type manifest struct {
+	Version int             `json:"version"`
+	Created time.Time       `json:"created"`
+	Source  string          `json:"source"` // the --addr it was taken through
+	Shards  []manifestShard `json:"shards"`
+}
+
+type manifestShard struct {
+	Shard  int32  `json:"shard"`
+	Slots  string `json:"slots"` // owned when taken (for the record)
+	File   string `json:"file"`
+	Node   string `json:"node"`  // the leader that took it
+	Index  uint64 `json:"index"` // Raft index it reflects
+	Keys   uint64 `json:"keys"`
+	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256"`
+}
+
+func (m *manifest) keys() (n uint64) {
+	for _, s := range m.Shards {
+		n += s.Keys
+	}
+	return n
+}
+
+func (m *manifest) size() (n int64) {
+	for _, s := range m.Shards {
+		n += s.Bytes
+	}
+	return n
+}
+
+func (c *cli) snapshotCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "snapshot",
+		Short: "Back up the cluster's data to a directory, list backups, restore one",
+	}
+	cmd.AddCommand(c.snapshotCreateCmd(), c.snapshotListCmd(), c.snapshotRestoreCmd())
+	return cmd
+}
+
+func (c *cli) snapshotCreateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "create DIR",
+		Short: "Write a point-in-time copy of every shard (one file each) and manifest.json to DIR (new or empty)",
+		Args:  nArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := args[0]
+			if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
+				return usagef("%s is not empty", dir)
+			}
+			d, err := c.describe(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return err
+			}
+			m := manifest{Version: 1, Created: time.Now().UTC(), Source: c.addr}
+			for _, sh := range d.GetShards() {
+				if len(sh.GetSlots()) == 0 {
+					continue // owns no slot, holds no key
+				}
+				ms, err := c.exportShard(cmd.Context(), dir, sh)
+				if err != nil {
+					return fmt.Errorf("shard %d: %w", sh.GetId(), err)
+				}
+				m.Shards = append(m.Shards, ms)
+			}
+			if err := writeManifest(dir, &m); err != nil {
+				return err
+			}
+			if c.json {
+				return printManifestJSON(c.stdout, &m)
+			}
+			w := table(c.stdout)
+			fmt.Fprintln(w, "SHARD\tSLOTS\tNODE\tINDEX\tKEYS\tBYTES")
+			for _, s := range m.Shards {
+				fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%d\t%d\n", s.Shard, s.Slots, s.Node, s.Index, s.Keys, s.Bytes)
+			}
+			_ = w.Flush()
+			fmt.Fprintf(c.stdout, "snapshot %s: %d shards, %d keys, %d bytes\n", dir, len(m.Shards), m.keys(), m.size())
+			return nil
+		},
+	}
+}
+
+// exportShard streams one shard's copy into DIR/shard-N.rcsnap and checks
+// it (checksum, key count) before it counts as written.
+func (c *cli) exportShard(ctx context.Context, dir string, sh *adminv1.Shard) (manifestShard, error) {
+	ms := manifestShard{Shard: sh.GetId(), Slots: formatRanges(sh.GetSlots(), -1), File: fmt.Sprintf("shard-%d.rcsnap", sh.GetId())}
+	a, err := c.admin()
+	if err != nil {
+		return ms, err
+	}
+	st, err := a.ExportShard(ctx, &adminv1.ExportShardRequest{Shard: sh.GetId()})
+	if err != nil {
+		return ms, err
+	}
+	path := filepath.Join(dir, ms.File)
+	f, err := os.Create(path + ".tmp")
+	if err != nil {
+		return ms, err
+	}
+	defer os.Remove(path + ".tmp") // gone once renamed
+	defer f.Close()
+	h := sha256.New()
+	w := io.MultiWriter(f, h)
+	for {
+		msg, err := st.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return ms, err
+		}
+		if msg.GetNode() != "" {
+			ms.Node, ms.Index = msg.GetNode(), msg.GetIndex()
+		}
+		n, err := w.Write(msg.GetData())
+		if err != nil {
+			return ms, err
+		}
+		ms.Bytes += int64(n)
+	}
+	if err := f.Sync(); err != nil {
+		return ms, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return ms, err
+	}
+	hdr, err := raftfsm.ScanSnapshot(f, nil)
+	if err != nil {
+		return ms, fmt.Errorf("received a damaged copy: %w", err)
+	}
+	ms.Keys, ms.SHA256 = hdr.Keys, hex.EncodeToString(h.Sum(nil))
+	if err := f.Close(); err != nil {
+		return ms, err
+	}
+	return ms, os.Rename(path+".tmp", path)
+}
+
+func writeManifest(dir string, m *manifest) error {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, manifestName+".tmp")
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o640); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, manifestName))
+}
+
+func readManifest(dir string) (*manifest, error) {
+	b, err := os.ReadFile(filepath.Join(dir, manifestName))
+	if err != nil {
+		return nil, err
+	}
+	var m manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, manifestName), err)
+	}
+	if m.Version != 1 {
+		return nil, fmt.Errorf("%s: unknown manifest version %d", dir, m.Version)
+	}
+	return &m, nil
+}
+
+func printManifestJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+func (c *cli) snapshotListCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list [ROOT]",
+		Short: "List the snapshots in ROOT (default .): directories holding a manifest.json",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usagef("list: want at most 1 argument, got %d", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			root := "."
+			if len(args) == 1 {
+				root = args[0]
+			}
+			ents, err := os.ReadDir(root)
+			if err != nil {
+				return err
+			}
+			type listed struct {
+				Name     string    `json:"name"`
+				Manifest *manifest `json:"manifest"`
+			}
+			var out []listed
+			for _, e := range ents {
+				if !e.IsDir() {
+					continue
+				}
+				m, err := readManifest(filepath.Join(root, e.Name()))
+				if errors.Is(err, os.ErrNotExist) {
+					continue
+				}
+				if err != nil {
+					fmt.Fprintln(c.stderr, "raftcachectl: skipping", err)
+					continue
+				}
+				out = append(out, listed{Name: e.Name(), Manifest: m})
+			}
+			sort.Slice(out, func(i, j int) bool { return out[i].Manifest.Created.Before(out[j].Manifest.Created) })
+			if c.json {
+				if out == nil {
+					out = []listed{}
+				}
+				return printManifestJSON(c.stdout, out)
+			}
+			if len(out) == 0 {
+				fmt.Fprintln(c.stdout, "no snapshots")
+				return nil
+			}
+			w := table(c.stdout)
+			fmt.Fprintln(w, "NAME\tCREATED\tSHARDS\tKEYS\tBYTES")
+			for _, l := range out {
+				fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%d\n", l.Name, l.Manifest.Created.Format(time.RFC3339), len(l.Manifest.Shards), l.Manifest.keys(), l.Manifest.size())
+			}
+			return w.Flush()
+		},
+	}
+}
+
+func (c *cli) snapshotRestoreCmd() *cobra.Command {
+	var replace bool
+	cmd := &cobra.Command{
+		Use:   "restore DIR",
+		Short: "Write a snapshot's keys into the cluster (any shard count or slot layout)",
+		Long: `restore checks every file of the snapshot (SHA-256 and checksums) before it
+writes anything, then writes each key with RESTORE ... ABSTTL through the
+cluster's RESP ports: keys keep their absolute expiry, keys that have expired
+since the snapshot are skipped. A key that already exists is left alone and
+counted (the command then fails) unless --replace is given.`,
+		Args: nArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := args[0]
+			m, err := readManifest(dir)
+			if err != nil {
+				return err
+			}
+			for _, s := range m.Shards {
+				if err := verifyShardFile(dir, s); err != nil {
+					return err
+				}
+			}
+			d, err := c.describe(cmd.Context())
+			if err != nil {
+				return err
+			}
+			var addrs []string
+			for _, n := range d.GetNodes() {
+				if n.GetAlive() && n.GetShard() >= 0 && n.GetRespAddr() != "" {
+					addrs = append(addrs, n.GetRespAddr())
+				}
+			}
+			if len(addrs) == 0 {
+				return errors.New("the cluster reports no live node with a RESP address")
+			}
+			rc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+			defer rc.Close()
+			var res restoreResult
+			for _, s := range m.Shards {
+				if err := restoreShard(cmd.Context(), rc, filepath.Join(dir, s.File), replace, &res); err != nil {
+					return fmt.Errorf("%s: %w", s.File, err)
+				}
+			}
+			if c.json {
+				if err := printManifestJSON(c.stdout, res); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintf(c.stdout, "restored %d keys from %s (%d expired since the snapshot, skipped; %d already existed)\n",
+					res.Restored, dir, res.Expired, res.Existing)
+			}
+			if res.Existing > 0 {
+				return fmt.Errorf("%d keys already existed and were left alone (--replace overwrites them)", res.Existing)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&replace, "replace", false, "overwrite keys that already exist")
+	return cmd
+}
+
+type restoreResult struct {
+	Restored uint64 `json:"restored"`
+	Expired  uint64 `json:"expired"`
+	Existing uint64 `json:"existing"`
+}
+
+// verifyShardFile checks a shard file against the manifest and its own
+// checksum.
+func verifyShardFile(dir string, s manifestShard) error {
+	f, err := os.Open(filepath.Join(dir, s.File))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	hdr, err := raftfsm.ScanSnapshot(io.TeeReader(f, h), nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.File, err)
+	}
+	if _, err := io.Copy(h, f); err != nil { // anything after the trailer
+		return err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != s.SHA256 || hdr.Keys != s.Keys {
+		return fmt.Errorf("%s does not match the manifest (sha256 %s, %d keys; manifest: %s, %d keys)", s.File, got, hdr.Keys, s.SHA256, s.Keys)
+	}
+	return nil
+}
+
+// restoreBatch is how many RESTOREs go in one pipeline.
+const restoreBatch = 256
+
+func restoreShard(ctx context.Context, rc *redis.ClusterClient, path string, replace bool, res *restoreResult) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	now := time.Now().UnixMilli()
+	var pend []*redis.StatusCmd
+	pipe := rc.Pipeline()
+	flush := func() error {
+		if len(pend) == 0 {
+			return nil
+		}
+		_, _ = pipe.Exec(ctx) // errors are per command
+		for _, c := range pend {
+			switch err := c.Err(); {
+			case err == nil:
+				res.Restored++
+			case strings.HasPrefix(err.Error(), "BUSYKEY"):
+				res.Existing++
+			default:
+				return fmt.Errorf("RESTORE %s: %w", c.Args()[1], err)
+			}
+		}
+		pend = pend[:0]
+		return nil
+	}
+	_, err = raftfsm.ScanSnapshot(f, func(key []byte, exp int64, dump []byte) error {
+		if exp != 0 && exp <= now {
+			res.Expired++
+			return nil
+		}
+		args := []any{"RESTORE", string(key), exp, string(dump)}
+		if replace {
+			args = append(args, "REPLACE")
+		}
+		args = append(args, "ABSTTL")
+		cmd := redis.NewStatusCmd(ctx, args...)
+		_ = pipe.Process(ctx, cmd)
+		pend = append(pend, cmd)
+		if len(pend) >= restoreBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
+}
