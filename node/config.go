@@ -34,8 +34,11 @@ type Config struct {
 	// GRPCPortFallback: if GRPCPort is busy, listen on any free port
 	// instead of failing (dev clusters; the port travels in gossip).
 	GRPCPortFallback bool
-	Join             []string // gossip addresses host:port of nodes to join
-	Announce         string   // RESP host:port told to clients (MOVED, CLUSTER *); "" = Advertise:Port
+	// GRPCToken, when set, is required of every gRPC call (auth.go) and
+	// sent on this node's own calls: every node of a cluster has the same.
+	GRPCToken string
+	Join      []string // gossip addresses host:port of nodes to join
+	Announce  string   // RESP host:port told to clients (MOVED, CLUSTER *); "" = Advertise:Port
 	// BootstrapExpect is the number of nodes that form the shard: once that
 	// many have met through gossip they bootstrap Raft with an identical
 	// voter list (the N smallest node ids). 1 = bootstrap alone.

@@ -52,7 +52,7 @@ func newGRPCServer(n *Node) (*grpcServer, error) {
 		// their TIME_WAIT sockets can hold it.
 		return nil, fmt.Errorf("node %s: grpc listen (choose another --grpc-port, or reserve the port with net.ipv4.ip_local_reserved_ports): %w", n.cfg.NodeID, err)
 	}
-	s := grpc.NewServer()
+	s := grpc.NewServer(authOptions(n.cfg.GRPCToken)...)
 	adminv1.RegisterAdminServer(s, &adminServer{n: n})
 	adminv1.RegisterNodeControlServer(s, &controlServer{n: n})
 	n.registerMigrate(s)
@@ -101,7 +101,11 @@ func (g *grpcServer) conn(addr string) (*grpc.ClientConn, error) {
 	if c, ok := g.conns[addr]; ok {
 		return c, nil
 	}
-	c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	if t := g.n.cfg.GRPCToken; t != "" {
+		opts = append(opts, grpc.WithPerRPCCredentials(tokenCreds(t)))
+	}
+	c, err := grpc.NewClient(addr, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("grpc dial %s: %w", addr, err)
 	}

@@ -30,6 +30,7 @@ type serverFlags struct {
 	snapshotInterval                time.Duration
 	faultFile                       string
 	replaceAfter                    time.Duration
+	grpcTokenFile                   string
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
@@ -42,6 +43,7 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.announce, "announce", "", "RESP address host:port clients are told (MOVED, CLUSTER SLOTS/NODES), e.g. a published container port (default: advertise:port)")
 	fs.IntVar(&f.port, "port", 6379, "RESP port; Raft uses port+10000, gossip port+20000, gRPC port+30000")
 	fs.IntVar(&f.grpcPort, "grpc-port", 0, "gRPC port (admin API, slot migration); 0 = port+30000")
+	fs.StringVar(&f.grpcTokenFile, "grpc-token-file", "", "file holding a shared secret every gRPC call must carry (admin API and node-to-node; the same on every node; raftcachectl --token-file)")
 	fs.BoolVar(&f.spare, "spare", false, "join without founding a shard; raftcachectl add-shard/add-replica assigns one")
 	fs.DurationVar(&f.replaceAfter, "replace-after", 0, "self-healing: a shard leader replaces a member it has had no Raft contact with for this long by a spare node (0 = off)")
 	fs.StringVar(&f.join, "join", "", "comma-separated gossip addresses host:port of nodes to join")
@@ -147,6 +149,13 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Spare: f.spare, Logger: logger, ReplaceAfter: f.replaceAfter,
 		SnapshotThreshold: f.snapshotThreshold, TrailingLogs: f.trailingLogs, SnapshotInterval: f.snapshotInterval,
 	}
+	if f.grpcTokenFile != "" {
+		tok, err := readToken(f.grpcTokenFile)
+		if err != nil {
+			return err
+		}
+		cfg.GRPCToken = tok
+	}
 	if f.faultFile != "" {
 		cfg.Faults = shard.NewFaults()
 		if err := watchFaultFile(ctx, f.faultFile, cfg.Faults, logger); err != nil {
@@ -229,4 +238,18 @@ func bracket(h string) string {
 		return "[" + h + "]"
 	}
 	return h
+}
+
+// readToken reads a shared secret from a file (surrounding white space
+// dropped); an empty one is an error, not "no authentication".
+func readToken(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("grpc token: %w", err)
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" {
+		return "", fmt.Errorf("grpc token: %s is empty", path)
+	}
+	return tok, nil
 }

@@ -47,7 +47,7 @@ func freeBase(t *testing.T, n int) int {
 // startNodes starts a cluster of nodes (no RESP gateways: the CLI only
 // needs the admin API) as raftcache dev wires them: one shard of
 // `replicas` founders in three AZs, plus spares.
-func startNodes(t *testing.T, replicas, spares int) []*node.Node {
+func startNodes(t *testing.T, replicas, spares int, opts ...func(*node.Config)) []*node.Node {
 	t.Helper()
 	total := replicas + spares
 	base := freeBase(t, total)
@@ -70,6 +70,9 @@ func startNodes(t *testing.T, replicas, spares int) []*node.Node {
 		}
 		if i > 0 {
 			cfg.Join = []string{fmt.Sprintf("127.0.0.1:%d", base+node.GossipPortOffset)}
+		}
+		for _, o := range opts {
+			o(&cfg)
 		}
 		n, err := node.New(cfg)
 		if err != nil {

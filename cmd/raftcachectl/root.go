@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -18,11 +19,12 @@ import (
 
 // cli holds the global flags and the connection of one invocation.
 type cli struct {
-	addr    string
-	json    bool
-	timeout time.Duration
-	stdout  io.Writer
-	stderr  io.Writer
+	addr      string
+	tokenFile string
+	json      bool
+	timeout   time.Duration
+	stdout    io.Writer
+	stderr    io.Writer
 
 	conn   *grpc.ClientConn
 	client adminv1.AdminClient
@@ -88,6 +90,7 @@ terminal. An interrupted operation is resumed by running it again.
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.PersistentFlags().StringVar(&c.addr, "addr", "127.0.0.1:37000", "gRPC address HOST:PORT of any node (RESP port + 30000)")
+	root.PersistentFlags().StringVar(&c.tokenFile, "token-file", "", "file holding the cluster's gRPC token (servers' --grpc-token-file); default: $RAFTCACHE_TOKEN")
 	root.PersistentFlags().BoolVar(&c.json, "json", false, "print JSON instead of tables")
 	root.PersistentFlags().DurationVar(&c.timeout, "timeout", 30*time.Second, "timeout of each call (not of watching an operation)")
 	root.AddCommand(c.statusCmd(), c.failoverCmd(), c.addShardCmd(), c.removeShardCmd(), c.migrateSlotsCmd(),
@@ -100,7 +103,19 @@ func (c *cli) admin() (adminv1.AdminClient, error) {
 	if c.client != nil {
 		return c.client, nil
 	}
-	conn, err := grpc.NewClient(c.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	tok := os.Getenv("RAFTCACHE_TOKEN")
+	if c.tokenFile != "" {
+		b, err := os.ReadFile(c.tokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("token: %w", err)
+		}
+		tok = strings.TrimSpace(string(b))
+	}
+	if tok != "" {
+		opts = append(opts, grpc.WithPerRPCCredentials(bearer(tok)))
+	}
+	conn, err := grpc.NewClient(c.addr, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", c.addr, err)
 	}
@@ -118,6 +133,16 @@ func (c *cli) call(ctx context.Context, fn func(ctx context.Context, a adminv1.A
 	defer cancel()
 	return fn(ctx, a)
 }
+
+// bearer sends the cluster's gRPC token with every call (the servers'
+// --grpc-token-file).
+type bearer string
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+
+func (bearer) RequireTransportSecurity() bool { return false }
 
 // describe fetches the cluster's description.
 func (c *cli) describe(ctx context.Context) (d *adminv1.DescribeClusterResponse, err error) {
