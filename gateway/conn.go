@@ -67,6 +67,7 @@ type client struct {
 	cur       *command // command being dispatched (owner only)
 
 	asking bool
+	authed bool // AUTH done, or no password configured
 	// multiAsking: ASKING came right before MULTI, so the transaction may
 	// run on a slot this node is importing (Redis clients follow an ASK
 	// for a transaction that way).
@@ -92,7 +93,7 @@ type client struct {
 }
 
 func newClient(s *Server, id int64, raw net.Conn) *client {
-	c := &client{srv: s, id: id, raw: raw, resp: 2, born: time.Now()}
+	c := &client{srv: s, id: id, raw: raw, resp: 2, born: time.Now(), authed: s.cfg.Password == ""}
 	if raw != nil {
 		c.addr = raw.RemoteAddr().String()
 		c.laddr = raw.LocalAddr().String()

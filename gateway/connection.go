@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"crypto/subtle"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +50,7 @@ func quitCmd(s *Server, c *client, args [][]byte) {
 func resetCmd(s *Server, c *client, args [][]byte) {
 	s.pubsubReset(c)
 	c.reset()
+	c.authed = s.cfg.Password == "" // RESET forgets AUTH, as in Redis
 	c.out = append(c.out, "+RESET\r\n"...)
 }
 
@@ -65,10 +67,15 @@ func validClientName(b []byte) bool {
 
 const errClientName = "ERR Client names cannot contain spaces, newlines or special characters."
 
-// authenticate checks a user/password pair. No password is configured, so
-// the default user accepts any password, as Redis's nopass default user does.
-func authenticate(user, pass []byte) bool {
-	return string(user) == "default"
+// authenticate checks a user/password pair: the only user is "default";
+// without a configured password it accepts any password, as Redis's
+// nopass default user does.
+func (s *Server) authenticate(user, pass []byte) bool {
+	if string(user) != "default" {
+		return false
+	}
+	want := s.cfg.Password
+	return want == "" || subtle.ConstantTimeCompare(pass, []byte(want)) == 1
 }
 
 func helloCmd(s *Server, c *client, args [][]byte) {
@@ -89,14 +96,16 @@ func helloCmd(s *Server, c *client, args [][]byte) {
 	}
 	var name []byte
 	setName := false
+	authed := false
 	for j := next; j < len(args); j++ {
 		more := len(args) - 1 - j
 		switch {
 		case raftfsm.EqFold(args[j], "auth") && more >= 2:
-			if !authenticate(args[j+1], args[j+2]) {
+			if !s.authenticate(args[j+1], args[j+2]) {
 				s.replyError(c, nil, "WRONGPASS invalid username-password pair or user is disabled.")
 				return
 			}
+			authed = true
 			j += 2
 		case raftfsm.EqFold(args[j], "setname") && more >= 1:
 			if !validClientName(args[j+1]) {
@@ -109,6 +118,13 @@ func helloCmd(s *Server, c *client, args [][]byte) {
 			s.replyError(c, nil, "ERR Syntax error in HELLO option '"+string(args[j])+"'")
 			return
 		}
+	}
+	if authed {
+		c.authed = true
+	}
+	if !c.authed {
+		s.replyError(c, nil, "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		return
 	}
 	if setName {
 		c.setName(string(name))
@@ -141,12 +157,22 @@ func helloCmd(s *Server, c *client, args [][]byte) {
 func authCmd(s *Server, c *client, args [][]byte) {
 	switch len(args) {
 	case 2:
-		s.replyError(c, nil, "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
-	case 3:
-		if !authenticate(args[1], args[2]) {
+		if s.cfg.Password == "" {
+			s.replyError(c, nil, "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+			return
+		}
+		if !s.authenticate([]byte("default"), args[1]) {
 			s.replyError(c, nil, "WRONGPASS invalid username-password pair or user is disabled.")
 			return
 		}
+		c.authed = true
+		c.out = append(c.out, "+OK\r\n"...)
+	case 3:
+		if !s.authenticate(args[1], args[2]) {
+			s.replyError(c, nil, "WRONGPASS invalid username-password pair or user is disabled.")
+			return
+		}
+		c.authed = true
 		c.out = append(c.out, "+OK\r\n"...)
 	default:
 		s.replyError(c, nil, "ERR syntax error")

@@ -138,6 +138,12 @@ func commandName(args [][]byte) string {
 
 func (s *Server) dispatch(c *client, args [][]byte) {
 	cmd := s.tab.lookup(args[0])
+	if !c.authed && (cmd == nil || cmd.extra&rfNoAuth == 0) {
+		// Before the command is known to exist, as Redis does: an
+		// unauthenticated client learns nothing about the server.
+		s.reject(c, cmd, "NOAUTH Authentication required.")
+		return
+	}
 	if cmd == nil {
 		s.reject(c, nil, unknownCommandError(args))
 		return

@@ -152,10 +152,14 @@ func (e respErr) RESPError(slot int) string {
 }
 
 // mustServer starts a gateway on 127.0.0.1:0 over b and closes it at the end.
-func mustServer(t testing.TB, b Backend) *Server {
+func mustServer(t testing.TB, b Backend, opts ...func(*Config)) *Server {
 	t.Helper()
-	s, err := New(Config{Addr: "127.0.0.1:0", Backend: b, NodeID: strings.Repeat("a", 40), Port: 7000,
-		RunID: strings.Repeat("b", 40), Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
+	cfg := Config{Addr: "127.0.0.1:0", Backend: b, NodeID: strings.Repeat("a", 40), Port: 7000,
+		RunID: strings.Repeat("b", 40), Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

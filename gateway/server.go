@@ -79,6 +79,10 @@ type Config struct {
 	NodeID  string
 	Port    int // advertised RESP port (INFO tcp_port)
 	RunID   string
+	// Password, when set, is the default user's (Redis's requirepass):
+	// a connection runs nothing but AUTH, HELLO ... AUTH, QUIT and RESET
+	// until it authenticates (auth.go).
+	Password string
 }
 
 // writeTimeout bounds one Backend.Write; running out of it is an unknown

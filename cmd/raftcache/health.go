@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -26,8 +27,9 @@ func runHealth(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	addr := fs.String("addr", "127.0.0.1:6379", "RESP address host:port of the node to check")
 	timeout := fs.Duration("timeout", 2*time.Second, "give up (unhealthy) after this long")
 	requireCluster := fs.Bool("require-cluster", false, "also require CLUSTER INFO to report cluster_state:ok (every slot served)")
+	passFile := fs.String("password-file", "", "file holding the password to AUTH with (the server's --requirepass-file); default: $RAFTCACHE_PASSWORD")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: raftcache health [--addr HOST:PORT] [--timeout 2s] [--require-cluster]\n\n"+
+		fmt.Fprint(fs.Output(), "Usage: raftcache health [--addr HOST:PORT] [--timeout 2s] [--require-cluster] [--password-file FILE]\n\n"+
 			"Exits 0 if the node answers PING with PONG (and, with --require-cluster, reports\n"+
 			"cluster_state:ok), 1 otherwise with the reason on stderr.\n\n")
 		fs.PrintDefaults()
@@ -46,7 +48,15 @@ func runHealth(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	status, err := checkHealth(ctx, *addr, *requireCluster)
+	password := os.Getenv("RAFTCACHE_PASSWORD")
+	if *passFile != "" {
+		pw, err := readToken(*passFile)
+		if err != nil {
+			return fmt.Errorf("health: password: %w", err)
+		}
+		password = pw
+	}
+	status, err := checkHealth(ctx, *addr, *requireCluster, password)
 	if err != nil {
 		return fmt.Errorf("health: %s unhealthy: %w", *addr, err)
 	}
@@ -55,7 +65,7 @@ func runHealth(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 // checkHealth runs the probe on one connection and returns a short status.
-func checkHealth(ctx context.Context, addr string, requireCluster bool) (string, error) {
+func checkHealth(ctx context.Context, addr string, requireCluster bool, password string) (string, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -71,6 +81,11 @@ func checkHealth(ctx context.Context, addr string, requireCluster bool) (string,
 	defer stop()
 	rd := bufio.NewReader(conn)
 
+	if password != "" {
+		if _, _, err := healthCommand(ctx, conn, rd, "AUTH", password); err != nil {
+			return "", fmt.Errorf("AUTH: %w", err)
+		}
+	}
 	kind, text, err := healthCommand(ctx, conn, rd, "PING")
 	if err != nil {
 		return "", fmt.Errorf("PING: %w", err)

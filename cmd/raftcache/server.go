@@ -31,6 +31,7 @@ type serverFlags struct {
 	faultFile                       string
 	replaceAfter                    time.Duration
 	grpcTokenFile                   string
+	requirePassFile                 string
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
@@ -44,6 +45,7 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.port, "port", 6379, "RESP port; Raft uses port+10000, gossip port+20000, gRPC port+30000")
 	fs.IntVar(&f.grpcPort, "grpc-port", 0, "gRPC port (admin API, slot migration); 0 = port+30000")
 	fs.StringVar(&f.grpcTokenFile, "grpc-token-file", "", "file holding a shared secret every gRPC call must carry (admin API and node-to-node; the same on every node; raftcachectl --token-file)")
+	fs.StringVar(&f.requirePassFile, "requirepass-file", "", "file holding the password clients must AUTH with (Redis's requirepass, user \"default\"; redis-cli -a, go-redis Password)")
 	fs.BoolVar(&f.spare, "spare", false, "join without founding a shard; raftcachectl add-shard/add-replica assigns one")
 	fs.DurationVar(&f.replaceAfter, "replace-after", 0, "self-healing: a shard leader replaces a member it has had no Raft contact with for this long by a spare node (0 = off)")
 	fs.StringVar(&f.join, "join", "", "comma-separated gossip addresses host:port of nodes to join")
@@ -152,9 +154,17 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if f.grpcTokenFile != "" {
 		tok, err := readToken(f.grpcTokenFile)
 		if err != nil {
-			return err
+			return fmt.Errorf("grpc token: %w", err)
 		}
 		cfg.GRPCToken = tok
+	}
+	var gw gatewayOptions
+	if f.requirePassFile != "" {
+		pw, err := readToken(f.requirePassFile)
+		if err != nil {
+			return fmt.Errorf("requirepass: %w", err)
+		}
+		gw.password = pw
 	}
 	if f.faultFile != "" {
 		cfg.Faults = shard.NewFaults()
@@ -163,7 +173,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		logger.Warn("transport fault injection enabled", "fault_file", f.faultFile)
 	}
-	inst, err := startInstance(ctx, cfg)
+	inst, err := startInstanceWith(ctx, cfg, gw)
 	if err != nil {
 		return err
 	}
@@ -179,7 +189,16 @@ type instance struct {
 	gw   *gateway.Server
 }
 
+// gatewayOptions are the RESP front end's settings beyond the node's.
+type gatewayOptions struct {
+	password string // requirepass ("" = none)
+}
+
 func startInstance(ctx context.Context, cfg node.Config) (*instance, error) {
+	return startInstanceWith(ctx, cfg, gatewayOptions{})
+}
+
+func startInstanceWith(ctx context.Context, cfg node.Config, opts gatewayOptions) (*instance, error) {
 	n, err := node.New(cfg)
 	if err != nil {
 		return nil, err
@@ -188,12 +207,13 @@ func startInstance(ctx context.Context, cfg node.Config) (*instance, error) {
 		return nil, err
 	}
 	gw, err := gateway.New(gateway.Config{
-		Addr:    hostPortStr(cfg.Bind, cfg.Port),
-		Backend: n,
-		Logger:  cfg.Logger.With("component", "gateway", "node_id", cfg.NodeID),
-		NodeID:  n.ClusterID(),
-		Port:    cfg.Port,
-		RunID:   n.ClusterID(),
+		Addr:     hostPortStr(cfg.Bind, cfg.Port),
+		Backend:  n,
+		Logger:   cfg.Logger.With("component", "gateway", "node_id", cfg.NodeID),
+		NodeID:   n.ClusterID(),
+		Port:     cfg.Port,
+		RunID:    n.ClusterID(),
+		Password: opts.password,
 	})
 	if err != nil {
 		_ = n.Close()
@@ -240,16 +260,16 @@ func bracket(h string) string {
 	return h
 }
 
-// readToken reads a shared secret from a file (surrounding white space
-// dropped); an empty one is an error, not "no authentication".
+// readToken reads a secret (gRPC token, password) from a file, surrounding
+// white space dropped; an empty one is an error, not "no authentication".
 func readToken(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("grpc token: %w", err)
+		return "", err
 	}
 	tok := strings.TrimSpace(string(b))
 	if tok == "" {
-		return "", fmt.Errorf("grpc token: %s is empty", path)
+		return "", fmt.Errorf("%s is empty", path)
 	}
 	return tok, nil
 }
