@@ -155,28 +155,26 @@ func helloCmd(s *Server, c *client, args [][]byte) {
 }
 
 func authCmd(s *Server, c *client, args [][]byte) {
+	var user, pass []byte
 	switch len(args) {
 	case 2:
 		if s.cfg.Password == "" {
 			s.replyError(c, nil, "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 			return
 		}
-		if !s.authenticate([]byte("default"), args[1]) {
-			s.replyError(c, nil, "WRONGPASS invalid username-password pair or user is disabled.")
-			return
-		}
-		c.authed = true
-		c.out = append(c.out, "+OK\r\n"...)
+		user, pass = []byte("default"), args[1]
 	case 3:
-		if !s.authenticate(args[1], args[2]) {
-			s.replyError(c, nil, "WRONGPASS invalid username-password pair or user is disabled.")
-			return
-		}
-		c.authed = true
-		c.out = append(c.out, "+OK\r\n"...)
+		user, pass = args[1], args[2]
 	default:
 		s.replyError(c, nil, "ERR syntax error")
+		return
 	}
+	if !s.authenticate(user, pass) {
+		s.replyError(c, nil, "WRONGPASS invalid username-password pair or user is disabled.")
+		return
+	}
+	c.authed = true
+	c.out = append(c.out, "+OK\r\n"...)
 }
 
 func timeCmd(s *Server, c *client, args [][]byte) {

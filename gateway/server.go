@@ -81,7 +81,7 @@ type Config struct {
 	RunID   string
 	// Password, when set, is the default user's (Redis's requirepass):
 	// a connection runs nothing but AUTH, HELLO ... AUTH, QUIT and RESET
-	// until it authenticates (auth.go).
+	// until it authenticates (authCmd, helloCmd; checked in dispatch).
 	Password string
 }
 

@@ -34,7 +34,7 @@ type Config struct {
 	// GRPCPortFallback: if GRPCPort is busy, listen on any free port
 	// instead of failing (dev clusters; the port travels in gossip).
 	GRPCPortFallback bool
-	// GRPCToken, when set, is required of every gRPC call (auth.go) and
+	// GRPCToken, when set, is required of every gRPC call (internal/authn) and
 	// sent on this node's own calls: every node of a cluster has the same.
 	GRPCToken string
 	Join      []string // gossip addresses host:port of nodes to join

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
+	"github.com/raftcache/raftcache/internal/authn"
 	adminv1 "github.com/raftcache/raftcache/proto/raftcache/admin/v1"
 )
 
@@ -52,7 +53,7 @@ func newGRPCServer(n *Node) (*grpcServer, error) {
 		// their TIME_WAIT sockets can hold it.
 		return nil, fmt.Errorf("node %s: grpc listen (choose another --grpc-port, or reserve the port with net.ipv4.ip_local_reserved_ports): %w", n.cfg.NodeID, err)
 	}
-	s := grpc.NewServer(authOptions(n.cfg.GRPCToken)...)
+	s := grpc.NewServer(authn.ServerOptions(n.cfg.GRPCToken)...)
 	adminv1.RegisterAdminServer(s, &adminServer{n: n})
 	adminv1.RegisterNodeControlServer(s, &controlServer{n: n})
 	n.registerMigrate(s)
@@ -103,7 +104,7 @@ func (g *grpcServer) conn(addr string) (*grpc.ClientConn, error) {
 	}
 	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
 	if t := g.n.cfg.GRPCToken; t != "" {
-		opts = append(opts, grpc.WithPerRPCCredentials(tokenCreds(t)))
+		opts = append(opts, grpc.WithPerRPCCredentials(authn.BearerCreds(t)))
 	}
 	c, err := grpc.NewClient(addr, opts...)
 	if err != nil {

@@ -159,12 +159,6 @@ func (n *Node) transferKeys(ctx context.Context, source int, recs []*migratev1.K
 	// byte moved; with 16 KiB entries, which raft commits together, ~9
 	// (docs/BENCHMARKS.md, slot migration).
 	chunks := importChunks(cmds, importEntryBytes)
-	if len(chunks) == 1 {
-		if _, err := r.Propose(ctx, raftfsm.OpImport, cmds); err != nil {
-			return grpcError(n, fmt.Errorf("import %d keys: %w", len(cmds), err))
-		}
-		return nil
-	}
 	errs := make([]error, len(chunks))
 	var wg sync.WaitGroup
 	for i, c := range chunks {

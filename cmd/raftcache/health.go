@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/raftcache/raftcache/internal/authn"
 )
 
 // maxHealthReply bounds what the health check reads from one reply, so a
@@ -50,7 +52,7 @@ func runHealth(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer cancel()
 	password := os.Getenv("RAFTCACHE_PASSWORD")
 	if *passFile != "" {
-		pw, err := readToken(*passFile)
+		pw, err := authn.ReadSecretFile(*passFile)
 		if err != nil {
 			return fmt.Errorf("health: password: %w", err)
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/raftcache/raftcache/gateway"
+	"github.com/raftcache/raftcache/internal/authn"
 	"github.com/raftcache/raftcache/node"
 	"github.com/raftcache/raftcache/shard"
 )
@@ -152,7 +153,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		SnapshotThreshold: f.snapshotThreshold, TrailingLogs: f.trailingLogs, SnapshotInterval: f.snapshotInterval,
 	}
 	if f.grpcTokenFile != "" {
-		tok, err := readToken(f.grpcTokenFile)
+		tok, err := authn.ReadSecretFile(f.grpcTokenFile)
 		if err != nil {
 			return fmt.Errorf("grpc token: %w", err)
 		}
@@ -160,7 +161,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	var gw gatewayOptions
 	if f.requirePassFile != "" {
-		pw, err := readToken(f.requirePassFile)
+		pw, err := authn.ReadSecretFile(f.requirePassFile)
 		if err != nil {
 			return fmt.Errorf("requirepass: %w", err)
 		}
@@ -258,18 +259,4 @@ func bracket(h string) string {
 		return "[" + h + "]"
 	}
 	return h
-}
-
-// readToken reads a secret (gRPC token, password) from a file, surrounding
-// white space dropped; an empty one is an error, not "no authentication".
-func readToken(path string) (string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
-	}
-	tok := strings.TrimSpace(string(b))
-	if tok == "" {
-		return "", fmt.Errorf("%s is empty", path)
-	}
-	return tok, nil
 }

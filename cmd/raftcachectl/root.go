@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
+	"github.com/raftcache/raftcache/internal/authn"
 	adminv1 "github.com/raftcache/raftcache/proto/raftcache/admin/v1"
 )
 
@@ -106,14 +107,13 @@ func (c *cli) admin() (adminv1.AdminClient, error) {
 	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
 	tok := os.Getenv("RAFTCACHE_TOKEN")
 	if c.tokenFile != "" {
-		b, err := os.ReadFile(c.tokenFile)
-		if err != nil {
+		var err error
+		if tok, err = authn.ReadSecretFile(c.tokenFile); err != nil {
 			return nil, fmt.Errorf("token: %w", err)
 		}
-		tok = strings.TrimSpace(string(b))
 	}
 	if tok != "" {
-		opts = append(opts, grpc.WithPerRPCCredentials(bearer(tok)))
+		opts = append(opts, grpc.WithPerRPCCredentials(authn.BearerCreds(tok)))
 	}
 	conn, err := grpc.NewClient(c.addr, opts...)
 	if err != nil {
@@ -133,16 +133,6 @@ func (c *cli) call(ctx context.Context, fn func(ctx context.Context, a adminv1.A
 	defer cancel()
 	return fn(ctx, a)
 }
-
-// bearer sends the cluster's gRPC token with every call (the servers'
-// --grpc-token-file).
-type bearer string
-
-func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer " + string(b)}, nil
-}
-
-func (bearer) RequireTransportSecurity() bool { return false }
 
 // describe fetches the cluster's description.
 func (c *cli) describe(ctx context.Context) (d *adminv1.DescribeClusterResponse, err error) {

@@ -105,7 +105,7 @@ func (c *cli) snapshotCreateCmd() *cobra.Command {
 				return err
 			}
 			if c.json {
-				return printManifestJSON(c.stdout, &m)
+				return printJSONValue(c.stdout, &m)
 			}
 			w := table(c.stdout)
 			fmt.Fprintln(w, "SHARD\tSLOTS\tNODE\tINDEX\tKEYS\tBYTES")
@@ -201,7 +201,9 @@ func readManifest(dir string) (*manifest, error) {
 	return &m, nil
 }
 
-func printManifestJSON(w io.Writer, v any) error {
+// printJSONValue prints v (a manifest, a listing, a result) as indented
+// JSON; c.printJSON is its counterpart for protobuf messages.
+func printJSONValue(w io.Writer, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
@@ -253,7 +255,7 @@ func (c *cli) snapshotListCmd() *cobra.Command {
 				if out == nil {
 					out = []listed{}
 				}
-				return printManifestJSON(c.stdout, out)
+				return printJSONValue(c.stdout, out)
 			}
 			if len(out) == 0 {
 				fmt.Fprintln(c.stdout, "no snapshots")
@@ -331,7 +333,7 @@ counted (the command then fails) unless --replace is given.`,
 				return err
 			}
 			if c.json {
-				if err := printManifestJSON(c.stdout, res); err != nil {
+				if err := printJSONValue(c.stdout, res); err != nil {
 					return err
 				}
 			} else {
