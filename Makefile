@@ -45,6 +45,7 @@ FUZZTIME ?=
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEntry$$' -fuzztime $(or $(FUZZTIME),40000x) ./raftfsm/
 	$(GO) test -run '^$$' -fuzz '^FuzzExec$$' -fuzztime $(or $(FUZZTIME),10000x) ./raftfsm/
+	$(GO) test -run '^$$' -fuzz '^FuzzEval$$' -fuzztime $(or $(FUZZTIME),3000x) ./raftfsm/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodePayload$$' -fuzztime $(or $(FUZZTIME),40000x) ./raftfsm/
 	$(GO) test -run '^$$' -fuzz '^FuzzSlotEntries$$' -fuzztime $(or $(FUZZTIME),300x) ./raftfsm/
 	$(GO) test -run '^$$' -fuzz '^FuzzHashTag$$' -fuzztime $(or $(FUZZTIME),200000x) ./slots/

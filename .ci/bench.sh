@@ -40,6 +40,33 @@ for p in 1 16; do
   done
 done
 
+# Lua scripts: a rate limiter's EVALSHA (a write: one log entry, run on all
+# three replicas) and a read-only EVAL_RO, P1, same servers.
+LIMITER="local n = redis.call('incr', KEYS[1]) if n == 1 then redis.call('pexpire', KEYS[1], ARGV[1]) end return n"
+echo
+echo "scripts (P1, -c 50): $N requests"
+printf '%-10s %12s %12s %14s %10s %10s\n' script raftcache redis redis-aof-always vs-redis vs-aof
+custom() { # port cmd...
+  local port=$1; shift
+  redis-benchmark -p "$port" -n "$N" -c 50 -r 100000 -q "$@" 2>/dev/null \
+    | tr '\r' '\n' | grep -o '[0-9.]* requests per second' | tail -1 | awk '{print $1}'
+}
+for port in "$LEADER" 16390 16391; do redis-cli -p "$port" SET rokey hello >/dev/null; done
+for kind in evalsha eval_ro; do
+  row=()
+  for port in "$LEADER" 16390 16391; do
+    if [ $kind = evalsha ]; then
+      sha=$(redis-cli -p "$port" SCRIPT LOAD "$LIMITER")
+      row+=("$(custom "$port" EVALSHA "$sha" 1 'rl:__rand_int__' 60000)")
+    else
+      row+=("$(custom "$port" EVAL_RO "return redis.call('get', KEYS[1])" 1 rokey)")
+    fi
+  done
+  printf '%-10s %12s %12s %14s %10s %10s\n' "$kind" "${row[0]:-FAIL}" "${row[1]:-FAIL}" "${row[2]:-FAIL}" \
+    "$(awk -v a="${row[0]:-0}" -v b="${row[1]:-1}" 'BEGIN{printf "%.2f", a/b}')" \
+    "$(awk -v a="${row[0]:-0}" -v b="${row[2]:-1}" 'BEGIN{printf "%.2f", a/b}')"
+done
+
 # Cluster mode: the default dev layout (3 shards x 3 replicas, 9 nodes in one
 # process) driven by redis-benchmark --cluster, next to the same redis-server.
 CBASE=$((BASE+20))

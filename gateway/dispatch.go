@@ -162,6 +162,17 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		s.reject(c, cmd, "ERR wrong number of arguments for '"+cmd.name+"' command")
 		return
 	}
+	if cmd.rewrite != nil {
+		var msg string
+		if args, msg = cmd.rewrite(s, args); msg != "" {
+			s.reject(c, cmd, msg)
+			return
+		}
+		cmd = s.tab.lookup(args[0])
+		c.cur = cmd
+	} else if cmd.name == "eval" || cmd.name == "eval_ro" {
+		s.noteEval(args)
+	}
 	if msg := pubsubContextError(c, cmd); msg != "" {
 		s.reject(c, cmd, msg)
 		return

@@ -468,7 +468,7 @@ func TestTableNoOverlap(t *testing.T) {
 		if cmd.arity == 0 {
 			t.Errorf("%s: zero arity", cmd.name)
 		}
-		if cmd.engine == nil && cmd.handler == nil && cmd.subs == nil {
+		if cmd.engine == nil && cmd.handler == nil && cmd.subs == nil && cmd.rewrite == nil {
 			t.Errorf("%s: no handler", cmd.name)
 		}
 		for _, sc := range cmd.subs {

@@ -219,6 +219,7 @@ func (s *Server) infoSection(name string, di dbInfo) *section {
 		sec.add("maxmemory_human", humanBytes(uint64(maxmem)))
 		sec.add("maxmemory_policy", policy)
 		sec.add("mem_allocator", "go")
+		sec.add("number_of_cached_scripts", itoa(int64(s.scripts.len())))
 	case "persistence":
 		sec.add("loading", "0")
 		sec.add("async_loading", "0")

@@ -117,6 +117,7 @@ type Server struct {
 	idleTimeout atomic.Int64
 	stats       stats
 	mem         memCache
+	scripts     scriptCache
 }
 
 // New validates cfg and returns a server; Start makes it listen.

@@ -29,6 +29,9 @@ type command struct {
 	meta      *cmdMeta
 	extra     redisFlag // Redis flags beyond raftfsm's (noscript, loading, stale ...)
 	immediate bool      // runs at once inside MULTI instead of being queued
+	// rewrite turns the command into another before it is routed (EVALSHA
+	// into EVAL); a non-empty message rejects it instead.
+	rewrite func(s *Server, args [][]byte) ([][]byte, string)
 
 	calls    atomic.Int64
 	usec     atomic.Int64
@@ -143,7 +146,7 @@ type table struct {
 // statistics). The engine registers its commands in init functions, so they
 // are all known by the time a server is created.
 func commandTable() *table {
-	return buildTable(raftfsm.Commands(), append(gatewayCommands(), pubsubCommands()...))
+	return buildTable(raftfsm.Commands(), append(append(gatewayCommands(), pubsubCommands()...), scriptCommands()...))
 }
 
 // coreFlagMask is the part of Redis's flags that raftfsm.Flag also expresses.

@@ -129,6 +129,9 @@ type Ctx struct {
 	Write bool  // true while applying a log entry
 	seed  uint64
 	rng   *rand.Rand
+	// note, when set, is told of every write a script runs (the change
+	// feed that wakes blocked clients sees the keys a script touched).
+	note func(args [][]byte)
 }
 
 // NewCtx returns a context over db at time now (Unix ms). seed feeds Rand.

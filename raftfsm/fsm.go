@@ -165,6 +165,7 @@ func (f *FSM) applyEntry(l *raft.Log, p prepared) *ApplyResult {
 	case OpCommands:
 		f.db.SetVersionBase(l.Index)
 		exec := func(c *Ctx, args [][]byte) Reply {
+			c.note = f.kw.noteCommand
 			r := f.execSafe(c, args, l.Index)
 			f.kw.noteCommand(args)
 			return r
