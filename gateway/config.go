@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -59,10 +60,11 @@ func configParams(s *Server) []param {
 		bind = host
 	}
 	return []param{
-		memParam("maxmemory", "", 0, maxULong, "0"),
+		{name: "maxmemory", kind: pMem, min: 0, max: maxULong, def: "0", apply: updateMemoryLimit},
 		{name: "maxmemory-policy", kind: pEnum, def: "noeviction", enum: []string{"volatile-lru", "volatile-lfu",
-			"volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"}},
-		intParam("maxmemory-samples", "", 1, maxInt, "5"),
+			"volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"},
+			apply: updateMemoryLimit},
+		{name: "maxmemory-samples", kind: pInt, min: 1, max: maxInt, def: "5", apply: updateMemoryLimit},
 		{name: "proto-max-bulk-len", kind: pMem, min: 1024 * 1024, max: maxLong, def: strconv.Itoa(defaultMaxBulk),
 			apply: func(s *Server, v string) { n, _ := strconv.ParseInt(v, 10, 64); s.maxBulk.Store(n) }},
 		{name: "client-query-buffer-limit", kind: pMem, min: 1024 * 1024, max: maxLong, def: strconv.Itoa(defaultMaxQuery),
@@ -320,6 +322,46 @@ func configSetCmd(s *Server, c *client, args [][]byte) {
 		}
 	}
 	c.out = append(c.out, "+OK\r\n"...)
+}
+
+// SetConfig sets a CONFIG parameter as CONFIG SET would (startup flags such
+// as --maxmemory).
+func (s *Server) SetConfig(name, value string) error {
+	p := s.conf.byName[strings.ToLower(name)]
+	if p == nil {
+		return fmt.Errorf("unknown config parameter %q", name)
+	}
+	v, errText := p.validate(value)
+	if errText != "" {
+		return fmt.Errorf("%s: %s", name, errText)
+	}
+	s.conf.mu.Lock()
+	s.conf.values[p.name] = v
+	s.conf.mu.Unlock()
+	if p.apply != nil {
+		p.apply(s, v)
+	}
+	return nil
+}
+
+// memoryLimit is maxmemory, maxmemory-policy and maxmemory-samples, kept
+// ready for the node, which reads them on every write that may grow memory.
+type memoryLimit struct {
+	max     int64
+	policy  string
+	samples int
+}
+
+func updateMemoryLimit(s *Server, _ string) {
+	policy, _ := s.conf.get("maxmemory-policy")
+	s.memLimit.Store(&memoryLimit{s.conf.int("maxmemory"), policy, int(s.conf.int("maxmemory-samples"))})
+}
+
+// MemoryLimit returns maxmemory, maxmemory-policy and maxmemory-samples,
+// which the node enforces on the keyspace (eviction). Cheap: no locks.
+func (s *Server) MemoryLimit() (maxmemory int64, policy string, samples int) {
+	l := s.memLimit.Load()
+	return l.max, l.policy, l.samples
 }
 
 func configResetStatCmd(s *Server, c *client, args [][]byte) {

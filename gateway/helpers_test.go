@@ -43,7 +43,11 @@ type fakeBackend struct {
 
 	pubMu     sync.Mutex
 	published []string // Publish/PublishShard calls, "channel=message"
+
+	oom atomic.Bool // OverMemory's answer
 }
+
+func (f *fakeBackend) OverMemory() bool { return f.oom.Load() }
 
 func newFakeBackend() *fakeBackend {
 	f := &fakeBackend{db: raftfsm.NewDB(), now: time.Now().UnixMilli()}

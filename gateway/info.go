@@ -220,6 +220,7 @@ func (s *Server) infoSection(name string, di dbInfo) *section {
 		sec.add("maxmemory_policy", policy)
 		sec.add("mem_allocator", "go")
 		sec.add("number_of_cached_scripts", itoa(int64(s.scripts.len())))
+		sec.addLines(s.backend.InfoSection("memory"))
 	case "persistence":
 		sec.add("loading", "0")
 		sec.add("async_loading", "0")
@@ -237,7 +238,7 @@ func (s *Server) infoSection(name string, di dbInfo) *section {
 		sec.add("total_net_output_bytes", itoa(s.stats.netOut.Load()))
 		sec.add("rejected_connections", itoa(s.stats.rejectedConns.Load()))
 		sec.add("expired_keys", itoa(di.expired))
-		sec.add("evicted_keys", "0")
+		sec.addLines(s.backend.InfoSection("stats")) // evicted_keys
 		sec.add("keyspace_hits", itoa(di.hits))
 		sec.add("keyspace_misses", itoa(di.misses))
 		chans, pats := s.pubsubStats()

@@ -69,6 +69,10 @@ type Backend interface {
 	// PublishShard fans an SPUBLISH out to the other nodes of this node's
 	// shard (DeliverRemote with sharded=true). It must not block.
 	PublishShard(channel, message []byte)
+	// OverMemory reports whether commands that may grow memory must be
+	// refused with Redis's OOM error (over maxmemory with noeviction, or
+	// with nothing the policy may evict). Called per such command: cheap.
+	OverMemory() bool
 }
 
 // Config configures a Server.
@@ -118,6 +122,7 @@ type Server struct {
 	stats       stats
 	mem         memCache
 	scripts     scriptCache
+	memLimit    atomic.Pointer[memoryLimit]
 }
 
 // New validates cfg and returns a server; Start makes it listen.
@@ -149,6 +154,7 @@ func New(cfg Config) (*Server, error) {
 	s.maxQuery.Store(defaultMaxQuery)
 	s.stats.init()
 	s.conf = newConfigStore(s)
+	updateMemoryLimit(s, "")
 	return s, nil
 }
 

@@ -226,11 +226,27 @@ func (n *Node) InfoSection(name string) []string {
 			"raft_log_fsync:always", "raft_data_dir:" + n.cfg.DataDir}
 	case "cluster":
 		return []string{"cluster_enabled:1"}
+	case "memory":
+		// The keyspace estimate maxmemory is compared with (raftfsm's sum
+		// of MEMORY USAGE), beside the process figures the gateway prints.
+		return []string{"used_memory_dataset:" + strconv.FormatInt(n.fsm.UsedMemory(), 10)}
+	case "stats":
+		var evicted int64
+		if r != nil {
+			evicted = r.EvictedKeys()
+		}
+		return []string{"evicted_keys:" + strconv.FormatInt(evicted, 10)}
 	case "server":
 		return []string{"raftcache_node_id:" + n.cfg.NodeID, "raftcache_az:" + n.cfg.AZ,
 			"uptime_since:" + n.started.UTC().Format(time.RFC3339)}
 	}
 	return nil
+}
+
+// OverMemory implements the gateway's Backend (OOM errors under maxmemory).
+func (n *Node) OverMemory() bool {
+	r := n.rep()
+	return r != nil && r.OverMemory()
 }
 
 // WaitKeys implements the gateway's Backend: it returns once a write

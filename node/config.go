@@ -66,6 +66,10 @@ type Config struct {
 	GossipLocal       bool          // faster memberlist timings for loopback clusters
 	// Faults injects Raft transport faults (chaos tests); nil = none.
 	Faults *shard.Faults
+	// Eviction returns the memory limit (maxmemory) this node enforces
+	// while it leads its shard, read on every check; nil = none. The
+	// process wires it to the gateway's CONFIG.
+	Eviction func() shard.EvictionConfig
 }
 
 // Validate checks the configuration and fills derived defaults.

@@ -280,6 +280,7 @@ func (n *Node) startReplica(ctx context.Context, form formation, voters []raft.S
 	sc.FSM = n.fsm
 	sc.Faults = n.cfg.Faults
 	sc.Zone = n.zoneOf
+	sc.Eviction = n.cfg.Eviction
 	sc.Logger = n.cfg.Logger.With("component", "shard", "node_id", n.cfg.NodeID)
 	if n.cfg.HeartbeatTimeout > 0 {
 		sc.HeartbeatTimeout = n.cfg.HeartbeatTimeout

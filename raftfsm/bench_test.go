@@ -23,8 +23,15 @@ func BenchmarkExecSet(b *testing.B) {
 	}
 }
 
-func BenchmarkExecGet(b *testing.B) {
+func BenchmarkExecGet(b *testing.B) { benchGet(b, TrackNone) }
+
+// BenchmarkExecGetLRU is BenchmarkExecGet with accesses recorded for an
+// LRU eviction policy.
+func BenchmarkExecGetLRU(b *testing.B) { benchGet(b, TrackLRU) }
+
+func benchGet(b *testing.B, tracking uint32) {
 	db := NewDB()
+	db.tracking.Store(tracking)
 	keys := make([][]byte, 100000)
 	w := NewCtx(db, 1, true, 1)
 	for i := range keys {

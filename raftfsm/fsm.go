@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -41,6 +42,9 @@ type FSM struct {
 	slotView atomic.Pointer[slotView]
 
 	kw keyWaiters // change feed for WaitKeys (blocking.go)
+
+	used     atomic.Int64  // the keyspace's estimated bytes after the last batch (eviction.go)
+	tracking atomic.Uint32 // access tracking for the eviction policy, kept across restores
 }
 
 // NewFSM returns an FSM over an empty database. logger may be nil.
@@ -122,6 +126,8 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 			results = append(results, res)
 		}
 	}
+	f.db.settle()
+	f.used.Store(f.db.used)
 	f.mu.Unlock()
 	if len(logs) > 0 {
 		f.advance(logs[len(logs)-1].Index)
@@ -267,6 +273,8 @@ func (f *FSM) Reset() { f.install(NewDB(), SnapshotHeader{}) }
 func (f *FSM) install(db *DB, hdr SnapshotHeader) {
 	f.mu.Lock()
 	f.db = db
+	db.tracking.Store(f.tracking.Load())
+	f.used.Store(db.UsedMemory())
 	f.publishSlots()
 	f.kw.noteAll()
 	f.mu.Unlock()
@@ -309,6 +317,27 @@ func (f *FSM) OwnedRanges() ([]slots.Range, uint64, bool) {
 		return nil, 0, false
 	}
 	return slices.Clone(st.owned), st.ownedVer, true
+}
+
+// UsedMemory returns the keyspace's estimated size in bytes (the sum of
+// MEMORY USAGE over its keys) after the last applied batch.
+func (f *FSM) UsedMemory() int64 { return f.used.Load() }
+
+// SetTracking sets what key accesses record (TrackingFor the eviction
+// policy). The node calls it as its maxmemory-policy changes.
+func (f *FSM) SetTracking(mode uint32) {
+	if f.tracking.Swap(mode) != mode {
+		f.mu.RLock()
+		f.db.tracking.Store(mode)
+		f.mu.RUnlock()
+	}
+}
+
+// EvictionCandidates runs DB.EvictionCandidates under the read lock.
+func (f *FSM) EvictionCandidates(policy string, samples, n int, now int64, rng *rand.Rand) []string {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.db.EvictionCandidates(policy, samples, n, now, rng)
 }
 
 // Digest returns a hash of the whole engine state (keys, TTLs, values), for

@@ -466,10 +466,12 @@ func objectCommand(c *Ctx, args [][]byte) Reply {
 		}
 		return Array(out)
 	}
-	v := c.Get(args[2])
-	if v == nil {
+	// OBJECT looks without touching (IDLETIME would always be 0).
+	e := c.lookup(args[2])
+	if e == nil {
 		return Nil()
 	}
+	v := e.val
 	switch {
 	case EqFold(sub, "encoding"):
 		return Bulk(objectEncoding(v))
@@ -481,8 +483,8 @@ func objectCommand(c *Ctx, args [][]byte) Reply {
 		}
 		return Int(1)
 	case EqFold(sub, "idletime"):
-		// No LRU clock is replicated; every key reads as just touched.
-		return Int(0)
+		// Since the last access this node saw (not replicated).
+		return Int(c.DB.idleSeconds(e, c.Now))
 	default: // freq
 		// raftcache evicts without an LFU policy, so Redis's answer is
 		// this error.

@@ -27,6 +27,10 @@ type entry struct {
 	val Value
 	gen uint64
 	ver uint64 // modification version (WATCH); see DB.KeyVersion
+	// Memory accounting and access metadata (eviction.go), node-local.
+	mem   int64 // estimated bytes, as of the last settle
+	dirty bool  // queued to be measured again
+	acc   access
 }
 
 func entryLess(a, b *entry) bool {
@@ -72,6 +76,9 @@ type DB struct {
 	verSeq     uint64 // last version handed out to an entry
 	slotTab    *slotTable
 	Stats      *Stats
+	used       int64         // estimated bytes of all keys (eviction.go)
+	tracking   atomic.Uint32 // TrackNone, TrackLRU or TrackLFU (eviction.go)
+	dirtyEnts  []*entry      // mutated since the last settle
 }
 
 // NewDB returns an empty database.
@@ -142,21 +149,24 @@ func (db *DB) KeysInSlot(s slots.Slot, n int) []string {
 // copy (with a cloned value) replaces it in the tree.
 // Owning an entry means it is about to change, so it takes a new version.
 func (db *DB) own(e *entry) *entry {
-	if e.gen == db.gen {
-		e.ver = db.nextVer()
-		return e
-	}
-	if db.liveSnaps.Load() == 0 {
+	if e.gen == db.gen || db.liveSnaps.Load() == 0 {
 		e.gen = db.gen
 		e.ver = db.nextVer()
+		db.markDirty(e)
 		return e
 	}
-	ne := &entry{pos: e.pos, key: e.key, exp: e.exp, val: e.val.Clone(), gen: db.gen, ver: db.nextVer()}
+	ne := &entry{pos: e.pos, key: e.key, exp: e.exp, val: e.val.Clone(), gen: db.gen, ver: db.nextVer(), mem: e.mem}
+	ne.acc.atime.Store(e.acc.atime.Load())
+	ne.acc.lfu.Store(e.acc.lfu.Load())
+	e.dirty = false // superseded: ne carries its size
 	db.keys.Set(ne)
+	db.markDirty(ne)
 	return ne
 }
 
 func (db *DB) remove(e *entry) {
+	db.used -= e.mem
+	e.dirty = false
 	db.keys.Delete(e)
 	if e.exp != 0 {
 		db.expires.Delete(expItem{e.exp, e.key})
@@ -166,6 +176,7 @@ func (db *DB) remove(e *entry) {
 
 func (db *DB) put(key []byte, v Value, exp int64) {
 	ne := &entry{pos: keyPos(key), key: string(key), exp: exp, val: v, gen: db.gen, ver: db.nextVer()}
+	db.markDirty(ne) // measured at settle: commands often fill a new value after storing it
 	db.keys.Set(ne)
 	db.slotCounts[ne.pos>>48]++
 	if exp != 0 {
@@ -218,6 +229,11 @@ func (db *DB) Flush() {
 	db.keys = btree.NewBTreeGOptions(entryLess, btree.Options{NoLocks: true})
 	db.expires = btree.NewBTreeGOptions(expLess, btree.Options{NoLocks: true})
 	db.slotCounts = [slots.Count]int32{}
+	db.used = 0
+	for _, e := range db.dirtyEnts {
+		e.dirty = false
+	}
+	db.dirtyEnts = db.dirtyEnts[:0]
 }
 
 // ExpiredKeys returns up to n keys whose expiry is at or before now. The
@@ -261,6 +277,7 @@ func (c *Ctx) lookup(key []byte) *entry {
 func (c *Ctx) Get(key []byte) Value {
 	if e := c.lookup(key); e != nil {
 		c.DB.Stats.Hits.Add(1)
+		c.touch(e)
 		return e.val
 	}
 	c.DB.Stats.Misses.Add(1)
@@ -274,7 +291,9 @@ func (c *Ctx) GetMut(key []byte) Value {
 	if e == nil {
 		return nil
 	}
-	return c.DB.own(e).val
+	e = c.DB.own(e)
+	c.touch(e)
+	return e.val
 }
 
 // Exists reports whether key is live.
@@ -286,20 +305,41 @@ func (c *Ctx) Set(key []byte, v Value) { c.SetWithExpire(key, v, 0) }
 // SetWithExpire stores v under key with absolute expiry at (0 = none).
 func (c *Ctx) SetWithExpire(key []byte, v Value, at int64) {
 	e := c.lookup(key)
-	if e == nil {
+	if e == nil || e.gen != c.DB.gen && c.DB.liveSnaps.Load() != 0 {
+		// New, or shared with a snapshot: a new entry rather than a
+		// mutation.
+		if e != nil {
+			c.DB.remove(e)
+		}
 		c.DB.put(key, v, at)
-		return
-	}
-	if e.gen != c.DB.gen && c.DB.liveSnaps.Load() != 0 {
-		// Shared with a snapshot: replace the entry rather than mutate it.
-		c.DB.remove(e)
-		c.DB.put(key, v, at)
+		c.touch(c.DB.find(key))
 		return
 	}
 	e.gen = c.DB.gen
 	e.ver = c.DB.nextVer()
 	e.val = v
+	c.DB.markDirty(e)
 	c.DB.setExp(e, at)
+	c.touch(e)
+}
+
+// touch records an access to e for LRU/LFU eviction. The counter's coin
+// comes from the context's seed and the key, so Apply stays deterministic
+// and nothing is allocated.
+func (c *Ctx) touch(e *entry) {
+	mode := c.DB.tracking.Load()
+	if mode == TrackNone {
+		return
+	}
+	e.acc.touch(mode, c.Now, func() float64 {
+		x := c.seed ^ e.pos
+		x ^= x >> 30
+		x *= 0xbf58476d1ce4e5b9
+		x ^= x >> 27
+		x *= 0x94d049bb133111eb
+		x ^= x >> 31
+		return float64(x>>11) / (1 << 53)
+	})
 }
 
 // SetKeepTTL stores v under key keeping its TTL (KEEPTTL, SETRANGE...).

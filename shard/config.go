@@ -43,6 +43,10 @@ type Config struct {
 	ExpireInterval     time.Duration // active expiry tick
 	SnapshotRetain     int           // file snapshots kept (default 2)
 
+	// Eviction returns the memory limit to enforce while leading, read on
+	// every tick and every write that may grow memory (so it must be
+	// cheap; a CONFIG SET takes effect at once); nil = none.
+	Eviction func() EvictionConfig
 	// Zone returns the availability zone of a member by server id ("" if
 	// unknown); after a leader failure the successor is preferably in
 	// another zone than the failed leader (failover.go). nil: no preference.

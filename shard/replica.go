@@ -48,6 +48,8 @@ type Replica struct {
 	contactCh  chan raft.Observation
 	contacts   contacts
 
+	ev evictor // maxmemory (evict.go)
+
 	ctx       context.Context // cancelled by Close
 	cancel    context.CancelFunc
 	closing   chan struct{}
@@ -112,6 +114,7 @@ func New(cfg Config) (*Replica, error) {
 		obsCh:     make(chan raft.Observation, 64),
 		contactCh: make(chan raft.Observation, 256),
 		closing:   make(chan struct{}),
+		ev:        evictor{kick: make(chan struct{}, 1)},
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.waiters.init()
@@ -139,11 +142,12 @@ func New(cfg Config) (*Replica, error) {
 	r.contactObs = newContactObserver(r.contactCh)
 	ra.RegisterObserver(r.contactObs)
 
-	r.wg.Add(4)
+	r.wg.Add(5)
 	go r.contactLoop()
 	go r.leadershipLoop()
 	go r.readLoop()
 	go r.expireLoop()
+	go r.evictLoop()
 	if !cfg.DisableFastFailover {
 		r.wg.Add(1)
 		go r.failoverLoop()

@@ -32,6 +32,7 @@ type devOptions struct {
 	shards, replicas, basePort, spares int
 	dataDir, logLevel, pprof           string
 	replaceAfter                       time.Duration // 0 = no self-healing
+	maxMemory, maxMemoryPolicy         string        // per node, as raftcache server's flags ("" = default)
 }
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -46,6 +47,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&o.dataDir, "data-dir", "", "keep data here (restarting dev on it brings the data back); default: a temporary directory removed on exit")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "debug, info, warn or error")
 	fs.StringVar(&o.pprof, "pprof", "", "serve Go profiling endpoints on this address (e.g. 127.0.0.1:6060)")
+	fs.StringVar(&o.maxMemory, "maxmemory", "0", "per node: keyspace size each shard leader keeps under by evicting (e.g. 100mb; 0 = no limit)")
+	fs.StringVar(&o.maxMemoryPolicy, "maxmemory-policy", "noeviction", "per node: eviction policy (allkeys-lru, volatile-ttl, ...; noeviction = OOM errors)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -125,7 +128,14 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 		if i > 0 {
 			cfg.Join = []string{seed}
 		}
-		inst, err := startInstance(ctx, cfg)
+		gwo := gatewayOptions{config: map[string]string{}}
+		if o.maxMemory != "" {
+			gwo.config["maxmemory"] = o.maxMemory
+		}
+		if o.maxMemoryPolicy != "" {
+			gwo.config["maxmemory-policy"] = o.maxMemoryPolicy
+		}
+		inst, err := startInstanceWith(ctx, cfg, gwo)
 		if err != nil {
 			dc.close()
 			return nil, err

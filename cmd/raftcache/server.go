@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/raftcache/raftcache/gateway"
@@ -33,6 +34,7 @@ type serverFlags struct {
 	replaceAfter                    time.Duration
 	grpcTokenFile                   string
 	requirePassFile                 string
+	maxMemory, maxMemoryPolicy      string
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
@@ -47,6 +49,8 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.grpcPort, "grpc-port", 0, "gRPC port (admin API, slot migration); 0 = port+30000")
 	fs.StringVar(&f.grpcTokenFile, "grpc-token-file", "", "file holding a shared secret every gRPC call must carry (admin API and node-to-node; the same on every node; raftcachectl --token-file)")
 	fs.StringVar(&f.requirePassFile, "requirepass-file", "", "file holding the password clients must AUTH with (Redis's requirepass, user \"default\"; redis-cli -a, go-redis Password)")
+	fs.StringVar(&f.maxMemory, "maxmemory", "0", "keyspace size the shard leader keeps under by evicting (Redis's maxmemory: 100mb, 2gb; 0 = no limit; CONFIG SET maxmemory changes it)")
+	fs.StringVar(&f.maxMemoryPolicy, "maxmemory-policy", "noeviction", "what goes when over --maxmemory: noeviction (writes get OOM errors), allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random, volatile-ttl")
 	fs.BoolVar(&f.spare, "spare", false, "join without founding a shard; raftcachectl add-shard/add-replica assigns one")
 	fs.DurationVar(&f.replaceAfter, "replace-after", 0, "self-healing: a shard leader replaces a member it has had no Raft contact with for this long by a spare node (0 = off)")
 	fs.StringVar(&f.join, "join", "", "comma-separated gossip addresses host:port of nodes to join")
@@ -159,7 +163,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		cfg.GRPCToken = tok
 	}
-	var gw gatewayOptions
+	gw := gatewayOptions{config: map[string]string{"maxmemory": f.maxMemory, "maxmemory-policy": f.maxMemoryPolicy}}
 	if f.requirePassFile != "" {
 		pw, err := authn.ReadSecretFile(f.requirePassFile)
 		if err != nil {
@@ -192,7 +196,8 @@ type instance struct {
 
 // gatewayOptions are the RESP front end's settings beyond the node's.
 type gatewayOptions struct {
-	password string // requirepass ("" = none)
+	password string            // requirepass ("" = none)
+	config   map[string]string // CONFIG parameters set at start (--maxmemory ...)
 }
 
 func startInstance(ctx context.Context, cfg node.Config) (*instance, error) {
@@ -200,6 +205,17 @@ func startInstance(ctx context.Context, cfg node.Config) (*instance, error) {
 }
 
 func startInstanceWith(ctx context.Context, cfg node.Config, opts gatewayOptions) (*instance, error) {
+	// maxmemory lives in the gateway's CONFIG (CONFIG SET works at run
+	// time); the node reads it through this, once the gateway exists.
+	var gwp atomic.Pointer[gateway.Server]
+	cfg.Eviction = func() shard.EvictionConfig {
+		g := gwp.Load()
+		if g == nil {
+			return shard.EvictionConfig{}
+		}
+		max, policy, samples := g.MemoryLimit()
+		return shard.EvictionConfig{MaxMemory: max, Policy: policy, Samples: samples}
+	}
 	n, err := node.New(cfg)
 	if err != nil {
 		return nil, err
@@ -220,6 +236,13 @@ func startInstanceWith(ctx context.Context, cfg node.Config, opts gatewayOptions
 		_ = n.Close()
 		return nil, err
 	}
+	for name, v := range opts.config {
+		if err := gw.SetConfig(name, v); err != nil {
+			_ = n.Close()
+			return nil, err
+		}
+	}
+	gwp.Store(gw)
 	// Messages PUBLISHed on other nodes reach this node's subscribers.
 	n.SetPubSubHandler(gw.DeliverRemote)
 	if err := gw.Start(); err != nil {

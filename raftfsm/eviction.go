@@ -1,0 +1,234 @@
+package raftfsm
+
+import (
+	"math/rand/v2"
+	"sync/atomic"
+)
+
+// Memory accounting and eviction candidates (maxmemory).
+//
+// The engine keeps a running estimate of the bytes its keys cost, the sum
+// of MEMORY USAGE (default sampling) over all keys. Every change to the
+// keyspace goes through put, remove, own or SetWithExpire: put and remove
+// add and subtract an entry's figure; an entry about to be mutated in
+// place is queued and measured again once the batch is applied (settle).
+// The estimate is node-local bookkeeping, never part of the replicated
+// state; only the leader acts on it, by proposing deletions.
+//
+// Access metadata for LRU and LFU policies lives in each entry as atomics
+// (readers update it under the read lock): the last access in seconds,
+// and Redis's logarithmic access counter with its decay clock. It is not
+// replicated either: after a failover the new leader ranks keys by what
+// it saw itself.
+
+// entryMemory estimates what e costs (MEMORY USAGE with default samples).
+func entryMemory(e *entry) int64 {
+	return memEntryOverhead + int64(len(e.key)) + valueMemory(e.val, memSamplesDefault)
+}
+
+// markDirty queues e to be measured again at the next settle.
+func (db *DB) markDirty(e *entry) {
+	if !e.dirty {
+		e.dirty = true
+		db.dirtyEnts = append(db.dirtyEnts, e)
+	}
+}
+
+// settle measures again the entries mutated since the last settle.
+func (db *DB) settle() {
+	for _, e := range db.dirtyEnts {
+		if e.dirty { // not removed meanwhile
+			m := entryMemory(e)
+			db.used += m - e.mem
+			e.mem = m
+			e.dirty = false
+		}
+	}
+	clear(db.dirtyEnts)
+	db.dirtyEnts = db.dirtyEnts[:0]
+}
+
+// UsedMemory returns the keyspace's estimated size in bytes. It settles
+// pending changes, so it needs the write side (tests, Apply); readers use
+// FSM.UsedMemory.
+func (db *DB) UsedMemory() int64 {
+	db.settle()
+	return db.used
+}
+
+// ---- access metadata ----------------------------------------------------------
+
+// Redis's LFU parameters (lfu-log-factor 10, lfu-decay-time 1 minute).
+const (
+	lfuInitVal   = 5
+	lfuLogFactor = 10
+)
+
+// access is an entry's LRU/LFU state.
+type access struct {
+	atime atomic.Uint32 // last access, Unix ms modulo 2^32 (idle times up to 49 days)
+	lfu   atomic.Uint32 // minutes clock (16 bits) << 8 | logarithmic counter (8 bits)
+}
+
+// What accesses record (DB.tracking): the eviction policy's need only, as
+// writing to every entry read costs reads about a quarter of their time.
+const (
+	TrackNone uint32 = iota
+	TrackLRU
+	TrackLFU
+)
+
+// TrackingFor returns what policy needs recorded.
+func TrackingFor(policy string) uint32 {
+	switch policy {
+	case PolicyAllKeysLRU, PolicyVolatileLRU:
+		return TrackLRU
+	case PolicyAllKeysLFU, PolicyVolatileLFU:
+		return TrackLFU
+	}
+	return TrackNone
+}
+
+// touch records an access at now (Unix ms); rng draws the counter's
+// increment (the entry's PRNG in Apply, the reader's otherwise).
+func (a *access) touch(mode uint32, now int64, rng func() float64) {
+	ms := uint32(now)
+	if a.atime.Load() != ms {
+		a.atime.Store(ms)
+	}
+	if mode != TrackLFU {
+		return
+	}
+	old := a.lfu.Load()
+	c := lfuDecayed(old, now)
+	if c < 255 {
+		base := float64(0)
+		if c > lfuInitVal {
+			base = float64(c - lfuInitVal)
+		}
+		if base == 0 || rng() < 1/(base*lfuLogFactor+1) {
+			c++
+		}
+	}
+	if nv := lfuMinutes(now)<<8 | c; nv != old {
+		a.lfu.Store(nv)
+	}
+}
+
+func lfuMinutes(now int64) uint32 { return uint32(now/60000) & 0xffff }
+
+// lfuDecayed is the counter less one per minute since its last access.
+func lfuDecayed(v uint32, now int64) uint32 {
+	c := v & 0xff
+	if v == 0 {
+		return lfuInitVal // never touched: as a new key
+	}
+	elapsed := (lfuMinutes(now) - v>>8) & 0xffff
+	if elapsed >= c {
+		return 0
+	}
+	return c - elapsed
+}
+
+// idleMillis returns how long ago e was last accessed; an entry never
+// touched here (loaded from a snapshot) counts as idle for 49 days.
+func (a *access) idleMillis(now int64) int64 {
+	at := a.atime.Load()
+	if at == 0 {
+		return 1<<32 - 1
+	}
+	return int64(uint32(now) - at)
+}
+
+// idleSeconds is OBJECT IDLETIME.
+func (db *DB) idleSeconds(e *entry, now int64) int64 {
+	if e.acc.atime.Load() == 0 {
+		return 0
+	}
+	return e.acc.idleMillis(now) / 1000
+}
+
+// ---- eviction candidates -----------------------------------------------------
+
+// Eviction policies (maxmemory-policy).
+const (
+	PolicyNoEviction     = "noeviction"
+	PolicyAllKeysLRU     = "allkeys-lru"
+	PolicyAllKeysLFU     = "allkeys-lfu"
+	PolicyAllKeysRandom  = "allkeys-random"
+	PolicyVolatileLRU    = "volatile-lru"
+	PolicyVolatileLFU    = "volatile-lfu"
+	PolicyVolatileRandom = "volatile-random"
+	PolicyVolatileTTL    = "volatile-ttl"
+)
+
+// EvictionCandidates picks up to n keys to evict under policy at now: the
+// earliest expiring for volatile-ttl; otherwise, per key, the least recently
+// or least frequently used of samples random keys (Redis's approximation),
+// or a random one. Volatile policies pick only keys with a TTL. It returns
+// nothing for noeviction or when no key qualifies. Read lock.
+func (db *DB) EvictionCandidates(policy string, samples, n int, now int64, rng *rand.Rand) []string {
+	volatile := false
+	switch policy {
+	case PolicyVolatileLRU, PolicyVolatileLFU, PolicyVolatileRandom, PolicyVolatileTTL:
+		volatile = true
+	case PolicyAllKeysLRU, PolicyAllKeysLFU, PolicyAllKeysRandom:
+	default:
+		return nil
+	}
+	if policy == PolicyVolatileTTL {
+		var out []string
+		db.expires.Scan(func(it expItem) bool {
+			out = append(out, it.key)
+			return len(out) < n
+		})
+		return out
+	}
+	pool := db.keys.Len()
+	if volatile {
+		pool = db.expires.Len()
+	}
+	if pool == 0 {
+		return nil
+	}
+	pick := func() *entry {
+		i := rng.IntN(pool)
+		if !volatile {
+			e, _ := db.keys.GetAt(i)
+			return e
+		}
+		it, _ := db.expires.GetAt(i)
+		return db.find([]byte(it.key))
+	}
+	samples = max(samples, 1)
+	if policy == PolicyAllKeysRandom || policy == PolicyVolatileRandom {
+		samples = 1
+	}
+	seen := make(map[string]bool, n)
+	var out []string
+	for tries := 0; len(out) < n && tries < 4*n; tries++ {
+		var best *entry
+		var bestScore int64
+		for s := 0; s < samples; s++ {
+			e := pick()
+			if e == nil || seen[e.key] {
+				continue
+			}
+			var score int64 // lower is evicted first
+			switch policy {
+			case PolicyAllKeysLRU, PolicyVolatileLRU:
+				score = -e.acc.idleMillis(now)
+			case PolicyAllKeysLFU, PolicyVolatileLFU:
+				score = int64(lfuDecayed(e.acc.lfu.Load(), now))<<33 - e.acc.idleMillis(now)
+			}
+			if best == nil || score < bestScore {
+				best, bestScore = e, score
+			}
+		}
+		if best != nil {
+			seen[best.key] = true
+			out = append(out, best.key)
+		}
+	}
+	return out
+}
