@@ -173,8 +173,9 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 	} else if cmd.name == "eval" || cmd.name == "eval_ro" {
 		s.noteEval(args)
 	}
-	// EVAL too: its writes run inside Apply, where the limit cannot be checked.
-	if (cmd.flags&raftfsm.FlagDenyOOM != 0 || cmd.name == "eval") && s.backend.OverMemory() {
+	// EVAL and FCALL too: their writes run inside Apply, where the limit
+	// cannot be checked.
+	if (cmd.flags&raftfsm.FlagDenyOOM != 0 || cmd.name == "eval" || cmd.name == "fcall") && s.backend.OverMemory() {
 		s.reject(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.")
 		return
 	}

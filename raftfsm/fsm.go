@@ -235,6 +235,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	s := &fsmSnapshot{
 		keys:     f.db.keys.Copy(),
 		slotTab:  &st,
+		libs:     f.db.libs,
 		index:    f.applied.Load(),
 		lastTime: f.lastTime.Load(),
 		db:       f.db,

@@ -79,6 +79,7 @@ type DB struct {
 	used       int64         // estimated bytes of all keys (eviction.go)
 	tracking   atomic.Uint32 // TrackNone, TrackLRU or TrackLFU (eviction.go)
 	dirtyEnts  []*entry      // mutated since the last settle
+	libs       *libraries    // Redis 7 function libraries (functions.go); nil = none
 }
 
 // NewDB returns an empty database.

@@ -73,6 +73,7 @@ type script struct {
 	sha   string
 	proto *lua.FunctionProto
 	flags scriptFlag
+	chunk string // user_script or user_function, as errors name it
 }
 
 type scriptFlag uint8
@@ -100,33 +101,48 @@ func CheckScript(body []byte) error {
 }
 
 func loadScript(body []byte) (*script, error) {
+	return compileCached(body, "user_script", parseShebang)
+}
+
+// compileCached compiles body as chunk (user_script for EVAL,
+// user_function for a function library) after parse strips its shebang.
+func compileCached(body []byte, chunkName string, parse func([]byte) ([]byte, scriptFlag, error)) (*script, error) {
 	sha := ScriptSHA(body)
+	key := chunkName + sha
 	compiled.Lock()
-	sc := compiled.m[sha]
+	sc := compiled.m[key]
 	compiled.Unlock()
 	if sc != nil {
 		return sc, nil
 	}
-	src, flags, err := parseShebang(body)
+	src, flags, err := parse(body)
 	if err != nil {
 		return nil, err
 	}
-	chunk, err := parse.Parse(bytes.NewReader(src), "user_script")
+	proto, err := compileLua(src, chunkName)
 	if err != nil {
-		return nil, fmt.Errorf("ERR Error compiling script (new function): %s", oneLine(err.Error()))
+		what := "script (new function)"
+		if chunkName != "user_script" {
+			what = "function"
+		}
+		return nil, fmt.Errorf("ERR Error compiling %s: %s", what, oneLine(err.Error()))
 	}
-	proto, err := lua.Compile(chunk, "user_script")
-	if err != nil {
-		return nil, fmt.Errorf("ERR Error compiling script (new function): %s", oneLine(err.Error()))
-	}
-	sc = &script{sha: sha, proto: proto, flags: flags}
+	sc = &script{sha: sha, proto: proto, flags: flags, chunk: chunkName}
 	compiled.Lock()
 	if len(compiled.m) >= compiledMax {
 		clear(compiled.m) // rare: recompiling is cheap next to a log commit
 	}
-	compiled.m[sha] = sc
+	compiled.m[key] = sc
 	compiled.Unlock()
 	return sc, nil
+}
+
+func compileLua(src []byte, chunkName string) (*lua.FunctionProto, error) {
+	chunk, err := parse.Parse(bytes.NewReader(src), chunkName)
+	if err != nil {
+		return nil, err
+	}
+	return lua.Compile(chunk, chunkName)
 }
 
 // parseShebang reads Redis 7's "#!lua flags=..." first line. The line is
@@ -205,6 +221,11 @@ type scriptRun struct {
 	slot int  // the slot the script works in, -1 until it touches a key
 	resp int  // protocol of redis.call replies (redis.setresp)
 	ids  map[lua.LValue]int
+	// loading is set while a function library's body runs (FUNCTION LOAD,
+	// and before each FCALL): only redis.register_function works then,
+	// and registers into registered.
+	loading    bool
+	registered []registration
 	// budget counts down Lua instructions; each redis.call takes
 	// callCost from it too, since a call costs the engine far more than an
 	// instruction (a loop of PINGs must stop as soon as a loop of additions).
@@ -240,14 +261,21 @@ func (b *budget) Err() error {
 }
 func (b *budget) Value(any) any { return nil }
 
-func (r *scriptRun) exec(keys, argv [][]byte) (reply Reply) {
+// begin checks out a VM for r with fresh globals and a full budget; the
+// caller returns it with putVM.
+func (r *scriptRun) begin(keys, argv [][]byte) *luaVM {
 	vm := getVM()
-	defer putVM(vm)
 	vm.run = r
-	L := vm.L
 	vm.freshEnv(keys, argv)
 	r.budget = &budget{left: ScriptMaxInstructions}
-	L.SetContext(r.budget)
+	vm.L.SetContext(r.budget)
+	return vm
+}
+
+func (r *scriptRun) exec(keys, argv [][]byte) (reply Reply) {
+	vm := r.begin(keys, argv)
+	defer putVM(vm)
+	L := vm.L
 	L.Push(L.NewFunctionFromProto(r.sc.proto))
 	if err := L.PCall(0, 1, nil); err != nil {
 		return r.errorReply(err)
@@ -287,14 +315,14 @@ func (r *scriptRun) errorReply(err error) Reply {
 		msg = "Error running script"
 	}
 	line := ""
-	if rest, ok := strings.CutPrefix(msg, "user_script:"); ok {
+	if rest, ok := strings.CutPrefix(msg, r.sc.chunk+":"); ok {
 		if i := strings.IndexByte(rest, ':'); i > 0 {
 			line = rest[:i]
 		}
 	}
 	out := "ERR " + msg + " script: " + r.sc.sha
 	if line != "" {
-		out += ", on @user_script:" + line + "."
+		out += ", on @" + r.sc.chunk + ":" + line + "."
 	}
 	return Err(oneLine(out))
 }
@@ -330,6 +358,13 @@ type luaVM struct {
 	// globals' __index) and the metatables below.
 	baseMT, readonlyMT *lua.LTable
 	readonly           *lua.LFunction
+	// A function library's body runs with only part of the redis table
+	// and nothing else (Redis 7): loadMT reads through to that part,
+	// missingMT errors on anything else.
+	loadMT, missingMT *lua.LTable
+	// The current run's globals: their metatable and what they read
+	// through (swapped while a library body runs).
+	gmt, env *lua.LTable
 }
 
 type luaLib struct {
@@ -464,7 +499,32 @@ func newLuaVM() *luaVM {
 	missing.RawSetString("__metatable", lua.LFalse)
 	L.SetMetatable(base, missing)
 	vm.baseMT = protect(base)
+	vm.missingMT = missing
+	loadRedis := L.CreateTable(0, 12)
+	full := L.GetGlobal("redis").(*lua.LTable)
+	for _, k := range []string{"register_function", "log", "LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING",
+		"REDIS_VERSION", "REDIS_VERSION_NUM"} {
+		loadRedis.RawSetString(k, full.RawGetString(k))
+	}
+	L.SetMetatable(loadRedis, missing)
+	vm.loadMT = protect(loadRedis)
 	return vm
+}
+
+// loadPhase switches the run's globals to what a library body may see
+// (only part of redis) or back to everything.
+func (vm *luaVM) loadPhase(on bool) {
+	if !on {
+		vm.gmt.RawSetString("__index", vm.env)
+		return
+	}
+	L := vm.L
+	redis := L.CreateTable(0, 0)
+	L.SetMetatable(redis, vm.loadMT)
+	env := L.CreateTable(0, 1)
+	env.RawSetString("redis", redis)
+	L.SetMetatable(env, vm.missingMT)
+	vm.gmt.RawSetString("__index", env)
 }
 
 // openStdLibs opens the Lua 5.1 libraries Redis gives scripts (base,
@@ -505,6 +565,7 @@ func (vm *luaVM) freshEnv(keys, argv [][]byte) {
 	gmt.RawSetString("__metatable", shown)
 	L.SetMetatable(g, gmt)
 	L.G.Global, L.Env = g, g
+	vm.gmt, vm.env = gmt, env
 }
 
 func (vm *luaVM) redisLib() *lua.LTable {
@@ -527,13 +588,14 @@ func (vm *luaVM) redisLib() *lua.LTable {
 		{"breakpoint", func(L *lua.LState) int { L.Push(lua.LFalse); return 1 }},
 		{"debug", func(L *lua.LState) int { return 0 }},
 		{"acl_check_cmd", aclCheckCmd},
+		{"register_function", func(L *lua.LState) int { return vm.run.registerFunction(L) }},
 	} {
 		redis.RawSetString(f.name, L.NewFunction(f.fn))
 	}
 	for _, kv := range []struct {
 		k string
 		v lua.LValue
-	}{{"REDIS_VERSION", lua.LString("7.0.15")}, {"REDIS_VERSION_NUM", lua.LNumber(0x00070f)},
+	}{{"REDIS_VERSION", lua.LString("7.0.15")}, {"REDIS_VERSION_NUM", lua.LNumber(0x07000f)},
 		{"LOG_DEBUG", lua.LNumber(0)}, {"LOG_VERBOSE", lua.LNumber(1)}, {"LOG_NOTICE", lua.LNumber(2)},
 		{"LOG_WARNING", lua.LNumber(3)}, {"REPL_NONE", lua.LNumber(0)}, {"REPL_AOF", lua.LNumber(1)},
 		{"REPL_SLAVE", lua.LNumber(2)}, {"REPL_REPLICA", lua.LNumber(2)}, {"REPL_ALL", lua.LNumber(3)}} {
@@ -693,6 +755,9 @@ func aclCheckCmd(L *lua.LState) int {
 // (the script stops with it unless it catches it); redis.pcall returns it
 // as a table {err=...}.
 func (r *scriptRun) call(L *lua.LState, protected bool) int {
+	if r.loading {
+		L.RaiseError("redis.call and redis.pcall can not be used while loading a library (FUNCTION LOAD)")
+	}
 	r.budget.left -= callCost
 	n := L.GetTop()
 	var rep Reply
@@ -750,7 +815,7 @@ func (r *scriptRun) run(args [][]byte) Reply {
 	if cmd == nil {
 		return r.connectionCommand(args)
 	}
-	if cmd.Flags&FlagBlocking != 0 || strings.HasPrefix(cmd.Name, "eval") {
+	if cmd.Flags&FlagBlocking != 0 || strings.HasPrefix(cmd.Name, "eval") || strings.HasPrefix(cmd.Name, "fcall") || cmd.Name == "function" {
 		return Err("ERR This Redis command is not allowed from script")
 	}
 	if !cmd.ArityOK(len(args)) {

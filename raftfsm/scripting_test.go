@@ -59,6 +59,8 @@ func TestEval(t *testing.T) {
 			{"!ERR Lua redis lib command arguments must be strings or integers script: *", []string{"EVAL", "return redis.call('get', {})", "0"}},
 			{"!ERR This Redis command is not allowed from script script: *", []string{"EVAL", "return redis.call('blpop', 'x', 0)", "0"}},
 			{"[table ERR This Redis command is not allowed from script]", []string{"EVAL", "local v = redis.pcall('eval', 'return 1', 0); return {type(v), v.err}", "0"}},
+			{"ERR This Redis command is not allowed from script", []string{"EVAL", "return redis.pcall('function', 'flush').err", "0"}},
+			{"ERR This Redis command is not allowed from script", []string{"EVAL", "return redis.pcall('fcall', 'f', 0).err", "0"}},
 			{"caught", []string{"EVAL", "local ok = pcall(redis.call, 'incr', KEYS[1]); if not ok then return 'caught' end", "1", "foo"}},
 		}},
 		{"script errors", []step{

@@ -16,20 +16,23 @@ import (
 	"github.com/tidwall/btree"
 )
 
-// Snapshot format (version 2), written by Persist and read by Restore
-// (version 1, without the slot table, is still read):
+// Snapshot format (version 3), written by Persist and read by Restore
+// (versions 1, without the slot table, and 2, without the libraries, are
+// still read):
 //
-//	"RCSNAP" 0x02        magic and version
+//	"RCSNAP" 0x03        magic and version
 //	uvarint  applied index, varint last entry time, uvarint key count
 //	slot table: byte initialized, uvarint n, then n entries for the slots
 //	         not in the default state (unowned, peer -1, version 0):
 //	         uvarint slot, byte state, byte frozen, varint peer, uvarint version
+//	libraries (FUNCTION LOAD): uvarint n, then n times uvarint len, code
 //	per key: uvarint len, key, varint expiry (Unix ms, 0 = none),
 //	         uvarint modification version (WATCH; derived from log indexes),
 //	         uvarint len, value in Redis's RDB object encoding (as DUMP)
 //	4 bytes  CRC-32C (little endian) of everything before
 var (
-	snapMagic   = []byte("RCSNAP\x02")
+	snapMagic   = []byte("RCSNAP\x03")
+	snapMagicV2 = []byte("RCSNAP\x02")
 	snapMagicV1 = []byte("RCSNAP\x01")
 )
 
@@ -40,11 +43,14 @@ type SnapshotHeader struct {
 	Index    uint64
 	LastTime int64
 	Keys     uint64
+	// Libraries holds the function libraries' codes (version 3).
+	Libraries [][]byte
 }
 
 type fsmSnapshot struct {
 	keys     *btree.BTreeG[*entry]
 	slotTab  *slotTable
+	libs     *libraries
 	index    uint64
 	lastTime int64
 	db       *DB
@@ -53,7 +59,7 @@ type fsmSnapshot struct {
 
 // Persist streams the frozen keyspace to sink.
 func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
-	if err := WriteSnapshot(sink, s.keys, s.slotTab, SnapshotHeader{Index: s.index, LastTime: s.lastTime, Keys: uint64(s.keys.Len())}); err != nil {
+	if err := WriteSnapshot(sink, s.keys, s.slotTab, SnapshotHeader{Index: s.index, LastTime: s.lastTime, Keys: uint64(s.keys.Len()), Libraries: libCodes(s.libs)}); err != nil {
 		sink.Cancel()
 		return fmt.Errorf("raftfsm: persist snapshot: %w", err)
 	}
@@ -68,6 +74,15 @@ func (s *fsmSnapshot) Release() {
 	s.once.Do(func() { s.db.liveSnaps.Add(-1) })
 }
 
+// libCodes lists the libraries' codes in name order.
+func libCodes(ls *libraries) [][]byte {
+	var out [][]byte
+	for _, l := range ls.sorted() {
+		out = append(out, l.code)
+	}
+	return out
+}
+
 // WriteSnapshot writes keys in snapshot format.
 func WriteSnapshot(w io.Writer, keys *btree.BTreeG[*entry], st *slotTable, hdr SnapshotHeader) error {
 	crc := crc32.New(crcTable)
@@ -78,6 +93,11 @@ func WriteSnapshot(w io.Writer, keys *btree.BTreeG[*entry], st *slotTable, hdr S
 	buf = binary.AppendVarint(buf, hdr.LastTime)
 	buf = binary.AppendUvarint(buf, hdr.Keys)
 	buf = appendSlotTable(buf, st)
+	buf = binary.AppendUvarint(buf, uint64(len(hdr.Libraries)))
+	for _, code := range hdr.Libraries {
+		buf = binary.AppendUvarint(buf, uint64(len(code)))
+		buf = append(buf, code...)
+	}
 	if _, err := bw.Write(buf); err != nil {
 		return err
 	}
@@ -148,7 +168,7 @@ func (s *snapReader) full(n uint64) ([]byte, error) {
 func snapHeader(sr *snapReader, st *slotTable) (SnapshotHeader, error) {
 	var hdr SnapshotHeader
 	magic, err := sr.full(uint64(len(snapMagic)))
-	if err != nil || string(magic) != string(snapMagic) && string(magic) != string(snapMagicV1) {
+	if err != nil || string(magic) != string(snapMagic) && string(magic) != string(snapMagicV2) && string(magic) != string(snapMagicV1) {
 		return hdr, errors.New("not a raftcache snapshot (bad magic)")
 	}
 	if hdr.Index, err = binary.ReadUvarint(sr); err != nil {
@@ -160,9 +180,26 @@ func snapHeader(sr *snapReader, st *slotTable) (SnapshotHeader, error) {
 	if hdr.Keys, err = binary.ReadUvarint(sr); err != nil {
 		return hdr, err
 	}
-	if string(magic) == string(snapMagic) {
+	if string(magic) != string(snapMagicV1) {
 		if err := readSlotTable(sr, st); err != nil {
 			return hdr, fmt.Errorf("slot table: %w", err)
+		}
+	}
+	if string(magic) == string(snapMagic) {
+		n, err := binary.ReadUvarint(sr)
+		if err != nil {
+			return hdr, fmt.Errorf("libraries: %w", err)
+		}
+		for i := uint64(0); i < n; i++ {
+			l, err := binary.ReadUvarint(sr)
+			if err != nil {
+				return hdr, fmt.Errorf("libraries: %w", err)
+			}
+			code, err := sr.full(l)
+			if err != nil {
+				return hdr, fmt.Errorf("libraries: %w", err)
+			}
+			hdr.Libraries = append(hdr.Libraries, code)
 		}
 	}
 	return hdr, nil
@@ -242,6 +279,12 @@ func ReadSnapshot(r io.Reader) (*DB, SnapshotHeader, error) {
 	if err := checkSnapSum(sr); err != nil {
 		return nil, hdr, err
 	}
+	c := NewCtx(db, hdr.LastTime, true, 0)
+	for _, code := range hdr.Libraries {
+		if _, err := loadLibrary(c, code, true); err != nil {
+			return nil, hdr, fmt.Errorf("library: %w", err)
+		}
+	}
 	return db, hdr, nil
 }
 
@@ -288,6 +331,9 @@ func digestDB(db *DB) uint64 {
 		return true
 	})
 	h.Write(appendSlotTable(nil, db.slotTab))
+	for _, code := range libCodes(db.libs) {
+		h.Write(code)
+	}
 	return h.Sum64()
 }
 

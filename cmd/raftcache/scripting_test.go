@@ -92,6 +92,26 @@ return v`)
 		t.Fatalf("EVAL_RO = %d, %v", n, err)
 	}
 
+	// Redis 7 functions: loaded on every shard (each keeps its libraries in
+	// its log and snapshots), called by key.
+	lib := "#!lua name=counters\nredis.register_function('bump', function(keys, args) return redis.call('INCRBY', keys[1], args[1]) end)"
+	err = c.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+		return m.FunctionLoad(ctx, lib).Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 50; i++ {
+		k := fmt.Sprintf("fn:%d", i)
+		if n, err := c.FCall(ctx, "bump", []string{k}, 3).Int(); err != nil || n != 3 {
+			t.Fatalf("FCALL bump %s = %d, %v", k, n, err)
+		}
+	}
+	libs, err := c.FunctionList(ctx, redis.FunctionListQuery{}).Result()
+	if err != nil || len(libs) != 1 || libs[0].Name != "counters" || len(libs[0].Functions) != 1 {
+		t.Fatalf("FUNCTION LIST = %+v, %v", libs, err)
+	}
+
 	// A script that pushes to a list wakes a client blocked on it, even
 	// when the script did not declare the key.
 	m, err := c.MasterForKey(ctx, "queue")

@@ -311,13 +311,15 @@ counted (the command then fails) unless --replace is given.`,
 			// One writer per file, all at once: each keeps one pipeline in
 			// flight, so the rate is bounded by round trips, not the cluster.
 			results := make([]restoreResult, len(m.Shards))
+			libs := make([][][]byte, len(m.Shards))
 			errs := make([]error, len(m.Shards))
 			var wg sync.WaitGroup
 			for i, s := range m.Shards {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					if err := restoreShard(cmd.Context(), rc, filepath.Join(dir, s.File), replace, &results[i]); err != nil {
+					var err error
+					if libs[i], err = restoreShard(cmd.Context(), rc, filepath.Join(dir, s.File), replace, &results[i]); err != nil {
 						errs[i] = fmt.Errorf("%s: %w", s.File, err)
 					}
 				}()
@@ -332,6 +334,9 @@ counted (the command then fails) unless --replace is given.`,
 			if err := errors.Join(errs...); err != nil {
 				return err
 			}
+			if err := restoreLibraries(cmd.Context(), rc, libs, replace, &res); err != nil {
+				return err
+			}
 			if c.json {
 				if err := printJSONValue(c.stdout, res); err != nil {
 					return err
@@ -339,6 +344,12 @@ counted (the command then fails) unless --replace is given.`,
 			} else {
 				fmt.Fprintf(c.stdout, "restored %d keys from %s (%d expired since the snapshot, skipped; %d already existed)\n",
 					res.Restored, dir, res.Expired, res.Existing)
+				if res.Libraries+res.LibrariesExisting > 0 {
+					fmt.Fprintf(c.stdout, "restored %d function libraries, counted per shard (%d already existed)\n", res.Libraries, res.LibrariesExisting)
+				}
+			}
+			if res.LibrariesExisting > 0 {
+				return fmt.Errorf("%d keys and %d function libraries already existed and were left alone (--replace overwrites them)", res.Existing, res.LibrariesExisting)
 			}
 			if res.Existing > 0 {
 				return fmt.Errorf("%d keys already existed and were left alone (--replace overwrites them)", res.Existing)
@@ -351,9 +362,52 @@ counted (the command then fails) unless --replace is given.`,
 }
 
 type restoreResult struct {
-	Restored uint64 `json:"restored"`
-	Expired  uint64 `json:"expired"`
-	Existing uint64 `json:"existing"`
+	Restored          uint64 `json:"restored"`
+	Expired           uint64 `json:"expired"`
+	Existing          uint64 `json:"existing"`
+	Libraries         uint64 `json:"libraries"`
+	LibrariesExisting uint64 `json:"libraries_existing"`
+}
+
+// restoreLibraries loads the function libraries found in the shard files
+// (each shard keeps its own copy; they are usually the same) on every
+// shard of the cluster, whatever its shape now.
+func restoreLibraries(ctx context.Context, rc *redis.ClusterClient, perShard [][][]byte, replace bool, res *restoreResult) error {
+	seen := map[string]bool{}
+	var codes []string
+	for _, libs := range perShard {
+		for _, code := range libs {
+			if !seen[string(code)] {
+				seen[string(code)] = true
+				codes = append(codes, string(code))
+			}
+		}
+	}
+	if len(codes) == 0 {
+		return nil
+	}
+	var mu sync.Mutex
+	return rc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+		for _, code := range codes {
+			load := m.FunctionLoad
+			if replace {
+				load = m.FunctionLoadReplace
+			}
+			err := load(ctx, code).Err()
+			mu.Lock()
+			switch {
+			case err == nil:
+				res.Libraries++
+			case strings.Contains(err.Error(), "already exists"):
+				res.LibrariesExisting++
+			}
+			mu.Unlock()
+			if err != nil && !strings.Contains(err.Error(), "already exists") {
+				return fmt.Errorf("FUNCTION LOAD on %s: %w", m.Options().Addr, err)
+			}
+		}
+		return nil
+	})
 }
 
 // verifyShardFile checks a shard file against the manifest and its own
@@ -381,10 +435,12 @@ func verifyShardFile(dir string, s manifestShard) error {
 // restoreBatch is how many RESTOREs go in one pipeline.
 const restoreBatch = 1024
 
-func restoreShard(ctx context.Context, rc *redis.ClusterClient, path string, replace bool, res *restoreResult) error {
+// restoreShard RESTOREs a shard file's keys and returns its function
+// libraries.
+func restoreShard(ctx context.Context, rc *redis.ClusterClient, path string, replace bool, res *restoreResult) ([][]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer f.Close()
 	now := time.Now().UnixMilli()
@@ -408,7 +464,7 @@ func restoreShard(ctx context.Context, rc *redis.ClusterClient, path string, rep
 		pend = pend[:0]
 		return nil
 	}
-	_, err = raftfsm.ScanSnapshot(f, func(key []byte, exp int64, dump []byte) error {
+	hdr, err := raftfsm.ScanSnapshot(f, func(key []byte, exp int64, dump []byte) error {
 		if exp != 0 && exp <= now {
 			res.Expired++
 			return nil
@@ -427,7 +483,7 @@ func restoreShard(ctx context.Context, rc *redis.ClusterClient, path string, rep
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return flush()
+	return hdr.Libraries, flush()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -75,6 +76,9 @@ func TestSnapshot(t *testing.T) {
 	must(rc.Set(ctx, "ttl", "later", time.Hour).Err())
 	must(rc.Set(ctx, "brief", "gone", 300*time.Millisecond).Err())
 	ttlBefore := rc.PExpireTime(ctx, "ttl").Val()
+	// A function library (kept in each shard's snapshot).
+	lib := "#!lua name=bk\nredis.register_function('bk_get', function(keys) return redis.call('GET', keys[1]) end)"
+	must(rc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return c.FunctionLoad(ctx, lib).Err() }))
 
 	root := t.TempDir()
 	dir := filepath.Join(root, "nightly")
@@ -98,7 +102,9 @@ func TestSnapshot(t *testing.T) {
 	}
 
 	time.Sleep(400 * time.Millisecond) // "brief" expires
-	must(rc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return c.FlushAll(ctx).Err() }))
+	must(rc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+		return errors.Join(c.FlushAll(ctx).Err(), c.FunctionFlush(ctx).Err())
+	}))
 	must(rc.Set(ctx, "k0", "changed", 0).Err())
 
 	// k0 exists: left alone, counted, exit 1.
@@ -108,6 +114,12 @@ func TestSnapshot(t *testing.T) {
 	}
 	if v := rc.Get(ctx, "k0").Val(); v != "changed" {
 		t.Fatalf("k0 = %q after restore without --replace", v)
+	}
+	if !strings.Contains(out, "restored 1 function libraries") {
+		t.Fatalf("library not restored:\n%s", out)
+	}
+	if v, err := rc.FCall(ctx, "bk_get", []string{"k7"}).Text(); err != nil || v != "v7" {
+		t.Fatalf("FCALL after restore = %q, %v", v, err)
 	}
 	out = mustCtl(t, addr, "snapshot", "restore", "--replace", dir)
 	if !strings.Contains(out, "restored 504 keys") {
