@@ -282,11 +282,7 @@ func configSetCmd(s *Server, c *client, args [][]byte) {
 		return
 	}
 	cs := s.conf
-	type set struct {
-		p *param
-		v string
-	}
-	var sets []set
+	var sets []configSet
 	for i := 2; i < len(args); i += 2 {
 		name := string(args[i])
 		p := cs.byName[strings.ToLower(name)]
@@ -309,19 +305,30 @@ func configSetCmd(s *Server, c *client, args [][]byte) {
 			s.replyError(c, nil, "ERR CONFIG SET failed (possibly related to argument '"+p.name+"') - "+errText)
 			return
 		}
-		sets = append(sets, set{p, v})
+		sets = append(sets, configSet{p, v})
 	}
-	cs.mu.Lock()
+	s.commitConfig(sets)
+	c.out = append(c.out, "+OK\r\n"...)
+}
+
+// configSet is one validated parameter value.
+type configSet struct {
+	p *param
+	v string
+}
+
+// commitConfig stores validated values together, then applies them.
+func (s *Server) commitConfig(sets []configSet) {
+	s.conf.mu.Lock()
 	for _, st := range sets {
-		cs.values[st.p.name] = st.v
+		s.conf.values[st.p.name] = st.v
 	}
-	cs.mu.Unlock()
+	s.conf.mu.Unlock()
 	for _, st := range sets {
 		if st.p.apply != nil {
 			st.p.apply(s, st.v)
 		}
 	}
-	c.out = append(c.out, "+OK\r\n"...)
 }
 
 // SetConfig sets a CONFIG parameter as CONFIG SET would (startup flags such
@@ -335,12 +342,7 @@ func (s *Server) SetConfig(name, value string) error {
 	if errText != "" {
 		return fmt.Errorf("%s: %s", name, errText)
 	}
-	s.conf.mu.Lock()
-	s.conf.values[p.name] = v
-	s.conf.mu.Unlock()
-	if p.apply != nil {
-		p.apply(s, v)
-	}
+	s.commitConfig([]configSet{{p, v}})
 	return nil
 }
 

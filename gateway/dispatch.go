@@ -173,9 +173,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 	} else if cmd.name == "eval" || cmd.name == "eval_ro" {
 		s.noteEval(args)
 	}
-	// EVAL and FCALL too: their writes run inside Apply, where the limit
-	// cannot be checked.
-	if (cmd.flags&raftfsm.FlagDenyOOM != 0 || cmd.name == "eval" || cmd.name == "fcall") && s.backend.OverMemory() {
+	if cmd.flags&raftfsm.FlagDenyOOM != 0 && s.backend.OverMemory() {
 		s.reject(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.")
 		return
 	}

@@ -89,9 +89,10 @@ func TrackingFor(policy string) uint32 {
 	return TrackNone
 }
 
-// touch records an access at now (Unix ms); rng draws the counter's
-// increment (the entry's PRNG in Apply, the reader's otherwise).
-func (a *access) touch(mode uint32, now int64, rng func() float64) {
+// touch records an access at now (Unix ms). coin seeds the draw that
+// decides whether the LFU counter grows (the entry's seed in Apply, the
+// reader's otherwise, mixed with the key).
+func (a *access) touch(mode uint32, now int64, coin uint64) {
 	ms := uint32(now)
 	if a.atime.Load() != ms {
 		a.atime.Store(ms)
@@ -106,13 +107,23 @@ func (a *access) touch(mode uint32, now int64, rng func() float64) {
 		if c > lfuInitVal {
 			base = float64(c - lfuInitVal)
 		}
-		if base == 0 || rng() < 1/(base*lfuLogFactor+1) {
+		if base == 0 || unitFloat(coin) < 1/(base*lfuLogFactor+1) {
 			c++
 		}
 	}
 	if nv := lfuMinutes(now)<<8 | c; nv != old {
 		a.lfu.Store(nv)
 	}
+}
+
+// unitFloat maps x to [0, 1) through a splitmix64 finalizer.
+func unitFloat(x uint64) float64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return float64(x>>11) / (1 << 53)
 }
 
 func lfuMinutes(now int64) uint32 { return uint32(now/60000) & 0xffff }
@@ -140,12 +151,12 @@ func (a *access) idleMillis(now int64) int64 {
 	return int64(uint32(now) - at)
 }
 
-// idleSeconds is OBJECT IDLETIME.
-func (db *DB) idleSeconds(e *entry, now int64) int64 {
-	if e.acc.atime.Load() == 0 {
+// idleSeconds is OBJECT IDLETIME (0 for an entry never touched here).
+func (a *access) idleSeconds(now int64) int64 {
+	if a.atime.Load() == 0 {
 		return 0
 	}
-	return e.acc.idleMillis(now) / 1000
+	return a.idleMillis(now) / 1000
 }
 
 // ---- eviction candidates -----------------------------------------------------

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -332,13 +331,6 @@ func (f *FSM) SetTracking(mode uint32) {
 		f.db.tracking.Store(mode)
 		f.mu.RUnlock()
 	}
-}
-
-// EvictionCandidates runs DB.EvictionCandidates under the read lock.
-func (f *FSM) EvictionCandidates(policy string, samples, n int, now int64, rng *rand.Rand) []string {
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	return f.db.EvictionCandidates(policy, samples, n, now, rng)
 }
 
 // Digest returns a hash of the whole engine state (keys, TTLs, values), for

@@ -24,8 +24,8 @@ import (
 func init() {
 	Register(
 		Command{Name: "function", Arity: -2, Flags: FlagWrite | FlagNoKeys, Exec: functionCommand},
-		Command{Name: "fcall", Arity: -3, Flags: FlagWrite | FlagMovableKeys, Keys: evalKeys, Exec: fcallCommand},
-		Command{Name: "fcall_ro", Arity: -3, Flags: FlagReadOnly | FlagMovableKeys, Keys: evalKeys, Exec: fcallROCommand},
+		Command{Name: "fcall", Arity: -3, Flags: FlagWrite | FlagDenyOOM | FlagMovableKeys, Keys: EvalKeys, Exec: fcallCommand},
+		Command{Name: "fcall_ro", Arity: -3, Flags: FlagReadOnly | FlagMovableKeys, Keys: EvalKeys, Exec: fcallROCommand},
 	)
 }
 
@@ -61,17 +61,21 @@ func (ls *libraries) sorted() []*library {
 	return out
 }
 
-// with returns a copy holding lib instead of any library of its name.
-func (ls *libraries) with(lib *library) *libraries {
+// without returns a copy lacking the library called name.
+func (ls *libraries) without(name string) *libraries {
 	out := &libraries{byName: map[string]*library{}, funcs: map[string]*library{}}
 	for _, l := range ls.sorted() {
-		if !strings.EqualFold(l.name, lib.name) {
+		if !strings.EqualFold(l.name, name) {
 			out.add(l)
 		}
 	}
-	if lib != nil {
-		out.add(lib)
-	}
+	return out
+}
+
+// with returns a copy holding lib instead of any library of its name.
+func (ls *libraries) with(lib *library) *libraries {
+	out := ls.without(lib.name)
+	out.add(lib)
 	return out
 }
 
@@ -421,13 +425,7 @@ func functionCommand(c *Ctx, args [][]byte) Reply {
 		if c.DB.libs.lib(string(args[2])) == nil {
 			return Err("ERR Library not found")
 		}
-		rest := &libraries{byName: map[string]*library{}, funcs: map[string]*library{}}
-		for _, l := range c.DB.libs.sorted() {
-			if !strings.EqualFold(l.name, string(args[2])) {
-				rest.add(l)
-			}
-		}
-		c.DB.libs = rest
+		c.DB.libs = c.DB.libs.without(string(args[2]))
 		return ReplyOK
 	case "flush":
 		if len(args) > 3 {

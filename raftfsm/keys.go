@@ -484,7 +484,7 @@ func objectCommand(c *Ctx, args [][]byte) Reply {
 		return Int(1)
 	case EqFold(sub, "idletime"):
 		// Since the last access this node saw (not replicated).
-		return Int(c.DB.idleSeconds(e, c.Now))
+		return Int(e.acc.idleSeconds(c.Now))
 	default: // freq
 		// raftcache evicts without an LFU policy, so Redis's answer is
 		// this error.

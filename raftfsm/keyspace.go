@@ -175,7 +175,7 @@ func (db *DB) remove(e *entry) {
 	db.slotCounts[e.pos>>48]--
 }
 
-func (db *DB) put(key []byte, v Value, exp int64) {
+func (db *DB) put(key []byte, v Value, exp int64) *entry {
 	ne := &entry{pos: keyPos(key), key: string(key), exp: exp, val: v, gen: db.gen, ver: db.nextVer()}
 	db.markDirty(ne) // measured at settle: commands often fill a new value after storing it
 	db.keys.Set(ne)
@@ -183,6 +183,7 @@ func (db *DB) put(key []byte, v Value, exp int64) {
 	if exp != 0 {
 		db.expires.Set(expItem{exp, ne.key})
 	}
+	return ne
 }
 
 func (db *DB) setExp(e *entry, at int64) {
@@ -312,8 +313,7 @@ func (c *Ctx) SetWithExpire(key []byte, v Value, at int64) {
 		if e != nil {
 			c.DB.remove(e)
 		}
-		c.DB.put(key, v, at)
-		c.touch(c.DB.find(key))
+		c.touch(c.DB.put(key, v, at))
 		return
 	}
 	e.gen = c.DB.gen
@@ -332,15 +332,7 @@ func (c *Ctx) touch(e *entry) {
 	if mode == TrackNone {
 		return
 	}
-	e.acc.touch(mode, c.Now, func() float64 {
-		x := c.seed ^ e.pos
-		x ^= x >> 30
-		x *= 0xbf58476d1ce4e5b9
-		x ^= x >> 27
-		x *= 0x94d049bb133111eb
-		x ^= x >> 31
-		return float64(x>>11) / (1 << 53)
-	})
+	e.acc.touch(mode, c.Now, c.seed^e.pos)
 }
 
 // SetKeepTTL stores v under key keeping its TTL (KEEPTTL, SETRANGE...).

@@ -27,10 +27,12 @@ import (
 // wall-clock time that would differ between replicas. EVALSHA never reaches
 // the log: the gateway replaces the digest with the script's text.
 
+// EVAL and FCALL are denyoom: their writes run inside Apply, where the
+// memory limit cannot be checked, so the gateway refuses them up front.
 func init() {
 	Register(
-		Command{Name: "eval", Arity: -3, Flags: FlagWrite | FlagMovableKeys, Keys: evalKeys, Exec: evalCommand},
-		Command{Name: "eval_ro", Arity: -3, Flags: FlagReadOnly | FlagMovableKeys, Keys: evalKeys, Exec: evalROCommand},
+		Command{Name: "eval", Arity: -3, Flags: FlagWrite | FlagDenyOOM | FlagMovableKeys, Keys: EvalKeys, Exec: evalCommand},
+		Command{Name: "eval_ro", Arity: -3, Flags: FlagReadOnly | FlagMovableKeys, Keys: EvalKeys, Exec: evalROCommand},
 	)
 }
 
@@ -45,9 +47,7 @@ const scriptMaxString = 64 << 20
 
 // EvalKeys returns the key positions of EVAL-style arguments
 // (name script numkeys key... arg...), nil when numkeys is malformed.
-func EvalKeys(args [][]byte) []int { return evalKeys(args) }
-
-func evalKeys(args [][]byte) []int {
+func EvalKeys(args [][]byte) []int {
 	if len(args) < 3 {
 		return nil
 	}
@@ -893,8 +893,7 @@ func (r *scriptRun) connectionCommand(args [][]byte) Reply {
 // here: a script runs on every replica, and the message must go out once.
 var scriptDenied = map[string]bool{
 	"acl": true, "asking": true, "auth": true, "client": true, "cluster": true, "command": true, "config": true,
-	"discard": true, "evalsha": true, "evalsha_ro": true, "exec": true, "fcall": true, "fcall_ro": true,
-	"function": true, "hello": true, "info": true, "migrate": true, "multi": true, "psubscribe": true,
+	"discard": true, "evalsha": true, "evalsha_ro": true, "exec": true, "hello": true, "info": true, "migrate": true, "multi": true, "psubscribe": true,
 	"publish": true, "pubsub": true, "punsubscribe": true, "quit": true, "readonly": true, "readwrite": true,
 	"reset": true, "script": true, "select": true, "spublish": true, "ssubscribe": true, "subscribe": true,
 	"sunsubscribe": true, "unsubscribe": true, "unwatch": true, "watch": true,

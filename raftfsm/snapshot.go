@@ -268,10 +268,9 @@ func ReadSnapshot(r io.Reader) (*DB, SnapshotHeader, error) {
 		if len(rest) != 0 {
 			return nil, hdr, fmt.Errorf("key %q: %d trailing bytes", k.key, len(rest))
 		}
-		db.put(k.key, v, k.exp)
 		// Keep the version the log gave it, so a WATCH check decides the
 		// same on a restored replica as on the others.
-		db.find(k.key).ver = k.ver
+		db.put(k.key, v, k.exp).ver = k.ver
 		if k.ver > db.verSeq {
 			db.verSeq = k.ver
 		}

@@ -50,16 +50,14 @@ func (r *Replica) evictLoop() {
 		cfg := r.cfg.Eviction()
 		// Every replica records accesses, so a new leader can rank keys.
 		r.fsm.SetTracking(raftfsm.TrackingFor(cfg.Policy))
-		if !r.Ready() {
-			continue
-		}
-		if cfg.MaxMemory <= 0 || r.fsm.UsedMemory() <= cfg.MaxMemory {
+		if cfg.MaxMemory <= 0 {
 			r.ev.stuck.Store(false)
 			continue
 		}
 		for i := 0; i < evictRounds && r.Ready(); i++ {
 			over := r.fsm.UsedMemory() - cfg.MaxMemory
 			if over <= 0 {
+				r.ev.stuck.Store(false)
 				break
 			}
 			n, err := r.evictOnce(cfg, over, rng)
