@@ -75,7 +75,7 @@ func configParams(s *Server) []param {
 		{name: "save", kind: pSave, def: ""},
 		{name: "appendonly", kind: pBool, def: "no"},
 		{name: "appendfsync", kind: pEnum, def: "everysec", enum: []string{"always", "everysec", "no"}},
-		{name: "notify-keyspace-events", kind: pEvents, def: ""},
+		{name: "notify-keyspace-events", kind: pEvents, def: "", apply: applyNotifyConfig},
 		intParam("slowlog-log-slower-than", "", -1, maxLong, "10000"),
 		intParam("slowlog-max-len", "", 0, maxLong, "128"),
 		intParam("busy-reply-threshold", "lua-time-limit", 0, maxLong, "5000"),
@@ -230,12 +230,11 @@ func (p *param) validate(v string) (string, string) {
 		}
 		return strings.Join(f, " "), ""
 	case pEvents:
-		for _, ch := range v {
-			if !strings.ContainsRune("Ag$lshzxeKEtmdn", ch) {
-				return "", "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
-			}
+		m, ok := raftfsm.ParseNotifyClasses(v)
+		if !ok {
+			return "", "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
 		}
-		return v, ""
+		return m.String(), ""
 	}
 	return v, ""
 }

@@ -86,9 +86,9 @@ func (s *Server) runOne(c *client, args [][]byte) {
 			s.replyError(c, nil, "ERR internal error")
 		}
 		if skip || c.reply != replyOn {
-			// RESP3 (un)subscribe confirmations are push messages, which
-			// Redis sends even under CLIENT REPLY OFF/SKIP.
-			if c.resp == 3 && isSubscribeFamily(args[0]) {
+			// (Un)subscribe confirmations are pushed like messages: Redis
+			// 7.0 sends them even under CLIENT REPLY OFF/SKIP, in RESP2 too.
+			if isSubscribeFamily(args[0]) {
 				keep := len(c.out)
 				s.finishReplyMode(c, keep)
 			} else {

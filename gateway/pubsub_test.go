@@ -464,24 +464,27 @@ func TestPubSubSharded(t *testing.T) {
 	}
 }
 
-// RESP3 subscribe confirmations are pushes: sent even under CLIENT REPLY OFF.
+// Subscribe confirmations are pushed like messages: Redis 7.0 sends them
+// even under CLIENT REPLY OFF, in RESP2 and RESP3.
 func TestSubscribeConfirmationsIgnoreReplyOff(t *testing.T) {
-	s := mustServer(t, newFakeBackend())
-	r := mustRaw(t, s)
-	r.send(cmd("HELLO", "3"))
-	_ = r.readReply()
-	r.send(cmd("CLIENT", "REPLY", "OFF"))
-	r.send(cmd("SUBSCRIBE", "ch"))
-	// A push of 3 elements: ">3", "$9", "subscribe", ...
-	var lines []string
-	for i := 0; i < 3; i++ {
-		line, err := r.rd.ReadString('\n')
-		if err != nil {
-			t.Fatalf("reading the confirmation: %v (got %q)", err, lines)
+	for _, tc := range []struct{ proto, head string }{{"2", "*3"}, {"3", ">3"}} {
+		s := mustServer(t, newFakeBackend())
+		r := mustRaw(t, s)
+		r.send(cmd("HELLO", tc.proto))
+		_ = r.readReply()
+		r.send(cmd("CLIENT", "REPLY", "OFF"))
+		r.send(cmd("SUBSCRIBE", "ch"))
+		// 3 elements: "*3" (">3" in RESP3), "$9", "subscribe", ...
+		var lines []string
+		for i := 0; i < 3; i++ {
+			line, err := r.rd.ReadString('\n')
+			if err != nil {
+				t.Fatalf("RESP%s: reading the confirmation: %v (got %q)", tc.proto, err, lines)
+			}
+			lines = append(lines, strings.TrimSpace(line))
 		}
-		lines = append(lines, strings.TrimSpace(line))
-	}
-	if lines[0] != ">3" || lines[2] != "subscribe" {
-		t.Fatalf("subscribe confirmation under REPLY OFF: %q", lines)
+		if lines[0] != tc.head || lines[2] != "subscribe" {
+			t.Fatalf("RESP%s: subscribe confirmation under REPLY OFF: %q", tc.proto, lines)
+		}
 	}
 }

@@ -123,6 +123,7 @@ type Server struct {
 	mem         memCache
 	scripts     scriptCache
 	memLimit    atomic.Pointer[memoryLimit]
+	notifyMask  atomic.Uint32 // notify-keyspace-events (notify.go)
 }
 
 // New validates cfg and returns a server; Start makes it listen.

@@ -254,3 +254,11 @@ func (n *Node) OverMemory() bool {
 func (n *Node) WaitKeys(ctx context.Context, keys [][]byte) error {
 	return n.fsm.WaitKeys(ctx, keys)
 }
+
+// SetKeyEventMask implements gateway.KeyEventSource: the engine collects
+// keyspace events of these classes (notify-keyspace-events).
+func (n *Node) SetKeyEventMask(m raftfsm.NotifyClass) { n.fsm.SetKeyEventMask(m) }
+
+// SetKeyEventHandler sets the function that receives the keyspace events of
+// every write this node applies (the gateway's KeyEvents). It must not block.
+func (n *Node) SetKeyEventHandler(h func([]raftfsm.KeyEvent)) { n.fsm.SetKeyEventSink(h) }

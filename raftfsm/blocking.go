@@ -118,9 +118,8 @@ func blockingPop(c *Ctx, args [][]byte, left bool) Reply {
 		} else {
 			v = l.PopBack()
 		}
-		if l.Len() == 0 {
-			c.Delete(key)
-		}
+		c.notify(NotifyList, popEvent(left), key)
+		listDeleteIfEmpty(c, key, l)
 		return Array([]Reply{Bulk(string(key)), Bulk(v)})
 	}
 	return NilArray()

@@ -38,6 +38,9 @@ const (
 	OpImport Op = 5
 	// OpMigDel deletes keys of migrating slots once the target has them.
 	OpMigDel Op = 6
+	// OpEvict deletes keys the leader's eviction policy chose, one key per
+	// command, with "evicted" keyspace events (eviction.go).
+	OpEvict Op = 7
 
 	// OpIgnoreUnknown marks ops that older replicas may skip.
 	OpIgnoreUnknown Op = 0x80

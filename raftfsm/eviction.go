@@ -243,3 +243,22 @@ func (db *DB) EvictionCandidates(policy string, samples, n int, now int64, rng *
 	}
 	return out
 }
+
+// evictKey applies one command of an OpEvict entry: [key]. It replies 1
+// when the key was deleted, 0 when it was already gone, and the redirect
+// when its slot no longer belongs here (the new owner keeps it).
+func evictKey(c *Ctx, cmd [][]byte) Reply {
+	if len(cmd) != 1 {
+		return Int(0)
+	}
+	key := cmd[0]
+	if r, ok := checkCommand(c, [][]byte{[]byte("del"), key}); !ok {
+		return r
+	}
+	if !c.Delete(key) {
+		return Int(0)
+	}
+	c.DB.dirty++
+	c.notify(NotifyEvicted, "evicted", key)
+	return Int(1)
+}

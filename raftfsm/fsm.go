@@ -44,6 +44,9 @@ type FSM struct {
 
 	used     atomic.Int64  // the keyspace's estimated bytes after the last batch (eviction.go)
 	tracking atomic.Uint32 // access tracking for the eviction policy, kept across restores
+
+	notifyMask atomic.Uint32                    // NotifyClass collected (notify.go)
+	notifySink atomic.Pointer[func([]KeyEvent)] // receives each batch's keyspace events
 }
 
 // NewFSM returns an FSM over an empty database. logger may be nil.
@@ -115,6 +118,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 		}
 	}
 	f.mu.Lock()
+	f.armEvents()
 	for i, l := range logs {
 		if l.Type != raft.LogCommand {
 			continue
@@ -127,11 +131,13 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	}
 	f.db.settle()
 	f.used.Store(f.db.used)
+	evs := f.takeEvents()
 	f.mu.Unlock()
 	if len(logs) > 0 {
 		f.advance(logs[len(logs)-1].Index)
 	}
 	f.kw.deliver()
+	f.deliverEvents(evs)
 	if hook := f.onApply.Load(); hook != nil {
 		for _, r := range results {
 			(*hook)(r)
@@ -203,6 +209,14 @@ func (f *FSM) applyEntry(l *raft.Log, p prepared) *ApplyResult {
 			}
 		}
 		return &ApplyResult{ReqID: e.ReqID, Replies: []Reply{r}}
+	case OpEvict:
+		c := NewCtx(f.db, e.Time, true, e.Seed)
+		out := make([]Reply, len(e.Cmds))
+		for i, cmd := range e.Cmds {
+			out[i] = evictKey(c, cmd)
+			f.kw.noteKeys(cmd)
+		}
+		return &ApplyResult{ReqID: e.ReqID, Replies: out}
 	case OpMigDel:
 		return &ApplyResult{ReqID: e.ReqID, Replies: []Reply{applyMigDel(f.db, e.Cmds)}}
 	default:

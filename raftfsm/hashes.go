@@ -88,6 +88,7 @@ func hsetCommand(c *Ctx, args [][]byte) Reply {
 			added++
 		}
 	}
+	c.notify(NotifyHash, "hset", args[1])
 	if EqFold(args[0], "hmset") {
 		return ReplyOK
 	}
@@ -106,6 +107,7 @@ func hsetnxCommand(c *Ctx, args [][]byte) Reply {
 		return Int(0)
 	}
 	h.d.Set(string(args[2]), string(args[3]))
+	c.notify(NotifyHash, "hset", args[1])
 	return Int(1)
 }
 
@@ -194,9 +196,15 @@ func hdelCommand(c *Ctx, args [][]byte) Reply {
 		if h.d.Delete(f) {
 			deleted++
 			if h.d.Len() == 0 {
-				c.Delete(args[1])
 				break
 			}
+		}
+	}
+	if deleted > 0 {
+		c.notify(NotifyHash, "hdel", args[1])
+		if h.d.Len() == 0 {
+			c.Delete(args[1])
+			c.notify(NotifyGeneric, "del", args[1])
 		}
 	}
 	return Int(int64(deleted))
@@ -263,6 +271,7 @@ func hincrbyCommand(c *Ctx, args [][]byte) Reply {
 		c.Set(args[1], h)
 	}
 	h.d.Set(string(args[2]), FormatInt(cur))
+	c.notify(NotifyHash, "hincrby", args[1])
 	return Int(cur)
 }
 
@@ -297,6 +306,7 @@ func hincrbyfloatCommand(c *Ctx, args [][]byte) Reply {
 		c.Set(args[1], h)
 	}
 	h.d.Set(string(args[2]), s)
+	c.notify(NotifyHash, "hincrbyfloat", args[1])
 	return Bulk(s)
 }
 

@@ -83,6 +83,7 @@ func delCommand(c *Ctx, args [][]byte) Reply {
 	n := int64(0)
 	for _, k := range args[1:] {
 		if c.Delete(k) {
+			c.notify(NotifyGeneric, "del", k)
 			n++
 		}
 	}
@@ -186,9 +187,11 @@ func expireCommand(c *Ctx, args [][]byte) Reply {
 	if when <= c.Now {
 		// A time in the past deletes the key (and still answers 1).
 		c.Delete(args[1])
+		c.notify(NotifyGeneric, "del", args[1])
 		return Int(1)
 	}
 	c.SetExpiry(args[1], when)
+	c.notify(NotifyGeneric, "expire", args[1])
 	return Int(1)
 }
 
@@ -218,6 +221,7 @@ func persistCommand(c *Ctx, args [][]byte) Reply {
 		return Int(0)
 	}
 	c.SetExpiry(args[1], 0)
+	c.notify(NotifyGeneric, "persist", args[1])
 	return Int(1)
 }
 
@@ -246,6 +250,8 @@ func renameCommand(c *Ctx, args [][]byte) Reply {
 	v := c.GetMut(src)
 	c.Delete(src)
 	c.SetWithExpire(dst, v, exp)
+	c.notify(NotifyGeneric, "rename_from", src)
+	c.notify(NotifyGeneric, "rename_to", dst)
 	if nx {
 		return Int(1)
 	}
@@ -299,6 +305,7 @@ func copyCommand(c *Ctx, args [][]byte) Reply {
 		return Int(0)
 	}
 	c.SetWithExpire(dst, v.Clone(), exp)
+	c.notify(NotifyGeneric, "copy_to", dst)
 	return Int(1)
 }
 

@@ -80,6 +80,8 @@ type DB struct {
 	tracking   atomic.Uint32 // TrackNone, TrackLRU or TrackLFU (eviction.go)
 	dirtyEnts  []*entry      // mutated since the last settle
 	libs       *libraries    // Redis 7 function libraries (functions.go); nil = none
+	notifyMask NotifyClass   // keyspace event classes the current batch collects
+	events     []KeyEvent    // collected by c.notify, taken after each batch (notify.go)
 }
 
 // NewDB returns an empty database.
@@ -269,6 +271,7 @@ func (c *Ctx) lookup(key []byte) *entry {
 		if c.Write {
 			c.DB.remove(e)
 			c.DB.Stats.ExpiredKeys.Add(1)
+			c.notify(NotifyExpired, "expired", key)
 		}
 		return nil
 	}
@@ -312,6 +315,8 @@ func (c *Ctx) SetWithExpire(key []byte, v Value, at int64) {
 		// mutation.
 		if e != nil {
 			c.DB.remove(e)
+		} else {
+			c.notify(NotifyNew, "new", key)
 		}
 		c.touch(c.DB.put(key, v, at))
 		return

@@ -317,6 +317,29 @@ func init() {
 	)
 }
 
+// pushEvent and popEvent name the keyspace events of a push and a pop.
+func pushEvent(left bool) string {
+	if left {
+		return "lpush"
+	}
+	return "rpush"
+}
+
+func popEvent(left bool) string {
+	if left {
+		return "lpop"
+	}
+	return "rpop"
+}
+
+// listDeleteIfEmpty removes a list left empty, as Redis never keeps one.
+func listDeleteIfEmpty(c *Ctx, key []byte, l *listValue) {
+	if l.Len() == 0 {
+		c.Delete(key)
+		c.notify(NotifyGeneric, "del", key)
+	}
+}
+
 func lpushCommand(c *Ctx, args [][]byte) Reply  { return pushGeneric(c, args, true, false) }
 func rpushCommand(c *Ctx, args [][]byte) Reply  { return pushGeneric(c, args, false, false) }
 func lpushxCommand(c *Ctx, args [][]byte) Reply { return pushGeneric(c, args, true, true) }
@@ -343,6 +366,7 @@ func pushGeneric(c *Ctx, args [][]byte, left, xx bool) Reply {
 			l.PushBack(string(a))
 		}
 	}
+	c.notify(NotifyList, pushEvent(left), args[1])
 	return Int(int64(l.Len()))
 }
 
@@ -386,9 +410,8 @@ func popGeneric(c *Ctx, args [][]byte, left bool) Reply {
 	} else {
 		r = Array(popN(l, left, count))
 	}
-	if l.Len() == 0 {
-		c.Delete(args[1])
-	}
+	c.notify(NotifyList, popEvent(left), args[1])
+	listDeleteIfEmpty(c, args[1], l)
 	return r
 }
 
@@ -474,6 +497,7 @@ func lsetCommand(c *Ctx, args [][]byte) Reply {
 		return ErrIndexRange
 	}
 	l.setAt(i, string(args[3]))
+	c.notify(NotifyList, "lset", args[1])
 	return ReplyOK
 }
 
@@ -508,6 +532,7 @@ func linsertCommand(c *Ctx, args [][]byte) Reply {
 		pos++
 	}
 	l.Insert(pos, string(args[4]))
+	c.notify(NotifyList, "linsert", args[1])
 	return Int(int64(l.Len()))
 }
 
@@ -555,9 +580,10 @@ func lremCommand(c *Ctx, args [][]byte) Reply {
 			})
 		}
 	}
-	if l.Len() == 0 {
-		c.Delete(args[1])
+	if removed > 0 {
+		c.notify(NotifyList, "lrem", args[1])
 	}
+	listDeleteIfEmpty(c, args[1], l)
 	return Int(removed)
 }
 
@@ -581,9 +607,8 @@ func ltrimCommand(c *Ctx, args [][]byte) Reply {
 	} else {
 		l.Trim(s, n-e-1)
 	}
-	if l.Len() == 0 {
-		c.Delete(args[1])
-	}
+	c.notify(NotifyList, "ltrim", args[1])
+	listDeleteIfEmpty(c, args[1], l)
 	return ReplyOK
 }
 
@@ -718,9 +743,9 @@ func lmoveGeneric(c *Ctx, srcKey, dstKey []byte, fromLeft, toLeft bool) Reply {
 	} else {
 		dst.PushBack(v)
 	}
-	if src.Len() == 0 {
-		c.Delete(srcKey)
-	}
+	c.notify(NotifyList, pushEvent(toLeft), dstKey)
+	c.notify(NotifyList, popEvent(fromLeft), srcKey)
+	listDeleteIfEmpty(c, srcKey, src)
 	return Bulk(v)
 }
 
@@ -781,9 +806,8 @@ func lmpopCommand(c *Ctx, args [][]byte) Reply {
 			continue
 		}
 		elems := popN(l, left, count)
-		if l.Len() == 0 {
-			c.Delete(key)
-		}
+		c.notify(NotifyList, popEvent(left), key)
+		listDeleteIfEmpty(c, key, l)
 		return Array([]Reply{Bulk(string(key)), Array(elems)})
 	}
 	return NilArray()

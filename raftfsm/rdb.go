@@ -1122,16 +1122,18 @@ func restoreCommand(c *Ctx, args [][]byte) Reply {
 	if err != nil {
 		return Err("ERR Bad data format")
 	}
-	if replace {
-		c.Delete(key)
-	}
+	deleted := replace && c.Delete(key)
 	if ttl != 0 && !absttl {
 		ttl += c.Now // wraps like Redis's long long addition; then it counts as expired
 	}
 	if ttl != 0 && ttl <= c.Now {
 		// Already expired: Redis deletes (with REPLACE) and does not create.
+		if deleted {
+			c.notify(NotifyGeneric, "del", key)
+		}
 		return ReplyOK
 	}
 	c.SetWithExpire(key, v, ttl)
+	c.notify(NotifyGeneric, "restore", key)
 	return ReplyOK
 }

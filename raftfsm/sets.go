@@ -85,6 +85,9 @@ func saddCommand(c *Ctx, args [][]byte) Reply {
 			added++
 		}
 	}
+	if added > 0 {
+		c.notify(NotifySet, "sadd", args[1])
+	}
 	return Int(int64(added))
 }
 
@@ -101,11 +104,14 @@ func sremCommand(c *Ctx, args [][]byte) Reply {
 		if s.d.Delete(m) {
 			deleted++
 			if s.d.Len() == 0 {
-				c.Delete(args[1])
 				break
 			}
 		}
 	}
+	if deleted > 0 {
+		c.notify(NotifySet, "srem", args[1])
+	}
+	setDeleteIfEmpty(c, args[1], s)
 	return Int(int64(deleted))
 }
 
@@ -178,7 +184,11 @@ func spopCommand(c *Ctx, args [][]byte) Reply {
 	}
 	if count >= int64(s.d.Len()) {
 		r := setMembersReply(s)
+		if !withCount {
+			c.notify(NotifySet, "spop", args[1])
+		}
 		c.Delete(args[1])
+		c.notify(NotifyGeneric, "del", args[1])
 		if !withCount {
 			return r.Elems[0]
 		}
@@ -193,6 +203,7 @@ func spopCommand(c *Ctx, args [][]byte) Reply {
 		out[i] = Bulk(k)
 		s.d.Delete([]byte(k))
 	}
+	c.notify(NotifySet, "spop", args[1])
 	if !withCount {
 		return out[0]
 	}
@@ -283,16 +294,17 @@ func smoveCommand(c *Ctx, args [][]byte) Reply {
 	}
 	src = c.GetMut(args[1]).(*setValue)
 	src.d.Delete(member)
-	if src.d.Len() == 0 {
-		c.Delete(args[1])
-	}
+	c.notify(NotifySet, "srem", args[1])
+	setDeleteIfEmpty(c, args[1], src)
 	switch {
 	case dst == nil:
 		dst = newSet(1)
 		dst.d.Set(string(member), struct{}{})
 		c.Set(args[2], dst)
+		c.notify(NotifySet, "sadd", args[2])
 	case !dst.d.Has(member):
 		c.GetMut(args[2]).(*setValue).d.Set(string(member), struct{}{})
+		c.notify(NotifySet, "sadd", args[2])
 	}
 	return Int(1)
 }
@@ -438,13 +450,25 @@ func sdiffCommand(c *Ctx, args [][]byte) Reply {
 
 // storeSetResult stores d under dst (replacing any value and TTL) or
 // deletes dst when d is empty, and replies with the cardinality.
-func storeSetResult(c *Ctx, dst []byte, d *dict[struct{}]) Reply {
+// event names the keyspace event of the store.
+func storeSetResult(c *Ctx, dst []byte, d *dict[struct{}], event string) Reply {
 	if d.Len() == 0 {
-		c.Delete(dst)
+		if c.Delete(dst) {
+			c.notify(NotifyGeneric, "del", dst)
+		}
 		return Int(0)
 	}
 	c.Set(dst, &setValue{d: d})
+	c.notify(NotifySet, event, dst)
 	return Int(int64(d.Len()))
+}
+
+// setDeleteIfEmpty removes a set left empty.
+func setDeleteIfEmpty(c *Ctx, key []byte, s *setValue) {
+	if s.d.Len() == 0 {
+		c.Delete(key)
+		c.notify(NotifyGeneric, "del", key)
+	}
 }
 
 func sinterstoreCommand(c *Ctx, args [][]byte) Reply {
@@ -457,7 +481,7 @@ func sinterstoreCommand(c *Ctx, args [][]byte) Reply {
 	for _, m := range members {
 		d.Set(m, struct{}{})
 	}
-	return storeSetResult(c, args[1], d)
+	return storeSetResult(c, args[1], d, "sinterstore")
 }
 
 func sunionstoreCommand(c *Ctx, args [][]byte) Reply {
@@ -465,7 +489,7 @@ func sunionstoreCommand(c *Ctx, args [][]byte) Reply {
 	if !ok {
 		return ErrWrongType
 	}
-	return storeSetResult(c, args[1], setsUnion(sets))
+	return storeSetResult(c, args[1], setsUnion(sets), "sunionstore")
 }
 
 func sdiffstoreCommand(c *Ctx, args [][]byte) Reply {
@@ -473,7 +497,7 @@ func sdiffstoreCommand(c *Ctx, args [][]byte) Reply {
 	if !ok {
 		return ErrWrongType
 	}
-	return storeSetResult(c, args[1], setsDiff(sets))
+	return storeSetResult(c, args[1], setsDiff(sets), "sdiffstore")
 }
 
 // sintercardKeys returns the key positions of SINTERCARD numkeys key...,

@@ -277,7 +277,9 @@ func sortGeneric(c *Ctx, args [][]byte, readonly, cluster bool) Reply {
 	}
 
 	if outLen == 0 {
-		c.Delete(storekey)
+		if c.Delete(storekey) {
+			c.notify(NotifyGeneric, "del", storekey)
+		}
 		return Int(0)
 	}
 	l := newList()
@@ -293,6 +295,7 @@ func sortGeneric(c *Ctx, args [][]byte, readonly, cluster bool) Reply {
 		}
 	}
 	c.Set(storekey, l)
+	c.notify(NotifyList, "sortstore", storekey)
 	return Int(int64(outLen))
 }
 

@@ -241,6 +241,10 @@ func strSetGeneric(c *Ctx, cmd string, key, val []byte, o *strSetOpts, ok, abort
 	} else {
 		c.SetWithExpire(key, strFromArg(val), at)
 	}
+	c.notify(NotifyString, "set", key)
+	if o.expire != nil {
+		c.notify(NotifyGeneric, "expire", key)
+	}
 	if o.flags&soptGet != 0 {
 		return old
 	}
@@ -251,6 +255,7 @@ func setCommand(c *Ctx, args [][]byte) Reply {
 	if len(args) == 3 {
 		// Plain SET: the hot path, one lookup, no option parsing.
 		c.SetWithExpire(args[1], strFromArg(args[2]), 0)
+		c.notify(NotifyString, "set", args[1])
 		return ReplyOK
 	}
 	var o strSetOpts
@@ -281,6 +286,7 @@ func getsetCommand(c *Ctx, args [][]byte) Reply {
 		return old
 	}
 	c.Set(args[1], strFromArg(args[2]))
+	c.notify(NotifyString, "set", args[1])
 	return old
 }
 
@@ -288,6 +294,7 @@ func getdelCommand(c *Ctx, args [][]byte) Reply {
 	old := getCommand(c, args)
 	if old.Kind == KindBulk {
 		c.Delete(args[1])
+		c.notify(NotifyGeneric, "del", args[1])
 	}
 	return old
 }
@@ -320,8 +327,16 @@ func getexCommand(c *Ctx, args [][]byte) Reply {
 	case o.expire != nil:
 		// SetExpiry deletes the key when an EXAT/PXAT time already passed.
 		c.SetExpiry(args[1], at)
+		if at <= c.Now {
+			c.notify(NotifyGeneric, "del", args[1])
+		} else {
+			c.notify(NotifyGeneric, "expire", args[1])
+		}
 	case o.flags&soptPersist != 0:
-		c.SetExpiry(args[1], 0)
+		if old, _ := c.Expiry(args[1]); old != 0 {
+			c.SetExpiry(args[1], 0)
+			c.notify(NotifyGeneric, "persist", args[1])
+		}
 	}
 	return reply
 }
@@ -344,6 +359,7 @@ func msetCommand(c *Ctx, args [][]byte) Reply {
 	}
 	for j := 1; j < len(args); j += 2 {
 		c.Set(args[j], strFromArg(args[j+1]))
+		c.notify(NotifyString, "set", args[j])
 	}
 	return ReplyOK
 }
@@ -359,6 +375,7 @@ func msetnxCommand(c *Ctx, args [][]byte) Reply {
 	}
 	for j := 1; j < len(args); j += 2 {
 		c.Set(args[j], strFromArg(args[j+1]))
+		c.notify(NotifyString, "set", args[j])
 	}
 	return strReplyOne
 }
@@ -388,6 +405,7 @@ func strIncrDecr(c *Ctx, key []byte, incr int64) Reply {
 	} else {
 		strReplace(c, e, b)
 	}
+	c.notify(NotifyString, "incrby", key)
 	return Int(cur)
 }
 
@@ -553,6 +571,7 @@ func incrbyfloatCommand(c *Ctx, args [][]byte) Reply {
 	} else {
 		strReplace(c, e, b)
 	}
+	c.notify(NotifyString, "incrbyfloat", args[1])
 	return Bulk(bstr(b))
 }
 
@@ -563,6 +582,7 @@ func appendCommand(c *Ctx, args [][]byte) Reply {
 	e := c.lookup(key)
 	if e == nil {
 		c.Set(key, newStr(add))
+		c.notify(NotifyString, "append", key)
 		return Int(int64(len(add)))
 	}
 	v, ok := e.val.(*strValue)
@@ -574,6 +594,7 @@ func appendCommand(c *Ctx, args [][]byte) Reply {
 	}
 	nb := strAppend(v.b, add)
 	strReplace(c, e, nb)
+	c.notify(NotifyString, "append", key)
 	return Int(int64(len(nb)))
 }
 
@@ -692,6 +713,7 @@ func setrangeCommand(c *Ctx, args [][]byte) Reply {
 	} else {
 		strReplace(c, e, nb)
 	}
+	c.notify(NotifyString, "setrange", key)
 	return Int(int64(n))
 }
 
@@ -866,6 +888,7 @@ func setbitCommand(c *Ctx, args [][]byte) Reply {
 			strReplace(c, e, nb)
 		}
 	}
+	c.notify(NotifyString, "setbit", args[1])
 	if prev {
 		return strReplyOne
 	}

@@ -385,6 +385,13 @@ opts:
 		if created && z.Len() > 0 {
 			c.Set(key, z)
 		}
+		if added+updated > 0 {
+			if incr {
+				c.notify(NotifyZset, "zincr", key)
+			} else {
+				c.notify(NotifyZset, "zadd", key)
+			}
+		}
 	}
 	if incr {
 		if processed == 0 {
@@ -414,10 +421,13 @@ func zremCommand(c *Ctx, args [][]byte) Reply {
 			deleted++
 		}
 		if z.Len() == 0 {
-			c.Delete(args[1])
 			break
 		}
 	}
+	if deleted > 0 {
+		c.notify(NotifyZset, "zrem", args[1])
+	}
+	zsDeleteIfEmpty(c, args[1], z)
 	return Int(int64(deleted))
 }
 
@@ -763,7 +773,7 @@ func zrangeGeneric(c *Ctx, args [][]byte, argStart int, store bool, kind zrangeT
 	v := c.Get(key)
 	if v == nil {
 		if store {
-			return zsStoreResult(c, args[1], nil)
+			return zsStoreResult(c, args[1], nil, "zrangestore")
 		}
 		return zsEmpty()
 	}
@@ -785,7 +795,7 @@ func zrangeGeneric(c *Ctx, args [][]byte, argStart int, store bool, kind zrangeT
 		for i, n := range nodes {
 			es[i] = zsEntry{n.member, n.score}
 		}
-		return zsStoreResult(c, args[1], es)
+		return zsStoreResult(c, args[1], es, "zrangestore")
 	}
 	return zsNodesReply(nodes, withScores)
 }
@@ -807,14 +817,26 @@ func zsNodesReply(nodes []*zslNode, withScores bool) Reply {
 
 // zsStoreResult stores es at dst (deleting dst when empty) and replies
 // with the stored cardinality.
-func zsStoreResult(c *Ctx, dst []byte, es []zsEntry) Reply {
+// event names the keyspace event of a store.
+func zsStoreResult(c *Ctx, dst []byte, es []zsEntry, event string) Reply {
 	if len(es) == 0 {
-		c.Delete(dst)
+		if c.Delete(dst) {
+			c.notify(NotifyGeneric, "del", dst)
+		}
 		return Int(0)
 	}
 	z := zsetFromEntries(es)
 	c.Set(dst, z)
+	c.notify(NotifyZset, event, dst)
 	return Int(int64(z.Len()))
+}
+
+// zsDeleteIfEmpty removes a sorted set left empty.
+func zsDeleteIfEmpty(c *Ctx, key []byte, z *zsetValue) {
+	if z.Len() == 0 {
+		c.Delete(key)
+		c.notify(NotifyGeneric, "del", key)
+	}
 }
 
 // zsRankRange returns the nodes between ranks start and end (0-based,
@@ -913,7 +935,7 @@ func zremrangebyrankCommand(c *Ctx, args [][]byte) Reply {
 	if !ok1 || !ok2 {
 		return ErrNotInt
 	}
-	return zremrangeGeneric(c, args[1], func(z *zsetValue) int {
+	return zremrangeGeneric(c, args[1], "zremrangebyrank", func(z *zsetValue) int {
 		llen := int64(z.Len())
 		if start < 0 {
 			start += llen
@@ -943,7 +965,7 @@ func zremrangebyscoreCommand(c *Ctx, args [][]byte) Reply {
 	if !ok {
 		return errZsetMinMax
 	}
-	return zremrangeGeneric(c, args[1], func(z *zsetValue) int {
+	return zremrangeGeneric(c, args[1], "zremrangebyscore", func(z *zsetValue) int {
 		if !z.zsl.inScoreRange(&r) {
 			return 0
 		}
@@ -959,7 +981,7 @@ func zremrangebylexCommand(c *Ctx, args [][]byte) Reply {
 	if !ok {
 		return errZsetLex
 	}
-	return zremrangeGeneric(c, args[1], func(z *zsetValue) int {
+	return zremrangeGeneric(c, args[1], "zremrangebylex", func(z *zsetValue) int {
 		if z.lexLinear() {
 			first, r1 := z.zsl.firstInLexLinear(&r)
 			if first == nil {
@@ -977,7 +999,7 @@ func zremrangebylexCommand(c *Ctx, args [][]byte) Reply {
 	})
 }
 
-func zremrangeGeneric(c *Ctx, key []byte, del func(z *zsetValue) int) Reply {
+func zremrangeGeneric(c *Ctx, key []byte, event string, del func(z *zsetValue) int) Reply {
 	z, ok := zsRead(c, key)
 	if !ok {
 		return ErrWrongType
@@ -987,9 +1009,10 @@ func zremrangeGeneric(c *Ctx, key []byte, del func(z *zsetValue) int) Reply {
 	}
 	z = c.GetMut(key).(*zsetValue)
 	n := del(z)
-	if z.Len() == 0 {
-		c.Delete(key)
+	if n > 0 {
+		c.notify(NotifyZset, event, key)
 	}
+	zsDeleteIfEmpty(c, key, z)
 	return Int(int64(n))
 }
 
@@ -1042,9 +1065,14 @@ func zsPop(c *Ctx, key []byte, z *zsetValue, n int64, max bool) []Reply {
 		out = append(out, Bulk(x.member), Double(x.score))
 		z.Remove(zsBytes(x.member))
 	}
-	if z.Len() == 0 {
-		c.Delete(key)
+	if len(out) > 0 {
+		event := "zpopmin"
+		if max {
+			event = "zpopmax"
+		}
+		c.notify(NotifyZset, event, key)
 	}
+	zsDeleteIfEmpty(c, key, z)
 	return out
 }
 
@@ -1525,7 +1553,7 @@ func zsSetOp(c *Ctx, args [][]byte, name string, dst []byte, numkeysIdx int, op 
 
 	switch {
 	case dst != nil:
-		return zsStoreResult(c, dst, es)
+		return zsStoreResult(c, dst, es, name)
 	case cardOnly:
 		return Int(card)
 	}

@@ -90,13 +90,13 @@ func (r *Replica) evictOnce(cfg EvictionConfig, over int64, rng *rand.Rand) (int
 	if len(keys) == 0 {
 		return 0, nil
 	}
-	// Plain DELs, one command each: every replica deletes the same keys,
-	// and a key of a slot that moved meanwhile is left to its new owner.
+	// One key per command: every replica deletes the same keys, and a key
+	// of a slot that moved meanwhile is left to its new owner.
 	cmds := make([][][]byte, len(keys))
 	for i, k := range keys {
-		cmds[i] = [][]byte{[]byte("del"), []byte(k)}
+		cmds[i] = [][]byte{[]byte(k)}
 	}
-	replies, err := r.Propose(r.ctx, raftfsm.OpCommands, cmds)
+	replies, err := r.Propose(r.ctx, raftfsm.OpEvict, cmds)
 	if err != nil {
 		return 0, err
 	}

@@ -43,6 +43,24 @@ func TestMaxMemory(t *testing.T) {
 		}
 	}
 	lead := client(t, dc.leader(t), 2)
+	// A replica's subscriber sees the evictions as keyspace events: every
+	// replica applies them from the log.
+	var follower *instance
+	for _, inst := range dc.instances {
+		if inst != dc.leader(t) {
+			follower = inst
+			break
+		}
+	}
+	fc := client(t, follower, 2)
+	if err := fc.ConfigSet(ctx, "notify-keyspace-events", "Ee").Err(); err != nil {
+		t.Fatal(err)
+	}
+	sub := fc.Subscribe(ctx, "__keyevent@0__:evicted")
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
 	val := strings.Repeat("x", 1000)
 	hot := make([]string, 50)
 	for i := range hot {
@@ -77,6 +95,19 @@ func TestMaxMemory(t *testing.T) {
 	n, _ := lead.DBSize(ctx).Result()
 	if evicted < 1500 || n > 300 {
 		t.Fatalf("evicted %d keys, %d left: want most of the 2,050 gone", evicted, n)
+	}
+	// Every eviction reached the replica's subscriber, naming a cold key
+	// (or one of the few hot ones allkeys-lru may pick).
+	msgs := sub.Channel()
+	for got := int64(0); got < evicted; got++ {
+		select {
+		case m := <-msgs:
+			if !strings.HasPrefix(m.Payload, "cold:") && !strings.HasPrefix(m.Payload, "hot:") {
+				t.Fatalf("evicted event for %q", m.Payload)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d evicted events on the replica, INFO says %d evictions", got, evicted)
+		}
 	}
 	kept := 0
 	for _, k := range hot {

@@ -245,6 +245,9 @@ func startInstanceWith(ctx context.Context, cfg node.Config, opts gatewayOptions
 	gwp.Store(gw)
 	// Messages PUBLISHed on other nodes reach this node's subscribers.
 	n.SetPubSubHandler(gw.DeliverRemote)
+	// Keyspace notifications of the writes this node applies reach its own
+	// subscribers (notify-keyspace-events).
+	n.SetKeyEventHandler(gw.KeyEvents)
 	if err := gw.Start(); err != nil {
 		_ = n.Close()
 		return nil, fmt.Errorf("node %s: listen: %w", cfg.NodeID, err)

@@ -1,0 +1,158 @@
+package raftfsm
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/raft"
+)
+
+func TestNotifyClassesParseAndString(t *testing.T) {
+	for _, tc := range []struct{ in, out string }{
+		{"", ""},
+		{"KEA", "AKE"},
+		{"AKEn", "AKE"}, // as Redis prints it: A hides n
+		{"Kx", "xK"},
+		{"g$lshzxetd", "A"},
+		{"Em", "Em"},
+		{"lsKEm", "lsKEm"},
+		{"ng", "gn"},
+	} {
+		m, ok := ParseNotifyClasses(tc.in)
+		if !ok {
+			t.Fatalf("%q refused", tc.in)
+		}
+		if got := m.String(); got != tc.out {
+			t.Errorf("%q -> %q, want %q", tc.in, got, tc.out)
+		}
+	}
+	for _, bad := range []string{"KEa", "X", "K E", "*"} {
+		if _, ok := ParseNotifyClasses(bad); ok {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// eventRecorder collects what the FSM hands its sink.
+type eventRecorder struct{ got []string }
+
+func (r *eventRecorder) sink(evs []KeyEvent) {
+	for _, e := range evs {
+		r.got = append(r.got, e.Event+":"+string(e.Key))
+	}
+}
+
+func (r *eventRecorder) take() string {
+	s := strings.Join(r.got, " ")
+	r.got = nil
+	return s
+}
+
+func TestKeyspaceEvents(t *testing.T) {
+	f := NewFSM(nil)
+	rec := &eventRecorder{}
+	f.SetKeyEventSink(rec.sink)
+	f.SetKeyEventMask(NotifyAll | NotifyNew | NotifyKeyspace)
+	idx := uint64(0)
+	const now = 1_000_000
+	for _, tc := range []struct {
+		cmd  string
+		want string
+	}{
+		{"SET s v", "new:s set:s"},
+		{"SET s v EX 100", "set:s expire:s"},
+		{"SET s v NX", ""},
+		{"INCRBY n 5", "new:n incrby:n"},
+		{"INCRBYFLOAT n 1.5", "incrbyfloat:n"},
+		{"APPEND s x", "append:s"},
+		{"SETRANGE s 0 y", "setrange:s"},
+		{"SETBIT b 3 1", "new:b setbit:b"},
+		{"MSET a 1 c 2", "new:a set:a new:c set:c"},
+		{"GETDEL a", "del:a"},
+		{"GETEX c PERSIST", ""},
+		{"GETEX c PX 500", "expire:c"},
+		{"PERSIST c", "persist:c"},
+		{"EXPIRE c 0", "del:c"},
+		{"RPUSH l a b c", "new:l rpush:l"},
+		{"LPUSHX nol a", ""},
+		{"LPOP l", "lpop:l"},
+		{"LSET l 0 z", "lset:l"},
+		{"LINSERT l BEFORE z y", "linsert:l"},
+		{"LREM l 0 nothing", ""},
+		{"LTRIM l 0 0", "ltrim:l"},
+		{"LMOVE l l2 LEFT RIGHT", "new:l2 rpush:l2 lpop:l del:l"},
+		{"SADD st a b", "new:st sadd:st"},
+		{"SADD st a", ""},
+		{"SREM st a", "srem:st"},
+		{"SMOVE st st2 b", "srem:st del:st new:st2 sadd:st2"},
+		{"SUNIONSTORE st3 st2", "new:st3 sunionstore:st3"},
+		{"SINTERSTORE st3 nothing", "del:st3"},
+		{"HSET h f v", "new:h hset:h"},
+		{"HSETNX h f v", ""},
+		{"HINCRBY h i 1", "hincrby:h"},
+		{"HDEL h f i", "hdel:h del:h"},
+		{"ZADD z 1 a 2 b", "new:z zadd:z"},
+		{"ZADD z 1 a", ""},
+		{"ZINCRBY z 1 a", "zincr:z"},
+		{"ZREM z nothing", ""},
+		{"ZREMRANGEBYSCORE z 0 1", ""},
+		{"ZPOPMAX z", "zpopmax:z"},
+		{"ZUNIONSTORE z2 1 z", "new:z2 zunionstore:z2"},
+		{"ZPOPMIN z", "zpopmin:z del:z"},
+		{"RENAME z2 z3", "new:z3 rename_from:z2 rename_to:z3"},
+		{"COPY z3 z4", "new:z4 copy_to:z4"},
+		{"DEL z3 z4 nothing", "del:z3 del:z4"},
+		{"RPUSH srt 2 1", "new:srt rpush:srt"},
+		{"SORT srt STORE srt2", "new:srt2 sortstore:srt2"},
+		{"SET typed x", "new:typed set:typed"},
+		{"LPUSH typed x", ""}, // WRONGTYPE: no event
+	} {
+		idx++
+		f.Apply(cmdLog(idx, now, strings.Fields(tc.cmd)))
+		if got := rec.take(); got != tc.want {
+			t.Errorf("%s: events %q, want %q", tc.cmd, got, tc.want)
+		}
+	}
+
+	// Lazy expiry while applying a write, and active expiry entries.
+	idx++
+	f.Apply(cmdLog(idx, now, []string{"SET", "e1", "v", "PX", "10"}, []string{"SET", "e2", "v", "PX", "10"}))
+	rec.take()
+	idx++
+	f.Apply(cmdLog(idx, now+20, []string{"GET", "e1"}, []string{"APPEND", "e1", "x"}))
+	if got := rec.take(); got != "expired:e1 new:e1 append:e1" {
+		t.Errorf("lazy expiry: %q", got)
+	}
+	idx++
+	e := &Entry{Op: OpExpire, Time: now + 20, Cmds: [][][]byte{{[]byte("e2")}}}
+	f.Apply(&raft.Log{Index: idx, Type: raft.LogCommand, Data: EncodeEntry(nil, e)})
+	if got := rec.take(); got != "expired:e2" {
+		t.Errorf("active expiry: %q", got)
+	}
+
+	// Eviction entries: "evicted", and only for keys that were there.
+	idx++
+	e = &Entry{Op: OpEvict, Time: now + 20, Cmds: [][][]byte{{[]byte("s")}, {[]byte("gone")}}}
+	res := f.Apply(&raft.Log{Index: idx, Type: raft.LogCommand, Data: EncodeEntry(nil, e)}).(*ApplyResult)
+	if got := rec.take(); got != "evicted:s" {
+		t.Errorf("eviction: %q", got)
+	}
+	if len(res.Replies) != 2 || res.Replies[0].Int != 1 || res.Replies[1].Int != 0 {
+		t.Errorf("eviction replies: %+v", res.Replies)
+	}
+
+	// Classes filter: only list events now.
+	f.SetKeyEventMask(NotifyList | NotifyKeyevent)
+	idx++
+	f.Apply(cmdLog(idx, now+20, []string{"SET", "q", "1"}, []string{"RPUSH", "q2", "1"}, []string{"DEL", "q2"}))
+	if got := rec.take(); got != "rpush:q2" {
+		t.Errorf("mask l: %q", got)
+	}
+	// No channel type (K or E): nothing is collected at all.
+	f.SetKeyEventMask(NotifyAll)
+	idx++
+	f.Apply(cmdLog(idx, now+20, []string{"SET", "q", "2"}))
+	if got := rec.take(); got != "" {
+		t.Errorf("mask without K/E: %q", got)
+	}
+}
