@@ -865,6 +865,8 @@ func setbitCommand(c *Ctx, args [][]byte) Reply {
 		} else {
 			strReplace(c, e, nb)
 		}
+	} else {
+		c.Unchanged()
 	}
 	if prev {
 		return strReplyOne
