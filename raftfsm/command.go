@@ -132,7 +132,14 @@ type Ctx struct {
 	// note, when set, is told of every write a script runs (the change
 	// feed that wakes blocked clients sees the keys a script touched).
 	note func(args [][]byte)
+	// unchanged is set by a write command that changed nothing, so the
+	// write counter stays put as Redis's server.dirty does (SETBIT of a bit
+	// already set). See Unchanged.
+	unchanged bool
 }
+
+// Unchanged tells Exec that the running write command changed nothing.
+func (c *Ctx) Unchanged() { c.unchanged = true }
 
 // NewCtx returns a context over db at time now (Unix ms). seed feeds Rand.
 func NewCtx(db *DB, now int64, write bool, seed uint64) *Ctx {
@@ -163,9 +170,12 @@ func Exec(c *Ctx, args [][]byte) (r Reply) {
 	if cmd.Flags&FlagWrite != 0 && !c.Write {
 		return Err("ERR write command '" + cmd.Name + "' outside the log")
 	}
+	outer := c.unchanged // a script's command runs inside the script's Exec
+	c.unchanged = false
 	r = cmd.Exec(c, args)
-	if cmd.Flags&FlagWrite != 0 && r.Kind != KindError {
+	if cmd.Flags&FlagWrite != 0 && r.Kind != KindError && !c.unchanged {
 		c.DB.dirty++
 	}
+	c.unchanged = outer
 	return r
 }

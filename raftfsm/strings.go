@@ -887,6 +887,8 @@ func setbitCommand(c *Ctx, args [][]byte) Reply {
 		} else {
 			strReplace(c, e, nb)
 		}
+	} else {
+		c.Unchanged()
 	}
 	c.notify(NotifyString, "setbit", args[1])
 	if prev {
