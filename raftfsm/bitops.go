@@ -66,12 +66,15 @@ func bitopCommand(c *Ctx, args [][]byte) Reply {
 	dest := args[2]
 	if maxLen == 0 {
 		// Nothing to store: Redis deletes the destination instead.
-		if !c.Delete(dest) {
+		if c.Delete(dest) {
+			c.notify(NotifyGeneric, "del", dest)
+		} else {
 			c.Unchanged()
 		}
 		return strReplyZero
 	}
 	c.Set(dest, &strValue{b: bitopApply(op, srcs, maxLen)})
+	c.notify(NotifyString, "set", dest)
 	return Int(int64(maxLen))
 }
 
@@ -312,6 +315,7 @@ func bfWrite(c *Ctx, key []byte, ops []bfOp) Reply {
 		} else {
 			strReplace(c, e, buf)
 		}
+		c.notify(NotifyString, "setbit", key)
 	} else {
 		c.Unchanged()
 	}

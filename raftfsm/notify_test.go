@@ -67,6 +67,7 @@ func TestKeyspaceEvents(t *testing.T) {
 		{"APPEND s x", "append:s"},
 		{"SETRANGE s 0 y", "setrange:s"},
 		{"SETBIT b 3 1", "new:b setbit:b"},
+		{"SETBIT b 3 1", ""},
 		{"MSET a 1 c 2", "new:a set:a new:c set:c"},
 		{"GETDEL a", "del:a"},
 		{"GETEX c PERSIST", ""},
@@ -104,6 +105,10 @@ func TestKeyspaceEvents(t *testing.T) {
 		{"DEL z3 z4 nothing", "del:z3 del:z4"},
 		{"RPUSH srt 2 1", "new:srt rpush:srt"},
 		{"SORT srt STORE srt2", "new:srt2 sortstore:srt2"},
+		{"BITOP OR bo b", "new:bo set:bo"},
+		{"BITOP OR bo nothing", "del:bo"},
+		{"BITFIELD bf SET u8 0 1", "new:bf setbit:bf"},
+		{"BITFIELD bf SET u8 0 1", ""},
 		{"SET typed x", "new:typed set:typed"},
 		{"LPUSH typed x", ""}, // WRONGTYPE: no event
 	} {

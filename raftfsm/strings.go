@@ -887,10 +887,10 @@ func setbitCommand(c *Ctx, args [][]byte) Reply {
 		} else {
 			strReplace(c, e, nb)
 		}
+		c.notify(NotifyString, "setbit", args[1])
 	} else {
 		c.Unchanged()
 	}
-	c.notify(NotifyString, "setbit", args[1])
 	if prev {
 		return strReplyOne
 	}
