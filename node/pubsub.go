@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
+
+	"github.com/raftcache/raftcache/raftfsm"
 )
 
 // Cluster-wide pub/sub transport. A PUBLISH on any node must reach the
@@ -94,6 +96,41 @@ func (n *Node) SetPubSubHandler(h PubSubHandler) {
 		return
 	}
 	p.handler.Store(&h)
+	n.fsm.SetPublishSink(n.scriptPublished)
+}
+
+// scriptPublished sends the messages scripts published in an applied
+// batch. Every replica of the shard applies the batch, so each delivers
+// to its own subscribers; the leader also sends PUBLISH messages to the
+// nodes of the other shards (shard channels stay in their shard). As for
+// any PUBLISH, delivery is at most once: a message of a batch applied
+// while leadership moves may not reach the other shards.
+func (n *Node) scriptPublished(msgs []raftfsm.Published) {
+	p := n.pubsub()
+	if p == nil {
+		return
+	}
+	if h := p.handler.Load(); h != nil {
+		for _, m := range msgs {
+			(*h)(m.Sharded, m.Channel, m.Message)
+		}
+	}
+	f := n.form.Load()
+	if f == nil || !n.IsLeader() {
+		return
+	}
+	members, _ := n.gossip.snapshot()
+	for _, m := range msgs {
+		if m.Sharded {
+			continue
+		}
+		rec := encodeRecord(recGlobal, m.Channel, m.Message)
+		for _, mem := range members {
+			if mem.Alive && mem.NodeID != n.cfg.NodeID && mem.Shard != f.Shard {
+				p.enqueue(mem.NodeID, rec)
+			}
+		}
+	}
 }
 
 // Publish implements the gateway's Backend: PUBLISH fans out to every other

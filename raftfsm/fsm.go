@@ -45,8 +45,9 @@ type FSM struct {
 	used     atomic.Int64  // the keyspace's estimated bytes after the last batch (eviction.go)
 	tracking atomic.Uint32 // access tracking for the eviction policy, kept across restores
 
-	notifyMask atomic.Uint32                    // NotifyClass collected (notify.go)
-	notifySink atomic.Pointer[func([]KeyEvent)] // receives each batch's keyspace events
+	notifyMask atomic.Uint32                     // NotifyClass collected (notify.go)
+	notifySink atomic.Pointer[func([]KeyEvent)]  // receives each batch's keyspace events
+	pubSink    atomic.Pointer[func([]Published)] // receives each batch's script messages
 }
 
 // NewFSM returns an FSM over an empty database. logger may be nil.
@@ -131,13 +132,14 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	}
 	f.db.settle()
 	f.used.Store(f.db.used)
-	evs := f.takeEvents()
+	evs, pubs := f.takeEvents()
 	f.mu.Unlock()
 	if len(logs) > 0 {
 		f.advance(logs[len(logs)-1].Index)
 	}
 	f.kw.deliver()
 	f.deliverEvents(evs)
+	f.deliverPublished(pubs)
 	if hook := f.onApply.Load(); hook != nil {
 		for _, r := range results {
 			(*hook)(r)

@@ -82,6 +82,7 @@ type DB struct {
 	libs       *libraries    // Redis 7 function libraries (functions.go); nil = none
 	notifyMask NotifyClass   // keyspace event classes the current batch collects
 	events     []KeyEvent    // collected by c.notify, taken after each batch (notify.go)
+	published  []Published   // PUBLISH calls of scripts, taken after each batch (notify.go)
 }
 
 // NewDB returns an empty database.

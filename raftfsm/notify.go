@@ -133,11 +133,12 @@ func (f *FSM) armEvents() {
 	f.db.notifyMask = m
 }
 
-// takeEvents returns the events the batch collected (under the engine lock).
-func (f *FSM) takeEvents() []KeyEvent {
-	evs := f.db.events
-	f.db.events = nil
-	return evs
+// takeEvents returns the keyspace events and script messages the batch
+// collected (under the engine lock).
+func (f *FSM) takeEvents() ([]KeyEvent, []Published) {
+	evs, pubs := f.db.events, f.db.published
+	f.db.events, f.db.published = nil, nil
+	return evs, pubs
 }
 
 // deliverEvents hands evs to the sink (outside the engine lock).
@@ -147,5 +148,26 @@ func (f *FSM) deliverEvents(evs []KeyEvent) {
 	}
 	if p := f.notifySink.Load(); p != nil && *p != nil {
 		(*p)(evs)
+	}
+}
+
+// Published is a message a script published (PUBLISH or SPUBLISH).
+type Published struct {
+	Sharded          bool
+	Channel, Message []byte
+}
+
+// SetPublishSink sets the function that receives the messages scripts
+// published in each applied batch, in order, outside the engine lock on the
+// apply goroutine (it must not block). Without a sink they are dropped.
+func (f *FSM) SetPublishSink(sink func([]Published)) { f.pubSink.Store(&sink) }
+
+// deliverPublished hands a batch's script messages to the sink.
+func (f *FSM) deliverPublished(msgs []Published) {
+	if len(msgs) == 0 {
+		return
+	}
+	if p := f.pubSink.Load(); p != nil && *p != nil {
+		(*p)(msgs)
 	}
 }

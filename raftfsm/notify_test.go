@@ -1,6 +1,7 @@
 package raftfsm
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -159,5 +160,37 @@ func TestKeyspaceEvents(t *testing.T) {
 	f.Apply(cmdLog(idx, now+20, []string{"SET", "q", "2"}))
 	if got := rec.take(); got != "" {
 		t.Errorf("mask without K/E: %q", got)
+	}
+}
+
+func TestScriptPublish(t *testing.T) {
+	f := NewFSM(nil)
+	var got []string
+	f.SetPublishSink(func(msgs []Published) {
+		for _, m := range msgs {
+			got = append(got, fmt.Sprintf("%v:%s:%s", m.Sharded, m.Channel, m.Message))
+		}
+	})
+	res := f.Apply(cmdLog(1, 1000,
+		[]string{"EVAL", "redis.call('publish', 'a', 'x') return redis.call('spublish', KEYS[1], 'y')", "1", "k"},
+		[]string{"EVAL", "return redis.call('publish', 'a')", "0"},
+		[]string{"EVAL", "return redis.call('publish', 'b', 'z')", "0"},
+	)).(*ApplyResult)
+	if r := res.Replies[0]; r.Kind != KindInt || r.Int != 0 {
+		t.Fatalf("script reply %s", show(r))
+	}
+	if r := res.Replies[1]; r.Kind != KindError || !strings.Contains(r.Str, "Wrong number of args") {
+		t.Fatalf("PUBLISH with 1 argument: %s", show(r))
+	}
+	if want := "false:a:x true:k:y false:b:z"; strings.Join(got, " ") != want {
+		t.Fatalf("published %q, want %q", got, want)
+	}
+	// Outside the log (EVAL_RO as a read) nothing could deliver: refused.
+	var r Reply
+	f.View(func(db *DB) {
+		r = Exec(NewCtx(db, 1000, false, 0), [][]byte{[]byte("EVAL_RO"), []byte("return redis.call('publish', 'a', 'x')"), []byte("0")})
+	})
+	if r.Kind != KindError || !strings.Contains(r.Str, "read-only script") {
+		t.Fatalf("EVAL_RO PUBLISH: %s", show(r))
 	}
 }

@@ -881,6 +881,8 @@ func (r *scriptRun) connectionCommand(args [][]byte) Reply {
 			return Err("ERR Wrong number of args calling Redis command from script")
 		}
 		return Bulk(string(args[1]))
+	case EqFold(args[0], "publish"), EqFold(args[0], "spublish"):
+		return r.publish(args)
 	}
 	if scriptDenied[Lower(args[0])] {
 		return Err("ERR This Redis command is not allowed from script")
@@ -888,14 +890,50 @@ func (r *scriptRun) connectionCommand(args [][]byte) Reply {
 	return Err("ERR Unknown Redis command called from script")
 }
 
+// publish runs PUBLISH or SPUBLISH from a script. The message is recorded
+// with the log entry's effects and sent once the entry is applied
+// (FSM.SetPublishSink), by every replica to its own subscribers and by the
+// shard leader to the rest of the cluster. The reply cannot be the number
+// of receivers, which differs between replicas and would make the script
+// nondeterministic: it is 0.
+func (r *scriptRun) publish(args [][]byte) Reply {
+	if len(args) != 3 {
+		return Err("ERR Wrong number of args calling Redis command from script")
+	}
+	if !r.c.Write {
+		// A read-only script runs on one node outside the log, where
+		// nothing would deliver the message.
+		return Err("ERR PUBLISH from a read-only script is not supported by raftcache: use EVAL")
+	}
+	sharded := EqFold(args[0], "spublish")
+	if sharded {
+		// A shard channel belongs to its slot, like a key.
+		s := int(slots.Of(args[1]))
+		if r.slot >= 0 && s != r.slot && r.sc.flags&scriptAllowCrossSlot == 0 {
+			return Err("ERR Script attempted to access keys that do not hash to the same slot")
+		}
+		if _, ok := r.c.DB.CheckSlot(slots.Slot(s), nil, nil); !ok {
+			return Err("ERR Script attempted to access a non local key in a cluster node")
+		}
+		if r.sc.flags&scriptAllowCrossSlot == 0 {
+			r.slot = s
+		}
+	}
+	r.c.DB.published = append(r.c.DB.published, Published{
+		Sharded: sharded,
+		Channel: append([]byte(nil), args[1]...),
+		Message: append([]byte(nil), args[2]...),
+	})
+	return Int(0)
+}
+
 // scriptDenied lists the commands served outside the engine that a script
-// may not run (Redis flags most of them noscript). PUBLISH is among them
-// here: a script runs on every replica, and the message must go out once.
+// may not run (Redis flags most of them noscript).
 var scriptDenied = map[string]bool{
 	"acl": true, "asking": true, "auth": true, "client": true, "cluster": true, "command": true, "config": true,
 	"discard": true, "evalsha": true, "evalsha_ro": true, "exec": true, "hello": true, "info": true, "migrate": true, "multi": true, "psubscribe": true,
-	"publish": true, "pubsub": true, "punsubscribe": true, "quit": true, "readonly": true, "readwrite": true,
-	"reset": true, "script": true, "select": true, "spublish": true, "ssubscribe": true, "subscribe": true,
+	"pubsub": true, "punsubscribe": true, "quit": true, "readonly": true, "readwrite": true,
+	"reset": true, "script": true, "select": true, "ssubscribe": true, "subscribe": true,
 	"sunsubscribe": true, "unsubscribe": true, "unwatch": true, "watch": true,
 }
 

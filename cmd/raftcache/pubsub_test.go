@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,5 +102,64 @@ func TestPubSubShardedAcrossNodes(t *testing.T) {
 	m, err := ps.ReceiveMessage(ctx)
 	if err != nil || m.Channel != "orders" || m.Payload != "o1" {
 		t.Fatalf("got %v, %v", m, err)
+	}
+}
+
+// TestPubSubFromScripts: a script's PUBLISH reaches a subscriber on every
+// node exactly once (replicas of the script's shard deliver what they
+// apply, its leader sends to the other shards); SPUBLISH stays in the
+// channel's shard. The reply is 0 on every replica.
+func TestPubSubFromScripts(t *testing.T) {
+	dc := startTestCluster(t)
+	addrs := dc.addrs()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var subs []*redis.PubSub
+	for _, a := range addrs {
+		c := redis.NewClient(&redis.Options{Addr: a})
+		t.Cleanup(func() { c.Close() })
+		ps := c.Subscribe(ctx, "jobs")
+		defer ps.Close()
+		if _, err := ps.Receive(ctx); err != nil {
+			t.Fatal(err)
+		}
+		subs = append(subs, ps)
+	}
+	cc := clusterClient(t, dc, nil)
+	const script = "redis.call('rpush', KEYS[1], ARGV[1]) return redis.call('publish', 'jobs', ARGV[1])"
+	for _, msg := range []string{"m1", "m2"} {
+		if n, err := cc.Eval(ctx, script, []string{"queue"}, msg).Int64(); err != nil || n != 0 {
+			t.Fatalf("EVAL = %d, %v", n, err)
+		}
+	}
+	// The second message follows the first with nothing in between: no
+	// node delivered m1 twice.
+	for i, ps := range subs {
+		for _, want := range []string{"m1", "m2"} {
+			m, err := ps.ReceiveMessage(ctx)
+			if err != nil || m.Channel != "jobs" || m.Payload != want {
+				t.Fatalf("node %d: got %v, %v; want %s", i, m, err, want)
+			}
+		}
+	}
+	if err := cc.EvalRO(ctx, "return redis.call('publish', 'jobs', 'x')", []string{"queue"}).Err(); err == nil {
+		t.Fatal("PUBLISH from EVAL_RO accepted")
+	}
+
+	ss := cc.SSubscribe(ctx, "{queue}events")
+	defer ss.Close()
+	if _, err := ss.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := cc.Eval(ctx, "return redis.call('spublish', '{queue}events', 'done')", []string{"queue"}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	m, err := ss.ReceiveMessage(ctx)
+	if err != nil || m.Channel != "{queue}events" || m.Payload != "done" {
+		t.Fatalf("SPUBLISH from a script: %v, %v", m, err)
+	}
+	err = cc.Eval(ctx, "return redis.call('spublish', 'other', 'x')", []string{"queue"}).Err()
+	if err == nil || !strings.Contains(err.Error(), "same slot") {
+		t.Fatalf("SPUBLISH to another slot: %v", err)
 	}
 }
