@@ -80,7 +80,7 @@ func (m *migrateServer) BeginImport(ctx context.Context, req *migratev1.BeginImp
 	if err != nil {
 		return nil, err
 	}
-	if err := m.n.beginImport(ctx, ss, int(req.GetSourceShard()), req.GetFreeze()); err != nil {
+	if err := m.n.beginImport(ctx, ss, int(req.GetSourceShard()), req.GetFreeze(), req.GetLibraries()); err != nil {
 		return nil, grpcError(m.n, err)
 	}
 	return &migratev1.BeginImportResponse{Shard: int32(m.n.ShardID())}, nil
@@ -161,9 +161,9 @@ func u32s(ss []slots.Slot) []uint32 {
 	return out
 }
 
-func (r *remoteImporter) BeginImport(ctx context.Context, ss []slots.Slot, source int, freeze bool) error {
+func (r *remoteImporter) BeginImport(ctx context.Context, ss []slots.Slot, source int, freeze bool, libraries [][]byte) error {
 	return r.call(ctx, false, func(ctx context.Context, c migratev1.MigrateClient) error {
-		_, err := c.BeginImport(ctx, &migratev1.BeginImportRequest{Slot: uint32(ss[0]), Slots: u32s(ss), SourceShard: int32(source), Freeze: freeze})
+		_, err := c.BeginImport(ctx, &migratev1.BeginImportRequest{Slot: uint32(ss[0]), Slots: u32s(ss), SourceShard: int32(source), Freeze: freeze, Libraries: libraries})
 		return err
 	})
 }

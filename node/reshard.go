@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,7 +43,7 @@ const (
 // importer is the target shard as the source's driver sees it. Each call
 // covers a batch of slots moving together.
 type importer interface {
-	BeginImport(ctx context.Context, ss []slots.Slot, source int, freeze bool) error
+	BeginImport(ctx context.Context, ss []slots.Slot, source int, freeze bool, libraries [][]byte) error
 	Transfer(ctx context.Context, ss []slots.Slot, source int, recs []*migratev1.KeyRecord) error
 	CompleteImport(ctx context.Context, ss []slots.Slot, source int, ver uint64) error
 }
@@ -123,15 +124,42 @@ func slotCmds(verb string, ss []slots.Slot, args ...string) [][]string {
 
 // ---- target side ------------------------------------------------------
 
-func (n *Node) beginImport(ctx context.Context, ss []slots.Slot, source int, freeze bool) error {
-	_, me, err := n.leaderReplica()
+func (n *Node) beginImport(ctx context.Context, ss []slots.Slot, source int, freeze bool, libraries [][]byte) error {
+	r, me, err := n.leaderReplica()
 	if err != nil {
 		return err
 	}
 	if source == me {
 		return status.Errorf(codes.InvalidArgument, "shard %d cannot import slots from itself", me)
 	}
+	if err := n.loadMissingLibraries(ctx, r, source, libraries); err != nil {
+		return err
+	}
 	return n.proposeSlots(ctx, slotCmds("import", ss, strconv.Itoa(source), boolArg(freeze))...)
+}
+
+// loadMissingLibraries loads, through this shard's log, the source shard's
+// function libraries that this shard lacks: keys that move here keep
+// working with FCALL (a shard added by add-shard starts with none). A
+// library of the same name already here is kept as it is.
+func (n *Node) loadMissingLibraries(ctx context.Context, r *shard.Replica, source int, libraries [][]byte) error {
+	if len(libraries) == 0 {
+		return nil
+	}
+	cmds := make([][][]byte, len(libraries))
+	for i, code := range libraries {
+		cmds[i] = [][]byte{[]byte("function"), []byte("load"), code}
+	}
+	replies, err := r.Propose(ctx, raftfsm.OpCommands, cmds)
+	if err != nil {
+		return fmt.Errorf("load shard %d's function libraries: %w", source, err)
+	}
+	for _, rep := range replies {
+		if rep.IsError() && !strings.Contains(rep.Str, "already exists") {
+			n.cfg.Logger.Warn("function library of the source shard not loaded", "source", source, "error", rep.Str)
+		}
+	}
+	return nil
 }
 
 func (n *Node) transferKeys(ctx context.Context, source int, recs []*migratev1.KeyRecord) error {
@@ -282,7 +310,7 @@ func (n *Node) runMoveSlots(ctx context.Context, ss []slots.Slot, target int, im
 			return n.runMoveSlots(ctx, rest, target, imp, progress)
 		}
 	}
-	if err := imp.BeginImport(ctx, todo, me, frozen); err != nil {
+	if err := imp.BeginImport(ctx, todo, me, frozen, n.fsm.LibraryCodes()); err != nil {
 		return 0, fmt.Errorf("begin import on shard %d: %w", target, err)
 	}
 	targetArg := strconv.Itoa(target)

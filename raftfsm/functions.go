@@ -49,6 +49,13 @@ type libraries struct {
 }
 
 // sorted lists the libraries by name.
+// LibraryCodes returns the code of every function library, in name order.
+func (f *FSM) LibraryCodes() [][]byte {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return libCodes(f.db.libs)
+}
+
 func (ls *libraries) sorted() []*library {
 	if ls == nil {
 		return nil

@@ -353,11 +353,29 @@ func TestReshardUnderLoad(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 
 	ctx := context.Background()
+	// A function library on every shard: the new shard gets it with its
+	// first slot, so FCALL works on the keys that move there.
+	cc := clusterClient(t, dc, nil)
+	const lib = "#!lua name=reshardlib\nredis.register_function('getit', function(keys) return redis.call('get', keys[1]) end)"
+	if err := cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return m.FunctionLoad(ctx, lib).Err() }); err != nil {
+		t.Fatal(err)
+	}
 	add, err := ac.AddShard(ctx, &adminv1.AddShardRequest{Replicas: 3, Parallelism: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mustDone(t, ac, add.GetOperation())
+	for _, inst := range dc.instances {
+		if inst.node.ShardID() != int(add.GetShard()) {
+			continue
+		}
+		testwait.Eventually(t, 10*time.Second, func() error {
+			if codes := inst.node.FSM().LibraryCodes(); len(codes) != 1 || string(codes[0]) != lib {
+				return fmt.Errorf("new shard's replica %s has libraries %q", inst.node.ID(), codes)
+			}
+			return nil
+		})
+	}
 	got := shardSlots(t, ac)
 	// Balanced by keys: roughly a third of the slots each.
 	if len(got) != 3 || got[add.GetShard()] < 4000 || got[0]+got[1]+got[2] != 16384 {

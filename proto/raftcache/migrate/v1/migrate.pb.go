@@ -164,11 +164,14 @@ func (x *MoveSlotProgress) GetVersion() uint64 {
 }
 
 type BeginImportRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Slot          uint32                 `protobuf:"varint,1,opt,name=slot,proto3" json:"slot,omitempty"`
-	SourceShard   int32                  `protobuf:"varint,2,opt,name=source_shard,json=sourceShard,proto3" json:"source_shard,omitempty"`
-	Freeze        bool                   `protobuf:"varint,3,opt,name=freeze,proto3" json:"freeze,omitempty"`
-	Slots         []uint32               `protobuf:"varint,4,rep,packed,name=slots,proto3" json:"slots,omitempty"` // when set, slot is ignored
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Slot        uint32                 `protobuf:"varint,1,opt,name=slot,proto3" json:"slot,omitempty"`
+	SourceShard int32                  `protobuf:"varint,2,opt,name=source_shard,json=sourceShard,proto3" json:"source_shard,omitempty"`
+	Freeze      bool                   `protobuf:"varint,3,opt,name=freeze,proto3" json:"freeze,omitempty"`
+	Slots       []uint32               `protobuf:"varint,4,rep,packed,name=slots,proto3" json:"slots,omitempty"` // when set, slot is ignored
+	// The source's function libraries (FUNCTION LOAD code): the target loads
+	// those it lacks before any key arrives, so FCALL works on moved keys.
+	Libraries     [][]byte `protobuf:"bytes,5,rep,name=libraries,proto3" json:"libraries,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -227,6 +230,13 @@ func (x *BeginImportRequest) GetFreeze() bool {
 func (x *BeginImportRequest) GetSlots() []uint32 {
 	if x != nil {
 		return x.Slots
+	}
+	return nil
+}
+
+func (x *BeginImportRequest) GetLibraries() [][]byte {
+	if x != nil {
+		return x.Libraries
 	}
 	return nil
 }
@@ -569,12 +579,13 @@ const file_raftcache_migrate_v1_migrate_proto_rawDesc = "" +
 	"\vbytes_moved\x18\x03 \x01(\x04R\n" +
 	"bytesMoved\x12\x12\n" +
 	"\x04done\x18\x04 \x01(\bR\x04done\x12\x18\n" +
-	"\aversion\x18\x05 \x01(\x04R\aversion\"y\n" +
+	"\aversion\x18\x05 \x01(\x04R\aversion\"\x97\x01\n" +
 	"\x12BeginImportRequest\x12\x12\n" +
 	"\x04slot\x18\x01 \x01(\rR\x04slot\x12!\n" +
 	"\fsource_shard\x18\x02 \x01(\x05R\vsourceShard\x12\x16\n" +
 	"\x06freeze\x18\x03 \x01(\bR\x06freeze\x12\x14\n" +
-	"\x05slots\x18\x04 \x03(\rR\x05slots\"+\n" +
+	"\x05slots\x18\x04 \x03(\rR\x05slots\x12\x1c\n" +
+	"\tlibraries\x18\x05 \x03(\fR\tlibraries\"+\n" +
 	"\x13BeginImportResponse\x12\x14\n" +
 	"\x05shard\x18\x01 \x01(\x05R\x05shard\"o\n" +
 	"\tKeyRecord\x12\x10\n" +
