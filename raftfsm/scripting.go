@@ -946,6 +946,16 @@ func (r *scriptRun) toLua(L *lua.LState, rep Reply, depth int) lua.LValue {
 			}
 			return field("map", m)
 		}
+		if rep.Int == PairsMarker {
+			t := L.CreateTable(len(rep.Elems)/2, 0)
+			for i := 0; i+1 < len(rep.Elems); i += 2 {
+				pair := L.CreateTable(2, 0)
+				pair.RawSetInt(1, r.toLua(L, rep.Elems[i], depth+1))
+				pair.RawSetInt(2, r.toLua(L, rep.Elems[i+1], depth+1))
+				t.RawSetInt(i/2+1, pair)
+			}
+			return t
+		}
 	case KindSet:
 		if r.resp == 3 {
 			m := L.NewTable()
