@@ -1,6 +1,9 @@
 package raftfsm
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Stream commands (Redis src/t_stream.c). Auto-generated IDs and every
 // delivery or idle time come from c.Now, the leader's stamp, so replicas
@@ -740,7 +743,30 @@ var xgroupHelp = []string{
 	"    Set the current group ID and entries_read counter.",
 }
 
+// Subcommand arities of the container commands, as in Redis 7's table.
+var (
+	xgroupArity = map[string]int{"create": -5, "setid": -5, "destroy": 4, "createconsumer": 5, "delconsumer": 5, "help": 2}
+	xinfoArity  = map[string]int{"consumers": 4, "groups": 3, "stream": -3, "help": 2}
+)
+
+// subcommandCheck returns Redis 7's error for an unknown subcommand or a
+// subcommand with the wrong number of arguments.
+func subcommandCheck(cmd string, arities map[string]int, args [][]byte) (Reply, bool) {
+	sub := Lower(args[1])
+	a, ok := arities[sub]
+	if !ok {
+		return errorf("ERR unknown subcommand '%s'. Try %s HELP.", truncate(args[1], 128), strings.ToUpper(cmd)), false
+	}
+	if (a > 0 && len(args) != a) || (a < 0 && len(args) < -a) {
+		return ErrArity(cmd + "|" + sub), false
+	}
+	return Reply{}, true
+}
+
 func xgroupCommand(c *Ctx, args [][]byte) Reply {
+	if r, ok := subcommandCheck("xgroup", xgroupArity, args); !ok {
+		return r
+	}
 	sub := args[1]
 	if len(args) == 2 && EqFold(sub, "help") {
 		return helpReply("XGROUP", xgroupHelp)
@@ -1190,6 +1216,9 @@ var xinfoHelp = []string{
 }
 
 func xinfoCommand(c *Ctx, args [][]byte) Reply {
+	if r, ok := subcommandCheck("xinfo", xinfoArity, args); !ok {
+		return r
+	}
 	sub := args[1]
 	if EqFold(sub, "help") {
 		if len(args) != 2 {
@@ -1334,19 +1363,145 @@ func xinfoStream(s *streamValue, args [][]byte) Reply {
 	return Map(out)
 }
 
-// xreadDollarIDs is used by the gateway before blocking: it returns args
-// with every "$" ID of XREAD replaced by the stream's current last ID, so
-// that retries wait for entries added after the first attempt.
-func xreadDollarIDs(c *Ctx, args [][]byte) [][]byte {
-	keys := xreadKeys(args)
-	if len(keys) == 0 {
+// ---- blocking (XREAD/XREADGROUP BLOCK) --------------------------------------
+
+// xreadBlocks reports whether args are an XREAD or XREADGROUP with BLOCK:
+// only those block; without it they are plain commands.
+func xreadBlocks(args [][]byte) bool {
+	if len(args) == 0 || !(EqFold(args[0], "xread") || EqFold(args[0], "xreadgroup")) {
+		return false
+	}
+	_, ok := xreadBlockArg(args)
+	return ok
+}
+
+// xreadBlockArg returns the position of BLOCK's value before STREAMS.
+func xreadBlockArg(args [][]byte) (int, bool) {
+	for i := 1; i+1 < len(args); i++ {
+		switch {
+		case EqFold(args[i], "streams"):
+			return 0, false
+		case EqFold(args[i], "block"):
+			return i + 1, true
+		case EqFold(args[i], "count"):
+			i++
+		case EqFold(args[i], "group"):
+			i += 2
+		}
+	}
+	return 0, false
+}
+
+// xreadBlockTimeout returns XREAD's BLOCK in milliseconds (0 = forever).
+func xreadBlockTimeout(args [][]byte) (int64, bool) {
+	i, ok := xreadBlockArg(args)
+	if !ok {
+		return 0, false
+	}
+	n, ok := ParseInt(args[i])
+	return n, ok && n >= 0
+}
+
+func xreadBlockingKeys(args [][]byte) [][]byte {
+	pos := xreadKeys(args)
+	if len(pos) == 0 {
+		return nil
+	}
+	return args[pos[0] : pos[len(pos)-1]+1]
+}
+
+// xreadReady reports whether a retry could serve something: an XREAD key
+// has entries past its ID, or an XREADGROUP group has undelivered entries.
+// A deleted key or group also counts for XREADGROUP, so that the retry
+// fails with NOGROUP instead of waiting forever.
+func xreadReady(c *Ctx, args [][]byte) bool {
+	pos := xreadKeys(args)
+	group := EqFold(args[0], "xreadgroup")
+	var gname []byte
+	if group {
+		for i := 1; i+2 < len(args); i++ {
+			if EqFold(args[i], "group") {
+				gname = args[i+1]
+				break
+			}
+		}
+	}
+	for i, kp := range pos {
+		v := c.lookupWrite(args[kp])
+		s, ok := v.(*streamValue)
+		if group {
+			if !ok {
+				return true
+			}
+			if g := s.group(gname); g == nil || (s.length > 0 && g.lastID.less(s.lastLive())) {
+				return true
+			}
+			continue
+		}
+		if !ok || s.length == 0 {
+			continue
+		}
+		id, _, ok := parseStreamID(args[pos[len(pos)-1]+1+i], 0, true, false)
+		if !ok || id.less(s.lastLive()) {
+			return true
+		}
+	}
+	return false
+}
+
+// BlockingAbort reports whether a blocked client must be released with an
+// error instead of retrying: Redis unblocks XREADGROUP when its stream key
+// is gone (or holds another type) or its group was destroyed.
+func BlockingAbort(db *DB, now int64, args [][]byte) (Reply, bool) {
+	if !xreadBlocks(args) || !EqFold(args[0], "xreadgroup") {
+		return Reply{}, false
+	}
+	c := &Ctx{DB: db, Now: now}
+	var gname []byte
+	for i := 1; i+2 < len(args); i++ {
+		if EqFold(args[i], "group") {
+			gname = args[i+1]
+			break
+		}
+	}
+	for _, kp := range xreadKeys(args) {
+		s, ok := c.lookupWrite(args[kp]).(*streamValue)
+		if !ok {
+			return Err("UNBLOCKED the stream key no longer exists"), true
+		}
+		if s.group(gname) == nil {
+			return Err("NOGROUP the consumer group this client was blocked on no longer exists"), true
+		}
+	}
+	return Reply{}, false
+}
+
+// BlockingPrepare rewrites a blocking command before its first attempt:
+// XREAD's "$" IDs become the streams' current last IDs, so that retries
+// wait for entries added after the command was issued rather than after
+// each retry. Other commands come back unchanged.
+func BlockingPrepare(db *DB, now int64, args [][]byte) [][]byte {
+	if !xreadBlocks(args) || !EqFold(args[0], "xread") {
 		return args
 	}
+	return xreadDollarIDs(&Ctx{DB: db, Now: now}, args)
+}
+
+// BlocksWith reports whether args block, given the command's flags:
+// FlagBlocking commands always, XREAD/XREADGROUP only with BLOCK.
+func BlocksWith(flags Flag, args [][]byte) bool {
+	return flags&FlagBlocking != 0 || xreadBlocks(args)
+}
+
+// xreadDollarIDs returns args with every "$" ID of XREAD replaced by the
+// stream's current last ID (0-0 for a missing key).
+func xreadDollarIDs(c *Ctx, args [][]byte) [][]byte {
+	keys := xreadKeys(args)
 	out := args
 	copied := false
 	for i, kp := range keys {
-		ip := keys[0] + len(keys) + i
-		if ip >= len(args) || string(args[ip]) != "$" {
+		ip := keys[len(keys)-1] + 1 + i
+		if string(args[ip]) != "$" {
 			continue
 		}
 		if !copied {
@@ -1354,7 +1509,7 @@ func xreadDollarIDs(c *Ctx, args [][]byte) [][]byte {
 			copied = true
 		}
 		id := streamID{}
-		if s, ok := lookupStreamRead(c, args[kp]); ok && s != nil {
+		if s, ok := c.lookupWrite(args[kp]).(*streamValue); ok {
 			id = s.lastID
 		}
 		out[ip] = []byte(id.String())
