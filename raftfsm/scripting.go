@@ -821,6 +821,9 @@ func (r *scriptRun) run(args [][]byte) Reply {
 	if !cmd.ArityOK(len(args)) {
 		return Err("ERR Wrong number of args calling Redis command from script")
 	}
+	if xreadBlocks(args) {
+		return errorf("ERR %s command is not allowed with BLOCK option from scripts", args[0])
+	}
 	if cmd.Flags&FlagWrite != 0 && r.ro {
 		return Err("ERR Write commands are not allowed from read-only scripts.")
 	}

@@ -396,3 +396,48 @@ func decodeStreamNode(master streamID, lp []byte) (*streamNode, error) {
 	n.body = len(lp) - lpIntSize(count) - lpIntSize(del)
 	return n, nil
 }
+
+// ---- slot migration in parts ------------------------------------------------
+
+// splitStream cuts a large stream into DUMP payloads of whole nodes, about
+// partBytes each. Every part carries the stream's metadata (so each is a
+// valid stream); the consumer groups travel with the last part. Merging
+// them back in order (mergeStream) rebuilds the same nodes.
+func splitStream(s *streamValue, partBytes int) [][]byte {
+	var out [][]byte
+	start, size := 0, 0
+	for i, n := range s.nodes {
+		size += n.lpBytes()
+		last := i == len(s.nodes)-1
+		if size < partBytes && !last {
+			continue
+		}
+		part := *s
+		part.nodes = s.nodes[start : i+1]
+		part.length = 0
+		for _, pn := range part.nodes {
+			part.length += int64(pn.live)
+		}
+		if !last {
+			part.groups = nil
+		}
+		out = append(out, DumpPayload(&part))
+		start, size = i+1, 0
+	}
+	return out
+}
+
+// mergeStream appends part's nodes (which must follow cur's entries) to cur
+// and takes its metadata; it reports false when part does not fit.
+func mergeStream(cur, part *streamValue) bool {
+	if len(cur.nodes) > 0 && len(part.nodes) > 0 && !cur.nodes[len(cur.nodes)-1].lastID().less(part.nodes[0].ents[0].id) {
+		return false
+	}
+	cur.nodes = append(cur.nodes, part.nodes...)
+	cur.length += part.length
+	cur.lastID, cur.firstID, cur.maxDeleted, cur.entriesAdded = part.lastID, part.firstID, part.maxDeleted, part.entriesAdded
+	if len(part.groups) > 0 {
+		cur.groups = part.groups
+	}
+	return true
+}

@@ -238,6 +238,8 @@ func TestStreamXread(t *testing.T) {
 		{sa("XREAD", "COUNT", "1", "s1", "0"), "!ERR syntax error"},
 		{sa("XREAD", "STREAMS", "s1", "bad"), "!ERR Invalid stream ID specified as stream command argument"},
 		{sa("XREAD", "BLOCK", "0", "STREAMS", "s1", "$"), "<nil>"},
+		{sa("EVAL", "return redis.call('xread', 'BLOCK', '0', 'STREAMS', KEYS[1], '0')", "1", "s1"), "!ERR xread command is not allowed with BLOCK option from scripts script: 841596caae3d95d811859f1ba8a9aebb0a6951e5, on @user_script:1."},
+		{sa("EVAL", "return #redis.call('XREAD', 'STREAMS', KEYS[1], '0')", "1", "s1"), "(1)"},
 	})
 	if r := d.read("XREAD", "STREAMS", "s1", "0"); r.Kind != KindMap || r.Int != PairsMarker {
 		t.Fatalf("XREAD reply must be a keyed map, got kind %d int %d", r.Kind, r.Int)
@@ -566,5 +568,40 @@ func TestStreamBlockingHelpers(t *testing.T) {
 	d.do("SET", "a", "x")
 	if r, ok := BlockingAbort(d.db, d.now, g); !ok || r.Str != "UNBLOCKED the stream key no longer exists" {
 		t.Fatalf("abort after SET: %v %v", r, ok)
+	}
+}
+
+// TestStreamSplitMerge sends a large stream in parts, as slot migration
+// does, and checks that the parts merge back into the same stream.
+func TestStreamSplitMerge(t *testing.T) {
+	d := newTestDB(t)
+	streamScenario(d)
+	for i := 0; i < 3000; i++ {
+		d.do("XADD", "s", "*", "item", strconv.Itoa(i), "pad", "some padding to grow the stream")
+	}
+	v := d.db.find([]byte("s")).val
+	parts := splitValue(v, 4096)
+	if len(parts) < 3 {
+		t.Fatalf("%d parts, want several", len(parts))
+	}
+	dst := newTestDB(t)
+	for i, p := range parts {
+		merge := "0"
+		if i > 0 {
+			merge = "1"
+		}
+		cmds := [][][]byte{{[]byte("s"), []byte("0"), p, []byte(merge)}}
+		if r := applyImport(dst.db, dst.now, cmds, decodeImport(cmds)); r.Int != 1 {
+			t.Fatalf("part %d: import = %v", i, show(r))
+		}
+	}
+	if !bytes.Equal(DumpPayload(dst.db.find([]byte("s")).val), DumpPayload(v)) {
+		t.Fatal("merged stream differs from the original")
+	}
+	// Parts out of order are refused.
+	a, _ := DecodePayload(parts[1])
+	b, _ := DecodePayload(parts[0])
+	if mergeValue(a, b) {
+		t.Fatal("merged a part that goes before the stream's entries")
 	}
 }
