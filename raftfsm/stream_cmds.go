@@ -222,6 +222,7 @@ func parseAddOrTrim(args [][]byte, xadd bool) (a xaddArgs, r Reply, ok bool) {
 			i++
 			continue
 		case xadd && EqFold(opt, "nomkstream"):
+			a.noMk = true
 			continue
 		case xadd:
 			id, seqGiven, ok := parseStreamID(opt, 0, true, true)
@@ -235,13 +236,6 @@ func parseAddOrTrim(args [][]byte, xadd bool) (a xaddArgs, r Reply, ok bool) {
 		break
 	}
 	a.idPos = i
-	if xadd {
-		for _, opt := range args[2:min(i, len(args))] {
-			if EqFold(opt, "nomkstream") {
-				a.noMk = true
-			}
-		}
-	}
 	if a.limit != 0 && a.strategy == 0 {
 		return a, errTrimLimitNoStr, false
 	}

@@ -605,3 +605,27 @@ func TestStreamSplitMerge(t *testing.T) {
 		t.Fatal("merged a part that goes before the stream's entries")
 	}
 }
+
+// FuzzStreamPayload feeds mutated stream payloads to the decoder: it must
+// refuse or accept them without panicking, and what it accepts must dump
+// and scan.
+func FuzzStreamPayload(f *testing.F) {
+	d := newTestDB(&testing.T{})
+	streamScenario(d)
+	f.Add([]byte(redisStreamDump)[:len(redisStreamDump)-10])
+	body := []byte(d.do("DUMP", "s").Str)
+	f.Add(body[:len(body)-10])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > 0 && b[0] != rdbTypeStreamListpacks2 && b[0] != rdbTypeStreamListpacks {
+			return
+		}
+		v, rest, err := rdbDecodeValue(b)
+		if err != nil || len(rest) != 0 {
+			return
+		}
+		s := v.(*streamValue)
+		DumpPayload(s)
+		s.rangeScan(streamID{}, maxStreamID, true, func(*streamEntry) bool { return true })
+		s.Clone()
+	})
+}
