@@ -76,14 +76,21 @@ func valueMemory(v Value, samples int) int64 {
 	return 0
 }
 
-// streamMemory estimates a stream: its entries (tombstones included, as
-// they keep their fields until the node goes) from a sample, plus the PELs.
+// streamMemory estimates a stream from a sample of its entries, plus the
+// nodes and PELs. It stays O(samples + groups) so that settling a stream
+// after each XADD is cheap; tombstones are not counted.
 func streamMemory(v *streamValue, samples int) int64 {
 	var sum int64
-	seen, total := 0, 0
+	seen := 0
+loop:
 	for _, n := range v.nodes {
-		total += len(n.ents)
-		for i := 0; i < len(n.ents) && (samples == 0 || seen < samples); i++ {
+		for i := range n.ents {
+			if samples != 0 && seen >= samples {
+				break loop
+			}
+			if n.ents[i].deleted {
+				continue
+			}
 			sum += memStreamEntry
 			for _, x := range n.ents[i].fv {
 				sum += int64(len(x)) + memStringOverhead/2
@@ -93,7 +100,7 @@ func streamMemory(v *streamValue, samples int) int64 {
 	}
 	est := int64(len(v.nodes)) * memStreamNode
 	if seen > 0 {
-		est += sum / int64(seen) * int64(total)
+		est += sum / int64(seen) * v.length
 	}
 	for _, g := range v.groups {
 		est += int64(len(g.name)) + memDictItem + int64(g.pel.Len())*memStreamNACK

@@ -629,3 +629,20 @@ func FuzzStreamPayload(f *testing.F) {
 		s.Clone()
 	})
 }
+
+func TestStreamMemory(t *testing.T) {
+	d := newTestDB(t)
+	d.do("XADD", "s", "*", "f", "v")
+	small := valueMemory(d.db.find([]byte("s")).val, 5)
+	for i := 0; i < 999; i++ {
+		d.do("XADD", "s", "*", "field", strconv.Itoa(i))
+	}
+	big := valueMemory(d.db.find([]byte("s")).val, 5)
+	all := valueMemory(d.db.find([]byte("s")).val, 0)
+	if small <= 0 || big < 300*small || all < big/2 || all > big*2 {
+		t.Fatalf("estimates: 1 entry %d, 1000 entries %d (all samples %d)", small, big, all)
+	}
+	if r := d.do("MEMORY", "USAGE", "s"); r.Kind != KindInt || r.Int < big {
+		t.Fatalf("MEMORY USAGE = %s", show(r))
+	}
+}
