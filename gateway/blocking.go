@@ -16,7 +16,7 @@ import (
 )
 
 // Blocking commands (BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP BZPOPMIN BZPOPMAX
-// BZMPOP) outside MULTI.
+// BZMPOP, and XREAD/XREADGROUP with BLOCK) outside MULTI.
 //
 // The engine executes a blocking command as one non-blocking attempt (a
 // write through the log). When the attempt finds nothing, the connection
@@ -505,6 +505,12 @@ func (s *Server) runBlocking(c *client, cmd *command, args [][]byte, slot int) {
 	release := sync.OnceFunc(func() { s.unregister(q, b) })
 	defer release()
 	q.awaitFirstAttempt(s.ctx, b)
+	if err := s.backend.Read(s.ctx, false, func(db *raftfsm.DB, now int64) {
+		args = raftfsm.BlockingPrepare(db, now, args) // XREAD $: fixed at the first attempt
+	}); err != nil {
+		s.replyError(c, cmd, errorText(err, false, slot))
+		return
+	}
 	r, err := s.attempt(args)
 	if err != nil {
 		s.replyError(c, cmd, errorText(err, true, slot))
@@ -608,10 +614,17 @@ func (s *Server) feedBlocked(ctx context.Context, q *blockQueue, b *blocker, key
 // a retry could pop anything, and only then is the attempt proposed again.
 // It reports whether the client got its reply.
 func (s *Server) retryBlocked(c *client, cmd *command, args [][]byte, slot int, q *blockQueue, b *blocker) bool {
-	ready := true
+	ready, aborted := true, false
+	var abort raftfsm.Reply
 	err := s.backend.Read(s.ctx, true, func(db *raftfsm.DB, now int64) {
-		ready = raftfsm.BlockingReady(db, now, args)
+		if abort, aborted = raftfsm.BlockingAbort(db, now, args); !aborted {
+			ready = raftfsm.BlockingReady(db, now, args)
+		}
 	})
+	if err == nil && aborted {
+		s.appendEngineReply(c, cmd, &abort) // XREADGROUP whose key or group went away
+		return true
+	}
 	if err == nil && !ready {
 		return false
 	}

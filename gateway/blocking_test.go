@@ -410,3 +410,49 @@ func TestWatchGoRedis(t *testing.T) {
 		t.Fatalf("k = %s", v)
 	}
 }
+
+func TestBlockingXread(t *testing.T) {
+	s := mustServer(t, newWatchBackend())
+	a, w := mustRaw(t, s), mustRaw(t, s)
+	expectRaw(t, w, cmd("XADD", "st", "1-0", "f", "v"), "$1-0")
+
+	// Without BLOCK, and with data past the ID, XREAD answers at once.
+	expectRaw(t, a, cmd("XREAD", "STREAMS", "st", "$"), "*<nil>")
+	expectRaw(t, a, cmd("XREAD", "BLOCK", "0", "STREAMS", "st", "0"), "*[*[$st *[*[$1-0 *[$f $v]]]]]")
+
+	// $ means the last ID when the command came: a later XADD serves it.
+	ch := async(a, cmd("XREAD", "BLOCK", "0", "STREAMS", "st", "$"))
+	waitBlocked(t, s, 1)
+	expectRaw(t, w, cmd("XADD", "st", "2-0", "g", "w"), "$2-0")
+	if got := recv(t, ch); got != "*[*[$st *[*[$2-0 *[$g $w]]]]]" {
+		t.Fatalf("XREAD BLOCK: %s", got)
+	}
+	start := time.Now()
+	expectRaw(t, a, cmd("XREAD", "BLOCK", "50", "STREAMS", "st", "$"), "*<nil>")
+	if d := time.Since(start); d < 50*time.Millisecond {
+		t.Fatalf("XREAD BLOCK timed out after %v", d)
+	}
+
+	// XREADGROUP: new entries wake the consumer; a destroyed group or a
+	// deleted key releases it with Redis's errors.
+	expectRaw(t, w, cmd("XGROUP", "CREATE", "st", "g", "$"), "+OK")
+	ch = async(a, cmd("XREADGROUP", "GROUP", "g", "alice", "BLOCK", "0", "STREAMS", "st", ">"))
+	waitBlocked(t, s, 1)
+	expectRaw(t, w, cmd("XADD", "st", "3-0", "h", "x"), "$3-0")
+	if got := recv(t, ch); got != "*[*[$st *[*[$3-0 *[$h $x]]]]]" {
+		t.Fatalf("XREADGROUP BLOCK: %s", got)
+	}
+	ch = async(a, cmd("XREADGROUP", "GROUP", "g", "alice", "BLOCK", "0", "STREAMS", "st", ">"))
+	waitBlocked(t, s, 1)
+	expectRaw(t, w, cmd("XGROUP", "DESTROY", "st", "g"), ":1")
+	if got := recv(t, ch); got != "-NOGROUP the consumer group this client was blocked on no longer exists" {
+		t.Fatalf("XREADGROUP after DESTROY: %s", got)
+	}
+	expectRaw(t, w, cmd("XGROUP", "CREATE", "st", "g", "$"), "+OK")
+	ch = async(a, cmd("XREADGROUP", "GROUP", "g", "alice", "BLOCK", "0", "STREAMS", "st", ">"))
+	waitBlocked(t, s, 1)
+	expectRaw(t, w, cmd("DEL", "st"), ":1")
+	if got := recv(t, ch); got != "-UNBLOCKED the stream key no longer exists" {
+		t.Fatalf("XREADGROUP after DEL: %s", got)
+	}
+}

@@ -225,7 +225,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		}
 	}
 	c.asking = false
-	if cmd.flags&raftfsm.FlagBlocking != 0 {
+	if raftfsm.BlocksWith(cmd.flags, args) {
 		// Blocks the connection: runs alone, after what is pending.
 		s.flushGroup(c)
 		s.runBlocking(c, cmd, args, slot)

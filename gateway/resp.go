@@ -136,6 +136,17 @@ func appendReply(b []byte, r *raftfsm.Reply, resp int) []byte {
 			// Malformed map from the engine: never emit broken framing.
 			return appendError(b, "ERR internal error")
 		}
+		// Int == 2 marks a keyed map (XREAD): RESP2 clients expect an
+		// array of [key, value] arrays, not a flat list.
+		if r.Int == 2 && resp < 3 {
+			b = appendArrayLen(b, len(r.Elems)/2)
+			for i := 0; i < len(r.Elems); i += 2 {
+				b = append(b, '*', '2', '\r', '\n')
+				b = appendReply(b, &r.Elems[i], resp)
+				b = appendReply(b, &r.Elems[i+1], resp)
+			}
+			return b
+		}
 		b = appendMapLen(b, len(r.Elems)/2, resp)
 	case raftfsm.KindSet:
 		b = appendSetLen(b, len(r.Elems), resp)

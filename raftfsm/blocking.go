@@ -240,6 +240,9 @@ func bzpopGeneric(c *Ctx, args [][]byte, max bool) Reply {
 // BlockingTimeout returns the timeout in milliseconds (0 = block forever)
 // of a blocking command's arguments; ok is false when it is malformed.
 func BlockingTimeout(args [][]byte) (ms int64, ok bool) {
+	if xreadBlocks(args) {
+		return xreadBlockTimeout(args)
+	}
 	idx := -1
 	switch Lower(args[0]) {
 	case "blpop", "brpop", "bzpopmin", "bzpopmax":
@@ -261,6 +264,9 @@ func BlockingTimeout(args [][]byte) (ms int64, ok bool) {
 // BlockingKeys returns the keys a blocking command waits on (BLMOVE waits
 // on its source only), nil if args are malformed.
 func BlockingKeys(args [][]byte) [][]byte {
+	if xreadBlocks(args) {
+		return xreadBlockingKeys(args)
+	}
 	switch Lower(args[0]) {
 	case "blpop", "brpop", "bzpopmin", "bzpopmax":
 		if len(args) < 3 {
@@ -289,6 +295,9 @@ func BlockingKeys(args [][]byte) [][]byte {
 func BlockingReady(db *DB, now int64, args [][]byte) bool {
 	zset := len(args[0]) > 1 && (args[0][1] == 'z' || args[0][1] == 'Z')
 	c := Ctx{DB: db, Now: now}
+	if xreadBlocks(args) {
+		return xreadReady(&c, args)
+	}
 	for _, key := range BlockingKeys(args) {
 		switch c.lookupWrite(key).(type) {
 		case *listValue:

@@ -116,6 +116,8 @@ func rdbEncodeValue(dst []byte, v Value) []byte {
 			dst = rdbAppendString(dst, rdbBytes(val))
 		}
 		return dst
+	case *streamValue:
+		return rdbAppendStream(dst, v)
 	}
 	panic(fmt.Sprintf("raftfsm: rdbEncodeValue: unsupported value %T", v))
 }
@@ -457,6 +459,8 @@ func (r *rdbReader) object(t byte) (Value, error) {
 		return r.plainHash()
 	case rdbTypeListQuicklist, rdbTypeListQuicklist2:
 		return r.quicklist(t == rdbTypeListQuicklist2)
+	case rdbTypeStreamListpacks, rdbTypeStreamListpacks2:
+		return r.streamValue(t == rdbTypeStreamListpacks2)
 	case rdbTypeHashZipmap, rdbTypeListZiplist, rdbTypeSetIntset, rdbTypeZsetZiplist,
 		rdbTypeHashZiplist, rdbTypeHashListpack, rdbTypeZsetListpack:
 		blob, err := r.str()

@@ -113,3 +113,7 @@ func FormatDouble(f float64) string {
 	}
 	return strconv.FormatFloat(f, 'g', 17, 64)
 }
+
+// KeyedMap returns a map reply that RESP2 sends as an array of [key, value]
+// arrays rather than flat (XREAD/XREADGROUP).
+func KeyedMap(kv []Reply) Reply { return Reply{Kind: KindMap, Int: PairsMarker, Elems: kv} }

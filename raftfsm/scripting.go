@@ -821,6 +821,9 @@ func (r *scriptRun) run(args [][]byte) Reply {
 	if !cmd.ArityOK(len(args)) {
 		return Err("ERR Wrong number of args calling Redis command from script")
 	}
+	if xreadBlocks(args) {
+		return errorf("ERR %s command is not allowed with BLOCK option from scripts", args[0])
+	}
 	if cmd.Flags&FlagWrite != 0 && r.ro {
 		return Err("ERR Write commands are not allowed from read-only scripts.")
 	}
@@ -983,6 +986,16 @@ func (r *scriptRun) toLua(L *lua.LState, rep Reply, depth int) lua.LValue {
 				m.RawSet(r.toLua(L, rep.Elems[i], depth+1), r.toLua(L, rep.Elems[i+1], depth+1))
 			}
 			return field("map", m)
+		}
+		if rep.Int == PairsMarker {
+			t := L.CreateTable(len(rep.Elems)/2, 0)
+			for i := 0; i+1 < len(rep.Elems); i += 2 {
+				pair := L.CreateTable(2, 0)
+				pair.RawSetInt(1, r.toLua(L, rep.Elems[i], depth+1))
+				pair.RawSetInt(2, r.toLua(L, rep.Elems[i+1], depth+1))
+				t.RawSetInt(i/2+1, pair)
+			}
+			return t
 		}
 	case KindSet:
 		if r.resp == 3 {

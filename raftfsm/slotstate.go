@@ -458,6 +458,9 @@ func mergeValue(cur, part Value) bool {
 			return false
 		}
 		p.Each(func(s string) bool { c.PushBack(s); return true })
+	case *streamValue:
+		p, ok := part.(*streamValue)
+		return ok && mergeStream(c, p)
 	default:
 		return false
 	}
@@ -559,6 +562,11 @@ func splitValue(v Value, partBytes int) [][]byte {
 		n = x.Len()
 	case *listValue:
 		n = x.Len()
+	case *streamValue:
+		if len(x.nodes) < 2 || valueMemory(v, 8) <= int64(partBytes) {
+			return whole()
+		}
+		return splitStream(x, partBytes)
 	default:
 		return whole()
 	}
