@@ -7,10 +7,10 @@ import "math"
 // 26 of latitude), exactly as Redis encodes them, so a dataset moves
 // between raftcache and Redis unchanged. The floating-point steps follow
 // Redis's order of operations so that encoded scores, decoded coordinates
-// and search areas come out bit for bit the same. Every product followed
-// by an addition is wrapped in float64(), which forbids the compiler to
-// fuse the two into an FMA (as it does on arm64): replicas on different
-// platforms must compute the same bits.
+// and search areas come out bit for bit the same. Every product that
+// feeds an addition is wrapped in float64(), which forbids the compiler
+// to fuse the two into an FMA (as it may on arm64, even across
+// statements): replicas on different platforms must compute the same bits.
 
 const (
 	geoLonMin  = -180.0
@@ -319,12 +319,12 @@ func geoLatDistance(lat1, lat2 float64) float64 {
 
 // geoDistance is the haversine great-circle distance in metres.
 func geoDistance(lon1, lat1, lon2, lat2 float64) float64 {
-	lon1r, lon2r := lon1*geoDegToRad, lon2*geoDegToRad
+	lon1r, lon2r := float64(lon1*geoDegToRad), float64(lon2*geoDegToRad)
 	v := geoSin((lon2r - lon1r) / 2)
 	if v == 0 {
 		return geoLatDistance(lat1, lat2)
 	}
-	lat1r, lat2r := lat1*geoDegToRad, lat2*geoDegToRad
+	lat1r, lat2r := float64(lat1*geoDegToRad), float64(lat2*geoDegToRad)
 	u := geoSin((lat2r - lat1r) / 2)
 	p := float64(float64(geoCos(lat1r)*geoCos(lat2r)) * v)
 	a := float64(u*u) + float64(p*v)
@@ -462,18 +462,62 @@ func geoCos(x float64) float64 {
 	return ddSin(ddAdd(dd{x, 0}, dd{ddPio2a, ddPio2b})).hi
 }
 
-// geoAsin refines math.Asin by Newton steps on sin in double-double. The
-// step divides by cos z = sqrt(1-y²), needed to double precision only.
+// geoAsin returns the correctly rounded asin y. The seed is within a
+// few ulps everywhere, but not the same ulp on every platform: one Newton
+// step on sin in double-double brings it within about 2^-100, and that is
+// rounded when the rounding is clear-cut. Otherwise y is compared with
+// sin at the midpoints around the candidate, which depends on nothing but
+// the deterministic double-double sin.
 func geoAsin(y float64) float64 {
 	if !(math.Abs(y) < 1) || y == 0 {
-		return math.Asin(y) // ±1 gives ±π/2 exactly rounded; NaN beyond
+		return math.Asin(y) // ±1 gives ±π/2 correctly rounded; NaN beyond
 	}
-	c := math.Sqrt(float64((1 - y) * (1 + y)))
-	z := dd{math.Asin(y), 0}
-	for i := 0; i < 2; i++ {
-		s := ddSin(z)
-		d := ddAdd(dd{y, 0}, dd{-s.hi, -s.lo})
-		z = ddAdd(z, dd{d.hi / c, 0})
+	if y < 0 {
+		return -geoAsin(-y)
 	}
-	return z.hi
+	c := math.Sqrt(float64((1 - y) * (1 + y))) // cos z, needed to double precision only
+	z := dd{geoAsinSeed(y), 0}
+	s := ddSin(z)
+	d := ddAdd(dd{y, 0}, dd{-s.hi, -s.lo})
+	z = ddAdd(z, dd{d.hi / c, 0})
+	r := z.hi
+	// Distance of z from the midpoint it could round across, against a
+	// generous bound on its error (the Newton error grows with tan z).
+	var margin float64
+	if z.lo >= 0 {
+		margin = (math.Nextafter(r, 2)-r)/2 - z.lo
+	} else {
+		margin = (r-math.Nextafter(r, 0))/2 + z.lo
+	}
+	if margin > r*(y/c+1)*0x1p-88 {
+		return r
+	}
+	return geoAsinByMidpoints(y, r)
+}
+
+// geoAsinSeed is asin y within a few ulps. Near 1 math.Asin loses
+// precision in 1-y²; π/2 - 2·asin(sqrt((1-y)/2)) does not (1-y is exact).
+func geoAsinSeed(y float64) float64 {
+	if y <= 0.5 {
+		return math.Asin(y)
+	}
+	return ddPio2a - 2*math.Asin(math.Sqrt((1-y)/2))
+}
+
+// geoAsinByMidpoints moves r until sin of the midpoints on either side of
+// it brackets y (sin is increasing on [0, π/2]).
+func geoAsinByMidpoints(y, r float64) float64 {
+	less := func(y float64, s dd) bool { return y < s.hi || (y == s.hi && s.lo > 0) }
+	for i := 0; i < 64; i++ {
+		down, up := math.Nextafter(r, 0), math.Nextafter(r, 2)
+		switch {
+		case less(y, ddSin(dd{r, (down - r) / 2})):
+			r = down
+		case !less(y, ddSin(dd{r, (up - r) / 2})):
+			r = up
+		default:
+			return r
+		}
+	}
+	return r
 }
