@@ -412,22 +412,36 @@ func ddReduce(x dd) (dd, int) {
 	return r, int(k) & 3
 }
 
-// ddSeries sums the Taylor series of sin (odd) or cos (even) at small r.
-func ddSeries(r dd, odd bool) dd {
-	r2 := ddMul(r, r)
-	term, k := dd{1, 0}, 0.0
-	if odd {
-		term, k = r, 1
+// ddInvFact[n] is 1/n! in double-double.
+var ddInvFact = func() (f [30]dd) {
+	f[0] = dd{1, 0}
+	for n := 1; n < len(f); n++ {
+		f[n] = ddDivInt(f[n-1], float64(n))
 	}
-	sum := term
-	for i := 0; i < 30; i++ {
-		term = ddDivInt(ddMul(term, r2), (k+1)*(k+2))
-		term = dd{-term.hi, -term.lo}
-		k += 2
-		sum = ddAdd(sum, term)
-		if math.Abs(term.hi) <= math.Abs(sum.hi)*0x1p-110 {
-			break
-		}
+	return f
+}()
+
+// ddSeries sums the Taylor series of sin (odd) or cos (even) at |r| <= π/4
+// by Horner's rule in -r², with as many terms as r needs for ~2^-110.
+func ddSeries(r dd, odd bool) dd {
+	n := 0 // power of r in the first term
+	if odd {
+		n = 1
+	}
+	r2 := r.hi * r.hi
+	last, e := n, 1.0
+	for e > 0x1p-112 && last+2 < len(ddInvFact) {
+		e *= r2 / float64((last+1)*(last+2))
+		last += 2
+	}
+	t := ddMul(r, r)
+	t = dd{-t.hi, -t.lo}
+	sum := ddInvFact[last]
+	for k := last - 2; k >= n; k -= 2 {
+		sum = ddAdd(ddMul(sum, t), ddInvFact[k])
+	}
+	if odd {
+		sum = ddMul(sum, r)
 	}
 	return sum
 }
