@@ -151,12 +151,19 @@ func appendReply(b []byte, r *raftfsm.Reply, resp int) []byte {
 	case raftfsm.KindSet:
 		b = appendSetLen(b, len(r.Elems), resp)
 	case raftfsm.KindDouble:
+		text := r.Str // set when the engine prescribes the text (GEOPOS)
 		if resp >= 3 {
+			if text == "" {
+				text = formatDouble3(r.F)
+			}
 			b = append(b, ',')
-			b = append(b, formatDouble3(r.F)...)
+			b = append(b, text...)
 			return append(b, '\r', '\n')
 		}
-		return appendBulk(b, raftfsm.FormatDouble(r.F))
+		if text == "" {
+			text = raftfsm.FormatDouble(r.F)
+		}
+		return appendBulk(b, text)
 	case raftfsm.KindVerbatim:
 		return appendVerbatim(b, r.Str, resp)
 	case raftfsm.KindBool:

@@ -20,7 +20,7 @@ const (
 	KindArray                // *N
 	KindMap                  // RESP3 %N; Elems holds 2N items key,value,...; RESP2: flat array
 	KindSet                  // RESP3 ~N; RESP2: array
-	KindDouble               // RESP3 ,1.5; RESP2: bulk "%.17g"
+	KindDouble               // RESP3 ,1.5; RESP2: bulk "%.17g"; a non-empty Str replaces the text
 	KindVerbatim             // RESP3 =N txt:...; RESP2: bulk
 	KindBool                 // RESP3 #t; RESP2: integer 1/0
 )

@@ -978,6 +978,9 @@ func (r *scriptRun) toLua(L *lua.LState, rep Reply, depth int) lua.LValue {
 		if r.resp == 3 {
 			return field("double", lua.LNumber(rep.F))
 		}
+		if rep.Str != "" {
+			return lua.LString(rep.Str)
+		}
 		return lua.LString(FormatDouble(rep.F))
 	case KindMap:
 		if r.resp == 3 {
