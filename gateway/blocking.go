@@ -505,11 +505,15 @@ func (s *Server) runBlocking(c *client, cmd *command, args [][]byte, slot int) {
 	release := sync.OnceFunc(func() { s.unregister(q, b) })
 	defer release()
 	q.awaitFirstAttempt(s.ctx, b)
-	if err := s.backend.Read(s.ctx, false, func(db *raftfsm.DB, now int64) {
-		args = raftfsm.BlockingPrepare(db, now, args) // XREAD $: fixed at the first attempt
-	}); err != nil {
-		s.replyError(c, cmd, errorText(err, false, slot))
-		return
+	if cmd.name == "xread" {
+		// XREAD's $ means the last ID when the command came: fixed here,
+		// so that retries do not read it again.
+		if err := s.backend.Read(s.ctx, false, func(db *raftfsm.DB, now int64) {
+			args = raftfsm.BlockingPrepare(db, now, args)
+		}); err != nil {
+			s.replyError(c, cmd, errorText(err, false, slot))
+			return
+		}
 	}
 	r, err := s.attempt(args)
 	if err != nil {

@@ -138,7 +138,7 @@ func appendReply(b []byte, r *raftfsm.Reply, resp int) []byte {
 		}
 		// Int == 2 marks a keyed map (XREAD): RESP2 clients expect an
 		// array of [key, value] arrays, not a flat list.
-		if r.Int == 2 && resp < 3 {
+		if r.Int == raftfsm.PairsMarker && resp < 3 {
 			b = appendArrayLen(b, len(r.Elems)/2)
 			for i := 0; i < len(r.Elems); i += 2 {
 				b = append(b, '*', '2', '\r', '\n')

@@ -421,7 +421,11 @@ func geoSearchGeneric(c *Ctx, args [][]byte, srcIdx int, flags int) Reply {
 		pts[i].dist /= q.shape.conv
 	}
 	if q.store != nil {
-		return geoStore(c, &q, pts)
+		event := "georadiusstore"
+		if flags&geoSearch != 0 {
+			event = "geosearchstore"
+		}
+		return geoStore(c, &q, pts, event)
 	}
 	return geoReply(&q, pts)
 }
@@ -610,7 +614,7 @@ func geoReply(q *geoQuery, pts []geoPoint) Reply {
 
 // geoStore writes the matches to the destination as a zset scored by
 // geohash or, with STOREDIST, by distance; no match deletes it.
-func geoStore(c *Ctx, q *geoQuery, pts []geoPoint) Reply {
+func geoStore(c *Ctx, q *geoQuery, pts []geoPoint, event string) Reply {
 	es := make([]zsEntry, len(pts))
 	for i, p := range pts {
 		es[i] = zsEntry{m: p.member, s: p.score}
@@ -618,6 +622,6 @@ func geoStore(c *Ctx, q *geoQuery, pts []geoPoint) Reply {
 			es[i].s = p.dist
 		}
 	}
-	zsStoreResult(c, q.store, es)
+	zsStoreResult(c, q.store, es, event)
 	return Int(int64(len(pts)))
 }

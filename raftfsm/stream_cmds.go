@@ -309,7 +309,10 @@ func xaddCommand(c *Ctx, args [][]byte) Reply {
 		c.Set(args[1], s)
 	}
 	s.appendEntry(id, fv)
-	s.trim(a.trimArgs)
+	c.notify(NotifyStream, "xadd", args[1])
+	if s.trim(a.trimArgs) > 0 {
+		c.notify(NotifyStream, "xtrim", args[1])
+	}
 	return Bulk(id.String())
 }
 
@@ -329,7 +332,11 @@ func xtrimCommand(c *Ctx, args [][]byte) Reply {
 	if s == nil {
 		return Int(0)
 	}
-	return Int(s.trim(a.trimArgs))
+	n := s.trim(a.trimArgs)
+	if n > 0 {
+		c.notify(NotifyStream, "xtrim", args[1])
+	}
+	return Int(n)
 }
 
 // ---- reads ------------------------------------------------------------------
@@ -513,6 +520,15 @@ func xreadCommand(c *Ctx, args [][]byte) Reply {
 }
 
 // XREADGROUP GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...]
+// consumerFor returns the named consumer, seen now, creating it (with
+// its keyspace event) if needed.
+func consumerFor(c *Ctx, key []byte, g *streamGroup, name []byte) *streamConsumer {
+	if g.consumer(name) == nil {
+		c.notify(NotifyStream, "xgroup-createconsumer", key)
+	}
+	return g.lookupOrCreateConsumer(name, c.Now)
+}
+
 func xreadgroupCommand(c *Ctx, args [][]byte) Reply {
 	a, r, ok := parseXread(args, true)
 	if !ok {
@@ -560,7 +576,7 @@ func xreadgroupCommand(c *Ctx, args [][]byte) Reply {
 		if !history && (s.length == 0 || !g.lastID.less(s.lastLive())) {
 			continue
 		}
-		cons := g.lookupOrCreateConsumer(a.consumer, c.Now)
+		cons := consumerFor(c, args[a.streamsArg+i], g, a.consumer)
 		var entries []Reply
 		if history {
 			start, _ := ids[i].incr()
@@ -656,6 +672,7 @@ func xdelCommand(c *Ctx, args [][]byte) Reply {
 		} else if first {
 			s.firstID = s.firstLive()
 		}
+		c.notify(NotifyStream, "xdel", args[1])
 	}
 	return Int(int64(deleted))
 }
@@ -715,6 +732,7 @@ func xsetidCommand(c *Ctx, args [][]byte) Reply {
 	if !maxDel.isZero() {
 		s.maxDeleted = maxDel
 	}
+	c.notify(NotifyStream, "xsetid", args[1])
 	return ReplyOK
 }
 
@@ -823,6 +841,7 @@ func xgroupCommand(c *Ctx, args [][]byte) Reply {
 		if s.createGroup(string(name), id, entriesRead) == nil {
 			return errBusyGroup
 		}
+		c.notify(NotifyStream, "xgroup-create", key)
 		return ReplyOK
 	case setid && (len(args) == 5 || len(args) == 7):
 		var id streamID
@@ -834,6 +853,7 @@ func xgroupCommand(c *Ctx, args [][]byte) Reply {
 		s, _ = lookupStreamWrite(c, key)
 		g = s.group(name)
 		g.lastID, g.entriesRead = id, entriesRead
+		c.notify(NotifyStream, "xgroup-setid", key)
 		return ReplyOK
 	case EqFold(sub, "destroy") && len(args) == 4:
 		if g == nil {
@@ -841,12 +861,14 @@ func xgroupCommand(c *Ctx, args [][]byte) Reply {
 		}
 		s, _ = lookupStreamWrite(c, key)
 		s.destroyGroup(name)
+		c.notify(NotifyStream, "xgroup-destroy", key)
 		return Int(1)
 	case EqFold(sub, "createconsumer") && len(args) == 5:
 		s, _ = lookupStreamWrite(c, key)
 		if s.group(name).createConsumer(string(args[4]), c.Now) == nil {
 			return Int(0)
 		}
+		c.notify(NotifyStream, "xgroup-createconsumer", key)
 		return Int(1)
 	case EqFold(sub, "delconsumer") && len(args) == 5:
 		if g.consumer(args[4]) == nil {
@@ -854,6 +876,7 @@ func xgroupCommand(c *Ctx, args [][]byte) Reply {
 		}
 		s, _ = lookupStreamWrite(c, key)
 		n, _ := s.group(name).deleteConsumer(args[4])
+		c.notify(NotifyStream, "xgroup-delconsumer", key)
 		return Int(int64(n))
 	}
 	return subcommandErr("XGROUP", sub)
@@ -1087,7 +1110,7 @@ func xclaimCommand(c *Ctx, args [][]byte) Reply {
 			continue
 		}
 		if cons == nil {
-			cons = g.lookupOrCreateConsumer(args[3], now)
+			cons = consumerFor(c, args[1], g, args[3])
 		}
 		n.assign(cons)
 		n.deliveryTime = delivery
@@ -1177,7 +1200,7 @@ func xautoclaimCommand(c *Ctx, args [][]byte) Reply {
 			continue
 		}
 		if cons == nil {
-			cons = g.lookupOrCreateConsumer(args[3], now)
+			cons = consumerFor(c, args[1], g, args[3])
 		}
 		n.assign(cons)
 		n.deliveryTime = now
