@@ -119,16 +119,10 @@ func appendReply(b []byte, r *raftfsm.Reply, resp int) []byte {
 		}
 		return append(b, '*', '-', '1', '\r', '\n')
 	case raftfsm.KindArray:
-		// Int == 2 marks flat member/score pairs (WITHSCORES): RESP3 clients
+		// PairsMarker marks flat member/score pairs (WITHSCORES): RESP3 clients
 		// expect [member, score] pairs, RESP2 the flat list.
-		if r.Int == 2 && resp >= 3 && len(r.Elems)%2 == 0 {
-			b = appendArrayLen(b, len(r.Elems)/2)
-			for i := 0; i < len(r.Elems); i += 2 {
-				b = append(b, '*', '2', '\r', '\n')
-				b = appendReply(b, &r.Elems[i], resp)
-				b = appendReply(b, &r.Elems[i+1], resp)
-			}
-			return b
+		if r.Int == raftfsm.PairsMarker && resp >= 3 && len(r.Elems)%2 == 0 {
+			return appendPairs(b, r.Elems, resp)
 		}
 		b = appendArrayLen(b, len(r.Elems))
 	case raftfsm.KindMap:
@@ -136,16 +130,10 @@ func appendReply(b []byte, r *raftfsm.Reply, resp int) []byte {
 			// Malformed map from the engine: never emit broken framing.
 			return appendError(b, "ERR internal error")
 		}
-		// Int == 2 marks a keyed map (XREAD): RESP2 clients expect an
-		// array of [key, value] arrays, not a flat list.
+		// The marker on a map (XREAD): RESP2 clients expect an array of
+		// [key, value] arrays, not a flat list.
 		if r.Int == raftfsm.PairsMarker && resp < 3 {
-			b = appendArrayLen(b, len(r.Elems)/2)
-			for i := 0; i < len(r.Elems); i += 2 {
-				b = append(b, '*', '2', '\r', '\n')
-				b = appendReply(b, &r.Elems[i], resp)
-				b = appendReply(b, &r.Elems[i+1], resp)
-			}
-			return b
+			return appendPairs(b, r.Elems, resp)
 		}
 		b = appendMapLen(b, len(r.Elems)/2, resp)
 	case raftfsm.KindSet:
@@ -182,6 +170,17 @@ func appendReply(b []byte, r *raftfsm.Reply, resp int) []byte {
 	}
 	for i := range r.Elems {
 		b = appendReply(b, &r.Elems[i], resp)
+	}
+	return b
+}
+
+// appendPairs writes flat elems as an array of two-element arrays.
+func appendPairs(b []byte, elems []raftfsm.Reply, resp int) []byte {
+	b = appendArrayLen(b, len(elems)/2)
+	for i := 0; i < len(elems); i += 2 {
+		b = append(b, '*', '2', '\r', '\n')
+		b = appendReply(b, &elems[i], resp)
+		b = appendReply(b, &elems[i+1], resp)
 	}
 	return b
 }

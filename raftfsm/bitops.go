@@ -273,14 +273,9 @@ func bfRead(c *Ctx, key []byte, ops []bfOp) Reply {
 // key is created or zero-padded to the farthest bit written before any op
 // runs, even if every op then fails its OVERFLOW FAIL check.
 func bfWrite(c *Ctx, key []byte, ops []bfOp) Reply {
-	e := c.lookup(key)
-	var old []byte
-	if e != nil {
-		v, ok := e.val.(*strValue)
-		if !ok {
-			return ErrWrongType
-		}
-		old = v.b
+	e, old, ok := strLookupWrite(c, key)
+	if !ok {
+		return ErrWrongType
 	}
 	var need uint64
 	for _, op := range ops {

@@ -100,6 +100,21 @@ func strReplace(c *Ctx, e *entry, b []byte) {
 	c.DB.own(e).val = &strValue{b: b}
 }
 
+// strLookupWrite returns key's live entry and its bytes (nil, nil for a
+// missing key) for a command that rewrites the string; ok is false when
+// the key holds another type.
+func strLookupWrite(c *Ctx, key []byte) (e *entry, old []byte, ok bool) {
+	e = c.lookup(key)
+	if e == nil {
+		return nil, nil, true
+	}
+	v, ok := e.val.(*strValue)
+	if !ok {
+		return nil, nil, false
+	}
+	return e, v.b, true
+}
+
 // ---- GET / SET family --------------------------------------------------------
 
 func getCommand(c *Ctx, args [][]byte) Reply {
@@ -688,14 +703,9 @@ func setrangeCommand(c *Ctx, args [][]byte) Reply {
 	if off < 0 {
 		return errStrOffsetRange
 	}
-	e := c.lookup(key)
-	var old []byte
-	if e != nil {
-		v, ok := e.val.(*strValue)
-		if !ok {
-			return ErrWrongType
-		}
-		old = v.b
+	e, old, ok := strLookupWrite(c, key)
+	if !ok {
+		return ErrWrongType
 	}
 	if len(val) == 0 {
 		// Nothing to write: the length of what is there (no key created).
@@ -861,14 +871,9 @@ func setbitCommand(c *Ctx, args [][]byte) Reply {
 	if !ok || on&^1 != 0 {
 		return errStrBitValue
 	}
-	e := c.lookup(args[1])
-	var old []byte
-	if e != nil {
-		v, ok := e.val.(*strValue)
-		if !ok {
-			return ErrWrongType
-		}
-		old = v.b
+	e, old, ok := strLookupWrite(c, args[1])
+	if !ok {
+		return ErrWrongType
 	}
 	byteIdx := int(off >> 3)
 	mask := byte(1) << (7 - uint(off&7))
