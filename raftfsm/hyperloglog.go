@@ -540,7 +540,7 @@ func pfaddCommand(c *Ctx, args [][]byte) Reply {
 	key := args[1]
 	var s []byte
 	updated := 0
-	if v := c.Get(key); v == nil {
+	if v := c.lookupWrite(key); v == nil {
 		s = hllNew()
 		updated++
 	} else {
@@ -566,10 +566,12 @@ func pfaddCommand(c *Ctx, args [][]byte) Reply {
 		}
 	}
 	if updated == 0 {
+		c.Unchanged()
 		return Int(0)
 	}
 	hllInvalidate(s)
 	c.SetKeepTTL(key, &strValue{b: s})
+	c.notify(NotifyString, "pfadd", key)
 	return Int(1)
 }
 
@@ -659,6 +661,7 @@ func pfmergeCommand(c *Ctx, args [][]byte) Reply {
 	}
 	hllInvalidate(s)
 	c.SetKeepTTL(dest, &strValue{b: s})
+	c.notify(NotifyString, "pfadd", dest)
 	return Status("OK")
 }
 

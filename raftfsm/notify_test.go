@@ -126,6 +126,9 @@ func TestKeyspaceEvents(t *testing.T) {
 		{"GEOADD geo 13.361389 38.115556 Palermo", "new:geo zadd:geo"},
 		{"GEOSEARCHSTORE gs geo FROMLONLAT 15 37 BYRADIUS 200 km", "new:gs geosearchstore:gs"},
 		{"GEORADIUS geo 15 37 1 km STORE gs", "del:gs"},
+		{"PFADD hll a b", "new:hll pfadd:hll"},
+		{"PFADD hll a", ""},
+		{"PFMERGE hll2 hll", "new:hll2 pfadd:hll2"},
 		{"SET typed x", "new:typed set:typed"},
 		{"LPUSH typed x", ""}, // WRONGTYPE: no event
 	} {
