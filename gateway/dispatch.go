@@ -138,7 +138,7 @@ func commandName(args [][]byte) string {
 
 func (s *Server) dispatch(c *client, args [][]byte) {
 	cmd := s.tab.lookup(args[0])
-	if !c.authed && (cmd == nil || cmd.extra&rfNoAuth == 0) {
+	if !c.authed && (cmd == nil || cmd.extra&rfNoAuth == 0) && s.acl.authRequired() {
 		// Before the command is known to exist, as Redis does: an
 		// unauthenticated client learns nothing about the server.
 		s.reject(c, cmd, "NOAUTH Authentication required.")
@@ -160,6 +160,9 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 	c.cur = cmd
 	if !cmd.arityOK(len(args)) {
 		s.reject(c, cmd, "ERR wrong number of arguments for '"+cmd.name+"' command")
+		return
+	}
+	if !s.aclAllowed(c, cmd, args) {
 		return
 	}
 	if cmd.rewrite != nil {
