@@ -301,6 +301,7 @@ func (s *Server) aclDenied(c *client, cmd *command, name string, args [][]byte, 
 }
 
 func (s *Server) logDenied(c *client, name string, args [][]byte, res aclResult, pos int) {
+	c.lastCmd.Store(c.cur)
 	e := &aclLogEntry{count: 1, reason: res, multi: c.multi, username: c.getUser().name, ctime: time.Now(),
 		cinfo: c.info(time.Now())}
 	switch res {
@@ -316,6 +317,7 @@ func (s *Server) logDenied(c *client, name string, args [][]byte, res aclResult,
 func (s *Server) login(c *client, name, pass []byte, cmdName []byte) bool {
 	u := s.acl.credentials(name, pass)
 	if u == nil {
+		c.lastCmd.Store(c.cur)
 		s.acl.addLog(&aclLogEntry{count: 1, reason: aclDeniedAuth, multi: c.multi, object: string(cmdName),
 			username: string(name), ctime: time.Now(), cinfo: c.info(time.Now())})
 		return false
@@ -626,7 +628,7 @@ func aclLogCmd(s *Server, c *client, args [][]byte) {
 
 // appendFloat is addReplyDouble: a RESP3 double, a bulk string in RESP2.
 func appendFloat(b []byte, f float64, resp int) []byte {
-	s := strconv.FormatFloat(f, 'g', 17, 64)
+	s := strconv.FormatFloat(f, 'g', -1, 64)
 	if resp == 3 {
 		return appendLine(append(b, ','), s)
 	}

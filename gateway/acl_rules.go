@@ -42,7 +42,8 @@ func (p keyPattern) String() string {
 // aclSelector is one set of command, key and channel permissions; a user
 // has a root selector and any number of (...) selectors.
 type aclSelector struct {
-	allCmds     bool     // +@all: also commands the server does not know
+	allCmds     bool     // every bit is set: the command check is skipped
+	future      bool     // +@all was given and not undone by -@all
 	cmds        []uint64 // one bit per aclCommand.id
 	firstArgs   map[int][]string
 	allKeys     bool
@@ -76,6 +77,7 @@ func (s *aclSelector) setBit(id int, on bool) {
 		s.cmds[id/64] |= 1 << (id % 64)
 	} else {
 		s.cmds[id/64] &^= 1 << (id % 64)
+		s.allCmds = false
 	}
 }
 
@@ -109,7 +111,7 @@ func (s *aclSelector) setAll(on bool) {
 	for i := range s.cmds {
 		s.cmds[i] = v
 	}
-	s.allCmds = on
+	s.allCmds, s.future = on, on
 	s.firstArgs = nil
 }
 
@@ -574,7 +576,7 @@ func (s *aclSelector) describeCommands() string {
 	u := aclCmds()
 	var rules []string
 	fake := newSelector()
-	additive := !s.allCmds
+	additive := !s.future
 	if additive {
 		rules = append(rules, "-@all")
 	} else {
@@ -839,9 +841,11 @@ type aclKeyRef struct {
 // aclKeys lists the keys of a call with their access flags, from Redis's
 // key specs when they are complete and reliable, else from our key
 // positions (getKeysFromCommandWithSpecs).
-func aclKeys(cmd *command, args [][]byte) []aclKeyRef {
+func aclKeys(cmd *command, ac *aclCommand, args [][]byte) []aclKeyRef {
 	var specs []keySpec
-	if cmd.meta != nil {
+	if m := redisMeta[ac.name]; m != nil {
+		specs = m.keySpecs // OBJECT ENCODING's, though we serve OBJECT flat
+	} else if cmd.meta != nil {
 		specs = cmd.meta.keySpecs
 	}
 	var all keyFlag
@@ -866,9 +870,17 @@ func aclKeys(cmd *command, args [][]byte) []aclKeyRef {
 	}
 	flags := variableKeyFlags(cmd, args, all)
 	refs := make([]aclKeyRef, 0, len(pos))
-	for _, p := range pos {
+	for i, p := range pos {
 		if p > 0 && p < len(args) {
-			refs = append(refs, aclKeyRef{p, flags})
+			f := flags
+			if cmd.name == "sort" || cmd.name == "sort_ro" {
+				// The sorted key is read; a STORE destination written.
+				f = kfRo | kfAccess
+				if i > 0 {
+					f = kfOw | kfUpdate
+				}
+			}
+			refs = append(refs, aclKeyRef{p, f})
 		}
 	}
 	return refs
@@ -1080,7 +1092,7 @@ func (s *aclSelector) checkCmd(k *aclCheck) (aclResult, int) {
 	}
 	if !s.allKeys {
 		if !k.got {
-			k.keys, k.got = aclKeys(k.cmd, k.args), true
+			k.keys, k.got = aclKeys(k.cmd, k.ac, k.args), true
 		}
 		for _, ref := range k.keys {
 			if !s.checkKey(k.args[ref.pos], ref.flags) {
