@@ -115,7 +115,7 @@ func TestACLCheck(t *testing.T) {
 		{rw, "set w:1 x get", aclDeniedKey, 1},
 		{rw, "get w:1", aclDeniedKey, 1},
 		{rw, "lmove r:1 w:1 left right", aclDeniedKey, 1}, // the source is also written
-		{rw, "eval x 1 r:1", aclDeniedKey, 3}, // EVAL's keys are read and written
+		{rw, "eval x 1 r:1", aclDeniedKey, 3},             // EVAL's keys are read and written
 		{[]string{"+@all", "~s:*"}, "eval x 1 s:1", aclOK, 0},
 		{rw, "eval x 1 x:1", aclDeniedKey, 3},
 		{rw, "eval x 0", aclOK, 0},
