@@ -32,9 +32,6 @@ func newACLUser(name string, r *userRules) *aclUser {
 	return u
 }
 
-// aclLogMax is Redis's acllog-max-len default.
-const aclLogMax = 128
-
 type aclLogEntry struct {
 	count    int64
 	reason   aclResult
@@ -124,7 +121,7 @@ func (a *aclStore) credentials(name, pass []byte) *aclUser {
 
 // addLog records a denied command or a failed AUTH (addACLLogEntry):
 // an entry like one of the last ten within a minute is counted instead.
-func (a *aclStore) addLog(e *aclLogEntry) {
+func (a *aclStore) addLog(e *aclLogEntry, maxLen int64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for i := 0; i < len(a.log) && i < 10; i++ {
@@ -140,8 +137,8 @@ func (a *aclStore) addLog(e *aclLogEntry) {
 		}
 	}
 	a.log = append([]*aclLogEntry{e}, a.log...)
-	if len(a.log) > aclLogMax {
-		a.log = a.log[:aclLogMax]
+	if int64(len(a.log)) > maxLen {
+		a.log = a.log[:maxLen]
 	}
 }
 
@@ -287,7 +284,7 @@ func (a *aclStore) save() error {
 
 // aclDenied answers a refused command with Redis's NOPERM text and logs it.
 func (s *Server) aclDenied(c *client, cmd *command, name string, args [][]byte, res aclResult, pos int) {
-	s.logDenied(c, name, args, res, pos)
+	s.logDenied(c, name, args, res, pos, c.multi)
 	var msg string
 	switch res {
 	case aclDeniedCmd:
@@ -300,9 +297,9 @@ func (s *Server) aclDenied(c *client, cmd *command, name string, args [][]byte, 
 	s.reject(c, cmd, msg)
 }
 
-func (s *Server) logDenied(c *client, name string, args [][]byte, res aclResult, pos int) {
+func (s *Server) logDenied(c *client, name string, args [][]byte, res aclResult, pos int, multi bool) {
 	c.lastCmd.Store(c.cur)
-	e := &aclLogEntry{count: 1, reason: res, multi: c.multi, username: c.getUser().name, ctime: time.Now(),
+	e := &aclLogEntry{count: 1, reason: res, multi: multi, username: c.getUser().name, ctime: time.Now(),
 		cinfo: c.info(time.Now())}
 	switch res {
 	case aclDeniedCmd:
@@ -310,7 +307,7 @@ func (s *Server) logDenied(c *client, name string, args [][]byte, res aclResult,
 	default:
 		e.object = string(args[pos])
 	}
-	s.acl.addLog(e)
+	s.acl.addLog(e, s.conf.int("acllog-max-len"))
 }
 
 // login checks credentials for AUTH and HELLO; a failure is logged.
@@ -319,7 +316,7 @@ func (s *Server) login(c *client, name, pass []byte, cmdName []byte) bool {
 	if u == nil {
 		c.lastCmd.Store(c.cur)
 		s.acl.addLog(&aclLogEntry{count: 1, reason: aclDeniedAuth, multi: c.multi, object: string(cmdName),
-			username: string(name), ctime: time.Now(), cinfo: c.info(time.Now())})
+			username: string(name), ctime: time.Now(), cinfo: c.info(time.Now())}, s.conf.int("acllog-max-len"))
 		return false
 	}
 	c.setUser(u)
@@ -407,7 +404,62 @@ func aclSetUserCmd(s *Server, c *client, args [][]byte) {
 		s.replyError(c, nil, msg)
 		return
 	}
+	if u != nil {
+		s.killRevokedSubscribers(c, u, base, r)
+	}
 	c.out = append(c.out, "+OK\r\n"...)
+}
+
+// killRevokedSubscribers disconnects u's subscribers whose channels or
+// patterns the new rules no longer allow (ACLKillPubsubClientsIfNeeded).
+func (s *Server) killRevokedSubscribers(c *client, u *aclUser, old, cur *userRules) {
+	var upcoming []string
+	for _, sel := range cur.selectors {
+		if sel.allChannels {
+			return
+		}
+		upcoming = append(upcoming, sel.channels...)
+	}
+	kept := true
+	for _, sel := range old.selectors {
+		if sel.allChannels {
+			kept = false
+			break
+		}
+		for _, ch := range sel.channels {
+			kept = kept && contains(upcoming, ch)
+		}
+	}
+	if kept {
+		return
+	}
+	allowed := &aclSelector{channels: upcoming}
+	doomed := map[*client]bool{}
+	h := s.pubsub
+	h.mu.RLock()
+	for _, m := range []struct {
+		subs    map[string]map[*psClient]struct{}
+		pattern bool
+	}{{h.channels, false}, {h.patterns, true}, {h.shard, false}} {
+		for name, ps := range m.subs {
+			for p := range ps {
+				if !doomed[p.c] && p.c.getUser() == u && !allowed.checkChannel([]byte(name), m.pattern) {
+					doomed[p.c] = true
+				}
+			}
+		}
+	}
+	h.mu.RUnlock()
+	for cl := range doomed {
+		if cl == c {
+			c.closeAfter = true
+			continue
+		}
+		cl.killed.Store(true)
+		if cl.raw != nil {
+			_ = cl.raw.Close()
+		}
+	}
 }
 
 func aclDelUserCmd(s *Server, c *client, args [][]byte) {
@@ -647,6 +699,9 @@ func aclDryRunCmd(s *Server, c *client, args [][]byte) {
 		cmd = cmd.sub(call[1])
 	}
 	if cmd == nil {
+		cmd = redisOnlyCommand(call)
+	}
+	if cmd == nil {
 		s.replyError(c, nil, fmt.Sprintf("ERR Command '%s' not found", call[0]))
 		return
 	}
@@ -665,6 +720,26 @@ func aclDryRunCmd(s *Server, c *client, args [][]byte) {
 	default:
 		c.out = appendBulk(c.out, "This user has no permissions to access the '"+string(call[pos])+"' channel")
 	}
+}
+
+// redisOnlyCommand stands for a Redis 7.0 command this server does not
+// serve, so that DRYRUN answers for rules written for Redis.
+func redisOnlyCommand(call [][]byte) *command {
+	u := aclCmds()
+	ac := u.lookup(string(call[0]))
+	if ac == nil || ac.parent != nil {
+		return nil
+	}
+	if len(ac.subs) > 0 && len(call) >= 2 {
+		if sub := u.lookup(ac.name + "|" + string(call[1])); sub != nil {
+			ac = sub
+		}
+	}
+	m := redisMeta[ac.name]
+	if m == nil {
+		return nil
+	}
+	return &command{name: ac.name, arity: m.arity, meta: m, extra: m.flags, aclID: ac.id}
 }
 
 func aclHelpCmd(s *Server, c *client, args [][]byte) {

@@ -934,7 +934,7 @@ func keysFromSpecs(specs []keySpec, args [][]byte) (refs []aclKeyRef, ok bool) {
 				if i >= argc || i < 1 {
 					break
 				}
-				if raftfsm.EqFold(args[i], sp.bsKeyword) {
+				if strings.EqualFold(string(args[i]), sp.bsKeyword) {
 					first = i + 1
 					break
 				}

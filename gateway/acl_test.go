@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -156,6 +157,38 @@ func TestACLCheck(t *testing.T) {
 	}
 }
 
+// TestACLKeySpecs: keys come from Redis's key specs (keyword searches,
+// keynum), else from our own key positions when a spec is incomplete.
+func TestACLKeySpecs(t *testing.T) {
+	tab := commandTable()
+	assignACLIDs(tab)
+	for _, tt := range []struct {
+		args []string
+		want []int
+	}{
+		{[]string{"migrate", "h", "p", "", "0", "5000", "KEYS", "a", "b"}, []int{7, 8}},
+		{[]string{"migrate", "h", "p", "k", "0", "5000"}, []int{3}},
+		{[]string{"eval", "s", "2", "a", "b", "x"}, []int{3, 4}},
+		{[]string{"eval", "s", "0"}, nil},
+		{[]string{"mset", "a", "1", "b", "2"}, []int{1, 3}},
+		{[]string{"zunionstore", "d", "2", "a", "b"}, []int{1, 3, 4}},
+		{[]string{"ssubscribe", "ch"}, nil},
+	} {
+		b := make([][]byte, len(tt.args))
+		for i, a := range tt.args {
+			b[i] = []byte(a)
+		}
+		cmd := tab.lookup(b[0])
+		var got []int
+		for _, r := range aclKeys(cmd, aclResolve(cmd, b), b) {
+			got = append(got, r.pos)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("%q: keys at %v, want %v", tt.args, got, tt.want)
+		}
+	}
+}
+
 func TestACLSplitArgs(t *testing.T) {
 	for _, tt := range []struct {
 		in   string
@@ -304,4 +337,27 @@ func BenchmarkACLDefaultUser(b *testing.B) {
 			b.Fatal("refused")
 		}
 	}
+}
+
+// TestACLRevokedSubscriber: a subscriber whose channel its user loses is
+// disconnected; one whose channel is kept stays.
+func TestACLRevokedSubscriber(t *testing.T) {
+	s := mustServer(t, newFakeBackend())
+	admin := mustRaw(t, s)
+	runSteps(t, admin, []aclStep{
+		{"user", cmd("ACL", "SETUSER", "ps", "on", "nopass", "+@all", "&a", "&b"), "+OK"},
+		{"log max", cmd("CONFIG", "SET", "acllog-max-len", "1"), "+OK"},
+	})
+	subA, subB := mustRaw(t, s), mustRaw(t, s)
+	runSteps(t, subA, []aclStep{{"auth", cmd("AUTH", "ps", "x"), "+OK"}, {"sub", cmd("SUBSCRIBE", "a"), "*[$subscribe $a :1]"}})
+	runSteps(t, subB, []aclStep{{"auth", cmd("AUTH", "ps", "x"), "+OK"}, {"sub", cmd("SUBSCRIBE", "b"), "*[$subscribe $b :1]"}})
+	runSteps(t, admin, []aclStep{{"revoke a", cmd("ACL", "SETUSER", "ps", "resetchannels", "&b"), "+OK"}})
+	subA.expectClosed()
+	runSteps(t, subB, []aclStep{{"still subscribed", cmd("PING"), "*[$pong $]"}})
+	runSteps(t, admin, []aclStep{
+		{"denied 1", cmd("AUTH", "ps", "x", "y"), "-ERR syntax error"},
+		{"denied auth", cmd("AUTH", "nobody", "x"), "-WRONGPASS invalid username-password pair or user is disabled."},
+		{"denied auth 2", cmd("AUTH", "nobody2", "x"), "-WRONGPASS invalid username-password pair or user is disabled."},
+		{"log kept to max", cmd("ACL", "LOG"), "*[*[$count :1 $reason $auth $context $toplevel $object $AUTH $username $nobody2 *"},
+	})
 }

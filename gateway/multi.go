@@ -164,7 +164,7 @@ func (s *Server) execDenied(c *client, q []queued) []string {
 		if res == aclOK {
 			continue
 		}
-		s.logDenied(c, name, qc.args, res, pos)
+		s.logDenied(c, name, qc.args, res, pos, true)
 		reason := "no permission to execute the command or subcommand"
 		switch res {
 		case aclDeniedKey:
