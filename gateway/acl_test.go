@@ -361,3 +361,24 @@ func TestACLRevokedSubscriber(t *testing.T) {
 		{"log kept to max", cmd("ACL", "LOG"), "*[*[$count :1 $reason $auth $context $toplevel $object $AUTH $username $nobody2 *"},
 	})
 }
+
+// TestACLClientKillUser: CLIENT KILL USER closes the user's connections,
+// and CLIENT LIST shows each connection's user.
+func TestACLClientKillUser(t *testing.T) {
+	s := mustServer(t, newFakeBackend())
+	admin := mustRaw(t, s)
+	runSteps(t, admin, []aclStep{{"user", cmd("ACL", "SETUSER", "kim", "on", "nopass", "+@all", "~*"), "+OK"}})
+	k := mustRaw(t, s)
+	runSteps(t, k, []aclStep{{"auth", cmd("AUTH", "kim", "x"), "+OK"}})
+	admin.send(cmd("CLIENT", "LIST", "ID", "2"))
+	if got := admin.readReply(); !strings.Contains(got, " user=kim ") {
+		t.Fatalf("CLIENT LIST: %q", got)
+	}
+	runSteps(t, admin, []aclStep{{"kill", cmd("CLIENT", "KILL", "USER", "kim"), ":1"}})
+	k.expectClosed()
+	for _, c := range s.clientList() {
+		if c.getUser().name == "kim" {
+			t.Fatal("kim's client survived")
+		}
+	}
+}
