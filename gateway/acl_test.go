@@ -382,3 +382,23 @@ func TestACLClientKillUser(t *testing.T) {
 		}
 	}
 }
+
+// TestACLExecRecheck: rules changed between queueing and EXEC refuse the
+// command at EXEC with Redis's text; the rest of the transaction runs.
+func TestACLExecRecheck(t *testing.T) {
+	s := mustServer(t, newFakeBackend())
+	admin := mustRaw(t, s)
+	runSteps(t, admin, []aclStep{{"user", cmd("ACL", "SETUSER", "tx", "on", "nopass", "+@all", "~*"), "+OK"}})
+	r := mustRaw(t, s)
+	runSteps(t, r, []aclStep{
+		{"auth", cmd("AUTH", "tx", "x"), "+OK"},
+		{"multi", cmd("MULTI"), "+OK"},
+		{"set", cmd("SET", "a", "1"), "+QUEUED"},
+		{"incr", cmd("INCR", "a"), "+QUEUED"},
+	})
+	runSteps(t, admin, []aclStep{{"revoke", cmd("ACL", "SETUSER", "tx", "-incr"), "+OK"}})
+	runSteps(t, r, []aclStep{
+		{"exec", cmd("EXEC"), "*[+OK -NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: no permission to execute the command or subcommand]"},
+	})
+	runSteps(t, admin, []aclStep{{"log", cmd("ACL", "LOG", "1"), "*[*[$count :1 $reason $command $context $multi $object $incr *"}})
+}

@@ -67,7 +67,7 @@ func execCmd(s *Server, c *client, args [][]byte) {
 	has, write := false, false
 	var engine [][][]byte
 	for i, qc := range q {
-		if qc.cmd.engine == nil || denied[i] != "" {
+		if qc.cmd.engine == nil || (denied != nil && denied[i] != "") {
 			continue
 		}
 		engine = append(engine, qc.args)
@@ -137,7 +137,7 @@ func execCmd(s *Server, c *client, args [][]byte) {
 	c.out = appendArrayLen(c.out, len(q))
 	ei := 0
 	for i, qc := range q {
-		if denied[i] != "" {
+		if denied != nil && denied[i] != "" {
 			s.replyError(c, qc.cmd, denied[i])
 			continue
 		}
@@ -153,12 +153,13 @@ func execCmd(s *Server, c *client, args [][]byte) {
 
 // execDenied re-checks the queued commands against the user's current
 // rules, as Redis's EXEC does: rules may have changed since queueing.
+// nil: every command may run.
 func (s *Server) execDenied(c *client, q []queued) []string {
 	r := c.user.rules.Load()
-	out := make([]string, len(q))
 	if r.full {
-		return out
+		return nil
 	}
+	out := make([]string, len(q))
 	for i, qc := range q {
 		res, pos, name := r.check(qc.cmd, qc.args)
 		if res == aclOK {
