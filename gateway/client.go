@@ -81,6 +81,7 @@ func clientKillCmd(s *Server, c *client, args [][]byte) {
 	var addr, laddr string
 	var id int64
 	hasAddr, hasLaddr := false, false
+	var user *aclUser
 	skipme := true
 	typeNormal, typeNone := false, false
 	if len(args) == 3 {
@@ -118,7 +119,7 @@ func clientKillCmd(s *Server, c *client, args [][]byte) {
 			case raftfsm.EqFold(opt, "laddr"):
 				laddr, hasLaddr = string(val), true
 			case raftfsm.EqFold(opt, "user"):
-				if string(val) != "default" {
+				if user = s.acl.user(string(val)); user == nil {
 					s.replyError(c, nil, "ERR No such user '"+string(val)+"'")
 					return
 				}
@@ -149,6 +150,9 @@ func clientKillCmd(s *Server, c *client, args [][]byte) {
 				continue
 			}
 			if id != 0 && cl.id != id {
+				continue
+			}
+			if user != nil && cl.getUser() != user {
 				continue
 			}
 			if cl == c && skipme {

@@ -104,6 +104,7 @@ func configParams(s *Server) []param {
 		{name: "cluster-allow-reads-when-down", kind: pBool, def: "no"},
 		{name: "cluster-node-timeout", kind: pInt, min: 0, max: maxLong, def: "15000"},
 		{name: "requirepass", kind: pString, def: "", immutable: true},
+		intParam("acllog-max-len", "", 0, maxLong, "128"),
 		{name: "tcp-keepalive", kind: pInt, min: 0, max: maxInt, def: "300"},
 		{name: "latency-tracking", kind: pBool, def: "no"},
 		{name: "io-threads", kind: pInt, min: 1, max: 128, def: "1", immutable: true},

@@ -67,7 +67,8 @@ type client struct {
 	cur       *command // command being dispatched (owner only)
 
 	asking bool
-	authed bool // AUTH done, or no password configured
+	authed bool     // AUTH done, or the default user needs no password
+	user   *aclUser // written by the owner under mu (CLIENT LIST reads it)
 	// multiAsking: ASKING came right before MULTI, so the transaction may
 	// run on a slot this node is importing (Redis clients follow an ASK
 	// for a transaction that way).
@@ -93,7 +94,8 @@ type client struct {
 }
 
 func newClient(s *Server, id int64, raw net.Conn) *client {
-	c := &client{srv: s, id: id, raw: raw, resp: 2, born: time.Now(), authed: s.cfg.Password == ""}
+	c := &client{srv: s, id: id, raw: raw, resp: 2, born: time.Now()}
+	c.setDefaultAuth()
 	if raw != nil {
 		c.addr = raw.RemoteAddr().String()
 		c.laddr = raw.LocalAddr().String()
@@ -119,6 +121,27 @@ func connFD(c net.Conn) int {
 		_ = rc.Control(func(f uintptr) { fd = int(f) })
 	}
 	return fd
+}
+
+// setDefaultAuth makes c the default user's, authenticated when that user
+// needs no password (clientSetDefaultAuth).
+func (c *client) setDefaultAuth() {
+	def := c.srv.acl.def
+	c.setUser(def)
+	r := def.rules.Load()
+	c.authed = r.nopass && r.enabled
+}
+
+func (c *client) setUser(u *aclUser) {
+	c.mu.Lock()
+	c.user = u
+	c.mu.Unlock()
+}
+
+func (c *client) getUser() *aclUser {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.user
 }
 
 func (c *client) setName(n string) {
@@ -180,7 +203,7 @@ func (c *client) reset() {
 // info renders the CLIENT LIST line of c (Redis 7.0 catClientInfoString).
 func (c *client) info(now time.Time) string {
 	c.mu.Lock()
-	name, resp, ro, multi, nq, noEvict := c.name, c.resp, c.readonly, c.multi, len(c.queue), c.noEvict
+	name, resp, ro, multi, nq, noEvict, user := c.name, c.resp, c.readonly, c.multi, len(c.queue), c.noEvict, c.user
 	c.mu.Unlock()
 	flags := ""
 	if multi {
@@ -225,7 +248,9 @@ func (c *client) info(now time.Time) string {
 	b.WriteString(strconv.Itoa(multiN))
 	b.WriteString(" qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=")
 	b.WriteString(cmd)
-	b.WriteString(" user=default redir=-1 resp=")
+	b.WriteString(" user=")
+	b.WriteString(user.name)
+	b.WriteString(" redir=-1 resp=")
 	b.WriteString(strconv.Itoa(resp))
 	return b.String()
 }

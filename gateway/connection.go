@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"crypto/subtle"
 	"strconv"
 	"strings"
 	"time"
@@ -50,7 +49,7 @@ func quitCmd(s *Server, c *client, args [][]byte) {
 func resetCmd(s *Server, c *client, args [][]byte) {
 	s.pubsubReset(c)
 	c.reset()
-	c.authed = s.cfg.Password == "" // RESET forgets AUTH, as in Redis
+	c.setDefaultAuth() // RESET forgets AUTH, as in Redis
 	c.out = append(c.out, "+RESET\r\n"...)
 }
 
@@ -67,16 +66,8 @@ func validClientName(b []byte) bool {
 
 const errClientName = "ERR Client names cannot contain spaces, newlines or special characters."
 
-// authenticate checks a user/password pair: the only user is "default";
-// without a configured password it accepts any password, as Redis's
-// nopass default user does.
-func (s *Server) authenticate(user, pass []byte) bool {
-	if string(user) != "default" {
-		return false
-	}
-	want := s.cfg.Password
-	return want == "" || subtle.ConstantTimeCompare(pass, []byte(want)) == 1
-}
+// authenticate checks a user/password pair (acl.go).
+func (s *Server) authenticate(user, pass []byte) bool { return s.acl.credentials(user, pass) != nil }
 
 func helloCmd(s *Server, c *client, args [][]byte) {
 	ver := int64(0)
@@ -96,16 +87,12 @@ func helloCmd(s *Server, c *client, args [][]byte) {
 	}
 	var name []byte
 	setName := false
-	authed := false
+	var authUser, authPass []byte
 	for j := next; j < len(args); j++ {
 		more := len(args) - 1 - j
 		switch {
 		case raftfsm.EqFold(args[j], "auth") && more >= 2:
-			if !s.authenticate(args[j+1], args[j+2]) {
-				s.replyError(c, nil, "WRONGPASS invalid username-password pair or user is disabled.")
-				return
-			}
-			authed = true
+			authUser, authPass = args[j+1], args[j+2]
 			j += 2
 		case raftfsm.EqFold(args[j], "setname") && more >= 1:
 			if !validClientName(args[j+1]) {
@@ -119,10 +106,11 @@ func helloCmd(s *Server, c *client, args [][]byte) {
 			return
 		}
 	}
-	if authed {
-		c.authed = true
+	if authUser != nil && !s.login(c, authUser, authPass, args[0]) {
+		s.replyError(c, nil, "WRONGPASS invalid username-password pair or user is disabled.")
+		return
 	}
-	if !c.authed {
+	if !c.authed && s.acl.authRequired() {
 		s.replyError(c, nil, "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
 	}
@@ -158,7 +146,7 @@ func authCmd(s *Server, c *client, args [][]byte) {
 	var user, pass []byte
 	switch len(args) {
 	case 2:
-		if s.cfg.Password == "" {
+		if s.acl.def.rules.Load().nopass {
 			s.replyError(c, nil, "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 			return
 		}
@@ -169,11 +157,10 @@ func authCmd(s *Server, c *client, args [][]byte) {
 		s.replyError(c, nil, "ERR syntax error")
 		return
 	}
-	if !s.authenticate(user, pass) {
+	if !s.login(c, user, pass, args[0]) {
 		s.replyError(c, nil, "WRONGPASS invalid username-password pair or user is disabled.")
 		return
 	}
-	c.authed = true
 	c.out = append(c.out, "+OK\r\n"...)
 }
 

@@ -138,7 +138,7 @@ func commandName(args [][]byte) string {
 
 func (s *Server) dispatch(c *client, args [][]byte) {
 	cmd := s.tab.lookup(args[0])
-	if !c.authed && (cmd == nil || cmd.extra&rfNoAuth == 0) {
+	if !c.authed && (cmd == nil || cmd.extra&rfNoAuth == 0) && s.acl.authRequired() {
 		// Before the command is known to exist, as Redis does: an
 		// unauthenticated client learns nothing about the server.
 		s.reject(c, cmd, "NOAUTH Authentication required.")
@@ -161,6 +161,9 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 	if !cmd.arityOK(len(args)) {
 		s.reject(c, cmd, "ERR wrong number of arguments for '"+cmd.name+"' command")
 		return
+	}
+	if r := c.user.rules.Load(); !r.full && !s.aclPermits(c, r, cmd, args) {
+		return // the default user with every right pays one load above
 	}
 	if cmd.rewrite != nil {
 		var msg string

@@ -61,12 +61,13 @@ func execCmd(s *Server, c *client, args [][]byte) {
 		s.replyError(c, nil, "EXECABORT Transaction discarded because of previous errors.")
 		return
 	}
+	denied := s.execDenied(c, q)
 	// Redis routes EXEC with the keys of every queued command.
 	var slot slots.Slot
 	has, write := false, false
 	var engine [][][]byte
-	for _, qc := range q {
-		if qc.cmd.engine == nil {
+	for i, qc := range q {
+		if qc.cmd.engine == nil || (denied != nil && denied[i] != "") {
 			continue
 		}
 		engine = append(engine, qc.args)
@@ -135,7 +136,11 @@ func execCmd(s *Server, c *client, args [][]byte) {
 	}
 	c.out = appendArrayLen(c.out, len(q))
 	ei := 0
-	for _, qc := range q {
+	for i, qc := range q {
+		if denied != nil && denied[i] != "" {
+			s.replyError(c, qc.cmd, denied[i])
+			continue
+		}
 		qc.cmd.calls.Add(1)
 		if qc.cmd.engine != nil {
 			s.appendEngineReply(c, qc.cmd, &engReplies.replies[ei])
@@ -144,6 +149,33 @@ func execCmd(s *Server, c *client, args [][]byte) {
 		}
 		qc.cmd.handler(s, c, qc.args)
 	}
+}
+
+// execDenied re-checks the queued commands against the user's current
+// rules, as Redis's EXEC does: rules may have changed since queueing.
+// nil: every command may run.
+func (s *Server) execDenied(c *client, q []queued) []string {
+	r := c.user.rules.Load()
+	if r.full {
+		return nil
+	}
+	out := make([]string, len(q))
+	for i, qc := range q {
+		res, pos, name := r.check(qc.cmd, qc.args)
+		if res == aclOK {
+			continue
+		}
+		s.logDenied(c, name, qc.args, res, pos, true)
+		reason := "no permission to execute the command or subcommand"
+		switch res {
+		case aclDeniedKey:
+			reason = "no permission to touch the specified keys"
+		case aclDeniedChannel:
+			reason = "no permission to access one of the channels used as arguments"
+		}
+		out[i] = "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: " + reason
+	}
+	return out
 }
 
 type execResult struct {

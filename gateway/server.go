@@ -87,6 +87,9 @@ type Config struct {
 	// a connection runs nothing but AUTH, HELLO ... AUTH, QUIT and RESET
 	// until it authenticates (authCmd, helloCmd; checked in dispatch).
 	Password string
+	// ACLFile, when set, is Redis's aclfile: the users are loaded from it
+	// at start (New fails on errors) and by ACL LOAD, written by ACL SAVE.
+	ACLFile string
 }
 
 // writeTimeout bounds one Backend.Write; running out of it is an unknown
@@ -99,6 +102,7 @@ type Server struct {
 	log     *slog.Logger
 	backend Backend
 	tab     *table
+	acl     *aclStore
 	conf    *configStore
 	pubsub  *hub
 	started time.Time
@@ -138,6 +142,10 @@ func New(cfg Config) (*Server, error) {
 	if lg == nil {
 		lg = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	acl, err := newACLStore(cfg.Password, cfg.ACLFile)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		cfg:     cfg,
@@ -145,12 +153,14 @@ func New(cfg Config) (*Server, error) {
 		backend: cfg.Backend,
 		tab:     commandTable(),
 		pubsub:  newHub(),
+		acl:     acl,
 		started: time.Now(),
 		ctx:     ctx,
 		cancel:  cancel,
 		clients: make(map[int64]*client),
 		stop:    make(chan struct{}),
 	}
+	assignACLIDs(s.tab)
 	s.maxBulk.Store(defaultMaxBulk)
 	s.maxQuery.Store(defaultMaxQuery)
 	s.stats.init()

@@ -29,6 +29,7 @@ type command struct {
 	meta      *cmdMeta
 	extra     redisFlag // Redis flags beyond raftfsm's (noscript, loading, stale ...)
 	immediate bool      // runs at once inside MULTI instead of being queued
+	aclID     int       // the command's identity in ACL rules (acl_rules.go)
 	// rewrite turns the command into another before it is routed (EVALSHA
 	// into EVAL); a non-empty message rejects it instead.
 	rewrite func(s *Server, args [][]byte) ([][]byte, string)
@@ -146,7 +147,7 @@ type table struct {
 // statistics). The engine registers its commands in init functions, so they
 // are all known by the time a server is created.
 func commandTable() *table {
-	return buildTable(raftfsm.Commands(), append(append(gatewayCommands(), pubsubCommands()...), scriptCommands()...))
+	return buildTable(raftfsm.Commands(), append(append(append(gatewayCommands(), pubsubCommands()...), scriptCommands()...), aclCommands()...))
 }
 
 // coreFlagMask is the part of Redis's flags that raftfsm.Flag also expresses.

@@ -33,6 +33,7 @@ type devOptions struct {
 	dataDir, logLevel, pprof           string
 	replaceAfter                       time.Duration // 0 = no self-healing
 	maxMemory, maxMemoryPolicy         string        // per node, as raftcache server's flags ("" = default)
+	aclFile                            string        // every node's --aclfile ("" = none)
 }
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -49,6 +50,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&o.pprof, "pprof", "", "serve Go profiling endpoints on this address (e.g. 127.0.0.1:6060)")
 	fs.StringVar(&o.maxMemory, "maxmemory", "0", "per node: keyspace size each shard leader keeps under by evicting (e.g. 100mb; 0 = no limit)")
 	fs.StringVar(&o.maxMemoryPolicy, "maxmemory-policy", "noeviction", "per node: eviction policy (allkeys-lru, volatile-ttl, ...; noeviction = OOM errors)")
+	fs.StringVar(&o.aclFile, "aclfile", "", "per node: Redis ACL file of users, given to every node (ACL LOAD/SAVE act on each node separately)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -128,7 +130,7 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 		if i > 0 {
 			cfg.Join = []string{seed}
 		}
-		gwo := gatewayOptions{config: map[string]string{}}
+		gwo := gatewayOptions{config: map[string]string{}, aclFile: o.aclFile}
 		if o.maxMemory != "" {
 			gwo.config["maxmemory"] = o.maxMemory
 		}

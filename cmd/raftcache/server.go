@@ -34,6 +34,7 @@ type serverFlags struct {
 	replaceAfter                    time.Duration
 	grpcTokenFile                   string
 	requirePassFile                 string
+	aclFile                         string
 	maxMemory, maxMemoryPolicy      string
 }
 
@@ -49,6 +50,7 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.grpcPort, "grpc-port", 0, "gRPC port (admin API, slot migration); 0 = port+30000")
 	fs.StringVar(&f.grpcTokenFile, "grpc-token-file", "", "file holding a shared secret every gRPC call must carry (admin API and node-to-node; the same on every node; raftcachectl --token-file)")
 	fs.StringVar(&f.requirePassFile, "requirepass-file", "", "file holding the password clients must AUTH with (Redis's requirepass, user \"default\"; redis-cli -a, go-redis Password)")
+	fs.StringVar(&f.aclFile, "aclfile", "", "Redis ACL file of this node's users (\"user <name> <rules>\" lines; ACL LOAD re-reads it, ACL SAVE writes it); give every node the same file")
 	fs.StringVar(&f.maxMemory, "maxmemory", "0", "keyspace size the shard leader keeps under by evicting (Redis's maxmemory: 100mb, 2gb; 0 = no limit; CONFIG SET maxmemory changes it)")
 	fs.StringVar(&f.maxMemoryPolicy, "maxmemory-policy", "noeviction", "what goes when over --maxmemory: noeviction (writes get OOM errors), allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random, volatile-ttl")
 	fs.BoolVar(&f.spare, "spare", false, "join without founding a shard; raftcachectl add-shard/add-replica assigns one")
@@ -163,7 +165,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		cfg.GRPCToken = tok
 	}
-	gw := gatewayOptions{config: map[string]string{"maxmemory": f.maxMemory, "maxmemory-policy": f.maxMemoryPolicy}}
+	gw := gatewayOptions{config: map[string]string{"maxmemory": f.maxMemory, "maxmemory-policy": f.maxMemoryPolicy}, aclFile: f.aclFile}
 	if f.requirePassFile != "" {
 		pw, err := authn.ReadSecretFile(f.requirePassFile)
 		if err != nil {
@@ -197,6 +199,7 @@ type instance struct {
 // gatewayOptions are the RESP front end's settings beyond the node's.
 type gatewayOptions struct {
 	password string            // requirepass ("" = none)
+	aclFile  string            // Redis aclfile ("" = none)
 	config   map[string]string // CONFIG parameters set at start (--maxmemory ...)
 }
 
@@ -231,6 +234,7 @@ func startInstanceWith(ctx context.Context, cfg node.Config, opts gatewayOptions
 		Port:     cfg.Port,
 		RunID:    n.ClusterID(),
 		Password: opts.password,
+		ACLFile:  opts.aclFile,
 	})
 	if err != nil {
 		_ = n.Close()

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// TestACLEndToEnd: a dev cluster whose nodes all get the same --aclfile
+// serves go-redis clients as ACL users: a user limited to
+// `~app:* +@read +@write -@dangerous` runs reads and writes on its keys on
+// any node and is refused elsewhere with Redis's NOPERM errors; a wrong
+// password is WRONGPASS.
+func TestACLEndToEnd(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "users.acl")
+	acl := "user default on nopass ~* &* +@all\n" +
+		"user alice on >s3cret ~app:* +@read +@write -@dangerous\n" +
+		"user app on >pw ~app:* +@read +@write -@dangerous +cluster|slots +cluster|shards +ping +client|setinfo\n"
+	if err := os.WriteFile(file, []byte(acl), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := freeBase(t, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	dc, err := startDev(ctx, devOptions{shards: 1, replicas: 3, basePort: base, logLevel: "error", aclFile: file}, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dc.close()
+	lead := dc.leader(t)
+
+	for _, proto := range []int{2, 3} {
+		alice := redis.NewClient(&redis.Options{Addr: lead.gw.Addr().String(), Username: "alice", Password: "s3cret",
+			Protocol: proto, MaxRetries: -1})
+		defer alice.Close()
+		if err := alice.Set(ctx, "app:1", "v", 0).Err(); err != nil {
+			t.Fatalf("resp%d SET app:1: %v", proto, err)
+		}
+		if v, err := alice.Get(ctx, "app:1").Result(); err != nil || v != "v" {
+			t.Fatalf("resp%d GET app:1: %q %v", proto, v, err)
+		}
+		refused := []struct {
+			call func() error
+			want string
+		}{
+			{func() error { return alice.Get(ctx, "other").Err() }, "NOPERM this user has no permissions to access one of the keys used as arguments"},
+			{func() error { return alice.Set(ctx, "{app:1}x", "v", 0).Err() }, "NOPERM this user has no permissions to access one of the keys used as arguments"},
+			{func() error { return alice.FlushAll(ctx).Err() }, "NOPERM this user has no permissions to run the 'flushall' command"},
+			{func() error { return alice.Keys(ctx, "*").Err() }, "NOPERM this user has no permissions to run the 'keys' command"},
+			{func() error { return alice.ConfigSet(ctx, "maxmemory", "1").Err() }, "NOPERM this user has no permissions to run the 'config|set' command"},
+		}
+		for i, r := range refused {
+			if err := r.call(); err == nil || err.Error() != r.want {
+				t.Fatalf("resp%d refused call %d: %v, want %q", proto, i, err, r.want)
+			}
+		}
+	}
+
+	wrong := redis.NewClient(&redis.Options{Addr: lead.gw.Addr().String(), Username: "alice", Password: "nope", MaxRetries: -1})
+	defer wrong.Close()
+	if err := wrong.Get(ctx, "app:1").Err(); err == nil || !strings.HasPrefix(err.Error(), "WRONGPASS") {
+		t.Fatalf("wrong password: %v, want WRONGPASS", err)
+	}
+
+	// Every node loaded the same users: a cluster client reaches any of
+	// them as the same user.
+	for _, inst := range dc.instances {
+		cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{inst.gw.Addr().String()}, Username: "app", Password: "pw"})
+		if err := cc.Set(ctx, "app:2", inst.node.ID(), 0).Err(); err != nil {
+			cc.Close()
+			t.Fatalf("cluster client via %s: %v", inst.node.ID(), err)
+		}
+		cc.Close()
+		plain := redis.NewClient(&redis.Options{Addr: inst.gw.Addr().String(), Username: "app", Password: "pw", MaxRetries: -1})
+		if who, err := plain.Do(ctx, "ACL", "WHOAMI").Result(); err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
+			t.Fatalf("node %s ACL WHOAMI as app: %v %v, want NOPERM", inst.node.ID(), who, err)
+		}
+		plain.Close()
+	}
+
+	// Users are per node: ACL DELUSER on one node disconnects the user's
+	// clients there; ACL LOAD brings it back from the file.
+	admin := redis.NewClient(&redis.Options{Addr: lead.gw.Addr().String(), MaxRetries: -1})
+	defer admin.Close()
+	if n, err := admin.Do(ctx, "ACL", "DELUSER", "alice").Int(); err != nil || n != 1 {
+		t.Fatalf("ACL DELUSER: %d %v", n, err)
+	}
+	gone := redis.NewClient(&redis.Options{Addr: lead.gw.Addr().String(), Username: "alice", Password: "s3cret", MaxRetries: -1})
+	defer gone.Close()
+	if err := gone.Get(ctx, "app:1").Err(); err == nil || !strings.HasPrefix(err.Error(), "WRONGPASS") {
+		t.Fatalf("deleted user: %v, want WRONGPASS", err)
+	}
+	if err := admin.Do(ctx, "ACL", "LOAD").Err(); err != nil {
+		t.Fatalf("ACL LOAD: %v", err)
+	}
+	if err := gone.Get(ctx, "app:1").Err(); err != nil {
+		t.Fatalf("user after ACL LOAD: %v", err)
+	}
+}
