@@ -402,3 +402,30 @@ func TestACLExecRecheck(t *testing.T) {
 	})
 	runSteps(t, admin, []aclStep{{"log", cmd("ACL", "LOG", "1"), "*[*[$count :1 $reason $command $context $multi $object $incr *"}})
 }
+
+// TestACLScripts: the engine does not check the commands a script runs,
+// so only a user allowed every command, key and channel may run scripts.
+func TestACLScripts(t *testing.T) {
+	s := mustServer(t, newFakeBackend())
+	admin := mustRaw(t, s)
+	runSteps(t, admin, []aclStep{
+		{"keys only", cmd("ACL", "SETUSER", "app", "on", "nopass", "+@all", "~app:*", "&*"), "+OK"},
+		{"all but channels", cmd("ACL", "SETUSER", "nochan", "on", "nopass", "+@all", "~*"), "+OK"},
+	})
+	for _, user := range []string{"app", "nochan"} {
+		r := mustRaw(t, s)
+		runSteps(t, r, []aclStep{
+			{"auth", cmd("AUTH", user, "x"), "+OK"},
+			{"eval", cmd("EVAL", "return 1", "1", "app:1"), "-NOPERM this user has no permissions to run the 'eval' command: raftcache does not check the commands a script runs, so scripts need a user allowed all commands, keys and channels"},
+			{"fcall", cmd("FCALL_RO", "f", "0"), "-NOPERM this user has no permissions to run the 'fcall_ro' command: raftcache does not check the commands a script runs, so scripts need a user allowed all commands, keys and channels"},
+			{"multi", cmd("MULTI"), "+OK"},
+			{"queued eval", cmd("EVAL", "return 1", "0"), "-NOPERM this user has no permissions to run the 'eval' command: raftcache does not check the commands a script runs, so scripts need a user allowed all commands, keys and channels"},
+			{"discard", cmd("DISCARD"), "+OK"},
+		})
+	}
+	runSteps(t, admin, []aclStep{
+		{"full user", cmd("ACL", "SETUSER", "full", "on", "nopass", "+@all", "~*", "&*"), "+OK"},
+		{"auth", cmd("AUTH", "full", "x"), "+OK"},
+		{"eval", cmd("EVAL", "return 7", "0"), ":7"},
+	})
+}

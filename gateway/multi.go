@@ -162,6 +162,9 @@ func (s *Server) execDenied(c *client, q []queued) []string {
 	out := make([]string, len(q))
 	for i, qc := range q {
 		res, pos, name := r.check(qc.cmd, qc.args)
+		if res == aclOK && scriptCommand[qc.cmd.name] {
+			res, name = aclDeniedCmd, qc.cmd.name // see aclPermits
+		}
 		if res == aclOK {
 			continue
 		}
