@@ -155,14 +155,7 @@ func (s *Server) dropClients(c *client, gone map[*aclUser]bool) {
 		if !gone[cl.getUser()] {
 			continue
 		}
-		if cl == c {
-			c.closeAfter = true
-			continue
-		}
-		cl.killed.Store(true)
-		if cl.raw != nil {
-			_ = cl.raw.Close()
-		}
+		c.kill(cl)
 	}
 }
 
@@ -462,14 +455,7 @@ func (s *Server) killRevokedSubscribers(c *client, u *aclUser, old, cur *userRul
 	}
 	h.mu.RUnlock()
 	for cl := range doomed {
-		if cl == c {
-			c.closeAfter = true
-			continue
-		}
-		cl.killed.Store(true)
-		if cl.raw != nil {
-			_ = cl.raw.Close()
-		}
+		c.kill(cl)
 	}
 }
 

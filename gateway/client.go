@@ -159,14 +159,7 @@ func clientKillCmd(s *Server, c *client, args [][]byte) {
 				continue
 			}
 			killed++
-			if cl == c {
-				c.closeAfter = true
-				continue
-			}
-			cl.killed.Store(true)
-			if cl.raw != nil {
-				_ = cl.raw.Close()
-			}
+			c.kill(cl)
 		}
 	}
 	if len(args) == 3 {
@@ -288,4 +281,17 @@ func clientHelpCmd(s *Server, c *client, args [][]byte) {
 		"NO-EVICT (ON|OFF)",
 		"    Protect current client connection from eviction.",
 	})
+}
+
+// kill disconnects cl on behalf of c (CLIENT KILL, ACL changes): c itself
+// is closed once its reply is written.
+func (c *client) kill(cl *client) {
+	if cl == c {
+		c.closeAfter = true
+		return
+	}
+	cl.killed.Store(true)
+	if cl.raw != nil {
+		_ = cl.raw.Close()
+	}
 }
