@@ -67,6 +67,33 @@ for kind in evalsha eval_ro; do
     "$(awk -v a="${row[0]:-0}" -v b="${row[2]:-1}" 'BEGIN{printf "%.2f", a/b}')"
 done
 
+# Data types: streams, HyperLogLog, geo (a write and a read each), and SET
+# with keyspace notifications on (KEA) and a pattern subscriber reading
+# them on each server, P1, same servers.
+echo
+echo "data types (P1, -c 50): $N requests"
+printf '%-10s %12s %12s %14s %10s %10s\n' command raftcache redis redis-aof-always vs-redis vs-aof
+row() { # name cmd...
+  local name=$1 r=(); shift
+  for port in "$LEADER" 16390 16391; do r+=("$(custom "$port" "$@")"); done
+  printf '%-10s %12s %12s %14s %10s %10s\n' "$name" "${r[0]:-FAIL}" "${r[1]:-FAIL}" "${r[2]:-FAIL}" \
+    "$(awk -v a="${r[0]:-0}" -v b="${r[1]:-1}" 'BEGIN{printf "%.2f", a/b}')" \
+    "$(awk -v a="${r[0]:-0}" -v b="${r[2]:-1}" 'BEGIN{printf "%.2f", a/b}')"
+}
+row xadd XADD bench:stream MAXLEN '~' 10000 '*' field __rand_int__
+row xrange XRANGE bench:stream - + COUNT 10
+row pfadd PFADD bench:hll __rand_int__
+row pfcount PFCOUNT bench:hll
+row geoadd GEOADD bench:geo 13.361389 38.115556 m:__rand_int__
+row geosearch GEOSEARCH bench:geo FROMLONLAT 13.36 38.11 BYRADIUS 50 km ASC COUNT 10
+for port in "$LEADER" 16390 16391; do
+  redis-cli -p "$port" CONFIG SET notify-keyspace-events KEA >/dev/null
+  redis-cli -p "$port" PSUBSCRIBE '__key*' >/dev/null & pids+=($!)
+done
+sleep 0.5
+row set+notify SET 'key:__rand_int__' value
+for port in "$LEADER" 16390 16391; do redis-cli -p "$port" CONFIG SET notify-keyspace-events '' >/dev/null; done
+
 # Cluster mode: the default dev layout (3 shards x 3 replicas, 9 nodes in one
 # process) driven by redis-benchmark --cluster, next to the same redis-server.
 CBASE=$((BASE+20))

@@ -387,12 +387,12 @@ func bfModelTypes() []bfModelType {
 // field sits at an unaligned offset between bytes that must stay intact.
 func TestBitfieldIncrbyOverflow(t *testing.T) {
 	const off = "5"
+	d := newTestDB(t) // each case starts by SETting k afresh
 	for _, m := range bfModelTypes() {
 		typ := m.String()
 		for _, v := range m.edges() {
 			for _, inc := range bfIncrements(m, v) {
 				for _, ow := range []string{"wrap", "sat", "fail"} {
-					d := newTestDB(t)
 					d.expect("OK", "SET", "k", strings.Repeat("\xa5", 10))
 					d.do("BITFIELD", "k", "SET", typ, off, v.String())
 					want, ok := m.result(new(big.Int).Add(v, inc), ow)
@@ -425,6 +425,7 @@ func bfRedisMisjudges(m bfModelType, v *big.Int) bool {
 // below a signed range. A negative value given to an unsigned type is taken
 // as its 64-bit two's complement, as in Redis.
 func TestBitfieldSetOverflow(t *testing.T) {
+	d := newTestDB(t) // each case starts by SETting k afresh
 	for _, m := range bfModelTypes() {
 		typ := m.String()
 		lo, hi := m.bounds()
@@ -442,7 +443,6 @@ func TestBitfieldSetOverflow(t *testing.T) {
 				exact = new(big.Int).Add(v, new(big.Int).Lsh(one, 64))
 			}
 			for _, ow := range []string{"wrap", "sat", "fail"} {
-				d := newTestDB(t)
 				d.expect("OK", "SET", "k", strings.Repeat("\xa5", 10))
 				d.do("BITFIELD", "k", "SET", typ, "3", "0")
 				want, ok := m.result(exact, ow)

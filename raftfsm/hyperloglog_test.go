@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"testing"
-	"time"
 )
 
 // hllElems returns prefix+i for i in [from, to).
@@ -416,8 +415,7 @@ func TestHLLFuzz(t *testing.T) {
 	denseSeed := d.getStr("seed")
 	hllAddChunks(d, "sseed", hllElems("f", 0, 150), 300)
 	sparseSeed := d.getStr("sseed")
-	deadline := time.Now().Add(3 * time.Second)
-	for i := 0; i < 3000 && time.Now().Before(deadline); i++ {
+	for i := 0; i < 1000; i++ {
 		var v []byte
 		switch i % 3 {
 		case 0: // random body
@@ -485,12 +483,8 @@ func TestHLLDeterminism(t *testing.T) {
 
 func TestHLLSelfTest(t *testing.T) {
 	d := newTestDB(t)
-	start := time.Now()
 	if got := show(d.read("pfselftest")); got != "OK" {
 		t.Fatalf("pfselftest: %s", got)
-	}
-	if el := time.Since(start); el > 2*time.Second {
-		t.Errorf("pfselftest took %v", el)
 	}
 }
 
