@@ -48,6 +48,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzEval$$' -fuzztime $(or $(FUZZTIME),3000x) ./raftfsm/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodePayload$$' -fuzztime $(or $(FUZZTIME),40000x) ./raftfsm/
 	$(GO) test -run '^$$' -fuzz '^FuzzSlotEntries$$' -fuzztime $(or $(FUZZTIME),300x) ./raftfsm/
+	$(GO) test -run '^$$' -fuzz '^FuzzStreamPayload$$' -fuzztime $(or $(FUZZTIME),20000x) ./raftfsm/
+	$(GO) test -run '^$$' -fuzz '^FuzzHLL$$' -fuzztime $(or $(FUZZTIME),20000x) ./raftfsm/
+	$(GO) test -run '^$$' -fuzz '^FuzzGeo$$' -fuzztime $(or $(FUZZTIME),5000x) ./raftfsm/
 	$(GO) test -run '^$$' -fuzz '^FuzzHashTag$$' -fuzztime $(or $(FUZZTIME),200000x) ./slots/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeMap$$' -fuzztime $(or $(FUZZTIME),80000x) ./slots/
 	$(GO) test -run '^$$' -fuzz '^FuzzRESP$$' -fuzztime $(or $(FUZZTIME),50000x) ./gateway/

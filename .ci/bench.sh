@@ -84,11 +84,11 @@ row xadd XADD bench:stream MAXLEN '~' 10000 '*' field __rand_int__
 row xrange XRANGE bench:stream - + COUNT 10
 row pfadd PFADD bench:hll __rand_int__
 row pfcount PFCOUNT bench:hll
-row geoadd GEOADD bench:geo 13.361389 38.115556 m:__rand_int__
-row geosearch GEOSEARCH bench:geo FROMLONLAT 13.36 38.11 BYRADIUS 50 km ASC COUNT 10
+row geoadd GEOADD bench:geo 13.__rand_int__ 38.__rand_int__ m:__rand_int__
+row geosearch GEOSEARCH bench:geo FROMLONLAT 13.5 38.5 BYRADIUS 1 km ASC COUNT 10
 for port in "$LEADER" 16390 16391; do
   redis-cli -p "$port" CONFIG SET notify-keyspace-events KEA >/dev/null
-  redis-cli -p "$port" PSUBSCRIBE '__key*' >/dev/null & pids+=($!)
+  redis-cli -p "$port" PSUBSCRIBE '__key*' >/dev/null 2>&1 & pids+=($!)
 done
 sleep 0.5
 row set+notify SET 'key:__rand_int__' value
