@@ -116,6 +116,7 @@ func TestKeyspaceEvents(t *testing.T) {
 		{"XTRIM xs MAXLEN 1", ""},
 		{"XGROUP CREATECONSUMER xs g bob", "xgroup-createconsumer:xs"},
 		{"XREADGROUP GROUP g alice STREAMS xs >", "xgroup-createconsumer:xs"},
+		{"XREADGROUP GROUP g carol STREAMS xs >", "xgroup-createconsumer:xs"}, // nothing to read: created all the same
 		{"XCLAIM xs g mike 0 2-0", "xgroup-createconsumer:xs"},
 		{"XGROUP DELCONSUMER xs g lee", ""},
 		{"XGROUP DELCONSUMER xs g bob", "xgroup-delconsumer:xs"},

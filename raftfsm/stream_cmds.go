@@ -572,11 +572,13 @@ func xreadgroupCommand(c *Ctx, args [][]byte) Reply {
 	var out []Reply
 	for i, s := range streams {
 		g := groups[i]
+		// The consumer exists from its first XREADGROUP, served or not,
+		// as in Redis (XINFO CONSUMERS lists a consumer still waiting).
+		cons := consumerFor(c, args[a.streamsArg+i], g, a.consumer)
 		history := ids[i] != maxStreamID
 		if !history && (s.length == 0 || !g.lastID.less(s.lastLive())) {
 			continue
 		}
-		cons := consumerFor(c, args[a.streamsArg+i], g, a.consumer)
 		var entries []Reply
 		if history {
 			start, _ := ids[i].incr()
