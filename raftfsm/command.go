@@ -19,6 +19,7 @@ const (
 	FlagMovableKeys                  // key positions depend on the arguments (Keys func)
 	FlagRandom                       // result depends on randomness
 	FlagBlocking                     // may block (BLPOP...): Exec is one non-blocking attempt, the gateway waits and retries
+	FlagBlockOption                  // blocks like FlagBlocking when given BLOCK (XREAD, XREADGROUP)
 )
 
 // Names returns the Redis flag words of f, in Redis's order.

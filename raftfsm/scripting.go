@@ -821,7 +821,7 @@ func (r *scriptRun) run(args [][]byte) Reply {
 	if !cmd.ArityOK(len(args)) {
 		return Err("ERR Wrong number of args calling Redis command from script")
 	}
-	if xreadBlocks(args) {
+	if cmd.Flags&FlagBlockOption != 0 && BlocksWith(cmd.Flags, args) {
 		return errorf("ERR %s command is not allowed with BLOCK option from scripts", args[0])
 	}
 	if cmd.Flags&FlagWrite != 0 && r.ro {

@@ -48,8 +48,8 @@ func init() {
 		Command{Name: "xrevrange", Arity: -4, Flags: FlagReadOnly, First: 1, Last: 1, Step: 1, Exec: xrevrangeCommand},
 		Command{Name: "xdel", Arity: -3, Flags: FlagWrite | FlagFast, First: 1, Last: 1, Step: 1, Exec: xdelCommand},
 		Command{Name: "xtrim", Arity: -4, Flags: FlagWrite, First: 1, Last: 1, Step: 1, Exec: xtrimCommand},
-		Command{Name: "xread", Arity: -4, Flags: FlagReadOnly | FlagMovableKeys, Keys: xreadKeys, Exec: xreadCommand},
-		Command{Name: "xreadgroup", Arity: -7, Flags: FlagWrite | FlagMovableKeys, Keys: xreadKeys, Exec: xreadgroupCommand},
+		Command{Name: "xread", Arity: -4, Flags: FlagReadOnly | FlagMovableKeys | FlagBlockOption, Keys: xreadKeys, Exec: xreadCommand},
+		Command{Name: "xreadgroup", Arity: -7, Flags: FlagWrite | FlagMovableKeys | FlagBlockOption, Keys: xreadKeys, Exec: xreadgroupCommand},
 		Command{Name: "xsetid", Arity: -3, Flags: FlagWrite | FlagDenyOOM | FlagFast, First: 1, Last: 1, Step: 1, Exec: xsetidCommand},
 		Command{Name: "xgroup", Arity: -2, Flags: FlagWrite | FlagMovableKeys, Keys: xgroupKeys, Exec: xgroupCommand},
 		Command{Name: "xack", Arity: -4, Flags: FlagWrite | FlagFast, First: 1, Last: 1, Step: 1, Exec: xackCommand},
@@ -1509,7 +1509,14 @@ func BlockingPrepare(db *DB, now int64, args [][]byte) [][]byte {
 // BlocksWith reports whether args block, given the command's flags:
 // FlagBlocking commands always, XREAD/XREADGROUP only with BLOCK.
 func BlocksWith(flags Flag, args [][]byte) bool {
-	return flags&FlagBlocking != 0 || xreadBlocks(args)
+	if flags&FlagBlocking != 0 {
+		return true
+	}
+	if flags&FlagBlockOption == 0 {
+		return false // the common case: no argument scan
+	}
+	_, ok := xreadBlockArg(args)
+	return ok
 }
 
 // xreadDollarIDs returns args with every "$" ID of XREAD replaced by the

@@ -537,7 +537,8 @@ func TestStreamBlockingHelpers(t *testing.T) {
 		return out
 	}
 	args := bs("XREAD", "COUNT", "2", "BLOCK", "150", "STREAMS", "a", "b", "$", "$")
-	if !BlocksWith(0, args) || BlocksWith(0, bs("XREAD", "STREAMS", "a", "$")) {
+	xf := Lookup([]byte("xread")).Flags // the table marks XREAD as blocking with BLOCK
+	if !BlocksWith(xf, args) || BlocksWith(xf, bs("XREAD", "STREAMS", "a", "$")) {
 		t.Fatal("BlocksWith must follow the BLOCK option")
 	}
 	if ms, ok := BlockingTimeout(args); !ok || ms != 150 {
