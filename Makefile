@@ -59,6 +59,7 @@ fuzz:
 # and redis-tools); results go to docs/BENCHMARKS.md by hand.
 bench: build
 	bash .ci/bench.sh
+	bash .ci/bench-tls.sh
 	$(GO) test -run '^$$' -bench . -benchmem ./raftfsm/
 	$(GO) test -run '^$$' -bench LogStore -benchtime 64x ./shard/
 

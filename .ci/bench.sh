@@ -7,14 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-200000}
 BASE=${BENCH_BASE_PORT:-7600}
-for t in redis-server redis-benchmark redis-cli; do
-  command -v $t >/dev/null || { echo "$t missing: apt-get install -y redis-server redis-tools" >&2; exit 2; }
-done
-[ -x bin/raftcache ] || make build >/dev/null
-D=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$D"; }
-trap cleanup EXIT
+. .ci/bench-common.sh
 
 bin/raftcache dev --shards 1 --replicas 3 --base-port "$BASE" --data-dir "$D/rc" >"$D/dev.log" 2>&1 & pids+=($!)
 redis-server --bind 127.0.0.1 --port 16390 --save '' --appendonly no --dir "$D" >/dev/null 2>&1 & pids+=($!)

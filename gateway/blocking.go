@@ -663,6 +663,10 @@ func connAlive(c *client) bool {
 	if g, ok := raw.(*guardConn); ok {
 		raw = g.Conn
 	}
+	tc, isTLS := raw.(*tlsConn)
+	if isTLS {
+		raw = tc.raw
+	}
 	sc, ok := raw.(syscall.Conn)
 	if !ok {
 		return true
@@ -678,6 +682,11 @@ func connAlive(c *client) bool {
 		switch {
 		case err == nil && n == 0:
 			alive = false // orderly shutdown by the peer
+		case err == nil && (isTLS || n > 0) && peerHungUp(int(fd)):
+			// Data is pending (a pipelined command, or a TLS
+			// close_notify, which TLS 1.3 encrypts like any data), but the
+			// peer has also shut its side down.
+			alive = false
 		case err != nil && !errors.Is(err, syscall.EAGAIN) && !errors.Is(err, syscall.EINTR):
 			alive = false
 		}

@@ -333,6 +333,12 @@ func clusterSlotsCmd(s *Server, c *client, args [][]byte) {
 
 func clusterShardsCmd(s *Server, c *client, args [][]byte) {
 	v := newClusterView(s.topology())
+	// A TLS cluster's nodes have no plaintext port (Redis: port 0,
+	// tls-port P); TLS is on for every node of a cluster or for none.
+	portKey := "port"
+	if s.cfg.TLS != nil {
+		portKey = "tls-port"
+	}
 	n := 0
 	for i := range v.master {
 		if v.master[i] {
@@ -353,16 +359,16 @@ func clusterShardsCmd(s *Server, c *client, args [][]byte) {
 		}
 		c.out = appendBulk(c.out, "nodes")
 		c.out = appendArrayLen(c.out, 1+len(v.replicas[i]))
-		c.out = v.appendShardNode(c.out, i, c.resp)
+		c.out = v.appendShardNode(c.out, i, c.resp, portKey)
 		for _, ri := range v.replicas[i] {
-			c.out = v.appendShardNode(c.out, ri, c.resp)
+			c.out = v.appendShardNode(c.out, ri, c.resp, portKey)
 		}
 	}
 }
 
 // appendShardNode writes one node map of CLUSTER SHARDS, keys in Redis's
-// order (redis-py reads them positionally).
-func (v *clusterView) appendShardNode(b []byte, i int, resp int) []byte {
+// order (redis-py reads them positionally); portKey names the port.
+func (v *clusterView) appendShardNode(b []byte, i int, resp int, portKey string) []byte {
 	nd := &v.top.Nodes[i]
 	fields := 6
 	if nd.Port != 0 {
@@ -372,7 +378,7 @@ func (v *clusterView) appendShardNode(b []byte, i int, resp int) []byte {
 	b = appendBulk(b, "id")
 	b = appendBulk(b, nd.ID)
 	if nd.Port != 0 {
-		b = appendBulk(b, "port")
+		b = appendBulk(b, portKey)
 		b = appendInt(b, int64(nd.Port))
 	}
 	b = appendBulk(b, "ip")

@@ -54,7 +54,11 @@ const (
 )
 
 func configParams(s *Server) []param {
-	port := strconv.Itoa(s.cfg.Port)
+	port, tlsPort := strconv.Itoa(s.cfg.Port), "0"
+	if s.cfg.TLS != nil {
+		// TLS only, as Redis with port 0 and tls-port P.
+		port, tlsPort = "0", port
+	}
 	bind := "*"
 	if host, _, ok := strings.Cut(s.cfg.Addr, ":"); ok && host != "" {
 		bind = host
@@ -92,6 +96,7 @@ func configParams(s *Server) []param {
 		{name: "databases", kind: pInt, min: 1, max: maxInt, def: "1", immutable: true},
 		{name: "cluster-enabled", kind: pBool, def: "yes", immutable: true},
 		{name: "port", kind: pInt, min: 0, max: 65535, def: port, immutable: true},
+		{name: "tls-port", kind: pInt, min: 0, max: 65535, def: tlsPort, immutable: true},
 		{name: "bind", kind: pString, def: bind, immutable: true},
 		{name: "dir", kind: pString, def: "", immutable: true},
 		intParam("lfu-log-factor", "", 0, maxInt, "10"),

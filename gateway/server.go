@@ -7,6 +7,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -90,6 +91,9 @@ type Config struct {
 	// ACLFile, when set, is Redis's aclfile: the users are loaded from it
 	// at start (New fails on errors) and by ACL LOAD, written by ACL SAVE.
 	ACLFile string
+	// TLS, when set, makes the port speak TLS only (Redis's tls-port with
+	// port 0): the certificate and the client-certificate policy.
+	TLS *tls.Config
 }
 
 // writeTimeout bounds one Backend.Write; running out of it is an unknown
@@ -184,6 +188,12 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("gateway: listen %s: %w", s.cfg.Addr, err)
 	}
+	if s.cfg.TLS != nil {
+		// The handshake runs on the connection's first read, in its own
+		// goroutine; a client that never completes it is cut by the
+		// handshake timeout (tlsListener).
+		ln = &tlsListener{Listener: ln, conf: s.cfg.TLS}
+	}
 	s.ln = &guardListener{Listener: ln, srv: s}
 	s.rs = redcon.NewServerNetwork("tcp", s.cfg.Addr, s.serveRESP, s.accept, s.connClosed)
 	s.bg.Add(2)
@@ -255,6 +265,13 @@ func (s *Server) accept(rc redcon.Conn) bool {
 	}
 	if max := s.conf.int("maxclients"); max > 0 && int64(len(s.clients)) >= max {
 		raw := rc.NetConn()
+		if g, ok := raw.(*guardConn); ok {
+			if tc, ok := g.Conn.(*tlsConn); ok {
+				// This runs in the accept loop: do not let a client that
+				// is slow to handshake hold it for long.
+				_ = tc.handshake(time.Second)
+			}
+		}
 		_, _ = raw.Write([]byte("-ERR max number of clients reached\r\n"))
 		s.stats.rejectedConns.Add(1)
 		return false

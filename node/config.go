@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/raftcache/raftcache/internal/tlsconf"
 	"github.com/raftcache/raftcache/shard"
 )
 
@@ -64,6 +65,12 @@ type Config struct {
 	TrailingLogs      uint64
 	SnapshotInterval  time.Duration // how often Raft checks SnapshotThreshold
 	GossipLocal       bool          // faster memberlist timings for loopback clusters
+	// TLS, when set, encrypts the Raft and gRPC ports (internal/tlsconf):
+	// nodes prove themselves to each other with certificates of one CA.
+	TLS *tlsconf.Config
+	// GossipKey, when set, encrypts and authenticates gossip (memberlist's
+	// AES-GCM keyring; 16, 24 or 32 bytes, the same on every node).
+	GossipKey []byte
 	// Faults injects Raft transport faults (chaos tests); nil = none.
 	Faults *shard.Faults
 	// Eviction returns the memory limit (maxmemory) this node enforces
@@ -124,6 +131,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Shards > c.BootstrapExpect {
 		return fmt.Errorf("node: %d shards need at least %d founding nodes (--bootstrap-expect)", c.Shards, c.Shards)
+	}
+	switch len(c.GossipKey) {
+	case 0, 16, 24, 32:
+	default:
+		return fmt.Errorf("node: gossip key of %d bytes: want 16, 24 or 32", len(c.GossipKey))
 	}
 	if c.AZ == "" {
 		c.AZ = "default"

@@ -72,6 +72,9 @@ func newGossip(cfg *Config, self Member) (*gossip, error) {
 		mc.PushPullInterval = 2 * time.Second
 	}
 	mc.Name = self.NodeID
+	// With a key every gossip message is encrypted and authenticated;
+	// members without it (or with another) cannot join or be heard.
+	mc.SecretKey = cfg.GossipKey
 	mc.BindAddr = cfg.Bind
 	mc.BindPort = cfg.GossipPort
 	mc.AdvertiseAddr = cfg.Advertise

@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
@@ -53,7 +54,11 @@ func newGRPCServer(n *Node) (*grpcServer, error) {
 		// their TIME_WAIT sockets can hold it.
 		return nil, fmt.Errorf("node %s: grpc listen (choose another --grpc-port, or reserve the port with net.ipv4.ip_local_reserved_ports): %w", n.cfg.NodeID, err)
 	}
-	s := grpc.NewServer(authn.ServerOptions(n.cfg.GRPCToken)...)
+	opts := authn.ServerOptions(n.cfg.GRPCToken)
+	if t := n.cfg.TLS; t != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(t.GRPCServer())))
+	}
+	s := grpc.NewServer(opts...)
 	adminv1.RegisterAdminServer(s, &adminServer{n: n})
 	adminv1.RegisterNodeControlServer(s, &controlServer{n: n})
 	n.registerMigrate(s)
@@ -102,7 +107,11 @@ func (g *grpcServer) conn(addr string) (*grpc.ClientConn, error) {
 	if c, ok := g.conns[addr]; ok {
 		return c, nil
 	}
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	creds := insecure.NewCredentials()
+	if t := g.n.cfg.TLS; t != nil {
+		creds = credentials.NewTLS(t.PeerClient())
+	}
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
 	if t := g.n.cfg.GRPCToken; t != "" {
 		opts = append(opts, grpc.WithPerRPCCredentials(authn.BearerCreds(t)))
 	}

@@ -279,6 +279,9 @@ func (n *Node) startReplica(ctx context.Context, form formation, voters []raft.S
 	sc.Bootstrap = voters
 	sc.FSM = n.fsm
 	sc.Faults = n.cfg.Faults
+	if t := n.cfg.TLS; t != nil {
+		sc.TLSServer, sc.TLSClient = t.PeerServer(), t.PeerClient()
+	}
 	sc.Zone = n.zoneOf
 	sc.Eviction = n.cfg.Eviction
 	sc.Logger = n.cfg.Logger.With("component", "shard", "node_id", n.cfg.NodeID)

@@ -1,6 +1,7 @@
 package shard
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +21,12 @@ type Config struct {
 	// Faults, when set, injects network faults into the TCP transport
 	// (chaos tests); nil = none, no overhead.
 	Faults *Faults
+	// TLSServer and TLSClient, when set, encrypt the TCP transport: the
+	// accepting and the dialling side of every Raft connection. The
+	// server side must require a client certificate: Raft has no other
+	// authentication (node.Config.TLS).
+	TLSServer *tls.Config
+	TLSClient *tls.Config
 
 	// Stores, when set, replace the ones derived from Dir (tests keep
 	// in-memory stores across a restart this way). The caller closes them.

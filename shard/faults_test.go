@@ -17,6 +17,13 @@ import (
 // transports share one Faults.
 func newTCPFaultCluster(t *testing.T, n int, faults *Faults) *cluster {
 	t.Helper()
+	return newTCPCluster(t, n, func(cfg *Config) { cfg.Faults = faults }, func() { faults.Heal() })
+}
+
+// newTCPCluster starts n replicas over TCP (in-memory stores); tune adjusts
+// each one's configuration, before runs ahead of closing them.
+func newTCPCluster(t *testing.T, n int, tune func(*Config), before func()) *cluster {
+	t.Helper()
 	c := &cluster{t: t}
 	var servers []raft.Server
 	addrs := make([]string, n)
@@ -29,7 +36,7 @@ func newTCPFaultCluster(t *testing.T, n int, faults *Faults) *cluster {
 		cfg := fastConfig(id)
 		cfg.Bind = addrs[i]
 		cfg.Bootstrap = servers
-		cfg.Faults = faults
+		tune(&cfg)
 		m := &member{id: id, addr: raft.ServerAddress(addrs[i]), fsm: raftfsm.NewFSM(nil)}
 		cfg.FSM = m.fsm
 		r, err := New(cfg)
@@ -40,7 +47,7 @@ func newTCPFaultCluster(t *testing.T, n int, faults *Faults) *cluster {
 		c.members = append(c.members, m)
 	}
 	t.Cleanup(func() {
-		faults.Heal()
+		before()
 		for _, m := range c.members {
 			if err := m.rep.Close(); err != nil {
 				t.Errorf("close %s: %v", m.id, err)

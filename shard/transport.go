@@ -1,6 +1,9 @@
 package shard
 
 import (
+	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -42,7 +45,12 @@ func newTransport(cfg Config, logger *hclogAdapter) (raft.Transport, error) {
 		ln.Close()
 		return nil, fmt.Errorf("shard: raft transport: %v is not advertisable; set Advertise", adv)
 	}
-	var stream raft.StreamLayer = &tcpStream{ln: ln, adv: adv, conns: make(map[*trackedConn]struct{})}
+	if (cfg.TLSServer == nil) != (cfg.TLSClient == nil) {
+		ln.Close()
+		return nil, errors.New("shard: raft transport: TLSServer and TLSClient go together")
+	}
+	var stream raft.StreamLayer = &tcpStream{ln: ln, adv: adv, conns: make(map[*trackedConn]struct{}),
+		tlsServer: cfg.TLSServer, tlsClient: cfg.TLSClient}
 	if cfg.Faults != nil {
 		stream = cfg.Faults.wrap(stream)
 	}
@@ -63,9 +71,13 @@ type tcpStream struct {
 	ln  net.Listener
 	adv net.Addr
 
-	mu     sync.Mutex
-	conns  map[*trackedConn]struct{}
-	closed bool
+	// TLS on both sides of every connection (nil = plain TCP).
+	tlsServer, tlsClient *tls.Config
+
+	mu       sync.Mutex
+	conns    map[*trackedConn]struct{}
+	closed   bool
+	handlers sync.WaitGroup // accepted connections whose handler has not closed them
 }
 
 type trackedConn struct {
@@ -74,11 +86,13 @@ type trackedConn struct {
 	once sync.Once
 }
 
+// Close is called by raft's handler as it exits (handleConn defers it).
 func (c *trackedConn) Close() error {
 	c.once.Do(func() {
 		c.s.mu.Lock()
 		delete(c.s.conns, c)
 		c.s.mu.Unlock()
+		c.s.handlers.Done()
 	})
 	return c.Conn.Close()
 }
@@ -96,6 +110,12 @@ func (s *tcpStream) Accept() (net.Conn, error) {
 	}
 	tc := &trackedConn{Conn: c, s: s}
 	s.conns[tc] = struct{}{}
+	s.handlers.Add(1)
+	if s.tlsServer != nil {
+		// The handshake runs on the first read, in raft's handler for
+		// this connection, not in its accept loop.
+		return tls.Server(tc, s.tlsServer), nil
+	}
 	return tc, nil
 }
 
@@ -109,16 +129,46 @@ func (s *tcpStream) Close() error {
 	s.mu.Unlock()
 	err := s.ln.Close()
 	for _, c := range conns {
-		c.Close()
+		c.Conn.Close() // the handler sees the error, exits and calls Close
+	}
+	// Wait for the handlers: one still processing a heartbeat would write
+	// the term to the stable store, which the replica closes next (raft
+	// panics when that write fails).
+	done := make(chan struct{})
+	go func() { s.handlers.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(handlerExitWait):
+		// Leave the waiter: it ends with the last handler.
 	}
 	return err
 }
+
+// handlerExitWait bounds how long closing the transport waits for raft's
+// connection handlers to return.
+const handlerExitWait = 5 * time.Second
 
 func (s *tcpStream) Addr() net.Addr { return s.adv }
 
 func (s *tcpStream) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
 	d := net.Dialer{Timeout: timeout}
-	return d.Dial("tcp", string(addr))
+	c, err := d.Dial("tcp", string(addr))
+	if err != nil || s.tlsClient == nil {
+		return c, err
+	}
+	// Handshake now, within the dial timeout, so that a peer refusing
+	// our certificate is a dial error, not a failed first RPC.
+	if timeout <= 0 {
+		timeout = tcpTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	tc := tls.Client(c, s.tlsClient)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("raft tls handshake with %s: %w", addr, err)
+	}
+	return tc, nil
 }
 
 type stores struct {

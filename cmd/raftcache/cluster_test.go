@@ -19,9 +19,14 @@ import (
 // startTestCluster starts `dev` with 3 shards x 3 replicas (9 nodes).
 func startTestCluster(t *testing.T) *devCluster {
 	t.Helper()
-	o := devOptions{shards: 3, replicas: 3, basePort: freeBase(t, 9), logLevel: "error"}
 	start := time.Now()
 	defer func() { t.Logf("cluster of 9 ready in %v", time.Since(start)) }()
+	return startDevCluster(t, devOptions{shards: 3, replicas: 3, basePort: freeBase(t, 9), logLevel: "error"})
+}
+
+// startDevCluster starts dev with o and closes it at the end of the test.
+func startDevCluster(t *testing.T, o devOptions) *devCluster {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	dc, err := startDev(ctx, o, io.Discard)

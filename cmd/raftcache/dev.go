@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/raftcache/raftcache/internal/tlsconf"
 	"github.com/raftcache/raftcache/node"
 )
 
@@ -26,6 +27,7 @@ type devCluster struct {
 	configs   []node.Config // configs[i] started instances[i] (tests restart nodes with it)
 	dataDir   string
 	tempDir   bool
+	tls       *tlsconf.DevFiles // with --tls: the generated certificates and gossip key
 }
 
 type devOptions struct {
@@ -34,6 +36,8 @@ type devOptions struct {
 	replaceAfter                       time.Duration // 0 = no self-healing
 	maxMemory, maxMemoryPolicy         string        // per node, as raftcache server's flags ("" = default)
 	aclFile                            string        // every node's --aclfile ("" = none)
+	tls                                bool          // TLS on every port, gossip encrypted (certificates generated)
+	tlsAuthClients                     string        // --tls-auth-clients of every node
 }
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -51,6 +55,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&o.maxMemory, "maxmemory", "0", "per node: keyspace size each shard leader keeps under by evicting (e.g. 100mb; 0 = no limit)")
 	fs.StringVar(&o.maxMemoryPolicy, "maxmemory-policy", "noeviction", "per node: eviction policy (allkeys-lru, volatile-ttl, ...; noeviction = OOM errors)")
 	fs.StringVar(&o.aclFile, "aclfile", "", "per node: Redis ACL file of users, given to every node (ACL LOAD/SAVE act on each node separately)")
+	fs.BoolVar(&o.tls, "tls", false, "encrypt everything: TLS on the RESP, Raft and gRPC ports and an encrypted gossip, with a CA and certificates generated under DATA-DIR/tls (kept for restarts)")
+	fs.StringVar(&o.tlsAuthClients, "tls-auth-clients", "no", "with --tls: RESP clients must present a certificate (yes, optional, no); DATA-DIR/tls/client.crt is one")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -73,8 +79,16 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		fmt.Fprintf(stdout, "  node %-4s %s  RESP %s  gRPC %s  (%s)\n", inst.node.ID(), azOf(inst), inst.gw.Addr(), inst.node.GRPCAddr(), role)
 	}
-	fmt.Fprintf(stdout, "data dir: %s\nready: try  redis-cli -c -p %d  or  raftcachectl --addr %s status  (Ctrl-C stops the cluster)\n",
-		dc.dataDir, o.basePort, dc.instances[0].node.GRPCAddr())
+	cliTLS, ctlTLS := "", ""
+	if t := dc.tls; t != nil {
+		cliTLS = " --tls --cacert " + t.Node.CA
+		if o.tlsAuthClients == "yes" {
+			cliTLS += " --cert " + t.ClientCert + " --key " + t.ClientKey
+		}
+		ctlTLS = " --tls-ca-cert-file " + t.Node.CA
+	}
+	fmt.Fprintf(stdout, "data dir: %s\nready: try  redis-cli -c%s -p %d  or  raftcachectl --addr %s%s status  (Ctrl-C stops the cluster)\n",
+		dc.dataDir, cliTLS, o.basePort, dc.instances[0].node.GRPCAddr(), ctlTLS)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "raftcache dev: shutting down")
 	return nil
@@ -104,6 +118,24 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 		dc.dataDir, dc.tempDir = d, true
 	}
 	logger := newLogger(logOut, o.logLevel)
+	var sec security
+	if o.tls {
+		d, err := tlsconf.GenerateDev(filepath.Join(dc.dataDir, "tls"), nil, time.Now())
+		if err != nil {
+			dc.close()
+			return nil, err
+		}
+		dc.tls = &d
+		f := d.Node
+		f.AuthClients = o.tlsAuthClients
+		if sec, err = (tlsFlags{cert: f.Cert, key: f.Key, ca: f.CA, authClients: f.AuthClients, gossipKeyFile: d.GossipKey}).load(logger); err != nil {
+			dc.close()
+			return nil, err
+		}
+	} else if o.tlsAuthClients != "" && o.tlsAuthClients != "no" {
+		dc.close()
+		return nil, fmt.Errorf("--tls-auth-clients %s needs --tls", o.tlsAuthClients)
+	}
 	n := o.shards * o.replicas
 	seed := fmt.Sprintf("127.0.0.1:%d", o.basePort+node.GossipPortOffset)
 	// Founders first, then the spares (ids and ports after the founders'),
@@ -126,11 +158,16 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 			Logger:           logger,
 			GossipLocal:      true,
 			ReplaceAfter:     o.replaceAfter,
+			TLS:              sec.tls,
+			GossipKey:        sec.gossipKey,
 		}
 		if i > 0 {
 			cfg.Join = []string{seed}
 		}
 		gwo := gatewayOptions{config: map[string]string{}, aclFile: o.aclFile}
+		if sec.tls != nil {
+			gwo.tls = sec.tls.ClientServer()
+		}
 		if o.maxMemory != "" {
 			gwo.config["maxmemory"] = o.maxMemory
 		}

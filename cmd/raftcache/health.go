@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/raftcache/raftcache/internal/authn"
+	"github.com/raftcache/raftcache/internal/tlsconf"
 )
 
 // maxHealthReply bounds what the health check reads from one reply, so a
@@ -30,8 +32,13 @@ func runHealth(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	timeout := fs.Duration("timeout", 2*time.Second, "give up (unhealthy) after this long")
 	requireCluster := fs.Bool("require-cluster", false, "also require CLUSTER INFO to report cluster_state:ok (every slot served)")
 	passFile := fs.String("password-file", "", "file holding the password to AUTH with (the server's --requirepass-file); default: $RAFTCACHE_PASSWORD")
+	// The server's own variables are the defaults: in a container the
+	// probe then speaks TLS exactly when the node does.
+	caFile := fs.String("tls-ca-cert-file", os.Getenv("RAFTCACHE_TLS_CA_CERT_FILE"), "connect with TLS, verifying the node's certificate chain with this CA (not its host name); default: $RAFTCACHE_TLS_CA_CERT_FILE")
+	certFile := fs.String("tls-cert-file", os.Getenv("RAFTCACHE_TLS_CERT_FILE"), "client certificate to present (nodes with --tls-auth-clients yes; the node's own will do); default: $RAFTCACHE_TLS_CERT_FILE")
+	keyFile := fs.String("tls-key-file", os.Getenv("RAFTCACHE_TLS_KEY_FILE"), "private key of --tls-cert-file; default: $RAFTCACHE_TLS_KEY_FILE")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: raftcache health [--addr HOST:PORT] [--timeout 2s] [--require-cluster] [--password-file FILE]\n\n"+
+		fmt.Fprint(fs.Output(), "Usage: raftcache health [--addr HOST:PORT] [--timeout 2s] [--require-cluster] [--password-file FILE] [--tls-ca-cert-file FILE]\n\n"+
 			"Exits 0 if the node answers PING with PONG (and, with --require-cluster, reports\n"+
 			"cluster_state:ok), 1 otherwise with the reason on stderr.\n\n")
 		fs.PrintDefaults()
@@ -58,7 +65,14 @@ func runHealth(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		password = pw
 	}
-	status, err := checkHealth(ctx, *addr, *requireCluster, password)
+	var tc *tls.Config
+	if *caFile != "" {
+		var err error
+		if tc, err = tlsconf.Client(tlsconf.ClientOptions{CA: *caFile, Cert: *certFile, Key: *keyFile, ChainOnly: true}); err != nil {
+			return fmt.Errorf("health: %w", err)
+		}
+	}
+	status, err := checkHealth(ctx, *addr, *requireCluster, password, tc)
 	if err != nil {
 		return fmt.Errorf("health: %s unhealthy: %w", *addr, err)
 	}
@@ -67,11 +81,19 @@ func runHealth(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 // checkHealth runs the probe on one connection and returns a short status.
-func checkHealth(ctx context.Context, addr string, requireCluster bool, password string) (string, error) {
+func checkHealth(ctx context.Context, addr string, requireCluster bool, password string, tc *tls.Config) (string, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return "", oneLine(err)
+	}
+	if tc != nil {
+		tconn := tls.Client(conn, tc)
+		if err := tconn.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return "", fmt.Errorf("TLS: %w", oneLine(err))
+		}
+		conn = tconn
 	}
 	defer conn.Close()
 	// The deadline bounds every read and write; cancelling ctx (timeout

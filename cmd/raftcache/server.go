@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -36,6 +37,7 @@ type serverFlags struct {
 	requirePassFile                 string
 	aclFile                         string
 	maxMemory, maxMemoryPolicy      string
+	tls                             tlsFlags
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
@@ -53,6 +55,11 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.aclFile, "aclfile", "", "Redis ACL file of this node's users (\"user <name> <rules>\" lines; ACL LOAD re-reads it, ACL SAVE writes it); give every node the same file")
 	fs.StringVar(&f.maxMemory, "maxmemory", "0", "keyspace size the shard leader keeps under by evicting (Redis's maxmemory: 100mb, 2gb; 0 = no limit; CONFIG SET maxmemory changes it)")
 	fs.StringVar(&f.maxMemoryPolicy, "maxmemory-policy", "noeviction", "what goes when over --maxmemory: noeviction (writes get OOM errors), allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random, volatile-ttl")
+	fs.StringVar(&f.tls.cert, "tls-cert-file", "", "PEM certificate of this node: the RESP, Raft and gRPC ports then speak TLS only (with --tls-key-file and --tls-ca-cert-file; SIGHUP re-reads the files)")
+	fs.StringVar(&f.tls.key, "tls-key-file", "", "PEM private key of --tls-cert-file")
+	fs.StringVar(&f.tls.ca, "tls-ca-cert-file", "", "PEM CA certificate that signed every node's certificate (nodes accept each other's Raft and gRPC connections by it)")
+	fs.StringVar(&f.tls.authClients, "tls-auth-clients", "no", "RESP clients must present a certificate signed by the CA: no, yes or optional (Redis's tls-auth-clients)")
+	fs.StringVar(&f.tls.gossipKeyFile, "gossip-key-file", "", "file holding a base64 key of 16, 24 or 32 bytes (openssl rand -base64 32) that encrypts gossip; the same on every node")
 	fs.BoolVar(&f.spare, "spare", false, "join without founding a shard; raftcachectl add-shard/add-replica assigns one")
 	fs.DurationVar(&f.replaceAfter, "replace-after", 0, "self-healing: a shard leader replaces a member it has had no Raft contact with for this long by a spare node (0 = off)")
 	fs.StringVar(&f.join, "join", "", "comma-separated gossip addresses host:port of nodes to join")
@@ -165,7 +172,16 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		cfg.GRPCToken = tok
 	}
+	sec, err := f.tls.load(logger)
+	if err != nil {
+		return err
+	}
+	cfg.TLS, cfg.GossipKey = sec.tls, sec.gossipKey
+	reloadOnHangup(ctx, sec.tls, logger)
 	gw := gatewayOptions{config: map[string]string{"maxmemory": f.maxMemory, "maxmemory-policy": f.maxMemoryPolicy}, aclFile: f.aclFile}
+	if sec.tls != nil {
+		gw.tls = sec.tls.ClientServer()
+	}
 	if f.requirePassFile != "" {
 		pw, err := authn.ReadSecretFile(f.requirePassFile)
 		if err != nil {
@@ -184,7 +200,11 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "raftcache node %s (az %s) serving RESP on %s (announced as %s), gRPC on %s\n", cfg.NodeID, cfg.AZ, inst.gw.Addr(), inst.node.RESPAddr(), inst.node.GRPCAddr())
+	proto := "RESP"
+	if sec.tls != nil {
+		proto = "RESP over TLS"
+	}
+	fmt.Fprintf(stdout, "raftcache node %s (az %s) serving %s on %s (announced as %s), gRPC on %s\n", cfg.NodeID, cfg.AZ, proto, inst.gw.Addr(), inst.node.RESPAddr(), inst.node.GRPCAddr())
 	<-ctx.Done()
 	logger.Info("shutting down", "node_id", cfg.NodeID)
 	return inst.close()
@@ -201,6 +221,7 @@ type gatewayOptions struct {
 	password string            // requirepass ("" = none)
 	aclFile  string            // Redis aclfile ("" = none)
 	config   map[string]string // CONFIG parameters set at start (--maxmemory ...)
+	tls      *tls.Config       // TLS of the RESP port (nil = plain)
 }
 
 func startInstance(ctx context.Context, cfg node.Config) (*instance, error) {
@@ -235,6 +256,7 @@ func startInstanceWith(ctx context.Context, cfg node.Config, opts gatewayOptions
 		RunID:    n.ClusterID(),
 		Password: opts.password,
 		ACLFile:  opts.aclFile,
+		TLS:      opts.tls,
 	})
 	if err != nil {
 		_ = n.Close()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -11,10 +12,13 @@ import (
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	"github.com/raftcache/raftcache/internal/authn"
+	"github.com/raftcache/raftcache/internal/tlsconf"
 	adminv1 "github.com/raftcache/raftcache/proto/raftcache/admin/v1"
 )
 
@@ -24,6 +28,7 @@ type cli struct {
 	tokenFile string
 	json      bool
 	timeout   time.Duration
+	tls       tlsOptions
 	stdout    io.Writer
 	stderr    io.Writer
 
@@ -54,7 +59,12 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "raftcachectl:", err)
 		return 2
 	}
-	fmt.Fprintln(stderr, "raftcachectl:", describeErr(err))
+	msg := describeErr(err)
+	if t, _ := c.tls.config(); t == nil && status.Code(err) == codes.Unavailable && strings.Contains(msg, "EOF") {
+		// A TLS server closes a plaintext connection without a word.
+		msg += " (if the cluster uses TLS, add --tls-ca-cert-file)"
+	}
+	fmt.Fprintln(stderr, "raftcachectl:", msg)
 	return 1
 }
 
@@ -94,6 +104,12 @@ terminal. An interrupted operation is resumed by running it again.
 	root.PersistentFlags().StringVar(&c.tokenFile, "token-file", "", "file holding the cluster's gRPC token (servers' --grpc-token-file); default: $RAFTCACHE_TOKEN")
 	root.PersistentFlags().BoolVar(&c.json, "json", false, "print JSON instead of tables")
 	root.PersistentFlags().DurationVar(&c.timeout, "timeout", 30*time.Second, "timeout of each call (not of watching an operation)")
+	pf := root.PersistentFlags()
+	pf.BoolVar(&c.tls.on, "tls", false, "connect with TLS (implied by the other --tls-* flags), trusting the system's CAs unless --tls-ca-cert-file")
+	pf.StringVar(&c.tls.opts.CA, "tls-ca-cert-file", "", "PEM CA certificate the nodes' certificates are verified with (servers' --tls-ca-cert-file)")
+	pf.StringVar(&c.tls.opts.Cert, "tls-cert-file", "", "PEM client certificate, for RESP ports with --tls-auth-clients yes (snapshot restore)")
+	pf.StringVar(&c.tls.opts.Key, "tls-key-file", "", "PEM private key of --tls-cert-file")
+	pf.StringVar(&c.tls.opts.ServerName, "tls-server-name", "", "name to verify the node's certificate against (default: the host dialled)")
 	root.AddCommand(c.statusCmd(), c.failoverCmd(), c.addShardCmd(), c.removeShardCmd(), c.migrateSlotsCmd(),
 		c.rebalanceCmd(), c.addReplicaCmd(), c.removeReplicaCmd(), c.watchCmd(), c.opsCmd(), c.snapshotCmd())
 	return root
@@ -104,7 +120,15 @@ func (c *cli) admin() (adminv1.AdminClient, error) {
 	if c.client != nil {
 		return c.client, nil
 	}
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	tc, err := c.tls.config()
+	if err != nil {
+		return nil, err
+	}
+	creds := insecure.NewCredentials()
+	if tc != nil {
+		creds = credentials.NewTLS(tc)
+	}
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
 	tok := os.Getenv("RAFTCACHE_TOKEN")
 	if c.tokenFile != "" {
 		var err error
@@ -151,4 +175,19 @@ func nArgs(n int) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// tlsOptions are the --tls* flags.
+type tlsOptions struct {
+	on   bool
+	opts tlsconf.ClientOptions
+}
+
+// config is the client TLS configuration, nil without TLS.
+func (t tlsOptions) config() (*tls.Config, error) {
+	o := t.opts
+	if !t.on && o.CA == "" && o.Cert == "" && o.Key == "" && o.ServerName == "" {
+		return nil, nil
+	}
+	return tlsconf.Client(o)
 }

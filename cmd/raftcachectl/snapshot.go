@@ -306,7 +306,11 @@ counted (the command then fails) unless --replace is given.`,
 			if len(addrs) == 0 {
 				return errors.New("the cluster reports no live node with a RESP address")
 			}
-			rc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+			tc, err := c.tls.config()
+			if err != nil {
+				return err
+			}
+			rc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, TLSConfig: tc})
 			defer rc.Close()
 			// One writer per file, all at once: each keeps one pipeline in
 			// flight, so the rate is bounded by round trips, not the cluster.

@@ -1,0 +1,288 @@
+// Package tlsconf builds the TLS settings of a node's three TCP ports
+// (RESP clients, Raft peers, gRPC) from PEM files, and the shared key that
+// encrypts gossip.
+//
+// One certificate serves every port, as with Redis's tls-cert-file. Nodes
+// authenticate each other by the certificate chain alone (any certificate
+// the cluster's CA signed), not by host name: nodes reach each other by
+// advertised IP address, and Redis checks peers the same way. Clients of
+// the RESP port verify the server as they choose (redis-cli --cacert).
+package tlsconf
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Files names the PEM files of a node's TLS identity.
+type Files struct {
+	Cert string // certificate chain (leaf first)
+	Key  string // private key of the leaf
+	CA   string // CA certificate(s) that sign every node's certificate
+	// AuthClients is Redis's tls-auth-clients for the RESP port: "no"
+	// (default: clients need no certificate), "yes" (a certificate signed
+	// by CA is required) or "optional" (verified if presented).
+	AuthClients string
+}
+
+// Enabled reports whether any TLS file is named.
+func (f Files) Enabled() bool { return f.Cert != "" || f.Key != "" || f.CA != "" }
+
+// Config is a node's loaded TLS identity. The certificate is re-read by
+// Reload (certificate rotation without a restart); connections made after
+// it use the new one.
+type Config struct {
+	files      Files
+	clientAuth tls.ClientAuthType
+
+	mu   sync.RWMutex
+	cert *tls.Certificate
+	pool *x509.CertPool
+}
+
+// Load reads and checks the files: all three are required, the key must
+// match the certificate and the CA must parse.
+func Load(f Files) (*Config, error) {
+	if f.Cert == "" || f.Key == "" || f.CA == "" {
+		return nil, errors.New("tls: --tls-cert-file, --tls-key-file and --tls-ca-cert-file are all required")
+	}
+	c := &Config{files: f}
+	switch strings.ToLower(f.AuthClients) {
+	case "", "no":
+		c.clientAuth = tls.NoClientCert
+	case "yes":
+		c.clientAuth = tls.RequireAnyClientCert
+	case "optional":
+		c.clientAuth = tls.RequestClientCert
+	default:
+		return nil, fmt.Errorf("tls: --tls-auth-clients %q: want no, yes or optional", f.AuthClients)
+	}
+	if err := c.Reload(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Reload re-reads the certificate, key and CA files; on error the loaded
+// ones stay in use.
+func (c *Config) Reload() error {
+	cert, err := tls.LoadX509KeyPair(c.files.Cert, c.files.Key)
+	if err != nil {
+		return fmt.Errorf("tls: certificate %s / key %s: %w", c.files.Cert, c.files.Key, err)
+	}
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		return fmt.Errorf("tls: certificate %s: %w", c.files.Cert, err)
+	}
+	cert.Leaf = leaf
+	pool, err := LoadPool(c.files.CA)
+	if err != nil {
+		return err
+	}
+	if _, err := leaf.Verify(verifyOptions(pool, cert.Certificate[1:])); err != nil {
+		return fmt.Errorf("tls: certificate %s is not signed by the CA in %s: %w", c.files.Cert, c.files.CA, err)
+	}
+	c.mu.Lock()
+	c.cert, c.pool = &cert, pool
+	c.mu.Unlock()
+	return nil
+}
+
+// LoadPool reads PEM CA certificates into a pool.
+func LoadPool(path string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("tls: CA file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("tls: CA file %s holds no PEM certificate", path)
+	}
+	return pool, nil
+}
+
+func (c *Config) current() (*tls.Certificate, *x509.CertPool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.cert, c.pool
+}
+
+// NotAfter is when the loaded certificate expires.
+func (c *Config) NotAfter() time.Time {
+	cert, _ := c.current()
+	return cert.Leaf.NotAfter
+}
+
+// ClientAuth is the RESP port's client certificate policy.
+func (c *Config) ClientAuth() string {
+	switch c.clientAuth {
+	case tls.RequireAnyClientCert:
+		return "yes"
+	case tls.RequestClientCert:
+		return "optional"
+	}
+	return "no"
+}
+
+func verifyOptions(pool *x509.CertPool, intermediates [][]byte) x509.VerifyOptions {
+	opts := x509.VerifyOptions{Roots: pool, Intermediates: x509.NewCertPool(),
+		// One certificate serves as server and as client (Redis's model):
+		// do not insist on a particular extended key usage.
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
+	for _, der := range intermediates {
+		if ic, err := x509.ParseCertificate(der); err == nil {
+			opts.Intermediates.AddCert(ic)
+		}
+	}
+	return opts
+}
+
+// verifyPeer checks a peer's chain against the CA, without a host name.
+// required: a peer without a certificate is refused.
+func (c *Config) verifyPeer(required bool) func(tls.ConnectionState) error {
+	return func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			if required {
+				return errors.New("tls: peer presented no certificate")
+			}
+			return nil
+		}
+		_, pool := c.current()
+		raw := make([][]byte, 0, len(cs.PeerCertificates)-1)
+		for _, ic := range cs.PeerCertificates[1:] {
+			raw = append(raw, ic.Raw)
+		}
+		if _, err := cs.PeerCertificates[0].Verify(verifyOptions(pool, raw)); err != nil {
+			return fmt.Errorf("tls: peer certificate: %w", err)
+		}
+		return nil
+	}
+}
+
+func (c *Config) server(auth tls.ClientAuthType) *tls.Config {
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+			cert, _ := c.current()
+			return cert, nil
+		},
+		// The chain is checked in VerifyConnection against the CA loaded
+		// now (Reload may change it), so the library only asks for it.
+		ClientAuth:       auth,
+		VerifyConnection: c.verifyPeer(auth == tls.RequireAnyClientCert),
+	}
+}
+
+// ClientServer is the RESP port's server side: a client certificate as
+// --tls-auth-clients says.
+func (c *Config) ClientServer() *tls.Config { return c.server(c.clientAuth) }
+
+// PeerServer is the Raft port's server side: only nodes holding a
+// certificate signed by the CA may connect (Raft has no other
+// authentication).
+func (c *Config) PeerServer() *tls.Config { return c.server(tls.RequireAnyClientCert) }
+
+// GRPCServer is the gRPC port's server side: raftcachectl need not present
+// a certificate (the gRPC token authenticates calls); one presented is
+// verified.
+func (c *Config) GRPCServer() *tls.Config { return c.server(tls.RequestClientCert) }
+
+// PeerClient is the client side of node-to-node connections (Raft, gRPC):
+// it presents the node's certificate and accepts a server whose chain the
+// CA signed, whatever address it was reached at.
+func (c *Config) PeerClient() *tls.Config {
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			cert, _ := c.current()
+			return cert, nil
+		},
+		// Host names are not checked (see the package comment); the chain
+		// is, in VerifyConnection.
+		InsecureSkipVerify: true, //nolint:gosec // verified by VerifyConnection
+		VerifyConnection:   c.verifyPeer(true),
+	}
+}
+
+// ClientOptions configure a tool's TLS connection to a node (raftcachectl).
+type ClientOptions struct {
+	CA         string // CA file; empty = the system's roots
+	Cert, Key  string // client certificate, if the server asks for one
+	ServerName string // name to verify instead of the dialled host
+	// ChainOnly verifies the server's chain against CA but not its name
+	// (a probe of a local node, as the nodes check each other).
+	ChainOnly bool
+}
+
+// Client builds a client configuration that verifies the server by CA and
+// host name, as any TLS client does.
+func Client(o ClientOptions) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: o.ServerName}
+	if o.CA != "" {
+		pool, err := LoadPool(o.CA)
+		if err != nil {
+			return nil, err
+		}
+		cfg.RootCAs = pool
+	}
+	if (o.Cert == "") != (o.Key == "") {
+		return nil, errors.New("tls: a client certificate needs both --tls-cert-file and --tls-key-file")
+	}
+	if o.Cert != "" {
+		cert, err := tls.LoadX509KeyPair(o.Cert, o.Key)
+		if err != nil {
+			return nil, fmt.Errorf("tls: client certificate: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	if o.ChainOnly {
+		if o.CA == "" {
+			return nil, errors.New("tls: verifying the chain alone needs a CA file")
+		}
+		pool := cfg.RootCAs
+		cfg.InsecureSkipVerify = true //nolint:gosec // verified by VerifyConnection
+		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 {
+				return errors.New("tls: server presented no certificate")
+			}
+			raw := make([][]byte, 0, len(cs.PeerCertificates)-1)
+			for _, ic := range cs.PeerCertificates[1:] {
+				raw = append(raw, ic.Raw)
+			}
+			_, err := cs.PeerCertificates[0].Verify(verifyOptions(pool, raw))
+			return err
+		}
+	}
+	return cfg, nil
+}
+
+// ReadGossipKey reads memberlist's symmetric key: the file holds a
+// base64 string of 16, 24 or 32 bytes (AES-128, -192 or -256), as
+// `openssl rand -base64 32` prints.
+func ReadGossipKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("gossip key: %w", err)
+	}
+	return ParseGossipKey(strings.TrimSpace(string(b)))
+}
+
+// ParseGossipKey decodes a base64 gossip key of 16, 24 or 32 bytes.
+func ParseGossipKey(s string) ([]byte, error) {
+	key, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("gossip key: not base64: %w", err)
+	}
+	switch len(key) {
+	case 16, 24, 32:
+		return key, nil
+	}
+	return nil, fmt.Errorf("gossip key: %d bytes, want 16, 24 or 32 (openssl rand -base64 32)", len(key))
+}
