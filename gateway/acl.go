@@ -318,28 +318,14 @@ func (s *Server) login(c *client, name, pass []byte, cmdName []byte) bool {
 }
 
 // aclPermits checks a call of a user with limited rights (dispatch skips
-// it for users with every right), refusing it as Redis does.
+// it for users with every right), refusing it as Redis does. The commands a
+// script calls are checked as it runs them (scriptacl.go).
 func (s *Server) aclPermits(c *client, r *userRules, cmd *command, args [][]byte) bool {
 	if res, pos, name := r.check(cmd, args); res != aclOK {
 		s.aclDenied(c, cmd, name, args, res, pos)
 		return false
 	}
-	if scriptCommand[cmd.name] && !r.full {
-		// The commands a script runs are executed by every replica's
-		// engine, which knows no users: they are not checked. Rather than
-		// let a script bypass the user's rules, only users allowed every
-		// command, key and channel may run scripts.
-		s.logDenied(c, cmd.name, args, aclDeniedCmd, 0, c.multi)
-		s.reject(c, cmd, "NOPERM this user has no permissions to run the '"+cmd.name+
-			"' command: raftcache does not check the commands a script runs, so scripts need a user allowed all commands, keys and channels")
-		return false
-	}
 	return true
-}
-
-// scriptCommand lists the commands that run Lua code.
-var scriptCommand = map[string]bool{
-	"eval": true, "evalsha": true, "eval_ro": true, "evalsha_ro": true, "fcall": true, "fcall_ro": true,
 }
 
 // assignACLIDs links the server's commands to their ACL identities.

@@ -316,6 +316,9 @@ type userRules struct {
 	// full: the root selector allows every command, key and channel, so
 	// dispatch skips all checks (the default user's fast path).
 	full bool
+	// stamp is the rule string stamped into the log entry of a script this
+	// user runs (scriptacl.go); nil for a full user.
+	stamp []byte
 }
 
 func newUserRules() *userRules {
@@ -337,6 +340,10 @@ func (r *userRules) root() *aclSelector { return r.selectors[0] }
 func (r *userRules) finish() *userRules {
 	root := r.root()
 	r.full = root.allCmds && root.allKeys && root.allChannels
+	r.stamp = nil
+	if !r.full {
+		r.stamp = []byte(r.describePerms())
+	}
 	return r
 }
 
@@ -496,6 +503,13 @@ func (r *userRules) describe() string {
 	if b != "" {
 		b += " "
 	}
+	return b + r.describePerms()
+}
+
+// describePerms renders the selectors alone: what the user may run, without
+// its flags and passwords.
+func (r *userRules) describePerms() string {
+	var b string
 	for i, s := range r.selectors {
 		if i == 0 {
 			b += s.describe()

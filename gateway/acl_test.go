@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/raftcache/raftcache/raftfsm"
 )
 
 // Expected strings below were checked against redis-server 7.0.15.
@@ -278,6 +280,10 @@ func TestACLServer(t *testing.T) {
 
 	// HELLO AUTH, RESET and the default user with a password.
 	h := mustRaw(t, s)
+	// The server sets a connection's authentication when it accepts it:
+	// a round trip first, so that h is accepted before the default user
+	// gets a password.
+	runSteps(t, h, []aclStep{{"accepted", cmd("PING"), "+PONG"}})
 	runSteps(t, admin, []aclStep{
 		{"carol", cmd("ACL", "SETUSER", "carol", "on", ">pw", "+@all", "~*"), "+OK"},
 		{"default password", cmd("ACL", "SETUSER", "default", "resetpass", ">dpw"), "+OK"},
@@ -403,29 +409,177 @@ func TestACLExecRecheck(t *testing.T) {
 	runSteps(t, admin, []aclStep{{"log", cmd("ACL", "LOG", "1"), "*[*[$count :1 $reason $command $context $multi $object $incr *"}})
 }
 
-// TestACLScripts: the engine does not check the commands a script runs,
-// so only a user allowed every command, key and channel may run scripts.
+// TestACLScripts: the commands a script runs are checked against the
+// calling user's rules, as Redis's scriptVerifyACL does: a refused
+// redis.call raises Redis's script error, pcall returns it, allowed calls
+// run, redis.acl_check_cmd answers for the user. EVAL, EVALSHA, EVAL_RO on
+// the read path, FCALL and scripts inside MULTI are all checked.
 func TestACLScripts(t *testing.T) {
 	s := mustServer(t, newFakeBackend())
 	admin := mustRaw(t, s)
+	lib := "#!lua name=acl\nredis.register_function('setk', function() return redis.call('set','k','v') end)"
 	runSteps(t, admin, []aclStep{
-		{"keys only", cmd("ACL", "SETUSER", "app", "on", "nopass", "+@all", "~app:*", "&*"), "+OK"},
-		{"all but channels", cmd("ACL", "SETUSER", "nochan", "on", "nopass", "+@all", "~*"), "+OK"},
+		{"noset", cmd("ACL", "SETUSER", "noset", "on", "nopass", "+@all", "-set", "~*", "&*"), "+OK"},
+		{"foo keys", cmd("ACL", "SETUSER", "foo", "on", "nopass", "~foo*", "+@all", "&*"), "+OK"},
+		{"one channel", cmd("ACL", "SETUSER", "ch", "on", "nopass", "resetchannels", "&ch", "+@all", "~*"), "+OK"},
+		{"library", cmd("FUNCTION", "LOAD", lib), "$acl"},
+		{"load script", cmd("SCRIPT", "LOAD", "return redis.call('set','k','v')"), "$*"},
 	})
-	for _, user := range []string{"app", "nochan"} {
-		r := mustRaw(t, s)
-		runSteps(t, r, []aclStep{
-			{"auth", cmd("AUTH", user, "x"), "+OK"},
-			{"eval", cmd("EVAL", "return 1", "1", "app:1"), "-NOPERM this user has no permissions to run the 'eval' command: raftcache does not check the commands a script runs, so scripts need a user allowed all commands, keys and channels"},
-			{"fcall", cmd("FCALL_RO", "f", "0"), "-NOPERM this user has no permissions to run the 'fcall_ro' command: raftcache does not check the commands a script runs, so scripts need a user allowed all commands, keys and channels"},
+	setK := "return redis.call('set','k','v')"
+	denied := func(what, script string) string {
+		return "-ERR The user executing the script " + what + " script: " + raftfsm.ScriptSHA([]byte(script)) + ", on @user_script:1."
+	}
+	const noCmd = "can't run this command or subcommand"
+	users := map[string][]aclStep{
+		"noset": {
+			{"denied", cmd("EVAL", setK, "0"), denied(noCmd, setK)},
+			{"evalsha", cmd("EVALSHA", raftfsm.ScriptSHA([]byte(setK)), "0"), denied(noCmd, setK)},
+			{"allowed", cmd("EVAL", "return redis.call('incr','n')", "0"), ":1"},
+			{"pcall", cmd("EVAL", "return redis.pcall('set','k','v')['err']", "0"), "$ERR The user executing the script " + noCmd},
+			{"check denied", cmd("EVAL", "return redis.acl_check_cmd('set','k','v')", "0"), "$<nil>"},
+			{"check allowed", cmd("EVAL", "return redis.acl_check_cmd('get','k')", "0"), ":1"},
+			{"check invalid", cmd("EVAL", "return redis.acl_check_cmd('invalid-cmd','arg')", "0"), "-ERR user_script:1: Invalid command passed to redis.acl_check_cmd()*"},
+			{"read path", cmd("EVAL_RO", "return redis.pcall('set','k','v')['err']", "0"), "$ERR The user executing the script " + noCmd},
+			{"function", cmd("FCALL", "setk", "0"), "-ERR The user executing the script " + noCmd + " script: *"},
 			{"multi", cmd("MULTI"), "+OK"},
-			{"queued eval", cmd("EVAL", "return 1", "0"), "-NOPERM this user has no permissions to run the 'eval' command: raftcache does not check the commands a script runs, so scripts need a user allowed all commands, keys and channels"},
-			{"discard", cmd("DISCARD"), "+OK"},
-		})
+			{"queued", cmd("EVAL", setK, "0"), "+QUEUED"},
+			{"exec", cmd("EXEC"), "*[" + denied(noCmd, setK) + "]"},
+		},
+		"foo": {
+			{"denied key", cmd("EVAL", "return redis.call('set','bar','v')", "0"),
+				denied("can't access at least one of the keys mentioned in the command arguments", "return redis.call('set','bar','v')")},
+			{"allowed key", cmd("EVAL", "return redis.call('set','foo1','v')", "0"), "+OK"},
+			{"check key", cmd("EVAL", "return redis.acl_check_cmd('set','yy',1)", "0"), "$<nil>"},
+			{"read path key", cmd("EVAL_RO", "return redis.pcall('get','bar')['err']", "0"),
+				"$ERR The user executing the script can't access at least one of the keys mentioned in the command arguments"},
+			{"read path allowed", cmd("EVAL_RO", "return redis.call('get','foo1')", "0"), "$v"},
+			{"declared key", cmd("EVAL", "return 1", "1", "bar"), "-NOPERM this user has no permissions to access one of the keys used as arguments"},
+		},
+		"ch": {
+			{"denied channel", cmd("EVAL", "return redis.pcall('publish','other','m')['err']", "0"),
+				"$ERR The user executing the script can't publish to the channel mentioned in the command"},
+			{"allowed channel", cmd("EVAL", "return redis.call('publish','ch','m')", "0"), ":0"},
+		},
+	}
+	for _, user := range []string{"noset", "foo", "ch"} {
+		r := mustRaw(t, s)
+		runSteps(t, r, append([]aclStep{{"auth", cmd("AUTH", user, "x"), "+OK"}}, users[user]...))
 	}
 	runSteps(t, admin, []aclStep{
-		{"full user", cmd("ACL", "SETUSER", "full", "on", "nopass", "+@all", "~*", "&*"), "+OK"},
-		{"auth", cmd("AUTH", "full", "x"), "+OK"},
-		{"eval", cmd("EVAL", "return 7", "0"), ":7"},
+		{"full user", cmd("EVAL", setK, "0"), "+OK"},
+		{"get", cmd("GET", "foo1"), "$v"},
+		{"not set by refused calls", cmd("EXISTS", "bar"), ":0"},
 	})
+}
+
+// TestACLScriptStamp: only the script commands of a user with limited
+// rights carry the user's rules (its selectors, never its passwords) into
+// the log; a full user's entries are unchanged.
+func TestACLScriptStamp(t *testing.T) {
+	b := newFakeBackend()
+	s := mustServer(t, b)
+	admin := mustRaw(t, s)
+	runSteps(t, admin, []aclStep{
+		{"user", cmd("ACL", "SETUSER", "app", "on", ">secret", "+@all", "-set", "~app*", "&*"), "+OK"},
+		{"full eval", cmd("EVAL", "return 1", "0"), ":1"},
+	})
+	r := mustRaw(t, s)
+	runSteps(t, r, []aclStep{
+		{"auth", cmd("AUTH", "app", "secret"), "+OK"},
+		{"eval", cmd("EVAL", "return 2", "1", "app1"), ":2"},
+		{"plain write", cmd("INCR", "app2"), ":1"},
+	})
+	b.mu.RLock()
+	logged := b.logged
+	b.mu.RUnlock()
+	if len(logged) != 3 {
+		t.Fatalf("logged %d commands, want 3", len(logged))
+	}
+	if string(logged[0][0]) != "eval" || string(logged[2][0]) != "incr" {
+		t.Fatalf("full user's eval and plain write changed: %q %q", logged[0][0], logged[2][0])
+	}
+	rules, inner, ok := raftfsm.SplitScriptACL(logged[1])
+	if !ok || string(inner[0]) != "eval" || string(inner[3]) != "app1" {
+		t.Fatalf("restricted eval not stamped: %q", logged[1])
+	}
+	if want := "~app* &* +@all -set"; string(rules) != want {
+		t.Fatalf("stamp %q, want %q", rules, want)
+	}
+}
+
+// TestACLScriptStampForged: the pseudo-command is in no command table, so
+// no client can send a stamp of its own choosing (in MULTI neither).
+func TestACLScriptStampForged(t *testing.T) {
+	s := mustServer(t, newFakeBackend())
+	admin := mustRaw(t, s)
+	runSteps(t, admin, []aclStep{{"user", cmd("ACL", "SETUSER", "app", "on", "nopass", "+@all", "-set", "~*", "&*"), "+OK"}})
+	forged := cmd(raftfsm.ScriptACLName, "~* &* +@all", "eval", "return redis.call('set','k','v')", "0")
+	r := mustRaw(t, s)
+	runSteps(t, r, []aclStep{
+		{"auth", cmd("AUTH", "app", "x"), "+OK"},
+		{"forged", forged, "-ERR unknown command '" + raftfsm.ScriptACLName + "'*"},
+		{"multi", cmd("MULTI"), "+OK"},
+		{"forged queued", forged, "-ERR unknown command '" + raftfsm.ScriptACLName + "'*"},
+		{"exec", cmd("EXEC"), "-EXECABORT Transaction discarded because of previous errors."},
+	})
+	runSteps(t, admin, []aclStep{
+		{"default forged", forged, "-ERR unknown command '" + raftfsm.ScriptACLName + "'*"},
+		{"not written", cmd("EXISTS", "k"), ":0"},
+	})
+}
+
+// TestScriptACLCompile: a user's stamp compiles back into the same rules
+// (checks included), for every kind of rule.
+func TestScriptACLCompile(t *testing.T) {
+	tab := commandTable()
+	assignACLIDs(tab)
+	for _, ops := range [][]string{
+		{"+@all", "-set", "~*", "&*"},
+		{"~foo*", "+@all", "&*"},
+		{"resetchannels", "&ch", "+@all", "~*"},
+		{"%R~r*", "%W~w*", "+@read", "+@write", "-@dangerous", "+select|0", "&a*"},
+		{"-@all", "+get", "~a", "(+set ~b*)", "(+@hash %R~h*)"},
+		{"on", ">pw", "+@all", "-@admin", "+config|get", "~*"},
+	} {
+		r, msg := newUserRules().applyAll(ops)
+		if msg != "" {
+			t.Fatal(msg)
+		}
+		if r.full || strings.Contains(string(r.stamp), "pw") || strings.Contains(string(r.stamp), "#") {
+			t.Fatalf("%v: stamp %q", ops, r.stamp)
+		}
+		back, msg := newUserRules().applyAll(strings.Split(string(r.stamp), " "))
+		if msg != "" || back.describePerms() != r.describePerms() {
+			t.Fatalf("%v: stamp %q compiles to %q (%s)", ops, r.stamp, back.describePerms(), msg)
+		}
+		chk, err := ScriptACL(r.stamp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, call := range [][]string{{"set", "b1", "v"}, {"get", "a"}, {"hget", "h1", "f"}, {"hset", "h1", "f", "v"},
+			{"publish", "ch", "m"}, {"publish", "a1", "m"}, {"config", "get", "x"}, {"flushall"}, {"ping"}} {
+			args := make([][]byte, len(call))
+			for i, a := range call {
+				args[i] = []byte(a)
+			}
+			c := tab.lookup(args[0])
+			if c.subs != nil {
+				c = c.sub(args[1])
+			}
+			res, _, _ := r.check(c, args)
+			if got, want := chk(args), scriptACLError(res); got != want {
+				t.Fatalf("%v: %v: check %v, rules say %v", ops, call, got, want)
+			}
+		}
+	}
+	if _, err := ScriptACL([]byte("(~a")); err == nil {
+		t.Fatal("bad stamp compiled")
+	}
+	chk, _ := ScriptACL([]byte("-@all"))
+	if err := chk([][]byte{[]byte("nosuch")}); err != raftfsm.ErrACLUnknownCommand {
+		t.Fatalf("unknown command: %v", err)
+	}
+	if err := chk([][]byte{[]byte("set")}); err != raftfsm.ErrACLCommand {
+		t.Fatalf("short set: %v", err)
+	}
 }

@@ -436,6 +436,7 @@ func (q *blockQueue) waitServed(ctx context.Context, root uint64) {
 // writtenKeys returns the keys cmds write (all: a flush touches every key).
 func writtenKeys(cmds [][][]byte) (keys []string, all bool) {
 	for _, args := range cmds {
+		_, args, _ = raftfsm.SplitScriptACL(args)
 		cmd := raftfsm.Lookup(args[0])
 		if cmd == nil || cmd.Flags&raftfsm.FlagWrite == 0 {
 			continue

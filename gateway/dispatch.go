@@ -162,7 +162,8 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		s.reject(c, cmd, "ERR wrong number of arguments for '"+cmd.name+"' command")
 		return
 	}
-	if r := c.user.rules.Load(); !r.full && !s.aclPermits(c, r, cmd, args) {
+	rules := c.user.rules.Load()
+	if !rules.full && !s.aclPermits(c, rules, cmd, args) {
 		return // the default user with every right pays one load above
 	}
 	if cmd.rewrite != nil {
@@ -239,6 +240,9 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		s.flushGroup(c)
 	}
 	c.groupW = w
+	if !rules.full {
+		args = stampScript(rules, cmd, args) // a script carries its user's rules
+	}
 	c.group = append(c.group, pending{cmd: cmd, args: args, slot: slot})
 }
 
@@ -469,10 +473,11 @@ func (c *client) execRead(p *pending) (r raftfsm.Reply) {
 			r = raftfsm.Err("ERR internal error")
 		}
 	}()
-	if r, ok := raftfsm.CheckRead(&c.rctx, p.slot, p.args); !ok {
+	args := c.rctx.Unstamp(p.args) // EVAL_RO of a user with limited rights
+	if r, ok := raftfsm.CheckRead(&c.rctx, p.slot, args); !ok {
 		return r
 	}
-	return p.cmd.engine.Exec(&c.rctx, p.args)
+	return p.cmd.engine.Exec(&c.rctx, args)
 }
 
 // noteFrozen records a frozen slot's TRYAGAIN (flushGroup waits it out).

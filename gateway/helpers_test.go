@@ -45,12 +45,15 @@ type fakeBackend struct {
 	published []string // Publish/PublishShard calls, "channel=message"
 
 	oom atomic.Bool // OverMemory's answer
+
+	logged [][][]byte // every command written, copied (under mu)
 }
 
 func (f *fakeBackend) OverMemory() bool { return f.oom.Load() }
 
 func newFakeBackend() *fakeBackend {
 	f := &fakeBackend{db: raftfsm.NewDB(), now: time.Now().UnixMilli()}
+	f.db.SetScriptACL(ScriptACL) // as cmd wires the node's FSM
 	f.moved.Store(&map[slots.Slot]string{})
 	f.leader.Store(true)
 	return f
@@ -88,6 +91,13 @@ func (f *fakeBackend) Write(ctx context.Context, cmds [][][]byte) ([]raftfsm.Rep
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	for _, c := range cmds {
+		cp := make([][]byte, len(c))
+		for i, a := range c {
+			cp[i] = append([]byte(nil), a...)
+		}
+		f.logged = append(f.logged, cp)
+	}
 	// The same apply path as the FSM (WATCH checks included).
 	f.seed++
 	return raftfsm.ApplyCommands(f.db, f.now, f.seed, cmds, nil), nil

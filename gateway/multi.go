@@ -61,7 +61,8 @@ func execCmd(s *Server, c *client, args [][]byte) {
 		s.replyError(c, nil, "EXECABORT Transaction discarded because of previous errors.")
 		return
 	}
-	denied := s.execDenied(c, q)
+	rules := c.user.rules.Load()
+	denied := s.execDenied(c, rules, q)
 	// Redis routes EXEC with the keys of every queued command.
 	var slot slots.Slot
 	has, write := false, false
@@ -70,7 +71,7 @@ func execCmd(s *Server, c *client, args [][]byte) {
 		if qc.cmd.engine == nil || (denied != nil && denied[i] != "") {
 			continue
 		}
-		engine = append(engine, qc.args)
+		engine = append(engine, stampScript(rules, qc.cmd, qc.args))
 		write = write || qc.cmd.isWrite()
 		if !qc.cmd.hasKeys() {
 			continue
@@ -152,19 +153,16 @@ func execCmd(s *Server, c *client, args [][]byte) {
 }
 
 // execDenied re-checks the queued commands against the user's current
-// rules, as Redis's EXEC does: rules may have changed since queueing.
+// rules r, as Redis's EXEC does: rules may have changed since queueing
+// (scripts carry r, the rules at EXEC).
 // nil: every command may run.
-func (s *Server) execDenied(c *client, q []queued) []string {
-	r := c.user.rules.Load()
+func (s *Server) execDenied(c *client, r *userRules, q []queued) []string {
 	if r.full {
 		return nil
 	}
 	out := make([]string, len(q))
 	for i, qc := range q {
 		res, pos, name := r.check(qc.cmd, qc.args)
-		if res == aclOK && scriptCommand[qc.cmd.name] {
-			res, name = aclDeniedCmd, qc.cmd.name // see aclPermits
-		}
 		if res == aclOK {
 			continue
 		}

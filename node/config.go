@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/raftcache/raftcache/internal/tlsconf"
+	"github.com/raftcache/raftcache/raftfsm"
 	"github.com/raftcache/raftcache/shard"
 )
 
@@ -77,6 +78,10 @@ type Config struct {
 	// while it leads its shard, read on every check; nil = none. The
 	// process wires it to the gateway's CONFIG.
 	Eviction func() shard.EvictionConfig
+	// ScriptACL compiles the user rules the gateway stamps into script
+	// commands (raftfsm/scriptacl.go); installed in the FSM before the log
+	// is replayed. nil: the calls of such scripts are refused.
+	ScriptACL raftfsm.ScriptACL
 }
 
 // Validate checks the configuration and fills derived defaults.

@@ -63,8 +63,9 @@ func New(cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("node %s: data dir: %w", cfg.NodeID, err)
 	}
-	return &Node{cfg: cfg, clusterID: ClusterID(cfg.NodeID), fsm: raftfsm.NewFSM(cfg.Logger.With("component", "fsm")),
-		metaKick: make(chan struct{}, 1)}, nil
+	fsm := raftfsm.NewFSM(cfg.Logger.With("component", "fsm"))
+	fsm.SetScriptACL(cfg.ScriptACL)
+	return &Node{cfg: cfg, clusterID: ClusterID(cfg.NodeID), fsm: fsm, metaKick: make(chan struct{}, 1)}, nil
 }
 
 // ID returns the node's name; ClusterID its 40-hex cluster id.

@@ -137,6 +137,9 @@ type Ctx struct {
 	// write counter stays put as Redis's server.dirty does (SETBIT of a bit
 	// already set). See Unchanged.
 	unchanged bool
+	// check, when set, is the calling user's ACL check of the commands a
+	// script runs (set by Unstamp from a stamped command, scriptacl.go).
+	check ScriptCheck
 }
 
 // Unchanged tells Exec that the running write command changed nothing.

@@ -1,5 +1,7 @@
 package raftfsm
 
+import "errors"
+
 // Error replies shared by every data type. The texts match Redis 7.0 exactly,
 // because client libraries and Redis's own test suite compare them.
 var (
@@ -20,3 +22,15 @@ var (
 func ErrArity(cmd string) Reply {
 	return Err("ERR wrong number of arguments for '" + cmd + "' command")
 }
+
+// Why a ScriptCheck refuses a command a script calls (scriptacl.go). The
+// texts complete Redis 7.0's "The user executing the script ..." errors
+// (getAclErrorMessage).
+var (
+	ErrACLCommand = errors.New("can't run this command or subcommand")
+	ErrACLKey     = errors.New("can't access at least one of the keys mentioned in the command arguments")
+	ErrACLChannel = errors.New("can't publish to the channel mentioned in the command")
+	// ErrACLUnknownCommand: the checker knows no such command (the engine
+	// then reports its own error; redis.acl_check_cmd raises).
+	ErrACLUnknownCommand = errors.New("unknown command")
+)

@@ -48,6 +48,8 @@ type FSM struct {
 	notifyMask atomic.Uint32                     // NotifyClass collected (notify.go)
 	notifySink atomic.Pointer[func([]KeyEvent)]  // receives each batch's keyspace events
 	pubSink    atomic.Pointer[func([]Published)] // receives each batch's script messages
+
+	scriptACL atomic.Pointer[ScriptACL] // checker compiler, kept across restores (scriptacl.go)
 }
 
 // NewFSM returns an FSM over an empty database. logger may be nil.
@@ -290,6 +292,7 @@ func (f *FSM) install(db *DB, hdr SnapshotHeader) {
 	f.mu.Lock()
 	f.db = db
 	db.tracking.Store(f.tracking.Load())
+	db.scriptACL.Store(f.scriptACL.Load())
 	f.used.Store(db.UsedMemory())
 	f.publishSlots()
 	f.kw.noteAll()

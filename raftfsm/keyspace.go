@@ -83,6 +83,9 @@ type DB struct {
 	notifyMask NotifyClass   // keyspace event classes the current batch collects
 	events     []KeyEvent    // collected by c.notify, taken after each batch (notify.go)
 	published  []Published   // PUBLISH calls of scripts, taken after each batch (notify.go)
+	// scriptACL compiles the rules of stamped script commands
+	// (scriptacl.go); nil refuses their calls.
+	scriptACL atomic.Pointer[ScriptACL]
 }
 
 // NewDB returns an empty database.

@@ -587,7 +587,7 @@ func (vm *luaVM) redisLib() *lua.LTable {
 		{"replicate_commands", func(L *lua.LState) int { L.Push(lua.LTrue); return 1 }},
 		{"breakpoint", func(L *lua.LState) int { L.Push(lua.LFalse); return 1 }},
 		{"debug", func(L *lua.LState) int { return 0 }},
-		{"acl_check_cmd", aclCheckCmd},
+		{"acl_check_cmd", func(L *lua.LState) int { return vm.run.aclCheckCmd(L) }},
 		{"register_function", func(L *lua.LState) int { return vm.run.registerFunction(L) }},
 	} {
 		redis.RawSetString(f.name, L.NewFunction(f.fn))
@@ -736,16 +736,24 @@ func (r *scriptRun) setresp(L *lua.LState) int {
 	return 0
 }
 
-func aclCheckCmd(L *lua.LState) int {
-	if L.GetTop() < 1 {
-		L.RaiseError("Please specify at least one argument for this redis lib call")
+// aclCheckCmd is redis.acl_check_cmd: whether the user running the script
+// may run the command (its key and channel arguments included). Without a
+// stamped check the user is allowed everything: any command known here is.
+func (r *scriptRun) aclCheckCmd(L *lua.LState) int {
+	args, rep := luaArgs(L)
+	if rep.Kind == KindError {
+		L.RaiseError("%s", strings.TrimPrefix(rep.Str, "ERR "))
 	}
-	cmd := Lookup([]byte(lua.LVAsString(L.Get(1))))
-	if cmd == nil {
+	var err error
+	if r.c.check != nil {
+		err = r.c.check(args)
+	} else if Lookup(args[0]) == nil && !scriptConn[Lower(args[0])].known() && !scriptDenied[Lower(args[0])] {
+		err = ErrACLUnknownCommand
+	}
+	if errors.Is(err, ErrACLUnknownCommand) {
 		L.RaiseError("Invalid command passed to redis.acl_check_cmd()")
 	}
-	// The default user may run every command.
-	L.Push(lua.LTrue)
+	L.Push(lua.LBool(err == nil))
 	return 1
 }
 
@@ -759,28 +767,9 @@ func (r *scriptRun) call(L *lua.LState, protected bool) int {
 		L.RaiseError("redis.call and redis.pcall can not be used while loading a library (FUNCTION LOAD)")
 	}
 	r.budget.left -= callCost
-	n := L.GetTop()
-	var rep Reply
-	if n == 0 {
-		rep = Err("ERR Please specify at least one argument for this redis lib call")
-	} else {
-		args := make([][]byte, n)
-		for i := 1; i <= n; i++ {
-			switch v := L.Get(i).(type) {
-			case lua.LString:
-				args[i-1] = []byte(v)
-			case lua.LNumber:
-				args[i-1] = []byte(luaNumberArg(float64(v)))
-			default:
-				rep = Err("ERR Lua redis lib command arguments must be strings or integers")
-			}
-			if rep.Kind == KindError {
-				break
-			}
-		}
-		if rep.Kind != KindError {
-			rep = r.run(args)
-		}
+	args, rep := luaArgs(L)
+	if rep.Kind != KindError {
+		rep = r.run(args)
 	}
 	if rep.Kind == KindError {
 		t := L.NewTable()
@@ -797,6 +786,28 @@ func (r *scriptRun) call(L *lua.LState, protected bool) int {
 	}
 	L.Push(r.toLua(L, rep, 0))
 	return 1
+}
+
+// luaArgs converts the arguments of a redis lib call into a command, or
+// returns the error reply for a call without arguments or with one that is
+// neither a string nor a number.
+func luaArgs(L *lua.LState) ([][]byte, Reply) {
+	n := L.GetTop()
+	if n == 0 {
+		return nil, Err("ERR Please specify at least one argument for this redis lib call")
+	}
+	args := make([][]byte, n)
+	for i := 1; i <= n; i++ {
+		switch v := L.Get(i).(type) {
+		case lua.LString:
+			args[i-1] = []byte(v)
+		case lua.LNumber:
+			args[i-1] = []byte(luaNumberArg(float64(v)))
+		default:
+			return nil, Err("ERR Lua redis lib command arguments must be strings or integers")
+		}
+	}
+	return args, Reply{}
 }
 
 // luaNumberArg renders a number passed to redis.call as Redis 7 does
@@ -820,6 +831,9 @@ func (r *scriptRun) run(args [][]byte) Reply {
 	}
 	if !cmd.ArityOK(len(args)) {
 		return Err("ERR Wrong number of args calling Redis command from script")
+	}
+	if rep, denied := r.aclDenied(args); denied {
+		return rep
 	}
 	if cmd.Flags&FlagBlockOption != 0 && BlocksWith(cmd.Flags, args) {
 		return errorf("ERR %s command is not allowed with BLOCK option from scripts", args[0])
@@ -861,36 +875,47 @@ func (r *scriptRun) run(args [][]byte) Reply {
 	return rep
 }
 
+// scriptArity is the arity of a command served outside the engine that
+// scripts may call: the least and most arguments, the name included.
+type scriptArity struct{ min, max int }
+
+func (a scriptArity) known() bool { return a.min > 0 }
+
+// scriptConn lists the gateway's commands that scripts use.
+var scriptConn = map[string]scriptArity{
+	"time": {1, 1}, "ping": {1, 2}, "echo": {2, 2}, "publish": {3, 3}, "spublish": {3, 3},
+}
+
 // connectionCommand answers the gateway's commands that scripts use,
 // deterministically: TIME is the log entry's time (rate limiters read it).
 func (r *scriptRun) connectionCommand(args [][]byte) Reply {
-	switch {
-	case EqFold(args[0], "time"):
-		if len(args) != 1 {
-			return Err("ERR Wrong number of args calling Redis command from script")
+	name := Lower(args[0])
+	arity := scriptConn[name]
+	if !arity.known() {
+		if scriptDenied[name] {
+			return Err("ERR This Redis command is not allowed from script")
 		}
+		return Err("ERR Unknown Redis command called from script")
+	}
+	if len(args) < arity.min || len(args) > arity.max {
+		return Err("ERR Wrong number of args calling Redis command from script")
+	}
+	if rep, denied := r.aclDenied(args); denied {
+		return rep
+	}
+	switch name {
+	case "time":
 		ms := r.c.Now
 		return Array([]Reply{Bulk(strconv.FormatInt(ms/1000, 10)), Bulk(strconv.FormatInt(ms%1000*1000, 10))})
-	case EqFold(args[0], "ping"):
-		if len(args) > 2 {
-			return Err("ERR Wrong number of args calling Redis command from script")
-		}
+	case "ping":
 		if len(args) == 2 {
 			return Bulk(string(args[1]))
 		}
 		return Status("PONG")
-	case EqFold(args[0], "echo"):
-		if len(args) != 2 {
-			return Err("ERR Wrong number of args calling Redis command from script")
-		}
+	case "echo":
 		return Bulk(string(args[1]))
-	case EqFold(args[0], "publish"), EqFold(args[0], "spublish"):
-		return r.publish(args)
 	}
-	if scriptDenied[Lower(args[0])] {
-		return Err("ERR This Redis command is not allowed from script")
-	}
-	return Err("ERR Unknown Redis command called from script")
+	return r.publish(args)
 }
 
 // publish runs PUBLISH or SPUBLISH from a script. The message is recorded
@@ -900,9 +925,6 @@ func (r *scriptRun) connectionCommand(args [][]byte) Reply {
 // of receivers, which differs between replicas and would make the script
 // nondeterministic: it is 0.
 func (r *scriptRun) publish(args [][]byte) Reply {
-	if len(args) != 3 {
-		return Err("ERR Wrong number of args calling Redis command from script")
-	}
 	if !r.c.Write {
 		// A read-only script runs on one node outside the log, where
 		// nothing would deliver the message.

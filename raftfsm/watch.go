@@ -56,8 +56,10 @@ func WatchAborted(replies []Reply) bool {
 // ApplyCommands applies the commands of one OpCommands entry in order, in
 // write contexts at time now with seeds seed, seed+1, ... If the first
 // command is a failing watch check, the others are skipped and reply a null
-// array too. exec runs one command (nil: Exec); FSM.applyEntry and test
-// backends share this so that both honour the watch check.
+// array too. A command stamped with a user's rules (scriptacl.go) runs
+// unstamped with the user's check in its context. exec runs one command
+// (nil: Exec); FSM.applyEntry and test backends share this so that both
+// honour the watch check and the stamps.
 func ApplyCommands(db *DB, now int64, seed uint64, cmds [][][]byte, exec func(c *Ctx, args [][]byte) Reply) []Reply {
 	if exec == nil {
 		exec = Exec
@@ -77,7 +79,8 @@ func ApplyCommands(db *DB, now int64, seed uint64, cmds [][][]byte, exec func(c 
 			// would be redirected (slot moving or moved), none runs and
 			// the check answers the redirect for EXEC.
 			for j := 1; j < len(cmds); j++ {
-				if r, ok := checkCommand(NewCtx(db, now, true, seed), cmds[j]); !ok {
+				_, inner, _ := SplitScriptACL(cmds[j])
+				if r, ok := checkCommand(NewCtx(db, now, true, seed), inner); !ok {
 					for k := range out {
 						out[k] = r
 					}
@@ -87,6 +90,7 @@ func ApplyCommands(db *DB, now int64, seed uint64, cmds [][][]byte, exec func(c 
 			continue
 		}
 		c := NewCtx(db, now, true, seed+uint64(i))
+		cmd = c.Unstamp(cmd) // a script stamped with its user's rules
 		if !txn {
 			if r, ok := checkCommand(c, cmd); !ok {
 				out[i] = r

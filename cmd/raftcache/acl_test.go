@@ -102,3 +102,50 @@ func TestACLEndToEnd(t *testing.T) {
 		t.Fatalf("user after ACL LOAD: %v", err)
 	}
 }
+
+// TestACLScriptsEndToEnd: the commands a script of a restricted user runs
+// are checked on every replica, from the rules stamped into its log entry:
+// a refused call leaves nothing on any replica and an allowed one is
+// everywhere, also after the whole cluster restarts and replays its log.
+func TestACLScriptsEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "users.acl")
+	acl := "user default on nopass ~* &* +@all\nuser app on >pw ~app:* &* +@all -flushall\n"
+	if err := os.WriteFile(file, []byte(acl), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := devOptions{shards: 1, replicas: 3, basePort: freeBase(t, 3), logLevel: "error", aclFile: file,
+		dataDir: filepath.Join(dir, "data")}
+	start := func() *devCluster {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		dc, err := startDev(ctx, o, os.Stderr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dc
+	}
+	ctx := context.Background()
+	dc := start()
+	app := redis.NewClient(&redis.Options{Addr: dc.leader(t).gw.Addr().String(), Username: "app", Password: "pw", MaxRetries: -1})
+	script := `redis.call('set', KEYS[1], 'v')
+local refused = redis.pcall('set', 'other:{t}', 'x')
+redis.call('incr', 'app:{t}n')
+return refused['err']`
+	got, err := app.Eval(ctx, script, []string{"app:{t}1"}).Text()
+	if want := "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments"; err != nil || got != want {
+		t.Fatalf("EVAL: %q, %v; want %q", got, err, want)
+	}
+	if err := app.Eval(ctx, "return redis.call('flushall')", nil).Err(); err == nil ||
+		!strings.HasPrefix(err.Error(), "ERR The user executing the script can't run this command or subcommand script: ") {
+		t.Fatalf("EVAL FLUSHALL: %v", err)
+	}
+	app.Close()
+
+	want := map[string]string{"app:{t}1": "v", "app:{t}n": "1", "other:{t}": "<absent>"}
+	checkReplicas(t, dc, want)
+	dc.close()
+	dc = start()
+	defer dc.close()
+	checkReplicas(t, dc, want)
+}

@@ -55,31 +55,7 @@ return v`)
 	if want[keys[0]] == want[keys[1]] {
 		t.Fatalf("two runs drew the same numbers: %q", want[keys[0]])
 	}
-	for _, inst := range dc.instances {
-		rc := redis.NewClient(&redis.Options{Addr: inst.gw.Addr().String(), MaxRetries: -1})
-		conn := rc.Conn()
-		if err := conn.ReadOnly(ctx).Err(); err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(10 * time.Second)
-		for _, k := range keys {
-			for {
-				v, err := conn.Get(ctx, k).Result()
-				if err != nil && strings.HasPrefix(err.Error(), "MOVED") {
-					break // another shard's key
-				}
-				if err == nil && v == want[k] {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("%s on %s: %q, %v; the leader returned %q", k, inst.node.ID(), v, err, want[k])
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
-		}
-		conn.Close()
-		rc.Close()
-	}
+	checkReplicas(t, dc, want)
 
 	// A script bound to one slot cannot reach another shard's keys.
 	err = c.Eval(ctx, `return redis.call('GET', 'elsewhere')`, []string{"here"}).Err()
@@ -134,5 +110,41 @@ return v`)
 		}
 	case <-time.After(3 * time.Second):
 		t.Fatal("BLPOP not woken by a script's RPUSH")
+	}
+}
+
+// checkReplicas waits until every node serves want ("<absent>": no key)
+// from its own replica (READONLY); a key of another shard (MOVED) is
+// skipped on that node.
+func checkReplicas(t *testing.T, dc *devCluster, want map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, inst := range dc.instances {
+		rc := redis.NewClient(&redis.Options{Addr: inst.gw.Addr().String(), MaxRetries: -1})
+		conn := rc.Conn()
+		if err := conn.ReadOnly(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(15 * time.Second)
+		for k, w := range want {
+			for {
+				v, err := conn.Get(ctx, k).Result()
+				if err != nil && strings.HasPrefix(err.Error(), "MOVED") {
+					break // another shard's key
+				}
+				if err == redis.Nil {
+					v, err = "<absent>", nil
+				}
+				if err == nil && v == w {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%s on %s: %q, %v; want %q", k, inst.node.ID(), v, err, w)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		conn.Close()
+		rc.Close()
 	}
 }

@@ -240,6 +240,10 @@ func startInstanceWith(ctx context.Context, cfg node.Config, opts gatewayOptions
 		max, policy, samples := g.MemoryLimit()
 		return shard.EvictionConfig{MaxMemory: max, Policy: policy, Samples: samples}
 	}
+	// The engine checks the commands scripts run against the rules the
+	// gateway stamps into their entries, with the gateway's rule parser:
+	// installed before Start, so that replaying the log checks them too.
+	cfg.ScriptACL = gateway.ScriptACL
 	n, err := node.New(cfg)
 	if err != nil {
 		return nil, err
