@@ -191,8 +191,11 @@ func (n *Node) InfoSection(name string) []string {
 			lines := []string{"role:master"}
 			members, _ := n.gossip.snapshot()
 			var replicas []string
+			shardID := n.ShardID()
 			for _, m := range members {
-				if m.NodeID == n.cfg.NodeID || !m.Alive {
+				// This shard's other live members (not every node of the
+				// cluster: each shard is its own master and replicas).
+				if m.NodeID == n.cfg.NodeID || !m.Alive || m.Shard != shardID || m.Spare {
 					continue
 				}
 				host, port, _ := net.SplitHostPort(m.RESP)
@@ -212,8 +215,17 @@ func (n *Node) InfoSection(name string) []string {
 		if host != "" {
 			link = "up"
 		}
+		// How long since the leader was last heard from (raft's
+		// last_contact): the follower's staleness, ElastiCache's
+		// ReplicationLag. -1: never.
+		lastIO, contactMS := "-1", "-1"
+		if d, err := time.ParseDuration(stats["last_contact"]); err == nil {
+			lastIO, contactMS = strconv.FormatInt(int64(d/time.Second), 10), strconv.FormatInt(d.Milliseconds(), 10)
+		} else if stats["last_contact"] == "0" {
+			lastIO, contactMS = "0", "0"
+		}
 		return []string{"role:slave", "master_host:" + host, "master_port:" + port, "master_link_status:" + link,
-			"master_last_io_seconds_ago:0", "master_sync_in_progress:0", "slave_read_repl_offset:" + strconv.FormatUint(applied, 10),
+			"master_last_io_seconds_ago:" + lastIO, "raft_last_contact_ms:" + contactMS, "master_sync_in_progress:0", "slave_read_repl_offset:" + strconv.FormatUint(applied, 10),
 			"slave_repl_offset:" + strconv.FormatUint(applied, 10), "slave_priority:100", "slave_read_only:1",
 			"connected_slaves:0", "master_replid:" + n.clusterID, "master_repl_offset:" + strconv.FormatUint(applied, 10),
 			"raft_state:" + stats["state"], "raft_term:" + stats["term"], "raft_commit_index:" + stats["commit_index"],

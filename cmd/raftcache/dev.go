@@ -32,7 +32,7 @@ type devCluster struct {
 
 type devOptions struct {
 	shards, replicas, basePort, spares int
-	dataDir, logLevel, pprof           string
+	dataDir, logLevel, pprof, metrics  string
 	replaceAfter                       time.Duration // 0 = no self-healing
 	maxMemory, maxMemoryPolicy         string        // per node, as raftcache server's flags ("" = default)
 	aclFile                            string        // every node's --aclfile ("" = none)
@@ -51,6 +51,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.DurationVar(&o.replaceAfter, "replace-after", 30*time.Second, "self-healing: replace a shard member out of Raft contact this long by a spare (0 = off)")
 	fs.StringVar(&o.dataDir, "data-dir", "", "keep data here (restarting dev on it brings the data back); default: a temporary directory removed on exit")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "debug, info, warn or error")
+	fs.StringVar(&o.metrics, "metrics", "", "serve every node's Prometheus metrics at http://ADDR/metrics (label node)")
 	fs.StringVar(&o.pprof, "pprof", "", "serve Go profiling endpoints on this address (e.g. 127.0.0.1:6060)")
 	fs.StringVar(&o.maxMemory, "maxmemory", "0", "per node: keyspace size each shard leader keeps under by evicting (e.g. 100mb; 0 = no limit)")
 	fs.StringVar(&o.maxMemoryPolicy, "maxmemory-policy", "noeviction", "per node: eviction policy (allkeys-lru, volatile-ttl, ...; noeviction = OOM errors)")
@@ -68,6 +69,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer dc.close()
+	if _, err := startMetrics(ctx, o.metrics, func() []*instance { return dc.instances }, newLogger(stderr, o.logLevel)); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "raftcache dev: %d shard(s) x %d replicas, %d spare node(s)\n", o.shards, o.replicas, o.spares)
 	for _, inst := range dc.instances {
 		role := "replica"

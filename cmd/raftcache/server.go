@@ -38,6 +38,7 @@ type serverFlags struct {
 	aclFile                         string
 	maxMemory, maxMemoryPolicy      string
 	tls                             tlsFlags
+	metrics                         string
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
@@ -66,6 +67,7 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.bootstrapExpect, "bootstrap-expect", 1, "number of nodes that form the shard on first start")
 	fs.IntVar(&f.shards, "shards", 1, "number of shards formed by the --bootstrap-expect founders (slots split evenly)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9121)")
 	fs.StringVar(&f.pprof, "pprof", "", "serve Go profiling endpoints on this address (e.g. 127.0.0.1:6060)")
 	fs.Uint64Var(&f.snapshotThreshold, "snapshot-threshold", 0, "advanced: Raft log entries between snapshots (0 = default 8192)")
 	fs.Uint64Var(&f.trailingLogs, "trailing-logs", 0, "advanced: log entries kept after a snapshot (0 = default 10240)")
@@ -203,6 +205,10 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	proto := "RESP"
 	if sec.tls != nil {
 		proto = "RESP over TLS"
+	}
+	if _, err := startMetrics(ctx, f.metrics, func() []*instance { return []*instance{inst} }, logger); err != nil {
+		_ = inst.close()
+		return err
 	}
 	fmt.Fprintf(stdout, "raftcache node %s (az %s) serving %s on %s (announced as %s), gRPC on %s\n", cfg.NodeID, cfg.AZ, proto, inst.gw.Addr(), inst.node.RESPAddr(), inst.node.GRPCAddr())
 	<-ctx.Done()
