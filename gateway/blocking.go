@@ -492,6 +492,15 @@ func (s *Server) attempt(args [][]byte) (raftfsm.Reply, error) {
 func (s *Server) runBlocking(c *client, cmd *command, args [][]byte, slot int) {
 	cmd.calls.Add(1)
 	start := time.Now()
+	// The slow log counts the attempts, not the time spent blocked.
+	var busy time.Duration
+	orig := args
+	defer func() { s.slowlogMaybe(c, cmd, orig, busy) }()
+	timed := func(f func()) {
+		t := time.Now()
+		f()
+		busy += time.Since(t)
+	}
 	keys := raftfsm.BlockingKeys(args)
 	if len(keys) == 0 {
 		// Malformed: the engine answers with the error.
@@ -516,7 +525,9 @@ func (s *Server) runBlocking(c *client, cmd *command, args [][]byte, slot int) {
 			return
 		}
 	}
-	r, err := s.attempt(args)
+	var r raftfsm.Reply
+	var err error
+	timed(func() { r, err = s.attempt(args) })
 	if err != nil {
 		s.replyError(c, cmd, errorText(err, true, slot))
 		return
@@ -588,7 +599,8 @@ func (s *Server) runBlocking(c *client, cmd *command, args [][]byte, slot int) {
 			}
 			continue
 		}
-		done := s.retryBlocked(c, cmd, args, slot, q, b)
+		var done bool
+		timed(func() { done = s.retryBlocked(c, cmd, args, slot, q, b) })
 		q.endTurn(b)
 		if done {
 			return

@@ -31,9 +31,10 @@ type queued struct {
 
 // pending is an engine command waiting in the current read or write group.
 type pending struct {
-	cmd  *command
-	args [][]byte
-	slot int // -1 for keyless commands
+	cmd      *command
+	args     [][]byte
+	slot     int   // -1 for keyless commands
+	nameCase uint8 // how args[0] was written before lowering (dispatch)
 }
 
 // client is the state of one connection. Only the connection's own goroutine
@@ -55,6 +56,7 @@ type client struct {
 
 	mu        sync.Mutex
 	name      string
+	monitor   bool // MONITOR is on (connection goroutine only)
 	resp      int
 	readonly  bool
 	multi     bool

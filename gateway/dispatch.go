@@ -185,11 +185,18 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		s.reject(c, cmd, msg)
 		return
 	}
+	if cmd.engine != nil && !c.multi {
+		// Shown as accepted; handlers once they ran (EXEC after the
+		// commands it ran, as Redis), queued commands when EXEC runs them.
+		s.monitorFeed(c, cmd, args)
+	}
+	var nameCase uint8
 	if cmd.engine != nil {
 		// Lower-case the name in place (the argument bytes are this
 		// command's own copy) so that the engine's Lookup in Backend.Write
-		// never allocates for "SET" or "GET".
-		lowerInPlace(args[0])
+		// never allocates for "SET" or "GET"; the slow log and MONITOR
+		// show the name as sent (nameCase).
+		nameCase = lowerInPlace(args[0])
 	}
 	if c.multi && !cmd.immediate {
 		s.queueCommand(c, cmd, args)
@@ -204,7 +211,12 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		}
 		asking := c.asking
 		cmd.calls.Add(1)
+		start := time.Now()
 		cmd.handler(s, c, args)
+		s.monitorFeed(c, cmd, args)
+		dur := time.Since(start)
+		cmd.usec.Add(dur.Microseconds())
+		s.slowlogMaybe(c, cmd, args, dur)
 		if asking && cmd.name != "asking" {
 			c.asking = false
 		}
@@ -243,7 +255,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 	if !rules.full {
 		args = stampScript(rules, cmd, args) // a script carries its user's rules
 	}
-	c.group = append(c.group, pending{cmd: cmd, args: args, slot: slot})
+	c.group = append(c.group, pending{cmd: cmd, args: args, slot: slot, nameCase: nameCase})
 }
 
 // queueCommand handles a command sent inside MULTI: checked now (keys,
@@ -337,6 +349,12 @@ func (s *Server) flushGroup(c *client) {
 		}
 	}
 	per := time.Since(start).Microseconds() / int64(len(c.group))
+	if th := s.slowlogThreshold(); th >= 0 && per >= th {
+		for i := range c.group {
+			p := &c.group[i]
+			s.slowlogAdd(c, p.cmd, p.origArgs(), per)
+		}
+	}
 	// Count runs of the same command with one atomic add each: pipelines are
 	// mostly one command repeated, and the counters are shared by every
 	// connection.
@@ -360,12 +378,43 @@ func (s *Server) flushGroup(c *client) {
 	c.group = c.group[:0]
 }
 
-func lowerInPlace(b []byte) {
+// Letter case of a command name lowered in place.
+const (
+	nameLower uint8 = iota // as sent, or no letters changed
+	nameUpper              // every letter was upper case
+	nameMixed              // both: the original is lost (logged lower-cased)
+)
+
+func lowerInPlace(b []byte) uint8 {
+	upper, lower := false, false
 	for i, ch := range b {
-		if 'A' <= ch && ch <= 'Z' {
+		switch {
+		case 'A' <= ch && ch <= 'Z':
 			b[i] = ch + 'a' - 'A'
+			upper = true
+		case 'a' <= ch && ch <= 'z':
+			lower = true
 		}
 	}
+	switch {
+	case upper && lower:
+		return nameMixed
+	case upper:
+		return nameUpper
+	}
+	return nameLower
+}
+
+// origArgs returns the command line as the client sent it (for the slow
+// log and MONITOR); it allocates only for a name sent in upper case.
+func (p *pending) origArgs() [][]byte {
+	if p.nameCase != nameUpper {
+		return p.args
+	}
+	out := make([][]byte, len(p.args))
+	copy(out, p.args)
+	out[0] = bytes.ToUpper(p.args[0])
+	return out
 }
 
 // runWrites proposes the group as one log entry.

@@ -3,6 +3,7 @@ package gateway
 import (
 	"github.com/raftcache/raftcache/raftfsm"
 	"github.com/raftcache/raftcache/slots"
+	"time"
 )
 
 // MULTI/EXEC: commands are checked and queued per connection; EXEC proposes
@@ -118,7 +119,12 @@ func execCmd(s *Server, c *client, args [][]byte) {
 		}
 		engine = append([][][]byte{raftfsm.WatchCheck(keys, vers)}, engine...)
 	}
+	engStart := time.Now()
 	engReplies := s.execEngine(c, engine, slotArg)
+	var enginePer time.Duration // each engine command's share, for the slow log
+	if n := len(engine) - 1; n > 0 {
+		enginePer = time.Since(engStart) / time.Duration(n)
+	}
 	if engReplies.err != "" {
 		s.replyError(c, nil, engReplies.err)
 		return
@@ -143,12 +149,17 @@ func execCmd(s *Server, c *client, args [][]byte) {
 			continue
 		}
 		qc.cmd.calls.Add(1)
+		s.monitorFeed(c, qc.cmd, qc.args)
 		if qc.cmd.engine != nil {
 			s.appendEngineReply(c, qc.cmd, &engReplies.replies[ei])
 			ei++
+			// EXEC is not logged; the commands it ran are.
+			s.slowlogMaybe(c, qc.cmd, qc.args, enginePer)
 			continue
 		}
+		start := time.Now()
 		qc.cmd.handler(s, c, qc.args)
+		s.slowlogMaybe(c, qc.cmd, qc.args, time.Since(start))
 	}
 }
 

@@ -94,7 +94,7 @@ func (s *Server) setIdleGuard(c *client) {
 	if !ok {
 		return
 	}
-	if c.subscribed() {
+	if c.subscribed() || c.monitor {
 		g.timeout = nil
 	} else {
 		g.timeout = &s.idleTimeout

@@ -132,6 +132,8 @@ type Server struct {
 	scripts     scriptCache
 	memLimit    atomic.Pointer[memoryLimit]
 	notifyMask  atomic.Uint32 // notify-keyspace-events (notify.go)
+	slowlog     slowlog
+	mon         monitors
 }
 
 // New validates cfg and returns a server; Start makes it listen.
@@ -292,6 +294,7 @@ func (s *Server) connClosed(rc redcon.Conn, err error) {
 	if err != nil && !errors.Is(err, errGuardClosed) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrDeadlineExceeded) {
 		s.log.Debug("client connection closed", "client_id", c.id, "err", err)
 	}
+	s.monitorStop(c)
 	s.pubsubClosed(c)
 	s.mu.Lock()
 	delete(s.clients, c.id)

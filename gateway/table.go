@@ -147,7 +147,7 @@ type table struct {
 // statistics). The engine registers its commands in init functions, so they
 // are all known by the time a server is created.
 func commandTable() *table {
-	return buildTable(raftfsm.Commands(), append(append(append(gatewayCommands(), pubsubCommands()...), scriptCommands()...), aclCommands()...))
+	return buildTable(raftfsm.Commands(), append(append(append(append(gatewayCommands(), pubsubCommands()...), scriptCommands()...), aclCommands()...), introspectionCommands()...))
 }
 
 // coreFlagMask is the part of Redis's flags that raftfsm.Flag also expresses.
