@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/raftcache/raftcache/gateway"
+	"github.com/raftcache/raftcache/internal/backup"
 	"github.com/raftcache/raftcache/node"
 )
 
@@ -91,10 +92,10 @@ func TestSnapshot(t *testing.T) {
 		t.Fatalf("snapshot list:\n%s", out)
 	}
 	var listed []struct {
-		Name     string   `json:"name"`
-		Manifest manifest `json:"manifest"`
+		Name     string          `json:"name"`
+		Manifest backup.Manifest `json:"manifest"`
 	}
-	if err := json.Unmarshal([]byte(mustCtl(t, addr, "--json", "snapshot", "list", root)), &listed); err != nil || len(listed) != 1 || listed[0].Manifest.keys() != 505 {
+	if err := json.Unmarshal([]byte(mustCtl(t, addr, "--json", "snapshot", "list", root)), &listed); err != nil || len(listed) != 1 || listed[0].Manifest.Keys() != 505 {
 		t.Fatalf("snapshot list --json: %v %+v", err, listed)
 	}
 	if _, errs, code := ctl(t, addr, "snapshot", "create", dir); code != 2 || !strings.Contains(errs, "not empty") {
