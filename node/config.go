@@ -57,6 +57,12 @@ type Config struct {
 	// had no Raft contact with a member for this long replaces it with a
 	// spare node. 0 = off.
 	ReplaceAfter time.Duration
+	// Automatic backups (autobackup.go): every BackupInterval (0 = off),
+	// the leader of the shard owning slot 0 writes a backup of the whole
+	// cluster under BackupDir and keeps the newest BackupRetain (0 = 7).
+	BackupDir      string
+	BackupInterval time.Duration
+	BackupRetain   int
 
 	// Timing overrides for tests and dev (zero = shard defaults).
 	HeartbeatTimeout  time.Duration
@@ -127,6 +133,18 @@ func (c *Config) Validate() error {
 	}
 	if c.ReplaceAfter < 0 {
 		return fmt.Errorf("node: replace-after %v must not be negative", c.ReplaceAfter)
+	}
+	if c.BackupInterval < 0 {
+		return fmt.Errorf("node: backup interval %v must not be negative", c.BackupInterval)
+	}
+	if c.BackupInterval > 0 && c.BackupDir == "" {
+		return errors.New("node: a backup interval needs a backup dir")
+	}
+	if c.BackupRetain < 0 {
+		return fmt.Errorf("node: backup retain %d must not be negative", c.BackupRetain)
+	}
+	if c.BackupRetain == 0 {
+		c.BackupRetain = DefaultBackupRetain
 	}
 	if c.BootstrapExpect <= 0 {
 		c.BootstrapExpect = 1

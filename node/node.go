@@ -46,6 +46,8 @@ type Node struct {
 	// turning into replicas, so concurrent operations pick others.
 	reserved reservations
 	heal     healState // self-healing (heal.go)
+	// autoBackups counts this node's automatic backups (autobackup.go).
+	autoBackups autoBackupState
 	// testMover replaces the migration engine (moveSlotsTo) in tests of the operations.
 	testMover func(ctx context.Context, slot slots.Slot, target int, progress func(keys, bytes uint64)) error
 
@@ -110,8 +112,9 @@ func (n *Node) Start(ctx context.Context) error {
 	n.wg.Add(1)
 	go func() { defer n.wg.Done(); gs.serve() }()
 	n.refreshView()
-	n.wg.Add(5)
+	n.wg.Add(6)
 	go func() { defer n.wg.Done(); n.joinLoop(runCtx) }()
+	go func() { defer n.wg.Done(); n.autoBackupLoop(runCtx) }()
 	go func() { defer n.wg.Done(); n.formLoop(runCtx) }()
 	go func() { defer n.wg.Done(); n.metaLoop(runCtx) }()
 	go func() { defer n.wg.Done(); n.healLoop(runCtx) }()

@@ -38,6 +38,7 @@ type devOptions struct {
 	aclFile                            string        // every node's --aclfile ("" = none)
 	tls                                bool          // TLS on every port, gossip encrypted (certificates generated)
 	tlsAuthClients                     string        // --tls-auth-clients of every node
+	backup                             backupFlags   // every node's automatic-backup flags (one shared directory)
 }
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -56,6 +57,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&o.maxMemory, "maxmemory", "0", "per node: keyspace size each shard leader keeps under by evicting (e.g. 100mb; 0 = no limit)")
 	fs.StringVar(&o.maxMemoryPolicy, "maxmemory-policy", "noeviction", "per node: eviction policy (allkeys-lru, volatile-ttl, ...; noeviction = OOM errors)")
 	fs.StringVar(&o.aclFile, "aclfile", "", "per node: Redis ACL file of users, given to every node (ACL LOAD/SAVE act on each node separately)")
+	o.backup.register(fs)
 	fs.BoolVar(&o.tls, "tls", false, "encrypt everything: TLS on the RESP, Raft and gRPC ports and an encrypted gossip, with a CA and certificates generated under DATA-DIR/tls (kept for restarts)")
 	fs.StringVar(&o.tlsAuthClients, "tls-auth-clients", "no", "with --tls: RESP clients must present a certificate (yes, optional, no); DATA-DIR/tls/client.crt is one")
 	if err := fs.Parse(args); err != nil {
@@ -110,6 +112,12 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 	if o.replaceAfter < 0 {
 		return nil, fmt.Errorf("--replace-after %v: must not be negative", o.replaceAfter)
 	}
+	if o.backup.retain == 0 {
+		o.backup.retain = node.DefaultBackupRetain // options built in code
+	}
+	if err := o.backup.check(); err != nil {
+		return nil, err
+	}
 	if o.spares < 0 || o.spares > 50 {
 		return nil, fmt.Errorf("--spares %d: must be 0 to 50 in dev", o.spares)
 	}
@@ -162,6 +170,9 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 			Logger:           logger,
 			GossipLocal:      true,
 			ReplaceAfter:     o.replaceAfter,
+			BackupDir:        o.backup.dir,
+			BackupInterval:   o.backup.interval,
+			BackupRetain:     o.backup.retain,
 			TLS:              sec.tls,
 			GossipKey:        sec.gossipKey,
 		}

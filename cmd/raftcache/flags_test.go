@@ -60,3 +60,35 @@ func TestServerFlagSources(t *testing.T) {
 		})
 	}
 }
+
+// TestBackupFlags checks that server and dev refuse automatic-backup flags
+// that cannot work, naming the flag.
+func TestBackupFlags(t *testing.T) {
+	tests := []struct {
+		args    []string
+		wantErr string
+	}{
+		{args: nil},
+		{args: []string{"--backup-dir", "/b", "--backup-interval", "24h", "--backup-retain", "3"}},
+		{args: []string{"--backup-interval", "1h"}, wantErr: "--backup-interval needs --backup-dir"},
+		{args: []string{"--backup-dir", "/b", "--backup-interval", "-1s"}, wantErr: "--backup-interval"},
+		{args: []string{"--backup-dir", "/b", "--backup-retain", "0"}, wantErr: "--backup-retain 0"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			fs := flag.NewFlagSet("server", flag.ContinueOnError)
+			var f serverFlags
+			f.register(fs)
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			err := f.backup.check()
+			if tc.wantErr == "" && (err != nil || f.backup.retain < 1) {
+				t.Fatalf("check() = %v, retain %d", err, f.backup.retain)
+			}
+			if tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Fatalf("check() = %v, want an error with %q", err, tc.wantErr)
+			}
+		})
+	}
+}

@@ -33,6 +33,7 @@ type serverFlags struct {
 	snapshotInterval                time.Duration
 	faultFile                       string
 	replaceAfter                    time.Duration
+	backup                          backupFlags
 	grpcTokenFile                   string
 	requirePassFile                 string
 	aclFile                         string
@@ -63,6 +64,7 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.tls.gossipKeyFile, "gossip-key-file", "", "file holding a base64 key of 16, 24 or 32 bytes (openssl rand -base64 32) that encrypts gossip; the same on every node")
 	fs.BoolVar(&f.spare, "spare", false, "join without founding a shard; raftcachectl add-shard/add-replica assigns one")
 	fs.DurationVar(&f.replaceAfter, "replace-after", 0, "self-healing: a shard leader replaces a member it has had no Raft contact with for this long by a spare node (0 = off)")
+	f.backup.register(fs)
 	fs.StringVar(&f.join, "join", "", "comma-separated gossip addresses host:port of nodes to join")
 	fs.IntVar(&f.bootstrapExpect, "bootstrap-expect", 1, "number of nodes that form the shard on first start")
 	fs.IntVar(&f.shards, "shards", 1, "number of shards formed by the --bootstrap-expect founders (slots split evenly)")
@@ -73,6 +75,34 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&f.trailingLogs, "trailing-logs", 0, "advanced: log entries kept after a snapshot (0 = default 10240)")
 	fs.DurationVar(&f.snapshotInterval, "snapshot-interval", 0, "advanced: how often Raft checks --snapshot-threshold (0 = default 60s)")
 	fs.StringVar(&f.faultFile, "fault-file", "", "testing only: JSON file of Raft transport faults to inject, re-read when it changes (raftcache chaos)")
+}
+
+// backupFlags are the automatic-backup flags of server and dev.
+type backupFlags struct {
+	dir      string
+	interval time.Duration
+	retain   int
+}
+
+func (f *backupFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.dir, "backup-dir", "", "automatic backups: directory the backups are written to, on the disk of the node that takes them (a shared volume keeps them in one place)")
+	fs.DurationVar(&f.interval, "backup-interval", 0, "automatic backups: take one at every multiple of this on the wall clock (24h: daily at 00:00 UTC), by the leader of the shard owning slot 0 (0 = off)")
+	fs.IntVar(&f.retain, "backup-retain", node.DefaultBackupRetain, "automatic backups: keep the newest N auto-* directories in --backup-dir")
+}
+
+// check names the flags at fault (node.Config.Validate would also read a
+// retain of 0 as the default).
+func (f *backupFlags) check() error {
+	if f.interval < 0 {
+		return fmt.Errorf("--backup-interval %v: must not be negative", f.interval)
+	}
+	if f.interval > 0 && f.dir == "" {
+		return errors.New("--backup-interval needs --backup-dir")
+	}
+	if f.retain < 1 {
+		return fmt.Errorf("--backup-retain %d: must be at least 1", f.retain)
+	}
+	return nil
 }
 
 // envName is the environment variable of a flag.
@@ -157,6 +187,9 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
+	if err := f.backup.check(); err != nil {
+		return err
+	}
 	logger := newLogger(stderr, f.logLevel)
 	if err := startPprof(ctx, f.pprof, logger); err != nil {
 		return err
@@ -165,6 +198,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		NodeID: f.nodeID, AZ: f.az, DataDir: f.dataDir, Bind: f.bind, Advertise: f.advertise,
 		Announce: f.announce, Port: f.port, GRPCPort: f.grpcPort, Join: splitList(f.join), BootstrapExpect: f.bootstrapExpect, Shards: f.shards,
 		Spare: f.spare, Logger: logger, ReplaceAfter: f.replaceAfter,
+		BackupDir: f.backup.dir, BackupInterval: f.backup.interval, BackupRetain: f.backup.retain,
 		SnapshotThreshold: f.snapshotThreshold, TrailingLogs: f.trailingLogs, SnapshotInterval: f.snapshotInterval,
 	}
 	if f.grpcTokenFile != "" {

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/raftcache/raftcache/internal/backup"
 	adminv1 "github.com/raftcache/raftcache/proto/raftcache/admin/v1"
 )
 
@@ -28,24 +29,8 @@ func (c *cli) printJSON(m proto.Message) error {
 
 func table(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0) }
 
-func formatRanges(rs []*adminv1.SlotRange, max int) string {
-	if len(rs) == 0 {
-		return "-"
-	}
-	var parts []string
-	for i, r := range rs {
-		if i == max {
-			parts = append(parts, fmt.Sprintf("(+%d more)", len(rs)-max))
-			break
-		}
-		if r.GetStart() == r.GetEnd() {
-			parts = append(parts, strconv.Itoa(int(r.GetStart())))
-		} else {
-			parts = append(parts, fmt.Sprintf("%d-%d", r.GetStart(), r.GetEnd()))
-		}
-	}
-	return strings.Join(parts, ",")
-}
+// formatRanges renders slot ranges (backup.FormatRanges: manifests use it too).
+func formatRanges(rs []*adminv1.SlotRange, max int) string { return backup.FormatRanges(rs, max) }
 
 func roleName(r adminv1.NodeRole) string {
 	switch r {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,7 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
-	adminv1 "github.com/raftcache/raftcache/proto/raftcache/admin/v1"
+	"github.com/raftcache/raftcache/internal/backup"
 	"github.com/raftcache/raftcache/raftfsm"
 )
 
@@ -29,40 +27,6 @@ import (
 // node's RESP port with RESTORE ... ABSTTL, so a backup restores into any
 // cluster whatever its shard count and slot layout (ElastiCache restores
 // into a new cluster the same way).
-
-const manifestName = "manifest.json"
-
-type manifest struct {
-	Version int             `json:"version"`
-	Created time.Time       `json:"created"`
-	Source  string          `json:"source"` // the --addr it was taken through
-	Shards  []manifestShard `json:"shards"`
-}
-
-type manifestShard struct {
-	Shard  int32  `json:"shard"`
-	Slots  string `json:"slots"` // owned when taken (for the record)
-	File   string `json:"file"`
-	Node   string `json:"node"`  // the leader that took it
-	Index  uint64 `json:"index"` // Raft index it reflects
-	Keys   uint64 `json:"keys"`
-	Bytes  int64  `json:"bytes"`
-	SHA256 string `json:"sha256"`
-}
-
-func (m *manifest) keys() (n uint64) {
-	for _, s := range m.Shards {
-		n += s.Keys
-	}
-	return n
-}
-
-func (m *manifest) size() (n int64) {
-	for _, s := range m.Shards {
-		n += s.Bytes
-	}
-	return n
-}
 
 func (c *cli) snapshotCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -90,22 +54,16 @@ func (c *cli) snapshotCreateCmd() *cobra.Command {
 			if err := os.MkdirAll(dir, 0o750); err != nil {
 				return err
 			}
-			m := manifest{Version: 1, Created: time.Now().UTC(), Source: c.addr}
-			for _, sh := range d.GetShards() {
-				if len(sh.GetSlots()) == 0 {
-					continue // owns no slot, holds no key
-				}
-				ms, err := c.exportShard(cmd.Context(), dir, sh)
-				if err != nil {
-					return fmt.Errorf("shard %d: %w", sh.GetId(), err)
-				}
-				m.Shards = append(m.Shards, ms)
+			a, err := c.admin()
+			if err != nil {
+				return err
 			}
-			if err := writeManifest(dir, &m); err != nil {
+			m, err := backup.Write(cmd.Context(), a, dir, d.GetShards(), c.addr, time.Now())
+			if err != nil {
 				return err
 			}
 			if c.json {
-				return printJSONValue(c.stdout, &m)
+				return printJSONValue(c.stdout, m)
 			}
 			w := table(c.stdout)
 			fmt.Fprintln(w, "SHARD\tSLOTS\tNODE\tINDEX\tKEYS\tBYTES")
@@ -113,92 +71,10 @@ func (c *cli) snapshotCreateCmd() *cobra.Command {
 				fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%d\t%d\n", s.Shard, s.Slots, s.Node, s.Index, s.Keys, s.Bytes)
 			}
 			_ = w.Flush()
-			fmt.Fprintf(c.stdout, "snapshot %s: %d shards, %d keys, %d bytes\n", dir, len(m.Shards), m.keys(), m.size())
+			fmt.Fprintf(c.stdout, "snapshot %s: %d shards, %d keys, %d bytes\n", dir, len(m.Shards), m.Keys(), m.Size())
 			return nil
 		},
 	}
-}
-
-// exportShard streams one shard's copy into DIR/shard-N.rcsnap and checks
-// it (checksum, key count) before it counts as written.
-func (c *cli) exportShard(ctx context.Context, dir string, sh *adminv1.Shard) (manifestShard, error) {
-	ms := manifestShard{Shard: sh.GetId(), Slots: formatRanges(sh.GetSlots(), -1), File: fmt.Sprintf("shard-%d.rcsnap", sh.GetId())}
-	a, err := c.admin()
-	if err != nil {
-		return ms, err
-	}
-	st, err := a.ExportShard(ctx, &adminv1.ExportShardRequest{Shard: sh.GetId()})
-	if err != nil {
-		return ms, err
-	}
-	path := filepath.Join(dir, ms.File)
-	f, err := os.Create(path + ".tmp")
-	if err != nil {
-		return ms, err
-	}
-	defer os.Remove(path + ".tmp") // gone once renamed
-	defer f.Close()
-	h := sha256.New()
-	w := io.MultiWriter(f, h)
-	for {
-		msg, err := st.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return ms, err
-		}
-		if msg.GetNode() != "" {
-			ms.Node, ms.Index = msg.GetNode(), msg.GetIndex()
-		}
-		n, err := w.Write(msg.GetData())
-		if err != nil {
-			return ms, err
-		}
-		ms.Bytes += int64(n)
-	}
-	if err := f.Sync(); err != nil {
-		return ms, err
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return ms, err
-	}
-	hdr, err := raftfsm.ScanSnapshot(f, nil)
-	if err != nil {
-		return ms, fmt.Errorf("received a damaged copy: %w", err)
-	}
-	ms.Keys, ms.SHA256 = hdr.Keys, hex.EncodeToString(h.Sum(nil))
-	if err := f.Close(); err != nil {
-		return ms, err
-	}
-	return ms, os.Rename(path+".tmp", path)
-}
-
-func writeManifest(dir string, m *manifest) error {
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := filepath.Join(dir, manifestName+".tmp")
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o640); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, manifestName))
-}
-
-func readManifest(dir string) (*manifest, error) {
-	b, err := os.ReadFile(filepath.Join(dir, manifestName))
-	if err != nil {
-		return nil, err
-	}
-	var m manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, manifestName), err)
-	}
-	if m.Version != 1 {
-		return nil, fmt.Errorf("%s: unknown manifest version %d", dir, m.Version)
-	}
-	return &m, nil
 }
 
 // printJSONValue prints v (a manifest, a listing, a result) as indented
@@ -232,15 +108,15 @@ func (c *cli) snapshotListCmd() *cobra.Command {
 				return err
 			}
 			type listed struct {
-				Name     string    `json:"name"`
-				Manifest *manifest `json:"manifest"`
+				Name     string           `json:"name"`
+				Manifest *backup.Manifest `json:"manifest"`
 			}
 			var out []listed
 			for _, e := range ents {
 				if !e.IsDir() {
 					continue
 				}
-				m, err := readManifest(filepath.Join(root, e.Name()))
+				m, err := backup.ReadManifest(filepath.Join(root, e.Name()))
 				if errors.Is(err, os.ErrNotExist) {
 					continue
 				}
@@ -264,7 +140,7 @@ func (c *cli) snapshotListCmd() *cobra.Command {
 			w := table(c.stdout)
 			fmt.Fprintln(w, "NAME\tCREATED\tSHARDS\tKEYS\tBYTES")
 			for _, l := range out {
-				fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%d\n", l.Name, l.Manifest.Created.Format(time.RFC3339), len(l.Manifest.Shards), l.Manifest.keys(), l.Manifest.size())
+				fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%d\n", l.Name, l.Manifest.Created.Format(time.RFC3339), len(l.Manifest.Shards), l.Manifest.Keys(), l.Manifest.Size())
 			}
 			return w.Flush()
 		},
@@ -284,12 +160,12 @@ counted (the command then fails) unless --replace is given.`,
 		Args: nArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := args[0]
-			m, err := readManifest(dir)
+			m, err := backup.ReadManifest(dir)
 			if err != nil {
 				return err
 			}
 			for _, s := range m.Shards {
-				if err := verifyShardFile(dir, s); err != nil {
+				if err := backup.VerifyShardFile(dir, s); err != nil {
 					return err
 				}
 			}
@@ -412,28 +288,6 @@ func restoreLibraries(ctx context.Context, rc *redis.ClusterClient, perShard [][
 		}
 		return nil
 	})
-}
-
-// verifyShardFile checks a shard file against the manifest and its own
-// checksum.
-func verifyShardFile(dir string, s manifestShard) error {
-	f, err := os.Open(filepath.Join(dir, s.File))
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	h := sha256.New()
-	hdr, err := raftfsm.ScanSnapshot(io.TeeReader(f, h), nil)
-	if err != nil {
-		return fmt.Errorf("%s: %w", s.File, err)
-	}
-	if _, err := io.Copy(h, f); err != nil { // anything after the trailer
-		return err
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != s.SHA256 || hdr.Keys != s.Keys {
-		return fmt.Errorf("%s does not match the manifest (sha256 %s, %d keys; manifest: %s, %d keys)", s.File, got, hdr.Keys, s.SHA256, s.Keys)
-	}
-	return nil
 }
 
 // restoreBatch is how many RESTOREs go in one pipeline.

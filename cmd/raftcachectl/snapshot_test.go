@@ -15,6 +15,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/raftcache/raftcache/gateway"
+	"github.com/raftcache/raftcache/internal/backup"
+	"github.com/raftcache/raftcache/internal/testwait"
 	"github.com/raftcache/raftcache/node"
 )
 
@@ -91,10 +93,10 @@ func TestSnapshot(t *testing.T) {
 		t.Fatalf("snapshot list:\n%s", out)
 	}
 	var listed []struct {
-		Name     string   `json:"name"`
-		Manifest manifest `json:"manifest"`
+		Name     string          `json:"name"`
+		Manifest backup.Manifest `json:"manifest"`
 	}
-	if err := json.Unmarshal([]byte(mustCtl(t, addr, "--json", "snapshot", "list", root)), &listed); err != nil || len(listed) != 1 || listed[0].Manifest.keys() != 505 {
+	if err := json.Unmarshal([]byte(mustCtl(t, addr, "--json", "snapshot", "list", root)), &listed); err != nil || len(listed) != 1 || listed[0].Manifest.Keys() != 505 {
 		t.Fatalf("snapshot list --json: %v %+v", err, listed)
 	}
 	if _, errs, code := ctl(t, addr, "snapshot", "create", dir); code != 2 || !strings.Contains(errs, "not empty") {
@@ -158,5 +160,52 @@ func TestSnapshot(t *testing.T) {
 	}
 	if n := rc.DBSize(ctx).Val(); n != 0 {
 		t.Fatalf("%d keys written from a damaged snapshot", n)
+	}
+}
+
+// TestAutoBackupRestore lists a node's automatic backup with snapshot list
+// and restores it into a fresh cluster with snapshot restore.
+func TestAutoBackupRestore(t *testing.T) {
+	root := t.TempDir()
+	src := startNodes(t, 1, 0, func(c *node.Config) {
+		c.BackupDir, c.BackupInterval, c.BackupRetain = root, time.Second, 2
+	})
+	ctx := context.Background()
+	rc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: startGateways(t, src)})
+	defer rc.Close()
+	for i := 0; i < 100; i++ {
+		if err := rc.Set(ctx, fmt.Sprintf("k%d", i), fmt.Sprintf("v%d", i), 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A backup taken after the writes holds all 100 keys.
+	var name string
+	testwait.Eventually(t, 30*time.Second, func() error {
+		var listed []struct {
+			Name     string          `json:"name"`
+			Manifest backup.Manifest `json:"manifest"`
+		}
+		if err := json.Unmarshal([]byte(mustCtl(t, src[0].GRPCAddr(), "--json", "snapshot", "list", root)), &listed); err != nil {
+			return err
+		}
+		for _, l := range listed {
+			if strings.HasPrefix(l.Name, backup.AutoPrefix) && l.Manifest.Keys() == 100 {
+				name = l.Name
+				return nil
+			}
+		}
+		return fmt.Errorf("no automatic backup with 100 keys yet: %+v", listed)
+	})
+	dst := startNodes(t, 1, 0)
+	rc2 := redis.NewClusterClient(&redis.ClusterOptions{Addrs: startGateways(t, dst)})
+	defer rc2.Close()
+	out := mustCtl(t, dst[0].GRPCAddr(), "snapshot", "restore", filepath.Join(root, name))
+	if !strings.Contains(out, "restored 100 keys") {
+		t.Fatalf("restore:\n%s", out)
+	}
+	for i := 0; i < 100; i++ {
+		if v := rc2.Get(ctx, fmt.Sprintf("k%d", i)).Val(); v != fmt.Sprintf("v%d", i) {
+			t.Fatalf("k%d = %q after restore", i, v)
+		}
 	}
 }
