@@ -166,6 +166,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 	if !rules.full && !s.aclPermits(c, rules, cmd, args) {
 		return // the default user with every right pays one load above
 	}
+	monCmd, monArgs := cmd, args // MONITOR shows EVALSHA, not the EVAL it becomes
 	if cmd.rewrite != nil {
 		var msg string
 		if args, msg = cmd.rewrite(s, args); msg != "" {
@@ -188,7 +189,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 	if cmd.engine != nil && !c.multi {
 		// Shown as accepted; handlers once they ran (EXEC after the
 		// commands it ran, as Redis), queued commands when EXEC runs them.
-		s.monitorFeed(c, cmd, args)
+		s.monitorFeed(c, monCmd, monArgs)
 	}
 	var nameCase uint8
 	if cmd.engine != nil {

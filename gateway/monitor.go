@@ -57,9 +57,25 @@ func (s *Server) monitorStop(c *client) {
 
 // monitorFeed shows a command to the monitors, if any.
 func (s *Server) monitorFeed(c *client, cmd *command, args [][]byte) {
-	if s.mon.n.Load() == 0 || (cmd.meta != nil && cmd.meta.flags&(rfAdmin|rfSkipMonitor) != 0) {
+	if s.mon.n.Load() == 0 || (cmd.meta != nil && cmd.meta.flags&(rfAdmin|rfSkipMonitor) != 0 && !scriptCommand[cmd.name]) {
+		// Scripts are skip_monitor in Redis only because they show
+		// themselves, before the commands they run: so do we.
 		return
 	}
+	s.monitorLine(c.addr, cmd, args)
+}
+
+// MonitorScriptCall shows a command a script runs, as Redis's "[0 lua]"
+// lines (raftfsm.FSM.SetScriptCallSink). Every replica runs a write's
+// script, so monitors of any node of the shard see its commands.
+func (s *Server) MonitorScriptCall(args [][]byte) {
+	if s.mon.n.Load() == 0 || len(args) == 0 {
+		return
+	}
+	s.monitorLine("lua", s.tab.lookup(args[0]), args)
+}
+
+func (s *Server) monitorLine(source string, cmd *command, args [][]byte) {
 	now := time.Now()
 	b := make([]byte, 0, 64)
 	b = append(b, '+')
@@ -71,7 +87,7 @@ func (s *Server) monitorFeed(c *client, cmd *command, args [][]byte) {
 	}
 	b = append(b, us...)
 	b = append(b, " [0 "...)
-	b = append(b, c.addr...)
+	b = append(b, source...)
 	b = append(b, ']')
 	red := redactedArgs(cmd, args)
 	for i, a := range args {

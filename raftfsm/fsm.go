@@ -49,7 +49,8 @@ type FSM struct {
 	notifySink atomic.Pointer[func([]KeyEvent)]  // receives each batch's keyspace events
 	pubSink    atomic.Pointer[func([]Published)] // receives each batch's script messages
 
-	scriptACL atomic.Pointer[ScriptACL] // checker compiler, kept across restores (scriptacl.go)
+	scriptACL   atomic.Pointer[ScriptACL]           // checker compiler, kept across restores (scriptacl.go)
+	scriptCalls atomic.Pointer[func(args [][]byte)] // observer of scripts' commands, kept across restores
 }
 
 // NewFSM returns an FSM over an empty database. logger may be nil.
@@ -293,6 +294,7 @@ func (f *FSM) install(db *DB, hdr SnapshotHeader) {
 	f.db = db
 	db.tracking.Store(f.tracking.Load())
 	db.scriptACL.Store(f.scriptACL.Load())
+	db.scriptCalls.Store(f.scriptCalls.Load())
 	f.used.Store(db.UsedMemory())
 	f.publishSlots()
 	f.kw.noteAll()
@@ -358,4 +360,18 @@ func (f *FSM) Digest() uint64 {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	return digestDB(f.db)
+}
+
+// SetScriptCallSink has fn shown every command a script runs on this
+// replica, in the order they run, whether applied from the log or served
+// as a read (MONITOR). fn must not block or keep args; nil removes it.
+func (f *FSM) SetScriptCallSink(fn func(args [][]byte)) {
+	var p *func(args [][]byte)
+	if fn != nil {
+		p = &fn
+	}
+	f.scriptCalls.Store(p)
+	f.mu.Lock()
+	f.db.scriptCalls.Store(p)
+	f.mu.Unlock()
 }

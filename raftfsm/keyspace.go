@@ -86,6 +86,9 @@ type DB struct {
 	// scriptACL compiles the rules of stamped script commands
 	// (scriptacl.go); nil refuses their calls.
 	scriptACL atomic.Pointer[ScriptACL]
+	// scriptCalls, when set, is shown every command a script runs
+	// (MONITOR's "lua" lines); it must not block.
+	scriptCalls atomic.Pointer[func(args [][]byte)]
 }
 
 // NewDB returns an empty database.

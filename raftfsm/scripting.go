@@ -867,6 +867,9 @@ func (r *scriptRun) run(args [][]byte) Reply {
 			}
 		}
 	}
+	if fn := r.c.DB.scriptCalls.Load(); fn != nil {
+		(*fn)(args)
+	}
 	sub := NewCtx(r.c.DB, r.c.Now, r.c.Write, r.c.Rand().Uint64())
 	rep := Exec(sub, args)
 	if r.c.note != nil && cmd.Flags&FlagWrite != 0 {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -146,5 +148,49 @@ func checkReplicas(t *testing.T, dc *devCluster, want map[string]string) {
 		}
 		conn.Close()
 		rc.Close()
+	}
+}
+
+// TestMonitorScriptCalls: MONITOR shows a script's commands as Redis's
+// "[0 lua]" lines, after the EVAL that ran them.
+func TestMonitorScriptCalls(t *testing.T) {
+	dc, _ := startTestDev(t, 1, "")
+	t.Cleanup(dc.close)
+	inst := dc.leader(t)
+	conn, err := net.Dial("tcp", inst.gw.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	rd := bufio.NewReader(conn)
+	line := func() string {
+		l, err := rd.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimRight(l, "\r\n")
+	}
+	if _, err := conn.Write([]byte("MONITOR\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if got := line(); got != "+OK" {
+		t.Fatalf("MONITOR: %q", got)
+	}
+	c := client(t, inst, 2)
+	if err := c.Eval(context.Background(), "return redis.call('set', KEYS[1], ARGV[1])", []string{"mk"}, "mv").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"eval"`, `[0 lua] "set" "mk" "mv"`} {
+		for {
+			l := line()
+			if strings.Contains(l, `"client"`) || strings.Contains(l, `"hello"`) {
+				continue // the client's handshake
+			}
+			if !strings.Contains(l, want) {
+				t.Fatalf("monitor line %q, want it to contain %s; next %q", l, want, line())
+			}
+			break
+		}
 	}
 }

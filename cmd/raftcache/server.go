@@ -318,6 +318,8 @@ func startInstanceWith(ctx context.Context, cfg node.Config, opts gatewayOptions
 	// Keyspace notifications of the writes this node applies reach its own
 	// subscribers (notify-keyspace-events).
 	n.SetKeyEventHandler(gw.KeyEvents)
+	// MONITOR shows the commands scripts run ("[0 lua]").
+	n.FSM().SetScriptCallSink(gw.MonitorScriptCall)
 	if err := gw.Start(); err != nil {
 		_ = n.Close()
 		return nil, fmt.Errorf("node %s: listen: %w", cfg.NodeID, err)
