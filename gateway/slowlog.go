@@ -140,7 +140,7 @@ func redactedArgs(cmd *command, args [][]byte) []bool {
 	return red
 }
 
-// introspectionCommands are SLOWLOG and MONITOR.
+// introspectionCommands are SLOWLOG, MONITOR and WAIT.
 func introspectionCommands() []*command {
 	return []*command{
 		{name: "slowlog", arity: -2, subs: map[string]*command{
@@ -150,6 +150,7 @@ func introspectionCommands() []*command {
 			"help":  {arity: 2, handler: slowlogHelpCmd},
 		}},
 		{name: "monitor", arity: 1, handler: monitorCmd},
+		{name: "wait", arity: 3, handler: waitCmd},
 	}
 }
 
