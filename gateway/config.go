@@ -112,6 +112,7 @@ func configParams(s *Server) []param {
 		intParam("acllog-max-len", "", 0, maxLong, "128"),
 		{name: "tcp-keepalive", kind: pInt, min: 0, max: maxInt, def: "300"},
 		{name: "latency-tracking", kind: pBool, def: "no"},
+		intParam("latency-monitor-threshold", "", 0, maxLong, "0"),
 		{name: "io-threads", kind: pInt, min: 1, max: 128, def: "1", immutable: true},
 		{name: "daemonize", kind: pBool, def: "no", immutable: true},
 		{name: "hz", kind: pInt, min: 0, max: maxInt, def: "10"},

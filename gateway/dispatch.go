@@ -350,6 +350,7 @@ func (s *Server) flushGroup(c *client) {
 		}
 	}
 	per := time.Since(start).Microseconds() / int64(len(c.group))
+	s.latencyMaybe(c.group[0].cmd, time.Duration(per)*time.Microsecond)
 	if th := s.slowlogThreshold(); th >= 0 && per >= th {
 		for i := range c.group {
 			p := &c.group[i]

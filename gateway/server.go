@@ -134,6 +134,7 @@ type Server struct {
 	notifyMask  atomic.Uint32 // notify-keyspace-events (notify.go)
 	slowlog     slowlog
 	mon         monitors
+	latency     latencyMonitor
 }
 
 // New validates cfg and returns a server; Start makes it listen.

@@ -42,6 +42,7 @@ func (s *Server) slowlogThreshold() int64 { return s.conf.int("slowlog-log-slowe
 
 // slowlogMaybe logs a command that took dur, if it is slow enough.
 func (s *Server) slowlogMaybe(c *client, cmd *command, args [][]byte, dur time.Duration) {
+	s.latencyMaybe(cmd, dur)
 	th := s.slowlogThreshold()
 	us := dur.Microseconds()
 	if th < 0 || us < th || (cmd != nil && cmd.extra&rfSkipSlowlog != 0) {
@@ -140,7 +141,7 @@ func redactedArgs(cmd *command, args [][]byte) []bool {
 	return red
 }
 
-// introspectionCommands are SLOWLOG, MONITOR and WAIT.
+// introspectionCommands are SLOWLOG, MONITOR, WAIT and LATENCY.
 func introspectionCommands() []*command {
 	return []*command{
 		{name: "slowlog", arity: -2, subs: map[string]*command{
@@ -151,6 +152,15 @@ func introspectionCommands() []*command {
 		}},
 		{name: "monitor", arity: 1, handler: monitorCmd},
 		{name: "wait", arity: 3, handler: waitCmd},
+		{name: "latency", arity: -2, subs: map[string]*command{
+			"latest":    {arity: 2, handler: latencyLatestCmd},
+			"history":   {arity: 3, handler: latencyHistoryCmd},
+			"reset":     {arity: -2, handler: latencyResetCmd},
+			"doctor":    {arity: 2, handler: latencyDoctorCmd},
+			"help":      {arity: 2, handler: latencyHelpCmd},
+			"graph":     {arity: 3, handler: latencyUnsupportedCmd},
+			"histogram": {arity: -2, handler: latencyUnsupportedCmd},
+		}},
 	}
 }
 
