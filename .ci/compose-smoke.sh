@@ -9,7 +9,9 @@
 # (v1), Go (for `make image`), redis-cli, /usr/bin/python3 with redis-py.
 # Environment: RC_PORT_PREFIX / RC_NET_PREFIX (see deploy/docker-compose.yml)
 # are picked at random when unset, so parallel runs do not collide;
-# SMOKE_SKIP_IMAGE=1 reuses an existing raftcache:dev image.
+# SMOKE_SKIP_IMAGE=1 reuses an existing raftcache:dev image; SMOKE_TLS=1
+# runs the same test with deploy/docker-compose.tls.yml on top (every port
+# TLS, gossip keyed; certificates from `raftcache certs`), clients over TLS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -53,7 +55,16 @@ fi
 export RC_PORT_PREFIX RC_NET_PREFIX
 base="${RC_PORT_PREFIX}0"
 project="rcsmoke$$${RANDOM}"
-dc() { "${COMPOSE[@]}" -f deploy/docker-compose.yml -p "$project" "$@"; }
+files=(-f deploy/docker-compose.yml)
+CLI=(redis-cli)
+if [[ "${SMOKE_TLS:-}" == 1 ]]; then
+  tlsdir=$(mktemp -d)
+  export RC_TLS_DIR=$tlsdir SMOKE_CA=$tlsdir/ca.crt
+  files+=(-f deploy/docker-compose.tls.yml)
+  CLI=(redis-cli --tls --cacert "$SMOKE_CA")
+  project="rcsmoketls$$${RANDOM}"
+fi
+dc() { "${COMPOSE[@]}" "${files[@]}" -p "$project" "$@"; }
 
 cleanup() {
   rc=$?
@@ -64,6 +75,7 @@ cleanup() {
   fi
   echo "== compose down -v (project $project)"
   dc down -v -t 10 --remove-orphans >/dev/null 2>&1 || dc down -v -t 10 >&2 || true
+  [[ -n "${tlsdir:-}" ]] && rm -rf "$tlsdir"
   exit $rc
 }
 trap cleanup EXIT
@@ -74,6 +86,12 @@ if [[ "${SMOKE_SKIP_IMAGE:-}" != 1 ]]; then
   t0=$(date +%s)
   make -s image >/dev/null
   echo "   built in $(( $(date +%s) - t0 ))s"
+fi
+
+if [[ -n "${tlsdir:-}" ]]; then
+  echo "== TLS: certificates and gossip key in $tlsdir (raftcache certs)"
+  go run ./cmd/raftcache certs --dir "$tlsdir" >/dev/null
+  chmod 0644 "$tlsdir"/*  # read by the containers' user
 fi
 
 echo "== compose up: project $project, host ports ${base}-${RC_PORT_PREFIX}8, network ${RC_NET_PREFIX}.0/24 (${COMPOSE[*]})"
@@ -101,7 +119,7 @@ wait_healthy() {
 # cluster_check: redis-cli --cluster check passes with 3 masters and 9 nodes.
 cluster_check() {
   local check
-  check=$(redis-cli --cluster check "127.0.0.1:${base}" 2>&1) || { echo "$check" >&2; return 1; }
+  check=$("${CLI[@]}" --cluster check "127.0.0.1:${base}" 2>&1) || { echo "$check" >&2; return 1; }
   check=$(sed 's/\x1b\[[0-9;]*m//g' <<<"$check") # no colours
   for want in "All nodes agree about slots configuration" "All 16384 slots covered"; do
     grep -q "$want" <<<"$check" || { echo "$check" >&2; echo "cluster check lacks: $want" >&2; return 1; }
@@ -120,17 +138,20 @@ cluster_check
 
 echo "== redis-cli -c from the host follows MOVED"
 for i in $(seq 0 8); do
-  redis-cli -c -p "$((base + i))" SET "smoke:cli:$i" "v$i" | grep -qx OK || { echo "SET via 127.0.0.1:$((base + i)) failed" >&2; exit 1; }
-  got=$(redis-cli -c -p "$((base + (i + 4) % 9))" GET "smoke:cli:$i")
+  "${CLI[@]}" -c -p "$((base + i))" SET "smoke:cli:$i" "v$i" | grep -qx OK || { echo "SET via 127.0.0.1:$((base + i)) failed" >&2; exit 1; }
+  got=$("${CLI[@]}" -c -p "$((base + (i + 4) % 9))" GET "smoke:cli:$i")
   [[ $got == "v$i" ]] || { echo "GET smoke:cli:$i = '$got'" >&2; exit 1; }
 done
 
 # The probe writes one key in every slot (fill); then (kill) it kills a
 # leader, writes a second key in every slot and reads both back.
 probe() { $PY - "$@" <<'PYEOF'
-import collections, random, subprocess, sys, time
+import collections, os, random, subprocess, sys, time
 import redis
 from redis.crc import key_slot
+
+# SMOKE_TLS: every client connects with TLS, trusting the generated CA.
+tls = {"ssl": True, "ssl_ca_certs": os.environ["SMOKE_CA"]} if os.environ.get("SMOKE_CA") else {}
 
 mode, base = sys.argv[1], int(sys.argv[2])
 addrs = ["127.0.0.1:%d" % (base + i) for i in range(9)]
@@ -149,7 +170,7 @@ after = [k + ":after" for k in keys]
 
 if mode == "fill":
     # A standard cluster client: redis-py's RedisCluster from one seed.
-    rc = redis.RedisCluster(host="127.0.0.1", port=base, socket_timeout=10)
+    rc = redis.RedisCluster(host="127.0.0.1", port=base, socket_timeout=10, **tls)
     pipe = rc.pipeline()
     for s, k in enumerate(keys):
         pipe.set(k, "before")
@@ -171,7 +192,7 @@ conns = {}
 def conn(addr):
     if addr not in conns:
         h, p = addr.rsplit(":", 1)
-        conns[addr] = redis.Redis(host=h, port=int(p), socket_timeout=5, socket_connect_timeout=1)
+        conns[addr] = redis.Redis(host=h, port=int(p), socket_timeout=5, socket_connect_timeout=1, **tls)
     return conns[addr]
 owner = {}
 def refresh():
@@ -254,8 +275,8 @@ echo "== writes to every slot"
 probe fill "$base"
 
 # The leader (master) of the shard that owns slot 0.
-master=$(redis-cli -p "$base" CLUSTER NODES | awk '$3 ~ /master/ && $NF ~ /^0-/ {print $2}' | cut -d@ -f1)
-[[ -n $master ]] || { redis-cli -p "$base" CLUSTER NODES >&2; echo "no master for slot 0" >&2; exit 1; }
+master=$("${CLI[@]}" -p "$base" CLUSTER NODES | awk '$3 ~ /master/ && $NF ~ /^0-/ {print $2}' | cut -d@ -f1)
+[[ -n $master ]] || { "${CLI[@]}" -p "$base" CLUSTER NODES >&2; echo "no master for slot 0" >&2; exit 1; }
 idx=$(( ${master##*:} - base ))
 svc="rc$((idx + 1))"
 cid=$(dc ps -q "$svc")

@@ -20,6 +20,7 @@ Usage:
   raftcache server [flags]   run one node
   raftcache health [flags]   check a node over RESP (exit 0 healthy, 1 not); for container healthchecks
   raftcache chaos [flags]    fault-injection run against server processes, checked for linearizability
+  raftcache certs --dir DIR  write a throwaway CA, certificates and gossip key for trying TLS
   raftcache version          print the version
 
 Run "raftcache <command> -h" for the flags of a command.
@@ -49,6 +50,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runHealth(ctx, args[1:], stdout, stderr)
 	case "chaos":
 		err = runChaos(ctx, args[1:], stdout, stderr)
+	case "certs":
+		err = runCerts(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "raftcache", version)
 	case "help", "-h", "--help":

@@ -232,3 +232,46 @@ print(sum(int(rc.get("tlspy:%d" % i)) for i in range(50)))
 		t.Fatal(err)
 	}
 }
+
+func TestCertsCommand(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "tls")
+	var out, errb strings.Builder
+	if err := runCerts(context.Background(), []string{"--dir", dir, "--hosts", "rc1,10.0.0.5"}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	d := tlsconf.DevPaths(dir)
+	conf, err := tlsconf.Load(d.Node)
+	if err != nil {
+		t.Fatalf("the written certificate does not load: %v", err)
+	}
+	// The extra names are in the node certificate.
+	cl, err := tlsconf.Client(tlsconf.ClientOptions{CA: d.Node.CA, ServerName: "rc1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", conf.ClientServer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			_ = c.(*tls.Conn).Handshake()
+			c.Close()
+		}
+	}()
+	c, err := tls.Dial("tcp", ln.Addr().String(), cl)
+	if err != nil {
+		t.Fatalf("handshake as rc1: %v", err)
+	}
+	c.Close()
+	if _, err := tlsconf.ReadGossipKey(d.GossipKey); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "--tls-cert-file") {
+		t.Fatalf("output: %q", out.String())
+	}
+	if err := runCerts(context.Background(), nil, &out, &errb); err == nil {
+		t.Fatal("certs without --dir succeeded")
+	}
+}

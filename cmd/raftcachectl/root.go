@@ -29,6 +29,7 @@ type cli struct {
 	json      bool
 	timeout   time.Duration
 	tls       tlsOptions
+	resp      respAuth
 	stdout    io.Writer
 	stderr    io.Writer
 
@@ -110,7 +111,9 @@ terminal. An interrupted operation is resumed by running it again.
 	pf.StringVar(&c.tls.opts.Cert, "tls-cert-file", "", "PEM client certificate, for RESP ports with --tls-auth-clients yes (snapshot restore)")
 	pf.StringVar(&c.tls.opts.Key, "tls-key-file", "", "PEM private key of --tls-cert-file")
 	pf.StringVar(&c.tls.opts.ServerName, "tls-server-name", "", "name to verify the node's certificate against (default: the host dialled)")
-	root.AddCommand(c.statusCmd(), c.failoverCmd(), c.addShardCmd(), c.removeShardCmd(), c.migrateSlotsCmd(),
+	pf.StringVar(&c.resp.user, "user", "", "ACL user to authenticate as on RESP ports (acl, snapshot restore); default: default")
+	pf.StringVar(&c.resp.passwordFile, "password-file", "", "file holding that user's password for RESP ports; default: $RAFTCACHE_PASSWORD")
+	root.AddCommand(c.aclCmd(), c.statusCmd(), c.failoverCmd(), c.addShardCmd(), c.removeShardCmd(), c.migrateSlotsCmd(),
 		c.rebalanceCmd(), c.addReplicaCmd(), c.removeReplicaCmd(), c.watchCmd(), c.opsCmd(), c.snapshotCmd())
 	return root
 }

@@ -186,7 +186,11 @@ counted (the command then fails) unless --replace is given.`,
 			if err != nil {
 				return err
 			}
-			rc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, TLSConfig: tc})
+			pw, err := c.respPassword()
+			if err != nil {
+				return err
+			}
+			rc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, TLSConfig: tc, Username: c.resp.user, Password: pw})
 			defer rc.Close()
 			// One writer per file, all at once: each keeps one pipeline in
 			// flight, so the rate is bounded by round trips, not the cluster.

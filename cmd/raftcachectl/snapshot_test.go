@@ -21,7 +21,7 @@ import (
 )
 
 // startGateways serves RESP for nodes on the ports they announce.
-func startGateways(t *testing.T, nodes []*node.Node) []string {
+func startGateways(t *testing.T, nodes []*node.Node, opts ...func(*gateway.Config)) []string {
 	t.Helper()
 	var addrs []string
 	for _, n := range nodes {
@@ -29,7 +29,11 @@ func startGateways(t *testing.T, nodes []*node.Node) []string {
 		_, port, _ := strings.Cut(addr, ":")
 		var p int
 		fmt.Sscan(port, &p)
-		gw, err := gateway.New(gateway.Config{Addr: addr, Backend: n, Logger: slog.New(slog.DiscardHandler), NodeID: n.ClusterID(), Port: p, RunID: n.ClusterID()})
+		cfg := gateway.Config{Addr: addr, Backend: n, Logger: slog.New(slog.DiscardHandler), NodeID: n.ClusterID(), Port: p, RunID: n.ClusterID()}
+		for _, o := range opts {
+			o(&cfg)
+		}
+		gw, err := gateway.New(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
