@@ -56,7 +56,8 @@ type client struct {
 
 	mu        sync.Mutex
 	name      string
-	monitor   bool // MONITOR is on (connection goroutine only)
+	monitor   bool     // MONITOR is on (connection goroutine only)
+	misses    [][]byte // keys a read group missed (keymiss events)
 	resp      int
 	readonly  bool
 	multi     bool

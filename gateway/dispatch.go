@@ -480,6 +480,15 @@ func (s *Server) runReads(c *client) {
 	if err == nil && !c.readDone {
 		err = errInternal
 	}
+	if len(c.misses) > 0 {
+		// keymiss events, published outside the engine's read lock.
+		evs := make([]raftfsm.KeyEvent, len(c.misses))
+		for i, k := range c.misses {
+			evs[i] = raftfsm.KeyEvent{Class: raftfsm.NotifyKeyMiss, Event: "keymiss", Key: k}
+		}
+		c.misses = c.misses[:0]
+		s.KeyEvents(evs)
+	}
 	if err != nil {
 		c.out = c.out[:c.markOut]
 		for i := range c.group {
@@ -505,6 +514,9 @@ func (s *Server) safeRead(c *client) (err error) {
 func (c *client) runReads(db *raftfsm.DB, now int64) {
 	c.seed = c.seed*6364136223846793005 + 1442695040888963407
 	c.rctx = *raftfsm.NewCtx(db, now, false, c.seed)
+	if c.srv.KeyEventMask()&raftfsm.NotifyKeyMiss != 0 {
+		c.rctx.CollectMisses(&c.misses)
+	}
 	for i := range c.group {
 		p := &c.group[i]
 		r := c.execRead(p)

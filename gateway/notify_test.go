@@ -52,3 +52,21 @@ func TestKeyEventsPublishing(t *testing.T) {
 		t.Fatalf("engine mask after clearing: %v", b.mask)
 	}
 }
+
+// TestKeymissEvents: with class m, a read of a missing key publishes
+// keymiss; a hit, or the class off, publishes nothing.
+func TestKeymissEvents(t *testing.T) {
+	s := mustServer(t, newWatchBackend())
+	admin := mustRaw(t, s)
+	sub := mustRaw(t, s)
+	expectRaw(t, admin, cmd("SET", "here", "1"), "+OK")
+	expectRaw(t, admin, cmd("CONFIG", "SET", "notify-keyspace-events", "KEA"), "+OK") // A excludes m
+	sub.send(cmd("PSUBSCRIBE", "__key*"))
+	sub.expectPush("*[$psubscribe $__key* :1]")
+	expectRaw(t, admin, cmd("GET", "gone"), "$<nil>")
+	expectRaw(t, admin, cmd("CONFIG", "SET", "notify-keyspace-events", "Em"), "+OK")
+	expectRaw(t, admin, cmd("GET", "here"), "$1")
+	expectRaw(t, admin, cmd("HGET", "gone2", "f"), "$<nil>")
+	// The first event is gone2's: nothing for the miss with m off, nor the hit.
+	sub.expectPush("*[$pmessage $__key* $__keyevent@0__:keymiss $gone2]")
+}

@@ -133,6 +133,9 @@ type Ctx struct {
 	// note, when set, is told of every write a script runs (the change
 	// feed that wakes blocked clients sees the keys a script touched).
 	note func(args [][]byte)
+	// missed, when not nil, collects the keys a read looked up and did not
+	// find (keymiss notifications: CollectMisses).
+	missed *[][]byte
 	// unchanged is set by a write command that changed nothing, so the
 	// write counter stays put as Redis's server.dirty does (SETBIT of a bit
 	// already set). See Unchanged.
@@ -183,3 +186,8 @@ func Exec(c *Ctx, args [][]byte) (r Reply) {
 	c.unchanged = outer
 	return r
 }
+
+// CollectMisses has the reads run in c append the keys they look up and
+// do not find to *into (Redis's keymiss events; reads only: a write's
+// lookups produce no keymiss here).
+func (c *Ctx) CollectMisses(into *[][]byte) { c.missed = into }

@@ -293,6 +293,9 @@ func (c *Ctx) Get(key []byte) Value {
 		return e.val
 	}
 	c.DB.Stats.Misses.Add(1)
+	if c.missed != nil {
+		*c.missed = append(*c.missed, append([]byte(nil), key...))
+	}
 	return nil
 }
 

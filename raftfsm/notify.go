@@ -28,7 +28,7 @@ const (
 	NotifyExpired                          // x
 	NotifyEvicted                          // e
 	NotifyStream                           // t
-	NotifyKeyMiss                          // m (not produced: reads have no events here)
+	NotifyKeyMiss                          // m (reads served by the gateway: Ctx.CollectMisses)
 	NotifyModule                           // d (no modules: never produced)
 	NotifyNew                              // n: a key was created
 
