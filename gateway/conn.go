@@ -58,6 +58,7 @@ type client struct {
 	name      string
 	monitor   bool     // MONITOR is on (connection goroutine only)
 	misses    [][]byte // keys a read group missed (keymiss events)
+	inExec    bool     // EXEC is running a queued handler command
 	resp      int
 	readonly  bool
 	multi     bool

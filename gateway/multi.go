@@ -158,7 +158,9 @@ func execCmd(s *Server, c *client, args [][]byte) {
 			continue
 		}
 		start := time.Now()
+		c.inExec = true // WAIT answers at once inside EXEC, as in Redis
 		qc.cmd.handler(s, c, qc.args)
+		c.inExec = false
 		s.slowlogMaybe(c, qc.cmd, qc.args, time.Since(start))
 	}
 }

@@ -43,7 +43,7 @@ func waitCmd(s *Server, c *client, args [][]byte) {
 		s.replyError(c, nil, "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
 		return
 	}
-	if int64(acked) >= want || c.multi {
+	if int64(acked) >= want || c.multi || c.inExec {
 		c.out = appendInt(c.out, int64(acked))
 		return
 	}

@@ -44,3 +44,20 @@ func TestWait(t *testing.T) {
 		}
 	}
 }
+
+// TestWaitInExec: inside EXEC, WAIT answers at once with the current count.
+func TestWaitInExec(t *testing.T) {
+	dc, _ := startTestDev(t, 3, "")
+	t.Cleanup(dc.close)
+	ctx := context.Background()
+	c := client(t, dc.leader(t), 2)
+	pipe := c.TxPipeline()
+	pipe.Set(ctx, "wx", "1", 0)
+	w := pipe.Do(ctx, "wait", 5, 0) // would block for ever outside EXEC
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := w.Int(); err != nil || n < 1 || n > 2 {
+		t.Fatalf("WAIT in EXEC: %d, %v", n, err)
+	}
+}
