@@ -46,6 +46,13 @@ func intParam(name, alias string, min, max int64, def string) param {
 	return param{name: name, alias: alias, kind: pInt, min: min, max: max, def: def}
 }
 
+// withApply gives p a function run on every change (values read on hot
+// paths are kept in atomics this way; New stores the defaults).
+func withApply(p param, apply func(s *Server, v string)) param {
+	p.apply = apply
+	return p
+}
+
 const (
 	maxInt   = 1<<31 - 1
 	minInt   = -1 << 31
@@ -80,7 +87,8 @@ func configParams(s *Server) []param {
 		{name: "appendonly", kind: pBool, def: "no"},
 		{name: "appendfsync", kind: pEnum, def: "everysec", enum: []string{"always", "everysec", "no"}},
 		{name: "notify-keyspace-events", kind: pEvents, def: "", apply: applyNotifyConfig},
-		intParam("slowlog-log-slower-than", "", -1, maxLong, "10000"),
+		withApply(intParam("slowlog-log-slower-than", "", -1, maxLong, "10000"),
+			func(s *Server, v string) { n, _ := strconv.ParseInt(v, 10, 64); s.slowlogSlower.Store(n) }),
 		intParam("slowlog-max-len", "", 0, maxLong, "128"),
 		intParam("busy-reply-threshold", "lua-time-limit", 0, maxLong, "5000"),
 		intParam("hash-max-listpack-entries", "hash-max-ziplist-entries", 0, maxLong, "512"),
@@ -112,7 +120,8 @@ func configParams(s *Server) []param {
 		intParam("acllog-max-len", "", 0, maxLong, "128"),
 		{name: "tcp-keepalive", kind: pInt, min: 0, max: maxInt, def: "300"},
 		{name: "latency-tracking", kind: pBool, def: "no"},
-		intParam("latency-monitor-threshold", "", 0, maxLong, "0"),
+		withApply(intParam("latency-monitor-threshold", "", 0, maxLong, "0"),
+			func(s *Server, v string) { n, _ := strconv.ParseInt(v, 10, 64); s.latencyThreshold.Store(n) }),
 		{name: "io-threads", kind: pInt, min: 1, max: 128, def: "1", immutable: true},
 		{name: "daemonize", kind: pBool, def: "no", immutable: true},
 		{name: "hz", kind: pInt, min: 0, max: maxInt, def: "10"},

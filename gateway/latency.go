@@ -31,7 +31,7 @@ type latencyMonitor struct {
 
 // latencyMaybe records dur for cmd if it reaches the threshold.
 func (s *Server) latencyMaybe(cmd *command, dur time.Duration) {
-	th := s.conf.int("latency-monitor-threshold")
+	th := s.latencyThreshold.Load()
 	ms := dur.Milliseconds()
 	if th <= 0 || ms < th {
 		return

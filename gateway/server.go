@@ -135,6 +135,10 @@ type Server struct {
 	slowlog     slowlog
 	mon         monitors
 	latency     latencyMonitor
+	// slowlog-log-slower-than and latency-monitor-threshold, read for
+	// every command group (config.go keeps them current).
+	slowlogSlower    atomic.Int64
+	latencyThreshold atomic.Int64
 }
 
 // New validates cfg and returns a server; Start makes it listen.
@@ -172,6 +176,8 @@ func New(cfg Config) (*Server, error) {
 	s.maxQuery.Store(defaultMaxQuery)
 	s.stats.init()
 	s.conf = newConfigStore(s)
+	s.slowlogSlower.Store(s.conf.int("slowlog-log-slower-than"))
+	s.latencyThreshold.Store(s.conf.int("latency-monitor-threshold"))
 	updateMemoryLimit(s, "")
 	return s, nil
 }

@@ -38,7 +38,7 @@ type slowlog struct {
 }
 
 // slowlogThreshold is slowlog-log-slower-than in microseconds (-1: off).
-func (s *Server) slowlogThreshold() int64 { return s.conf.int("slowlog-log-slower-than") }
+func (s *Server) slowlogThreshold() int64 { return s.slowlogSlower.Load() }
 
 // slowlogMaybe logs a command that took dur, if it is slow enough.
 func (s *Server) slowlogMaybe(c *client, cmd *command, args [][]byte, dur time.Duration) {
