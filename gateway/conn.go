@@ -35,6 +35,7 @@ type pending struct {
 	args     [][]byte
 	slot     int   // -1 for keyless commands
 	nameCase uint8 // how args[0] was written before lowering (dispatch)
+	track    bool  // a read whose keys client tracking remembers
 }
 
 // client is the state of one connection. Only the connection's own goroutine
@@ -85,6 +86,14 @@ type client struct {
 	// the client is blocked.
 	unblock atomic.Pointer[context.CancelCauseFunc]
 	ps      *psClient // pub/sub state, nil until the first (P|S)SUBSCRIBE
+	// psState and psink publish ps and its writer to other goroutines
+	// (tracking invalidations for a REDIRECT target).
+	psState atomic.Pointer[psClient]
+	psink   atomic.Pointer[pushSink]
+	// trk is the tracking state (nil: CLIENT TRACKING off) and trkCaching
+	// the CLIENT CACHING flag for the next command (tracking.go).
+	trk        *trackState
+	trkCaching bool
 
 	out      []byte // replies of the pipeline being served
 	group    []pending

@@ -97,6 +97,7 @@ func (s *Server) runOne(c *client, args [][]byte) {
 		}
 	}()
 	s.dispatch(c, args)
+	c.endCaching(args[0])
 }
 
 func isSubscribeFamily(name []byte) bool {
@@ -256,7 +257,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 	if !rules.full {
 		args = stampScript(rules, cmd, args) // a script carries its user's rules
 	}
-	c.group = append(c.group, pending{cmd: cmd, args: args, slot: slot, nameCase: nameCase})
+	c.group = append(c.group, pending{cmd: cmd, args: args, slot: slot, nameCase: nameCase, track: !w && c.trackReads()})
 }
 
 // queueCommand handles a command sent inside MULTI: checked now (keys,
@@ -520,6 +521,13 @@ func (c *client) runReads(db *raftfsm.DB, now int64) {
 	for i := range c.group {
 		p := &c.group[i]
 		r := c.execRead(p)
+		if p.track {
+			args := p.args
+			if _, inner, ok := raftfsm.SplitScriptACL(args); ok {
+				args = inner
+			}
+			c.srv.rememberKeys(c.id, p.cmd.engine, args)
+		}
 		c.noteFrozen(p, &r)
 		c.srv.appendEngineReply(c, p.cmd, &r)
 	}
