@@ -31,7 +31,9 @@ import (
 //     wrongly would leave a stale cached value.
 //   - A RESP3 REDIRECT target gets messages only once it has a push sink
 //     (it subscribed to a channel or enabled tracking itself).
-//   - Reads run inside MULTI/EXEC are not remembered.
+//   - The keys of XREAD BLOCK and of reads queued in MULTI are remembered
+//     before they run (Redis: after), so a transaction that writes a key
+//     and then reads it sends one invalidation more than Redis.
 
 // TrackingSource is implemented by backends whose engine can report the keys
 // of applied writes; EnableTrackingSink(true) asks it to start recording them

@@ -31,8 +31,8 @@ func (b *trackBackend) Write(ctx context.Context, cmds [][][]byte) ([]raftfsm.Re
 	all := false
 	for _, c := range cmds {
 		cmd := raftfsm.Lookup(c[0])
-		if cmd == nil {
-			continue
+		if cmd == nil || cmd.Flags&raftfsm.FlagReadOnly != 0 {
+			continue // as the FSM's feed: reads modify nothing
 		}
 		if cmd.Name == "flushall" || cmd.Name == "flushdb" {
 			all = true
@@ -105,6 +105,17 @@ func TestTrackingDefaultMode(t *testing.T) {
 	trk.do("GET", "k")
 	trk.send(cmd("SET", "k", "5"))
 	trk.expectPush("+OK", ">[$invalidate *[$k]]")
+
+	// Reads queued in MULTI and XREAD BLOCK are remembered too.
+	trk.send(cmd("MULTI") + cmd("GET", "tx") + cmd("EXEC"))
+	trk.expectPush("+OK", "+QUEUED", "*[_]")
+	w.do("XADD", "st", "1-1", "f", "v")
+	trk.do("XREAD", "BLOCK", "0", "STREAMS", "st", "0")
+	w.do("SET", "tx", "1")
+	trk.expectPush(">[$invalidate *[$tx]]")
+	w.do("XADD", "st", "2-1", "f", "v")
+	trk.expectPush(">[$invalidate *[$st]]")
+	expectNoPush(t, trk)
 
 	// FLUSHALL: a null invalidation for every tracking client.
 	w.do("FLUSHALL")

@@ -389,7 +389,9 @@ func (kw *keyWaiters) noteCommand(args [][]byte) {
 		return
 	}
 	cmd := Lookup(args[0])
-	if cmd == nil {
+	if cmd == nil || cmd.Flags&FlagReadOnly != 0 {
+		// A read applied from the log (XREAD BLOCK's attempts, a script's
+		// reads) modifies nothing: no waiter to wake, nothing to invalidate.
 		return
 	}
 	if cmd.Name == "flushall" || cmd.Name == "flushdb" {

@@ -68,6 +68,7 @@ func TestTrackingSink(t *testing.T) {
 		{"expire", entryLog(next(), &Entry{Op: OpExpire, Time: now, Cmds: [][][]byte{{[]byte("e1"), []byte("e2")}}}), []string{"e1", "e2"}, false},
 		{"evict", entryLog(next(), &Entry{Op: OpEvict, Time: now, Cmds: [][][]byte{{[]byte("a")}}}), []string{"a"}, false},
 		{"migdel", entryLog(next(), &Entry{Op: OpMigDel, Time: now, Cmds: [][][]byte{{[]byte("b"), []byte("1")}}}), []string{"b"}, false},
+		{"reads are not modifications", cmdLog(next(), now, []string{"XREAD", "BLOCK", "0", "STREAMS", "s", "0"}, []string{"SET", "w", "1"}), []string{"w"}, false},
 		{"flushall", cmdLog(next(), now, []string{"FLUSHALL"}), nil, true},
 	}
 	for _, tc := range cases {
