@@ -94,6 +94,7 @@ type client struct {
 	// the CLIENT CACHING flag for the next command (tracking.go).
 	trk        *trackState
 	trkCaching bool
+	trkShared  atomic.Pointer[trackState] // trk, for CLIENT LIST from other goroutines
 
 	out      []byte // replies of the pipeline being served
 	group    []pending
@@ -222,6 +223,17 @@ func (c *client) info(now time.Time) string {
 	if multi {
 		flags += "x"
 	}
+	redir := int64(-1)
+	if st := c.trkShared.Load(); st != nil {
+		flags += "t"
+		if c.srv.trackingBroken(st) {
+			flags += "R"
+		}
+		if st.bcast {
+			flags += "B"
+		}
+		redir = st.redirect
+	}
 	if ro {
 		flags += "r"
 	}
@@ -263,7 +275,9 @@ func (c *client) info(now time.Time) string {
 	b.WriteString(cmd)
 	b.WriteString(" user=")
 	b.WriteString(user.name)
-	b.WriteString(" redir=-1 resp=")
+	b.WriteString(" redir=")
+	b.WriteString(strconv.FormatInt(redir, 10))
+	b.WriteString(" resp=")
 	b.WriteString(strconv.Itoa(resp))
 	return b.String()
 }

@@ -426,7 +426,11 @@ func (s *Server) runWrites(c *client) {
 	for i := range c.group {
 		cmds = append(cmds, c.group[i].args)
 	}
+	loop := s.noloopBegin(c, cmds)
 	replies, err := s.proposeWrites(cmds)
+	if loop {
+		s.noloopEnd(c, err == nil)
+	}
 	clear(cmds)
 	c.writeBuf = cmds[:0]
 	if err != nil {

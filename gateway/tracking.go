@@ -25,10 +25,17 @@ import (
 // Messages go through the target's push sink (pubsub.go), which never blocks
 // the apply goroutine and writes a message after the replies of the pipeline
 // being served. Differences from Redis:
-//   - NOLOOP is refused with an error: a modification arrives through the
-//     Raft log without the identity of the client that made it, so "not my
-//     own write" cannot be decided exactly, and skipping an invalidation
-//     wrongly would leave a stale cached value.
+//   - NOLOOP: a modification arrives through the Raft log without the
+//     identity of the client that made it. While a NOLOOP client's pipeline
+//     writes are in flight (runWrites), the invalidations it would get for
+//     the keys those writes touch are held, and the server counts how many
+//     times the engine reports each such key; the engine reports the
+//     client's own entry exactly once, before Write returns. If the count
+//     exceeds what the client's own commands account for, someone else
+//     modified the key too and the invalidation is sent; if the write
+//     failed it is sent as well. Writes of EXEC, blocking commands and
+//     the undeclared keys of scripts are not held back: the client gets
+//     invalidations for them (never fewer messages than needed).
 //   - A RESP3 REDIRECT target gets messages only once it has a push sink
 //     (it subscribed to a channel or enabled tracking itself).
 //   - The keys of XREAD BLOCK and of reads queued in MULTI are remembered
@@ -52,8 +59,95 @@ type trackState struct {
 	bcast    bool
 	optin    bool
 	optout   bool
+	noloop   bool
 	prefixes []string // BCAST prefixes, sorted; "" when none was given
 	broken   bool     // the redirect target is gone
+	loop     *loopWindow
+}
+
+// loopWindow is a NOLOOP client's writes in flight (under tracker.mu).
+type loopWindow struct {
+	own     map[string]int  // times the engine will report each key for these writes
+	seen    map[string]int  // times the engine reported each key meanwhile
+	pending map[string]bool // invalidations held until the writes return
+}
+
+// touchCounts counts the keys of cmds as the engine's change feed reports
+// them (raftfsm keyWaiters.noteCommand): key positions of every command
+// that is not read-only.
+func touchCounts(cmds [][][]byte) map[string]int {
+	var m map[string]int
+	for _, args := range cmds {
+		cmd := raftfsm.Lookup(args[0])
+		if cmd == nil || cmd.Flags&raftfsm.FlagReadOnly != 0 {
+			continue
+		}
+		for _, i := range cmd.KeyPositions(args) {
+			if i > 0 && i < len(args) {
+				if m == nil {
+					m = map[string]int{}
+				}
+				m[string(args[i])]++
+			}
+		}
+	}
+	return m
+}
+
+// noloopBegin opens c's NOLOOP window for cmds; false if there is none.
+func (s *Server) noloopBegin(c *client, cmds [][][]byte) bool {
+	st := c.trk
+	if st == nil || !st.noloop {
+		return false
+	}
+	own := touchCounts(cmds)
+	if own == nil {
+		return false
+	}
+	s.trk.mu.Lock()
+	st.loop = &loopWindow{own: own, seen: map[string]int{}, pending: map[string]bool{}}
+	s.trk.mu.Unlock()
+	return true
+}
+
+// noloopEnd closes c's window: a held invalidation is sent when the engine
+// reported its key more often than c's own writes did, or when they failed.
+func (s *Server) noloopEnd(c *client, ok bool) {
+	st := c.trk
+	s.trk.mu.Lock()
+	defer s.trk.mu.Unlock()
+	w := st.loop
+	st.loop = nil
+	if w == nil {
+		return
+	}
+	keys := make([]string, 0, len(w.pending))
+	for k := range w.pending {
+		if !ok || w.seen[k] > w.own[k] {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		s.sendTracking(st, []string{k}, false)
+	}
+}
+
+// holdOwn removes from keys those st's NOLOOP window holds back.
+func (st *trackState) holdOwn(keys []string) []string {
+	w := st.loop
+	if w == nil {
+		return keys
+	}
+	out := keys[:0:0]
+	for _, k := range keys {
+		if w.own[k] > 0 {
+			w.pending[k] = true
+			continue
+		}
+		out = append(out, k)
+	}
+	return out
 }
 
 // tracker is a node's tracking state.
@@ -94,6 +188,7 @@ func (s *Server) setTracking(c *client, st *trackState) {
 	}
 	t.mu.Unlock()
 	c.trk = st
+	c.trkShared.Store(st)
 	if st == nil {
 		c.trkCaching = false
 	}
@@ -109,6 +204,13 @@ func (s *Server) trackingClosed(c *client) {
 	if c.trk != nil {
 		s.setTracking(c, nil)
 	}
+}
+
+// trackingBroken reports whether st's REDIRECT target was found gone.
+func (s *Server) trackingBroken(st *trackState) bool {
+	s.trk.mu.Lock()
+	defer s.trk.mu.Unlock()
+	return st.broken
 }
 
 // trackReads reports whether the keys of a read c runs now are to be
@@ -173,7 +275,18 @@ func (s *Server) InvalidateKeys(keys [][]byte, all bool) {
 		sorted = append(sorted, string(k))
 	}
 	slices.Sort(sorted)
+	counts := map[string]int{}
+	for _, k := range sorted {
+		counts[k]++
+	}
 	sorted = slices.Compact(sorted)
+	for _, st := range t.clients {
+		if w := st.loop; w != nil {
+			for k := range w.own {
+				w.seen[k] += counts[k]
+			}
+		}
+	}
 	one := make([]string, 1)
 	for _, k := range sorted {
 		ids, ok := t.table[k]
@@ -187,7 +300,9 @@ func (s *Server) InvalidateKeys(keys [][]byte, all bool) {
 				continue
 			}
 			one[0] = k
-			s.sendTracking(st, one, false)
+			if keep := st.holdOwn(one); len(keep) > 0 {
+				s.sendTracking(st, keep, false)
+			}
 		}
 	}
 	var match []string
@@ -203,8 +318,8 @@ func (s *Server) InvalidateKeys(keys [][]byte, all bool) {
 					match = append(match, k)
 				}
 			}
-			if len(match) > 0 {
-				s.sendTracking(st, match, false)
+			if keep := st.holdOwn(match); len(keep) > 0 {
+				s.sendTracking(st, keep, false)
 			}
 		}
 	}
@@ -356,11 +471,7 @@ func clientTrackingCmd(s *Server, c *client, args [][]byte) {
 			return
 		}
 	}
-	if noloop {
-		s.replyError(c, nil, "ERR NOLOOP is not supported: raftcache cannot tell a client's own writes apart once they come through the Raft log")
-		return
-	}
-	st := &trackState{c: c, sink: s.pubsubFor(c).sink, redirect: redir, bcast: bcast, optin: optin, optout: optout}
+	st := &trackState{c: c, sink: s.pubsubFor(c).sink, redirect: redir, bcast: bcast, optin: optin, optout: optout, noloop: noloop}
 	if bcast {
 		// Prefixes accumulate across CLIENT TRACKING ON calls, as in Redis.
 		set := slices.Clone(have)
@@ -456,10 +567,10 @@ func clientTrackingInfoCmd(s *Server, c *client, args [][]byte) {
 				flags = append(flags, "caching-no")
 			}
 		}
-		s.trk.mu.Lock()
-		broken := st.broken
-		s.trk.mu.Unlock()
-		if broken {
+		if st.noloop {
+			flags = append(flags, "noloop")
+		}
+		if s.trackingBroken(st) {
 			flags = append(flags, "broken_redirect")
 		}
 		redir = st.redirect

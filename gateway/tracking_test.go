@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,13 +19,18 @@ type trackBackend struct {
 	*fakeBackend
 	s       atomic.Pointer[Server]
 	enabled atomic.Bool
+	// other, when set, is a key another client's write modifies in the
+	// same batch as the next write (taken once).
+	other atomic.Pointer[string]
 }
 
 func (b *trackBackend) EnableTrackingSink(on bool) { b.enabled.Store(on) }
 
 func (b *trackBackend) Write(ctx context.Context, cmds [][][]byte) ([]raftfsm.Reply, error) {
+	// With writeErr set the fake applies nothing but still reports the
+	// keys: an outcome the writer cannot know (a reply lost in a failover).
 	r, err := b.fakeBackend.Write(ctx, cmds)
-	if err != nil || !b.enabled.Load() {
+	if !b.enabled.Load() {
 		return r, err
 	}
 	var keys [][]byte
@@ -40,6 +46,9 @@ func (b *trackBackend) Write(ctx context.Context, cmds [][][]byte) ([]raftfsm.Re
 		for _, i := range cmd.KeyPositions(c) {
 			keys = append(keys, c[i])
 		}
+	}
+	if k := b.other.Swap(nil); k != nil {
+		keys = append(keys, []byte(*k))
 	}
 	b.s.Load().InvalidateKeys(keys, all)
 	return r, err
@@ -292,6 +301,12 @@ func TestTrackingRedirect(t *testing.T) {
 	w.do("SET", "q", "1")
 	r3.expectPush(">[$tracking-redir-broken :" + tgtID + "]")
 	expectPushReply(t, r3, "%{$flags ~[$on $broken_redirect] $redirect :"+tgtID+" $prefixes *[]}", "CLIENT", "TRACKINGINFO")
+	if got := r3.do("CLIENT", "INFO"); !strings.Contains(got, " flags=tR ") || !strings.Contains(got, " redir="+tgtID+" ") {
+		t.Fatalf("CLIENT INFO: %s", got)
+	}
+	if got := w.do("CLIENT", "INFO"); !strings.Contains(got, " redir=-1 ") || !strings.Contains(got, " flags=N ") {
+		t.Fatalf("CLIENT INFO of a client not tracking: %s", got)
+	}
 }
 
 // waitGone waits until the server has noticed that client id disconnected.
@@ -301,14 +316,60 @@ func waitGone(t *testing.T, s *Server, id string) {
 	eventually(t, func() bool { return s.lookupClient(n) == nil })
 }
 
-func TestTrackingNoloopAndReset(t *testing.T) {
+func TestTrackingNoloop(t *testing.T) {
+	s, b := mustTrackServer(t)
+	trk := mustResp3(t, s)
+	bc := mustResp3(t, s)
+	expectPushReply(t, trk, "+OK", "CLIENT", "TRACKING", "ON", "NOLOOP")
+	expectPushReply(t, bc, "+OK", "CLIENT", "TRACKING", "ON", "BCAST", "NOLOOP")
+	expectPushReply(t, trk, "%{$flags ~[$on $noloop] $redirect :0 $prefixes *[]}", "CLIENT", "TRACKINGINFO")
+
+	// Its own writes do not invalidate its keys; others' do.
+	// (As in Redis, its own write still consumes the one-shot entry.)
+	trk.do("GET", "k")
+	trk.do("SET", "k", "1")
+	bc.expectPush(">[$invalidate *[$k]]") // trk's write
+	bc.do("SET", "k", "2")
+	expectNoPush(t, trk)
+	expectNoPush(t, bc) // not its own
+	trk.do("GET", "k")
+	bc.do("SET", "k", "3")
+	trk.expectPush(">[$invalidate *[$k]]")
+	expectNoPush(t, bc)
+	trk.do("GET", "k")
+	trk.send(cmd("SET", "k", "3") + cmd("SET", "{k}x", "1"))
+	trk.expectPush("+OK", "+OK")
+	expectNoPush(t, trk)
+	bc.expectPush(">[$invalidate *[$k ${k}x]]") // one batch
+
+	// Another client's write of the same key in the same batch: sent.
+	trk.do("GET", "k")
+	other := "k"
+	b.other.Store(&other)
+	trk.send(cmd("SET", "k", "4"))
+	trk.expectPush("+OK", ">[$invalidate *[$k]]")
+	bc.expectPush(">[$invalidate *[$k]]")
+	expectNoPush(t, trk)
+	expectNoPush(t, bc)
+
+	// A failed write (outcome unknown) sends the held invalidation.
+	trk.do("GET", "k")
+	werr := error(respErr{text: "CLUSTERDOWN x"})
+	b.writeErr.Store(&werr)
+	trk.send(cmd("SET", "k", "5"))
+	if got := trk.readPush(); got[0] != '-' {
+		t.Fatalf("failed write: %s", got)
+	}
+	b.writeErr.Store(nil)
+	trk.expectPush(">[$invalidate *[$k]]")
+	expectNoPush(t, trk)
+	bc.expectPush(">[$invalidate *[$k]]")
+}
+
+func TestTrackingReset(t *testing.T) {
 	s, _ := mustTrackServer(t)
 	trk := mustResp3(t, s)
 	w := mustRaw(t, s)
-	if got := trk.do("CLIENT", "TRACKING", "ON", "NOLOOP"); got[0] != '-' {
-		t.Fatalf("NOLOOP accepted: %s", got)
-	}
-	expectPushReply(t, trk, "%{$flags ~[$off] $redirect :-1 $prefixes *[]}", "CLIENT", "TRACKINGINFO")
 
 	expectPushReply(t, trk, "+OK", "CLIENT", "TRACKING", "ON")
 	trk.do("GET", "k")

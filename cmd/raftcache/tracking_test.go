@@ -171,4 +171,24 @@ func TestClientTrackingAcrossReplicas(t *testing.T) {
 	if keys, ok := n[1].([]interface{}); !ok || len(keys) != 1 || keys[0] != "tk" {
 		t.Fatalf("go-redis push keys: %#v", n[1])
 	}
+
+	// NOLOOP through the real log: its own write sends nothing, another
+	// client's write does.
+	nl := dialResp3(t, lead)
+	nl.send("CLIENT TRACKING ON NOLOOP")
+	nl.expect("+OK")
+	nl.send("GET tk")
+	nl.expect("$2", "v2")
+	nl.send("SET tk v3")
+	nl.expect("+OK")
+	nl.send("GET tk")
+	nl.expect("$2", "v3")
+	nl.send("PING")
+	nl.expect("+PONG")
+	lr.send("PING") // lr did not read tk again: no message either
+	lr.expect("+PONG")
+	if err := w.Set(ctx, "tk", "v4", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	nl.expect(inval...)
 }
