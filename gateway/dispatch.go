@@ -257,7 +257,8 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 	if !rules.full {
 		args = stampScript(rules, cmd, args) // a script carries its user's rules
 	}
-	c.group = append(c.group, pending{cmd: cmd, args: args, slot: slot, nameCase: nameCase, track: !w && c.trackReads()})
+	track := c.trackReads() && (!w || isScriptCall(cmd.name))
+	c.group = append(c.group, pending{cmd: cmd, args: args, slot: slot, nameCase: nameCase, track: track})
 }
 
 // queueCommand handles a command sent inside MULTI: checked now (keys,
@@ -424,6 +425,9 @@ func (p *pending) origArgs() [][]byte {
 func (s *Server) runWrites(c *client) {
 	cmds := c.writeBuf[:0]
 	for i := range c.group {
+		if p := &c.group[i]; p.track {
+			s.rememberKeys(c.id, p.cmd.engine, p.args) // a script's keys
+		}
 		cmds = append(cmds, c.group[i].args)
 	}
 	loop := s.noloopBegin(c, cmds)
@@ -526,11 +530,7 @@ func (c *client) runReads(db *raftfsm.DB, now int64) {
 		p := &c.group[i]
 		r := c.execRead(p)
 		if p.track {
-			args := p.args
-			if _, inner, ok := raftfsm.SplitScriptACL(args); ok {
-				args = inner
-			}
-			c.srv.rememberKeys(c.id, p.cmd.engine, args)
+			c.srv.rememberKeys(c.id, p.cmd.engine, p.args)
 		}
 		c.noteFrozen(p, &r)
 		c.srv.appendEngineReply(c, p.cmd, &r)

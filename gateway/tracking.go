@@ -38,6 +38,8 @@ import (
 //     invalidations for them (never fewer messages than needed).
 //   - A RESP3 REDIRECT target gets messages only once it has a push sink
 //     (it subscribed to a channel or enabled tracking itself).
+//   - The declared keys of EVAL/EVALSHA/FCALL are remembered whether or not
+//     the script reads (Redis: only if it calls a read-only command).
 //   - The keys of XREAD BLOCK and of reads queued in MULTI are remembered
 //     before they run (Redis: after), so a transaction that writes a key
 //     and then reads it sends one invalidation more than Redis.
@@ -230,8 +232,11 @@ func (c *client) trackReads() bool {
 // the engine's read lock, so that a write applied after the read finds the
 // entry.
 func (s *Server) rememberKeys(id int64, cmd *raftfsm.Command, args [][]byte) {
-	if cmd == nil || cmd.Flags&raftfsm.FlagReadOnly == 0 {
+	if cmd == nil || cmd.Flags&raftfsm.FlagReadOnly == 0 && !isScriptCall(cmd.Name) {
 		return
+	}
+	if _, inner, ok := raftfsm.SplitScriptACL(args); ok {
+		args = inner
 	}
 	pos := cmd.KeyPositions(args)
 	if len(pos) == 0 {
@@ -251,6 +256,14 @@ func (s *Server) rememberKeys(id int64, cmd *raftfsm.Command, args [][]byte) {
 		ids[id] = struct{}{}
 	}
 	t.mu.Unlock()
+}
+
+// isScriptCall: EVAL, EVALSHA and FCALL run in the log as writes, but Redis
+// tracks their declared keys when the script reads; the gateway cannot know
+// whether it will, so it remembers them before proposing (at worst an extra
+// invalidation).
+func isScriptCall(name string) bool {
+	return name == "eval" || name == "evalsha" || name == "fcall"
 }
 
 // InvalidateKeys is the engine's tracking sink: keys were modified by an

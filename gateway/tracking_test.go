@@ -126,6 +126,12 @@ func TestTrackingDefaultMode(t *testing.T) {
 	trk.expectPush(">[$invalidate *[$st]]")
 	expectNoPush(t, trk)
 
+	// A script's declared keys are remembered (EVAL runs as a write).
+	trk.do("EVAL", "return redis.call('get', KEYS[1])", "1", "ev")
+	w.do("SET", "ev", "1")
+	trk.expectPush(">[$invalidate *[$ev]]")
+	expectNoPush(t, trk)
+
 	// FLUSHALL: a null invalidation for every tracking client.
 	w.do("FLUSHALL")
 	trk.expectPush(">[$invalidate _]")
