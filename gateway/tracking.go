@@ -283,16 +283,16 @@ func (s *Server) InvalidateKeys(keys [][]byte, all bool) {
 		clear(t.table)
 		return
 	}
-	sorted := make([]string, 0, len(keys))
+	// Default mode: one message per key in modification order, as Redis;
+	// BCAST: the batch's keys sorted (Redis's per-prefix radix tree).
+	counts := make(map[string]int, len(keys))
+	ordered := make([]string, 0, len(keys))
 	for _, k := range keys {
-		sorted = append(sorted, string(k))
+		if counts[string(k)]++; counts[string(k)] == 1 {
+			ordered = append(ordered, string(k))
+		}
 	}
-	slices.Sort(sorted)
-	counts := map[string]int{}
-	for _, k := range sorted {
-		counts[k]++
-	}
-	sorted = slices.Compact(sorted)
+	sorted := slices.Sorted(slices.Values(ordered))
 	for _, st := range t.clients {
 		if w := st.loop; w != nil {
 			for k := range w.own {
@@ -301,7 +301,7 @@ func (s *Server) InvalidateKeys(keys [][]byte, all bool) {
 		}
 	}
 	one := make([]string, 1)
-	for _, k := range sorted {
+	for _, k := range ordered {
 		ids, ok := t.table[k]
 		if !ok {
 			continue

@@ -106,8 +106,8 @@ func TestTrackingDefaultMode(t *testing.T) {
 	w.do("SET", "k", "3")
 	expectNoPush(t, trk)
 	trk.do("GET", "k")
-	w.do("MSET", "k", "4", "{k}2", "x")
-	trk.expectPush(">[$invalidate *[$k]]", ">[$invalidate *[${k}2]]")
+	w.do("MSET", "{k}2", "x", "k", "4")
+	trk.expectPush(">[$invalidate *[${k}2]]", ">[$invalidate *[$k]]") // modification order
 	expectNoPush(t, trk)
 
 	// The tracking client's own write invalidates too, after its reply.
