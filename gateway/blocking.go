@@ -496,6 +496,12 @@ func (s *Server) runBlocking(c *client, cmd *command, args [][]byte, slot int) {
 	var busy time.Duration
 	orig := args
 	defer func() { s.slowlogMaybe(c, cmd, orig, busy) }()
+	if c.trackReads() {
+		// XREAD BLOCK is a read for client tracking (Redis tracks it as it
+		// runs): its keys are remembered before the first attempt, so any
+		// later write invalidates them.
+		s.rememberKeys(c.id, cmd.engine, args)
+	}
 	timed := func(f func()) {
 		t := time.Now()
 		f()

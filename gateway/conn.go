@@ -35,6 +35,7 @@ type pending struct {
 	args     [][]byte
 	slot     int   // -1 for keyless commands
 	nameCase uint8 // how args[0] was written before lowering (dispatch)
+	track    bool  // a read whose keys client tracking remembers
 }
 
 // client is the state of one connection. Only the connection's own goroutine
@@ -85,6 +86,15 @@ type client struct {
 	// the client is blocked.
 	unblock atomic.Pointer[context.CancelCauseFunc]
 	ps      *psClient // pub/sub state, nil until the first (P|S)SUBSCRIBE
+	// psState and psink publish ps and its writer to other goroutines
+	// (tracking invalidations for a REDIRECT target).
+	psState atomic.Pointer[psClient]
+	psink   atomic.Pointer[pushSink]
+	// trk is the tracking state (nil: CLIENT TRACKING off) and trkCaching
+	// the CLIENT CACHING flag for the next command (tracking.go).
+	trk        *trackState
+	trkCaching bool
+	trkShared  atomic.Pointer[trackState] // trk, for CLIENT LIST from other goroutines
 
 	out      []byte // replies of the pipeline being served
 	group    []pending
@@ -213,6 +223,17 @@ func (c *client) info(now time.Time) string {
 	if multi {
 		flags += "x"
 	}
+	redir := int64(-1)
+	if st := c.trkShared.Load(); st != nil {
+		flags += "t"
+		if c.srv.trackingBroken(st) {
+			flags += "R"
+		}
+		if st.bcast {
+			flags += "B"
+		}
+		redir = st.redirect
+	}
 	if ro {
 		flags += "r"
 	}
@@ -254,7 +275,9 @@ func (c *client) info(now time.Time) string {
 	b.WriteString(cmd)
 	b.WriteString(" user=")
 	b.WriteString(user.name)
-	b.WriteString(" redir=-1 resp=")
+	b.WriteString(" redir=")
+	b.WriteString(strconv.FormatInt(redir, 10))
+	b.WriteString(" resp=")
 	b.WriteString(strconv.Itoa(resp))
 	return b.String()
 }

@@ -48,6 +48,7 @@ func quitCmd(s *Server, c *client, args [][]byte) {
 
 func resetCmd(s *Server, c *client, args [][]byte) {
 	s.monitorStop(c)
+	s.trackingClosed(c)
 	s.pubsubReset(c)
 	c.reset()
 	c.setDefaultAuth() // RESET forgets AUTH, as in Redis

@@ -97,6 +97,7 @@ func (s *Server) runOne(c *client, args [][]byte) {
 		}
 	}()
 	s.dispatch(c, args)
+	c.endCaching(args[0])
 }
 
 func isSubscribeFamily(name []byte) bool {
@@ -256,7 +257,8 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 	if !rules.full {
 		args = stampScript(rules, cmd, args) // a script carries its user's rules
 	}
-	c.group = append(c.group, pending{cmd: cmd, args: args, slot: slot, nameCase: nameCase})
+	track := c.trackReads() && (!w || isScriptCall(cmd.name))
+	c.group = append(c.group, pending{cmd: cmd, args: args, slot: slot, nameCase: nameCase, track: track})
 }
 
 // queueCommand handles a command sent inside MULTI: checked now (keys,
@@ -423,9 +425,16 @@ func (p *pending) origArgs() [][]byte {
 func (s *Server) runWrites(c *client) {
 	cmds := c.writeBuf[:0]
 	for i := range c.group {
+		if p := &c.group[i]; p.track {
+			s.rememberKeys(c.id, p.cmd.engine, p.args) // a script's keys
+		}
 		cmds = append(cmds, c.group[i].args)
 	}
+	loop := s.noloopBegin(c, cmds)
 	replies, err := s.proposeWrites(cmds)
+	if loop {
+		s.noloopEnd(c, err == nil)
+	}
 	clear(cmds)
 	c.writeBuf = cmds[:0]
 	if err != nil {
@@ -520,6 +529,9 @@ func (c *client) runReads(db *raftfsm.DB, now int64) {
 	for i := range c.group {
 		p := &c.group[i]
 		r := c.execRead(p)
+		if p.track {
+			c.srv.rememberKeys(c.id, p.cmd.engine, p.args)
+		}
 		c.noteFrozen(p, &r)
 		c.srv.appendEngineReply(c, p.cmd, &r)
 	}

@@ -203,7 +203,7 @@ func (s *Server) infoSection(name string, di dbInfo) *section {
 		sec.add("client_recent_max_input_buffer", "0")
 		sec.add("client_recent_max_output_buffer", "0")
 		sec.add("blocked_clients", itoa(int64(s.blockedClients())))
-		sec.add("tracking_clients", "0")
+		sec.add("tracking_clients", itoa(int64(s.trackingClients())))
 		sec.add("clients_in_timeout_table", "0")
 	case "memory":
 		used, sys, peak := s.mem.get()

@@ -119,6 +119,16 @@ func execCmd(s *Server, c *client, args [][]byte) {
 		}
 		engine = append([][][]byte{raftfsm.WatchCheck(keys, vers)}, engine...)
 	}
+	if c.trackReads() {
+		// Client tracking: the keys of the queued reads are remembered
+		// before the transaction applies (at worst one extra invalidation
+		// for a key the transaction itself writes before reading it).
+		for i, qc := range q {
+			if qc.cmd.engine != nil && (denied == nil || denied[i] == "") {
+				s.rememberKeys(c.id, qc.cmd.engine, qc.args)
+			}
+		}
+	}
 	engStart := time.Now()
 	engReplies := s.execEngine(c, engine, slotArg)
 	var enginePer time.Duration // each engine command's share, for the slow log

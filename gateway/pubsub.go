@@ -83,6 +83,8 @@ func (s *Server) pubsubFor(c *client) *psClient {
 	p := &psClient{c: c, channels: map[string]struct{}{}, shard: map[string]struct{}{}}
 	p.sink = newPushSink(s, c)
 	c.ps = p
+	c.psState.Store(p)
+	c.psink.Store(p.sink)
 	return p
 }
 

@@ -109,6 +109,7 @@ type Server struct {
 	acl     *aclStore
 	conf    *configStore
 	pubsub  *hub
+	trk     *tracker // client-side caching (tracking.go)
 	started time.Time
 
 	ctx    context.Context // cancelled by Close: unblocks backend calls
@@ -164,6 +165,7 @@ func New(cfg Config) (*Server, error) {
 		backend: cfg.Backend,
 		tab:     commandTable(),
 		pubsub:  newHub(),
+		trk:     newTracker(),
 		acl:     acl,
 		started: time.Now(),
 		ctx:     ctx,
@@ -302,6 +304,7 @@ func (s *Server) connClosed(rc redcon.Conn, err error) {
 		s.log.Debug("client connection closed", "client_id", c.id, "err", err)
 	}
 	s.monitorStop(c)
+	s.trackingClosed(c)
 	s.pubsubClosed(c)
 	s.mu.Lock()
 	delete(s.clients, c.id)

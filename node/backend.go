@@ -274,3 +274,12 @@ func (n *Node) SetKeyEventMask(m raftfsm.NotifyClass) { n.fsm.SetKeyEventMask(m)
 // SetKeyEventHandler sets the function that receives the keyspace events of
 // every write this node applies (the gateway's KeyEvents). It must not block.
 func (n *Node) SetKeyEventHandler(h func([]raftfsm.KeyEvent)) { n.fsm.SetKeyEventSink(h) }
+
+// EnableTrackingSink implements gateway.TrackingSource: the engine records
+// the keys of applied writes while the gateway has tracking clients.
+func (n *Node) EnableTrackingSink(on bool) { n.fsm.EnableTrackingSink(on) }
+
+// SetTrackingHandler sets the function that receives the keys every applied
+// batch modified (all: a flush or a snapshot restore), the gateway's
+// InvalidateKeys (client-side caching). It must not block.
+func (n *Node) SetTrackingHandler(h func(keys [][]byte, all bool)) { n.fsm.SetTrackingSink(h) }

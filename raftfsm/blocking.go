@@ -326,12 +326,16 @@ func (w *keyWaiter) wake() {
 }
 
 // keyWaiters is the FSM's change feed. Apply records the keys it touches
-// only while someone waits (n > 0), and wakes the waiters after the batch.
+// only while someone waits (n > 0) or an enabled tracking sink is installed
+// (client-side caching), and after the batch wakes the waiters and hands
+// the keys to the sink.
 type keyWaiters struct {
-	n     atomic.Int64
-	mu    sync.Mutex
-	byKey map[string]map[*keyWaiter]struct{}
-	all   map[*keyWaiter]struct{}
+	n      atomic.Int64
+	sink   atomic.Pointer[func(keys [][]byte, all bool)]
+	sinkOn atomic.Bool // the sink wants keys (the gateway has tracking clients)
+	mu     sync.Mutex
+	byKey  map[string]map[*keyWaiter]struct{}
+	all    map[*keyWaiter]struct{}
 
 	// Written by the apply goroutine only, delivered after each batch.
 	touched  []string
@@ -373,14 +377,21 @@ func (kw *keyWaiters) remove(w *keyWaiter, keys [][]byte) {
 	kw.mu.Unlock()
 }
 
+// recording reports whether applied keys must be recorded.
+func (kw *keyWaiters) recording() bool {
+	return kw.n.Load() != 0 || kw.sinkOn.Load() && kw.sink.Load() != nil
+}
+
 // noteCommand records the keys an applied command touched. Called by the
-// apply goroutine for every applied command while waiters exist.
+// apply goroutine for every applied command while recording.
 func (kw *keyWaiters) noteCommand(args [][]byte) {
-	if kw.n.Load() == 0 || len(args) == 0 {
+	if len(args) == 0 || !kw.recording() {
 		return
 	}
 	cmd := Lookup(args[0])
-	if cmd == nil {
+	if cmd == nil || cmd.Flags&FlagReadOnly != 0 {
+		// A read applied from the log (XREAD BLOCK's attempts, a script's
+		// reads) modifies nothing: no waiter to wake, nothing to invalidate.
 		return
 	}
 	if cmd.Name == "flushall" || cmd.Name == "flushdb" {
@@ -395,9 +406,10 @@ func (kw *keyWaiters) noteCommand(args [][]byte) {
 	}
 }
 
-// noteKeys records keys touched by an OpExpire entry.
+// noteKeys records keys touched by an OpExpire, OpEvict, OpImport or
+// OpMigDel entry.
 func (kw *keyWaiters) noteKeys(keys [][]byte) {
-	if kw.n.Load() == 0 {
+	if !kw.recording() {
 		return
 	}
 	for _, k := range keys {
@@ -409,10 +421,21 @@ func (kw *keyWaiters) noteKeys(keys [][]byte) {
 // noteAll wakes every waiter after the batch (flush, snapshot restore).
 func (kw *keyWaiters) noteAll() { kw.wakeAll, kw.anything = true, true }
 
-// deliver wakes the waiters of the keys recorded since the last delivery.
+// deliver wakes the waiters of the keys recorded since the last delivery
+// and hands the keys to the tracking sink (outside the engine lock).
 func (kw *keyWaiters) deliver() {
 	if !kw.anything {
 		return
+	}
+	if fn := kw.sink.Load(); fn != nil && kw.sinkOn.Load() {
+		var keys [][]byte
+		if !kw.wakeAll {
+			keys = make([][]byte, len(kw.touched))
+			for i, k := range kw.touched {
+				keys[i] = []byte(k)
+			}
+		}
+		(*fn)(keys, kw.wakeAll)
 	}
 	kw.mu.Lock()
 	if kw.wakeAll {
@@ -449,6 +472,24 @@ func (f *FSM) WaitKeys(ctx context.Context, keys [][]byte) error {
 		return ctx.Err()
 	}
 }
+
+// SetTrackingSink installs fn (nil removes it) to receive, after each
+// applied batch and outside the engine lock, the keys the batch touched, or
+// all=true after a flush or a snapshot restore. It is called on the apply
+// goroutine and must not block or keep keys beyond the call. Keys are
+// recorded only while EnableTrackingSink(true) is in effect, so that a node
+// without tracking clients pays nothing.
+func (f *FSM) SetTrackingSink(fn func(keys [][]byte, all bool)) {
+	if fn == nil {
+		f.kw.sink.Store(nil)
+		return
+	}
+	f.kw.sink.Store(&fn)
+}
+
+// EnableTrackingSink turns the recording of keys for the tracking sink on
+// or off (the gateway turns it on when its first tracking client appears).
+func (f *FSM) EnableTrackingSink(on bool) { f.kw.sinkOn.Store(on) }
 
 // Waiters returns the number of WaitKeys calls in progress.
 func (f *FSM) Waiters() int { return int(f.kw.n.Load()) }

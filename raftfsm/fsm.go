@@ -223,7 +223,13 @@ func (f *FSM) applyEntry(l *raft.Log, p prepared) *ApplyResult {
 		}
 		return &ApplyResult{ReqID: e.ReqID, Replies: out}
 	case OpMigDel:
-		return &ApplyResult{ReqID: e.ReqID, Replies: []Reply{applyMigDel(f.db, e.Cmds)}}
+		r := applyMigDel(f.db, e.Cmds)
+		for _, cmd := range e.Cmds {
+			if len(cmd) > 0 {
+				f.kw.noteKeys(cmd[:1]) // a cached copy of a moved key is stale
+			}
+		}
+		return &ApplyResult{ReqID: e.ReqID, Replies: []Reply{r}}
 	default:
 		if e.Op&OpIgnoreUnknown != 0 {
 			return &ApplyResult{ReqID: e.ReqID}

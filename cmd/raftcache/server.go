@@ -318,6 +318,9 @@ func startInstanceWith(ctx context.Context, cfg node.Config, opts gatewayOptions
 	// Keyspace notifications of the writes this node applies reach its own
 	// subscribers (notify-keyspace-events).
 	n.SetKeyEventHandler(gw.KeyEvents)
+	// Client-side caching: the keys of the writes this node applies
+	// invalidate what its tracking clients cached (CLIENT TRACKING).
+	n.SetTrackingHandler(gw.InvalidateKeys)
 	// MONITOR shows the commands scripts run ("[0 lua]").
 	n.FSM().SetScriptCallSink(gw.MonitorScriptCall)
 	if err := gw.Start(); err != nil {
