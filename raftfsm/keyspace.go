@@ -1,7 +1,6 @@
 package raftfsm
 
 import (
-	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -67,7 +66,11 @@ type Stats struct {
 // Concurrency: the FSM holds the write lock while applying and readers hold
 // the read lock; DB itself does no locking.
 type DB struct {
-	keys       *btree.BTreeG[*entry]
+	keys *btree.BTreeG[*entry]
+	// index finds a key's entry in one hash probe (GET's path); the tree
+	// keeps the order that SCAN, slot moves and snapshots walk. Both hold
+	// the same entries; only put, remove, own and Flush change them.
+	index      map[string]*entry
 	expires    *btree.BTreeG[expItem]
 	slotCounts [slots.Count]int32
 	gen        uint64
@@ -95,6 +98,7 @@ type DB struct {
 func NewDB() *DB {
 	return &DB{
 		keys:    btree.NewBTreeGOptions(entryLess, btree.Options{NoLocks: true}),
+		index:   make(map[string]*entry),
 		expires: btree.NewBTreeGOptions(expLess, btree.Options{NoLocks: true}),
 		gen:     1,
 		Stats:   &Stats{},
@@ -115,23 +119,8 @@ func keyPos(key []byte) uint64 {
 
 func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
-// probes are reusable search keys: a B-tree lookup takes a *entry, which
-// would otherwise be allocated on every GET. Readers run concurrently, so
-// each lookup takes its own probe from the pool.
-var probes = sync.Pool{New: func() any { return new(entry) }}
-
 // find returns key's entry, expired or not.
-func (db *DB) find(key []byte) *entry {
-	p := probes.Get().(*entry)
-	p.pos, p.key = keyPos(key), bstr(key)
-	e, ok := db.keys.Get(p)
-	p.key = ""
-	probes.Put(p)
-	if !ok {
-		return nil
-	}
-	return e
-}
+func (db *DB) find(key []byte) *entry { return db.index[string(key)] }
 
 // Len returns the number of keys, including expired ones not yet removed.
 func (db *DB) Len() int { return db.keys.Len() }
@@ -170,6 +159,7 @@ func (db *DB) own(e *entry) *entry {
 	ne.acc.lfu.Store(e.acc.lfu.Load())
 	e.dirty = false // superseded: ne carries its size
 	db.keys.Set(ne)
+	db.index[ne.key] = ne
 	db.markDirty(ne)
 	return ne
 }
@@ -178,6 +168,7 @@ func (db *DB) remove(e *entry) {
 	db.used -= e.mem
 	e.dirty = false
 	db.keys.Delete(e)
+	delete(db.index, e.key)
 	if e.exp != 0 {
 		db.expires.Delete(expItem{e.exp, e.key})
 	}
@@ -188,6 +179,7 @@ func (db *DB) put(key []byte, v Value, exp int64) *entry {
 	ne := &entry{pos: keyPos(key), key: string(key), exp: exp, val: v, gen: db.gen, ver: db.nextVer()}
 	db.markDirty(ne) // measured at settle: commands often fill a new value after storing it
 	db.keys.Set(ne)
+	db.index[ne.key] = ne
 	db.slotCounts[ne.pos>>48]++
 	if exp != 0 {
 		db.expires.Set(expItem{exp, ne.key})
@@ -238,6 +230,7 @@ func (db *DB) KeyVersion(key []byte, now int64) uint64 {
 // Flush removes every key.
 func (db *DB) Flush() {
 	db.keys = btree.NewBTreeGOptions(entryLess, btree.Options{NoLocks: true})
+	db.index = make(map[string]*entry)
 	db.expires = btree.NewBTreeGOptions(expLess, btree.Options{NoLocks: true})
 	db.slotCounts = [slots.Count]int32{}
 	db.used = 0

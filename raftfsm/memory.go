@@ -11,7 +11,7 @@ import (
 // Redis's figure comes from its allocator; ours is a model of Go's layout,
 // good for comparing keys, not for matching Redis byte for byte.
 const (
-	memEntryOverhead   = 96 // *entry, B-tree slot, expiry index share
+	memEntryOverhead   = 144 // *entry, B-tree slot, hash index slot (~48), expiry index share
 	memStringOverhead  = 24
 	memDictItem        = 48 // dense slice item + map bucket share
 	memListItem        = 16
