@@ -164,8 +164,7 @@ func latencyDoctorCmd(s *Server, c *client, args [][]byte) {
 }
 
 func latencyHelpCmd(s *Server, c *client, args [][]byte) {
-	lines := []string{
-		"LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	helpReply(c, "LATENCY", []string{
 		"DOCTOR",
 		"    Return a human readable latency analysis report.",
 		"HISTORY <event>",
@@ -175,13 +174,7 @@ func latencyHelpCmd(s *Server, c *client, args [][]byte) {
 		"RESET [<event> ...]",
 		"    Reset latency data of one or more <event> classes.",
 		"    (default: reset all data for all event classes)",
-		"HELP",
-		"    Prints this help.",
-	}
-	c.out = appendArrayLen(c.out, len(lines))
-	for _, l := range lines {
-		c.out = appendStatus(c.out, l)
-	}
+	})
 }
 
 func latencyUnsupportedCmd(s *Server, c *client, args [][]byte) {

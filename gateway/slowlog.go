@@ -221,8 +221,7 @@ func slowlogResetCmd(s *Server, c *client, args [][]byte) {
 }
 
 func slowlogHelpCmd(s *Server, c *client, args [][]byte) {
-	lines := []string{
-		"SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	helpReply(c, "SLOWLOG", []string{
 		"GET [<count>]",
 		"    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
 		"    Entries are made of:",
@@ -232,11 +231,5 @@ func slowlogHelpCmd(s *Server, c *client, args [][]byte) {
 		"    Return the length of the slowlog.",
 		"RESET",
 		"    Reset the slowlog.",
-		"HELP",
-		"    Prints this help.",
-	}
-	c.out = appendArrayLen(c.out, len(lines))
-	for _, l := range lines {
-		c.out = appendStatus(c.out, l)
-	}
+	})
 }
