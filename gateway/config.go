@@ -120,6 +120,8 @@ func configParams(s *Server) []param {
 		intParam("acllog-max-len", "", 0, maxLong, "128"),
 		{name: "tcp-keepalive", kind: pInt, min: 0, max: maxInt, def: "300"},
 		{name: "latency-tracking", kind: pBool, def: "no"},
+		withApply(intParam("tracking-table-max-keys", "", 0, maxLong, "1000000"),
+			func(s *Server, v string) { n, _ := strconv.ParseInt(v, 10, 64); s.trk.maxKeys.Store(n) }),
 		withApply(intParam("latency-monitor-threshold", "", 0, maxLong, "0"),
 			func(s *Server, v string) { n, _ := strconv.ParseInt(v, 10, 64); s.latencyThreshold.Store(n) }),
 		{name: "io-threads", kind: pInt, min: 1, max: 128, def: "1", immutable: true},

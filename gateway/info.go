@@ -219,6 +219,12 @@ func (s *Server) infoSection(name string, di dbInfo) *section {
 		sec.add("maxmemory_human", humanBytes(uint64(maxmem)))
 		sec.add("maxmemory_policy", policy)
 		sec.add("mem_allocator", "go")
+		// No lazy freeing (UNLINK and FLUSHALL ASYNC free at once; Go's
+		// GC reclaims) and no replication or AOF buffers outside the
+		// dataset: these are 0, as on an idle Redis.
+		sec.add("mem_not_counted_for_evict", "0")
+		sec.add("lazyfree_pending_objects", "0")
+		sec.add("lazyfreed_objects", "0")
 		sec.add("number_of_cached_scripts", itoa(int64(s.scripts.len())))
 		sec.addLines(s.backend.InfoSection("memory"))
 	case "persistence":
@@ -245,6 +251,10 @@ func (s *Server) infoSection(name string, di dbInfo) *section {
 		sec.add("pubsub_channels", itoa(int64(chans)))
 		sec.add("pubsub_patterns", itoa(int64(pats)))
 		sec.add("migrate_cached_sockets", itoa(int64(s.migrateCachedSockets())))
+		tk, ti, tp := s.trackingTotals()
+		sec.add("tracking_total_keys", itoa(tk))
+		sec.add("tracking_total_items", itoa(ti))
+		sec.add("tracking_total_prefixes", itoa(tp))
 		sec.add("total_error_replies", itoa(s.stats.errorReplies.Load()))
 	case "replication":
 		if s.backend.IsLeader() {

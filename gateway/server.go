@@ -180,6 +180,7 @@ func New(cfg Config) (*Server, error) {
 	s.conf = newConfigStore(s)
 	s.slowlogSlower.Store(s.conf.int("slowlog-log-slower-than"))
 	s.latencyThreshold.Store(s.conf.int("latency-monitor-threshold"))
+	s.trk.maxKeys.Store(s.conf.int("tracking-table-max-keys"))
 	updateMemoryLimit(s, "")
 	return s, nil
 }
@@ -346,6 +347,7 @@ func (s *Server) sampleOps() {
 			return
 		case now := <-t.C:
 			s.stats.sample(now)
+			s.trackingLimit() // Redis checks in serverCron too
 		}
 	}
 }

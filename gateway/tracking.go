@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/raftcache/raftcache/raftfsm"
 )
@@ -160,10 +161,93 @@ type tracker struct {
 	// (Redis's TrackingTable); an entry is dropped once invalidated.
 	// Ids of clients that stopped tracking are skipped lazily, as in Redis.
 	table map[string]map[int64]struct{}
+	items int64 // client ids in table, summed over keys (tracking_total_items)
+	// maxKeys is tracking-table-max-keys (0: no bound); overLimit counts
+	// the limit passes in a row that ended still over it (effort grows).
+	maxKeys   atomic.Int64
+	overLimit int
 }
 
 func newTracker() *tracker {
 	return &tracker{clients: map[int64]*trackState{}, table: map[string]map[int64]struct{}{}}
+}
+
+// dropKey removes k's entry from the table. Under mu.
+func (t *tracker) dropKey(k string) (map[int64]struct{}, bool) {
+	ids, ok := t.table[k]
+	if ok {
+		delete(t.table, k)
+		t.items -= int64(len(ids))
+	}
+	return ids, ok
+}
+
+// clearTable forgets every remembered key. Under mu.
+func (t *tracker) clearTable() {
+	clear(t.table)
+	t.items = 0
+}
+
+// trackingLimit keeps the key table within tracking-table-max-keys, as
+// Redis's trackingLimitUsedSlots: it forgets keys picked at random (Go's
+// map order) and invalidates them for the clients that read them, as if
+// they had been modified. The effort is bounded (100 keys, 100 more for
+// each pass in a row that could not get under the limit) so a lowered
+// limit does not stall the caller; the 100 ms tick and later reads finish
+// the job.
+func (s *Server) trackingLimit() {
+	t := s.trk
+	max := t.maxKeys.Load()
+	if max <= 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if int64(len(t.table)) <= max {
+		t.overLimit = 0
+		return
+	}
+	effort := 100 * (t.overLimit + 1)
+	one := make([]string, 1)
+	for k := range t.table {
+		if effort == 0 {
+			break
+		}
+		effort--
+		ids, _ := t.dropKey(k)
+		for id := range ids {
+			if st := t.clients[id]; st != nil && !st.bcast {
+				one[0] = k
+				s.sendTracking(st, one, false)
+			}
+		}
+		if int64(len(t.table)) <= max {
+			t.overLimit = 0
+			return
+		}
+	}
+	t.overLimit++
+}
+
+// trackingTotals is INFO's tracking_total_keys, _items and _prefixes (the
+// distinct BCAST prefixes; BCAST without PREFIX counts the empty one).
+func (s *Server) trackingTotals() (keys, items, prefixes int64) {
+	t := s.trk
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	seen := map[string]bool{}
+	for _, st := range t.clients {
+		if !st.bcast {
+			continue
+		}
+		if len(st.prefixes) == 0 {
+			seen[""] = true
+		}
+		for _, p := range st.prefixes {
+			seen[p] = true
+		}
+	}
+	return int64(len(t.table)), t.items, int64(len(seen))
 }
 
 // trackingClients is INFO's tracking_clients.
@@ -186,7 +270,7 @@ func (s *Server) setTracking(c *client, st *trackState) {
 	}
 	after := len(t.clients)
 	if after == 0 {
-		clear(t.table)
+		t.clearTable()
 	}
 	t.mu.Unlock()
 	c.trk = st
@@ -253,9 +337,16 @@ func (s *Server) rememberKeys(id int64, cmd *raftfsm.Command, args [][]byte) {
 			ids = map[int64]struct{}{}
 			t.table[string(args[i])] = ids
 		}
-		ids[id] = struct{}{}
+		if _, ok := ids[id]; !ok {
+			ids[id] = struct{}{}
+			t.items++
+		}
 	}
+	over := t.maxKeys.Load() > 0 && int64(len(t.table)) > t.maxKeys.Load()
 	t.mu.Unlock()
+	if over {
+		s.trackingLimit()
+	}
 }
 
 // isScriptCall: EVAL, EVALSHA and FCALL run in the log as writes, but Redis
@@ -280,7 +371,7 @@ func (s *Server) InvalidateKeys(keys [][]byte, all bool) {
 		for _, st := range t.clients {
 			s.sendTracking(st, nil, true)
 		}
-		clear(t.table)
+		t.clearTable()
 		return
 	}
 	// Default mode: one message per key in modification order, as Redis;
@@ -302,11 +393,10 @@ func (s *Server) InvalidateKeys(keys [][]byte, all bool) {
 	}
 	one := make([]string, 1)
 	for _, k := range ordered {
-		ids, ok := t.table[k]
+		ids, ok := t.dropKey(k)
 		if !ok {
 			continue
 		}
-		delete(t.table, k)
 		for id := range ids {
 			st := t.clients[id]
 			if st == nil || st.bcast {

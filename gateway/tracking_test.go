@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -402,5 +403,62 @@ func eventually(t *testing.T, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatal("condition not reached")
 		}
+	}
+}
+
+// TestTrackingTableMaxKeys: lowering tracking-table-max-keys forgets keys
+// until the table fits, invalidating each forgotten key once for the
+// clients that read it (as if modified), in passes of bounded effort; INFO
+// reports the table's size.
+func TestTrackingTableMaxKeys(t *testing.T) {
+	s, _ := mustTrackServer(t)
+	trk := mustResp3(t, s)
+	w := mustRaw(t, s)
+	if got := w.do("CONFIG", "GET", "tracking-table-max-keys"); got != "*[$tracking-table-max-keys $1000000]" {
+		t.Fatalf("default = %s", got)
+	}
+	if got := w.do("CONFIG", "SET", "tracking-table-max-keys", "-1"); !strings.HasPrefix(got, "-ERR CONFIG SET failed") {
+		t.Fatalf("negative limit = %s", got)
+	}
+	trk.do("CLIENT", "TRACKING", "ON")
+	const n = 250 // more than two passes' effort (100, then 200)
+	for i := range n {
+		trk.do("GET", "key"+strconv.Itoa(i))
+	}
+	trk.do("GET", "key0") // read twice: still one key, one item
+	bc := mustResp3(t, s)
+	bc.do("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "a:", "PREFIX", "b:")
+	info := w.do("INFO", "stats")
+	for _, line := range []string{"tracking_total_keys:250", "tracking_total_items:250", "tracking_total_prefixes:2"} {
+		if !containsLine(info, line) {
+			t.Fatalf("INFO stats lacks %s: %s", line, info)
+		}
+	}
+	if got := w.do("CONFIG", "SET", "tracking-table-max-keys", "1"); got != "+OK" {
+		t.Fatalf("CONFIG SET = %s", got)
+	}
+	seen := map[string]bool{}
+	for range n - 1 {
+		got := trk.readPush()
+		k, ok := strings.CutPrefix(got, ">[$invalidate *[$")
+		if !ok || seen[k] {
+			t.Fatalf("push %d = %s (seen before: %v)", len(seen), got, seen[k])
+		}
+		seen[k] = true
+	}
+	expectNoPush(t, trk) // exactly n-1: one key stays remembered
+	expectNoPush(t, bc)
+	info = w.do("INFO", "stats")
+	if !containsLine(info, "tracking_total_keys:1") || !containsLine(info, "tracking_total_items:1") {
+		t.Fatalf("INFO stats after the limit: %s", info)
+	}
+	// 0 removes the bound.
+	w.do("CONFIG", "SET", "tracking-table-max-keys", "0")
+	for i := range 5 {
+		trk.do("GET", "more"+strconv.Itoa(i))
+	}
+	expectNoPush(t, trk)
+	if info = w.do("INFO", "stats"); !containsLine(info, "tracking_total_keys:6") {
+		t.Fatalf("INFO stats without a bound: %s", info)
 	}
 }
