@@ -18,13 +18,14 @@ import (
 type paramKind uint8
 
 const (
-	pInt    paramKind = iota // integer in [min, max]
-	pMem                     // memory value ("1gb") in [min, max], rendered in bytes
-	pBool                    // yes/no
-	pEnum                    // one of enum
-	pString                  // any string
-	pSave                    // "save" pairs of integers
-	pEvents                  // notify-keyspace-events class characters
+	pInt         paramKind = iota // integer in [min, max]
+	pMem                          // memory value ("1gb") in [min, max], rendered in bytes
+	pBool                         // yes/no
+	pEnum                         // one of enum
+	pString                       // any string
+	pSave                         // "save" pairs of integers
+	pEvents                       // notify-keyspace-events class characters
+	pPercentiles                  // numbers in [0, 100] (latency-tracking-info-percentiles)
 )
 
 type param struct {
@@ -119,7 +120,10 @@ func configParams(s *Server) []param {
 		{name: "requirepass", kind: pString, def: "", immutable: true},
 		intParam("acllog-max-len", "", 0, maxLong, "128"),
 		{name: "tcp-keepalive", kind: pInt, min: 0, max: maxInt, def: "300"},
-		{name: "latency-tracking", kind: pBool, def: "no"},
+		{name: "latency-tracking", kind: pBool, def: "yes",
+			apply: func(s *Server, v string) { s.latencyTracking.Store(v == "yes") }},
+		{name: "latency-tracking-info-percentiles", kind: pPercentiles, def: "50.000000 99.000000 99.900000",
+			apply: applyPercentiles},
 		withApply(intParam("tracking-table-max-keys", "", 0, maxLong, "1000000"),
 			func(s *Server, v string) { n, _ := strconv.ParseInt(v, 10, 64); s.trk.maxKeys.Store(n) }),
 		withApply(intParam("latency-monitor-threshold", "", 0, maxLong, "0"),
@@ -247,6 +251,9 @@ func (p *param) validate(v string) (string, string) {
 			}
 		}
 		return strings.Join(f, " "), ""
+	case pPercentiles:
+		_, text, errText := parsePercentiles(v)
+		return text, errText
 	case pEvents:
 		m, ok := raftfsm.ParseNotifyClasses(v)
 		if !ok {

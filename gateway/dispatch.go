@@ -351,7 +351,8 @@ func (s *Server) flushGroup(c *client) {
 			w.WaitSlotUnfrozen(s.ctx, c.frozenSlot, frozenHold)
 		}
 	}
-	per := time.Since(start).Microseconds() / int64(len(c.group))
+	perD := time.Since(start) / time.Duration(len(c.group))
+	per := perD.Microseconds()
 	s.latencyMaybe(c.group[0].cmd, time.Duration(per)*time.Microsecond)
 	if th := s.slowlogThreshold(); th >= 0 && per >= th {
 		for i := range c.group {
@@ -370,6 +371,7 @@ func (s *Server) flushGroup(c *client) {
 			if per > 0 {
 				run.usec.Add(per * n)
 			}
+			s.recordLatency(run, perD, n)
 			run, n = p.cmd, 0
 		}
 		n++
@@ -379,6 +381,7 @@ func (s *Server) flushGroup(c *client) {
 	if per > 0 {
 		run.usec.Add(per * n)
 	}
+	s.recordLatency(run, perD, n)
 	c.group = c.group[:0]
 }
 

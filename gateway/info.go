@@ -18,7 +18,7 @@ var defaultSections = []string{"server", "clients", "memory", "persistence", "st
 	"modules", "errorstats", "cluster", "keyspace"}
 
 var allSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu",
-	"modules", "commandstats", "errorstats", "cluster", "keyspace"}
+	"modules", "commandstats", "errorstats", "latencystats", "cluster", "keyspace"}
 
 func infoCmd(s *Server, c *client, args [][]byte) {
 	want := map[string]bool{}
@@ -133,7 +133,7 @@ func (sec *section) write(b *strings.Builder) {
 
 var sectionTitles = map[string]string{"server": "Server", "clients": "Clients", "memory": "Memory",
 	"persistence": "Persistence", "stats": "Stats", "replication": "Replication", "cpu": "CPU",
-	"modules": "Modules", "commandstats": "Commandstats", "errorstats": "Errorstats", "cluster": "Cluster",
+	"modules": "Modules", "commandstats": "Commandstats", "errorstats": "Errorstats", "latencystats": "Latencystats", "cluster": "Cluster",
 	"keyspace": "Keyspace"}
 
 func (s *Server) infoText(order []string, want map[string]bool) string {
@@ -272,6 +272,8 @@ func (s *Server) infoSection(name string, di dbInfo) *section {
 	case "modules":
 	case "errorstats":
 		sec.addLines(s.stats.errorLines())
+	case "latencystats":
+		sec.addLines(s.latencyStatsLines())
 	case "commandstats":
 		for _, cmd := range s.tab.all {
 			addCmdStat(sec, cmd)

@@ -174,9 +174,12 @@ func latencyHelpCmd(s *Server, c *client, args [][]byte) {
 		"RESET [<event> ...]",
 		"    Reset latency data of one or more <event> classes.",
 		"    (default: reset all data for all event classes)",
+		"HISTOGRAM [COMMAND ...]",
+		"    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
+		"    If no commands are specified then all histograms are replied.",
 	})
 }
 
 func latencyUnsupportedCmd(s *Server, c *client, args [][]byte) {
-	s.replyError(c, nil, "ERR LATENCY "+strings.ToUpper(string(args[1]))+" is not supported by raftcache (LATENCY LATEST, HISTORY, DOCTOR and RESET are)")
+	s.replyError(c, nil, "ERR LATENCY "+strings.ToUpper(string(args[1]))+" is not supported by raftcache (LATENCY LATEST, HISTORY, DOCTOR, RESET and HISTOGRAM are)")
 }

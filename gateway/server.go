@@ -140,6 +140,9 @@ type Server struct {
 	// every command group (config.go keeps them current).
 	slowlogSlower    atomic.Int64
 	latencyThreshold atomic.Int64
+	// latency-tracking and latency-tracking-info-percentiles (latencyhist.go)
+	latencyTracking atomic.Bool
+	infoPercentiles atomic.Pointer[[]float64]
 }
 
 // New validates cfg and returns a server; Start makes it listen.
@@ -181,6 +184,8 @@ func New(cfg Config) (*Server, error) {
 	s.slowlogSlower.Store(s.conf.int("slowlog-log-slower-than"))
 	s.latencyThreshold.Store(s.conf.int("latency-monitor-threshold"))
 	s.trk.maxKeys.Store(s.conf.int("tracking-table-max-keys"))
+	s.latencyTracking.Store(true)
+	applyPercentiles(s, "50 99 99.9")
 	updateMemoryLimit(s, "")
 	return s, nil
 }

@@ -43,6 +43,7 @@ func (s *Server) slowlogThreshold() int64 { return s.slowlogSlower.Load() }
 // slowlogMaybe logs a command that took dur, if it is slow enough.
 func (s *Server) slowlogMaybe(c *client, cmd *command, args [][]byte, dur time.Duration) {
 	s.latencyMaybe(cmd, dur)
+	s.recordLatency(cmd, dur, 1)
 	th := s.slowlogThreshold()
 	us := dur.Microseconds()
 	if th < 0 || us < th || (cmd != nil && cmd.extra&rfSkipSlowlog != 0) {
@@ -159,7 +160,7 @@ func introspectionCommands() []*command {
 			"doctor":    {arity: 2, handler: latencyDoctorCmd},
 			"help":      {arity: 2, handler: latencyHelpCmd},
 			"graph":     {arity: 3, handler: latencyUnsupportedCmd},
-			"histogram": {arity: -2, handler: latencyUnsupportedCmd},
+			"histogram": {arity: -2, handler: latencyHistogramCmd},
 		}},
 	}
 }

@@ -38,9 +38,11 @@ type command struct {
 	usec     atomic.Int64
 	rejected atomic.Int64
 	failed   atomic.Int64
+	hist     atomic.Pointer[latencyHist] // nil until the command runs (latencyhist.go)
 }
 
 func (cmd *command) resetStats() {
+	cmd.hist.Store(nil)
 	cmd.calls.Store(0)
 	cmd.usec.Store(0)
 	cmd.rejected.Store(0)
