@@ -23,6 +23,17 @@ func sortedSubs(cmd *command) []*command {
 	return out
 }
 
+// eachCommand calls fn for every command of the table, each followed by
+// its subcommands in name order (INFO commandstats' order).
+func (t *table) eachCommand(fn func(*command)) {
+	for _, cmd := range t.all {
+		fn(cmd)
+		for _, sub := range sortedSubs(cmd) {
+			fn(sub)
+		}
+	}
+}
+
 // legacyRange returns COMMAND's first/last/step.
 func (cmd *command) legacyRange() (int, int, int) {
 	if cmd.first <= 0 {

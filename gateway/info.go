@@ -275,12 +275,7 @@ func (s *Server) infoSection(name string, di dbInfo) *section {
 	case "latencystats":
 		sec.addLines(s.latencyStatsLines())
 	case "commandstats":
-		for _, cmd := range s.tab.all {
-			addCmdStat(sec, cmd)
-			for _, sub := range sortedSubs(cmd) {
-				addCmdStat(sec, sub)
-			}
-		}
+		s.tab.eachCommand(func(cmd *command) { addCmdStat(sec, cmd) })
 	case "cluster":
 		sec.add("cluster_enabled", "1")
 		sec.addLines(s.backend.InfoSection("cluster"))

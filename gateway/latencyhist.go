@@ -67,6 +67,16 @@ func (s *Server) recordLatency(cmd *command, d time.Duration, n int64) {
 	h.counts[histIndex(min(max(int64(d), 1), histMaxNs))].Add(n)
 }
 
+// latencies returns a copy of cmd's histogram and its total (0: never ran
+// since the last reset).
+func (cmd *command) latencies() ([]int64, int64) {
+	h := cmd.hist.Load()
+	if h == nil {
+		return nil, 0
+	}
+	return h.snapshot()
+}
+
 // snapshot copies the counts and their total.
 func (h *latencyHist) snapshot() (counts []int64, total int64) {
 	counts = make([]int64, histBuckets)
@@ -126,10 +136,7 @@ func appendCDF(out []byte, resp int, counts []int64, total int64) []byte {
 func latencyHistogramCmd(s *Server, c *client, args [][]byte) {
 	var cmds []*command
 	if len(args) == 2 {
-		for _, cmd := range s.tab.all {
-			cmds = append(cmds, cmd)
-			cmds = append(cmds, sortedSubs(cmd)...)
-		}
+		s.tab.eachCommand(func(cmd *command) { cmds = append(cmds, cmd) })
 	} else {
 		for _, a := range args[2:] {
 			cmd := s.tab.lookupFull([]byte(strings.ToLower(string(a))))
@@ -147,10 +154,8 @@ func latencyHistogramCmd(s *Server, c *client, args [][]byte) {
 	}
 	var rows []row
 	for _, cmd := range cmds {
-		if h := cmd.hist.Load(); h != nil {
-			if counts, total := h.snapshot(); total > 0 {
-				rows = append(rows, row{cmd.name, counts, total})
-			}
+		if counts, total := cmd.latencies(); total > 0 {
+			rows = append(rows, row{cmd.name, counts, total})
 		}
 	}
 	c.out = appendMapLen(c.out, len(rows), c.resp)
@@ -169,11 +174,7 @@ func (s *Server) latencyStatsLines() []string {
 	ps := s.infoPercentiles.Load()
 	var lines []string
 	add := func(cmd *command) {
-		h := cmd.hist.Load()
-		if h == nil {
-			return
-		}
-		counts, total := h.snapshot()
+		counts, total := cmd.latencies()
 		if total == 0 {
 			return
 		}
@@ -187,12 +188,7 @@ func (s *Server) latencyStatsLines() []string {
 		}
 		lines = append(lines, b.String())
 	}
-	for _, cmd := range s.tab.all {
-		add(cmd)
-		for _, sub := range sortedSubs(cmd) {
-			add(sub)
-		}
-	}
+	s.tab.eachCommand(add)
 	return lines
 }
 

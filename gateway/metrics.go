@@ -18,6 +18,9 @@ type Metric struct {
 	Type   string      // "gauge" or "counter"
 	Labels [][2]string // name, value
 	Value  float64
+	// Family, when set, is the family a histogram's _bucket, _sum and
+	// _count samples belong to (its HELP and TYPE name).
+	Family string
 }
 
 // metricDef maps an INFO field to a metric.
@@ -141,13 +144,41 @@ func (s *Server) commandMetrics() []Metric {
 		failed = append(failed, Metric{Name: "raftcache_command_failed_total", Type: "counter", Labels: l, Value: float64(fail),
 			Help: "Calls that ran and answered an error."})
 	}
-	for _, cmd := range s.tab.all {
-		add(cmd)
-		for _, sub := range sortedSubs(cmd) {
-			add(sub)
+	s.tab.eachCommand(add)
+	return append(append(append(append(calls, secs...), rejected...), failed...), s.latencyMetrics()...)
+}
+
+// latencyMetrics are the latency-tracking histograms as one Prometheus
+// histogram family labelled by command: LATENCY HISTOGRAM's power-of-two
+// bounds (1.024 µs to about 1 s) as cumulative buckets; _sum is INFO
+// commandstats' usec.
+func (s *Server) latencyMetrics() []Metric {
+	const fam = "raftcache_command_latency_seconds"
+	const help = "Command latency as latency-tracking records it (LATENCY HISTOGRAM)."
+	var out []Metric
+	add := func(cmd *command) {
+		counts, total := cmd.latencies()
+		if total == 0 {
+			return
 		}
+		i := 0
+		var cum int64
+		for bound := int64(histFirstLog); bound <= 2*histMaxNs; bound *= 2 {
+			for ; i < len(counts) && histHigh(i) < bound; i++ {
+				cum += counts[i]
+			}
+			out = append(out, Metric{Name: fam + "_bucket", Family: fam, Type: "histogram", Help: help, Value: float64(cum),
+				Labels: [][2]string{{"cmd", cmd.name}, {"le", strconv.FormatFloat(float64(bound)/1e9, 'g', -1, 64)}}})
+		}
+		l := [][2]string{{"cmd", cmd.name}}
+		out = append(out,
+			Metric{Name: fam + "_bucket", Family: fam, Type: "histogram", Help: help, Value: float64(total),
+				Labels: [][2]string{{"cmd", cmd.name}, {"le", "+Inf"}}},
+			Metric{Name: fam + "_sum", Family: fam, Type: "histogram", Help: help, Value: float64(cmd.usec.Load()) / 1e6, Labels: l},
+			Metric{Name: fam + "_count", Family: fam, Type: "histogram", Help: help, Value: float64(total), Labels: l})
 	}
-	return append(append(append(calls, secs...), rejected...), failed...)
+	s.tab.eachCommand(add)
+	return out
 }
 
 // statField reads one "k=v" field of an INFO value like

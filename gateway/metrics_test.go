@@ -83,4 +83,20 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("%s%v = %v (found %v), want %v", tc.name, tc.labels, got, ok, tc.want)
 		}
 	}
+	// The latency histogram of SET: cumulative buckets ending in +Inf at
+	// its calls, and _count equal to them.
+	prev, buckets := -1.0, 0
+	for _, m := range ms {
+		if m.Name != "raftcache_command_latency_seconds_bucket" || m.Labels[0][1] != "set" {
+			continue
+		}
+		if m.Family != "raftcache_command_latency_seconds" || m.Type != "histogram" || m.Value < prev {
+			t.Fatalf("bucket %+v after %v", m, prev)
+		}
+		prev = m.Value
+		buckets++
+	}
+	if c, _ := find("raftcache_command_latency_seconds_count", "cmd", "set"); buckets != 22 || prev != 5 || c != 5 {
+		t.Fatalf("set histogram: %d buckets, +Inf %v, count %v", buckets, prev, c)
+	}
 }

@@ -39,11 +39,15 @@ func writeMetrics(w io.Writer, instances []*instance) {
 	fams := map[string]*family{}
 	var order []string
 	add := func(m gateway.Metric, labels [][2]string) {
-		f := fams[m.Name]
+		key := m.Name
+		if m.Family != "" {
+			key = m.Family // a histogram's _bucket, _sum and _count
+		}
+		f := fams[key]
 		if f == nil {
 			f = &family{help: m.Help, typ: m.Type}
-			fams[m.Name] = f
-			order = append(order, m.Name)
+			fams[key] = f
+			order = append(order, key)
 		}
 		var b strings.Builder
 		b.WriteString(m.Name)

@@ -58,14 +58,20 @@ func scrapeMetrics(t *testing.T, url string) []sample {
 		if m == nil {
 			t.Fatalf("bad sample line %q", l)
 		}
-		if !typed[m[1]] {
+		fam := m[1]
+		for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+			if base, ok := strings.CutSuffix(fam, suffix); ok && typed[base] {
+				fam = base // a histogram's samples
+			}
+		}
+		if !typed[fam] {
 			t.Fatalf("sample of %s before its TYPE", m[1])
 		}
-		if m[1] != cur {
-			if done[m[1]] {
-				t.Fatalf("samples of %s are not together", m[1])
+		if fam != cur {
+			if done[fam] {
+				t.Fatalf("samples of %s are not together", fam)
 			}
-			done[cur], cur = true, m[1]
+			done[cur], cur = true, fam
 		}
 		v, err := strconv.ParseFloat(m[3], 64)
 		if err != nil {
@@ -117,6 +123,9 @@ func TestMetricsEndpoint(t *testing.T) {
 		id := leader.node.ID()
 		if v, _ := sum(ss, "raftcache_command_calls_total", `node="`+id+`",cmd="set"`); v != 20 {
 			return fmt.Errorf("set calls on the leader: %v", v)
+		}
+		if v, _ := sum(ss, "raftcache_command_latency_seconds_bucket", `node="`+id+`",cmd="set",le="+Inf"`); v != 20 {
+			return fmt.Errorf("set latency histogram on the leader: %v in +Inf", v)
 		}
 		if v, _ := sum(ss, "raftcache_connected_replicas", `node="`+id+`"`); v != 2 {
 			return fmt.Errorf("connected replicas of the leader: %v", v)
