@@ -95,18 +95,19 @@ var (
 // blockedClients returns the number of clients blocked on this server
 // (INFO clients blocked_clients).
 func (s *Server) blockedClients() int {
+	held := int(s.pause.waiting.Load()) // CLIENT PAUSE's postponed clients
 	if blockedTotal.Load() == 0 {
-		return 0
+		return held
 	}
 	queuesMu.Lock()
 	q := queues[s]
 	queuesMu.Unlock()
 	if q == nil {
-		return 0
+		return held
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.blocked
+	return held + q.blocked
 }
 
 // register adds a blocked client waiting on keys.

@@ -32,10 +32,11 @@ func clusterSubcommands() map[string]*command {
 		"countkeysinslot": {arity: 3, handler: clusterCountKeysInSlotCmd},
 		"getkeysinslot":   {arity: 4, handler: clusterGetKeysInSlotCmd},
 		"links":           {arity: 2, handler: clusterLinksCmd},
+		"failover":        {arity: -2, handler: clusterFailoverCmd},
 	}
 	for name, arity := range map[string]int{
 		"addslots": -3, "addslotsrange": -4, "delslots": -3, "delslotsrange": -4, "setslot": -4,
-		"failover": -2, "meet": -4, "forget": 3, "reset": -2, "replicate": 3, "flushslots": 2,
+		"meet": -4, "forget": 3, "reset": -2, "replicate": 3, "flushslots": 2,
 		"bumpepoch": 2, "set-config-epoch": 3, "saveconfig": 2, "count-failure-reports": 3,
 	} {
 		subs[name] = &command{arity: arity, handler: clusterUnsupportedCmd}
@@ -54,6 +55,8 @@ func clusterHelpCmd(s *Server, c *client, args [][]byte) {
 	helpReply(c, "CLUSTER", []string{
 		"COUNTKEYSINSLOT <slot>",
 		"    Return the number of keys in <slot>.",
+		"FAILOVER [FORCE|TAKEOVER]",
+		"    Promote current replica node to being a master.",
 		"GETKEYSINSLOT <slot> <count>",
 		"    Return key names stored by current node in a slot.",
 		"INFO",

@@ -321,7 +321,7 @@ func TestClusterSmallCommands(t *testing.T) {
 		{[]string{"CLUSTER", "addslots", "1"},
 			"-ERR CLUSTER ADDSLOTS is not supported: raftcache manages slots and membership through raftcachectl"},
 		{[]string{"CLUSTER", "FAILOVER"},
-			"-ERR CLUSTER FAILOVER is not supported: raftcache manages slots and membership through raftcachectl"},
+			"-ERR You should send CLUSTER FAILOVER to a replica"},
 		{[]string{"CLUSTER", "MEET", "127.0.0.1", "7000"},
 			"-ERR CLUSTER MEET is not supported: raftcache manages slots and membership through raftcachectl"},
 		{[]string{"CLUSTER", "MEET", "127.0.0.1"}, "-ERR wrong number of arguments for 'cluster|meet' command"},

@@ -187,6 +187,10 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		s.reject(c, cmd, msg)
 		return
 	}
+	if s.pause.kind.Load() != pauseOff && (!c.multi || cmd.immediate) && s.pauseHolds(c, cmd, args) {
+		s.flushGroup(c) // what the pipeline sent before runs first
+		s.waitPause(c, cmd, args)
+	}
 	if cmd.engine != nil && !c.multi {
 		// Shown as accepted; handlers once they ran (EXEC after the
 		// commands it ran, as Redis), queued commands when EXEC runs them.

@@ -142,6 +142,8 @@ type Server struct {
 	latencyThreshold atomic.Int64
 	// latency-tracking and latency-tracking-info-percentiles (latencyhist.go)
 	latencyTracking atomic.Bool
+	saving          atomic.Bool // a SAVE or BGSAVE snapshot is running (servercmds.go)
+	pause           pauseState  // CLIENT PAUSE (pause.go)
 	infoPercentiles atomic.Pointer[[]float64]
 }
 

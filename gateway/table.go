@@ -149,7 +149,7 @@ type table struct {
 // statistics). The engine registers its commands in init functions, so they
 // are all known by the time a server is created.
 func commandTable() *table {
-	return buildTable(raftfsm.Commands(), append(append(append(append(gatewayCommands(), pubsubCommands()...), scriptCommands()...), aclCommands()...), introspectionCommands()...))
+	return buildTable(raftfsm.Commands(), append(append(append(append(append(gatewayCommands(), pubsubCommands()...), scriptCommands()...), aclCommands()...), introspectionCommands()...), serverCommands()...))
 }
 
 // coreFlagMask is the part of Redis's flags that raftfsm.Flag also expresses.
@@ -313,6 +313,8 @@ func gatewayCommands() []*command {
 			"setinfo":      {arity: 4, handler: clientSetInfoCmd},
 			"no-evict":     {arity: 3, handler: clientNoEvictCmd},
 			"no-touch":     {arity: 3, handler: clientNoTouchCmd},
+			"pause":        {arity: -3, handler: clientPauseCmd},
+			"unpause":      {arity: 2, handler: clientUnpauseCmd},
 			"reply":        {arity: 3, handler: clientReplyCmd},
 			"tracking":     {arity: -3, handler: clientTrackingCmd},
 			"caching":      {arity: 3, handler: clientCachingCmd},

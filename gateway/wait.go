@@ -18,19 +18,29 @@ const waitPoll = 10 * time.Millisecond
 // once: it counts the replicas that hold everything this leader committed
 // (at least the majority minus the leader), and waits, up to timeout
 // milliseconds (0: for ever), only for more than that.
+// timeoutArg parses a command's timeout in milliseconds, answering
+// Redis's errors for a bad one.
+func (s *Server) timeoutArg(c *client, arg []byte) (int64, bool) {
+	ms, err := strconv.ParseInt(string(arg), 10, 64)
+	if err != nil {
+		s.replyError(c, nil, "ERR timeout is not an integer or out of range")
+		return 0, false
+	}
+	if ms < 0 {
+		s.replyError(c, nil, "ERR timeout is negative")
+		return 0, false
+	}
+	return ms, true
+}
+
 func waitCmd(s *Server, c *client, args [][]byte) {
 	want, err := strconv.ParseInt(string(args[1]), 10, 64)
 	if err != nil {
 		s.replyError(c, nil, "ERR value is not an integer or out of range")
 		return
 	}
-	ms, err := strconv.ParseInt(string(args[2]), 10, 64)
-	if err != nil {
-		s.replyError(c, nil, "ERR timeout is not an integer or out of range")
-		return
-	}
-	if ms < 0 {
-		s.replyError(c, nil, "ERR timeout is negative")
+	ms, ok := s.timeoutArg(c, args[2])
+	if !ok {
 		return
 	}
 	w, ok := s.backend.(replicaWaiter)

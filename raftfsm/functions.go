@@ -576,3 +576,19 @@ func functionRestore(c *Ctx, payload []byte, policy string) Reply {
 	}
 	return ReplyOK
 }
+
+// FunctionDeclaresNoWrites reports whether the function name exists and
+// declares no-writes (CLIENT PAUSE WRITE lets it run). Run it under the
+// read lock (FSM.View or a Backend read).
+func (db *DB) FunctionDeclaresNoWrites(name []byte) bool {
+	lib := db.libs.owner(string(name))
+	if lib == nil {
+		return false
+	}
+	for _, f := range lib.funcs {
+		if strings.EqualFold(f.name, string(name)) {
+			return f.flags&scriptNoWrites != 0
+		}
+	}
+	return false
+}

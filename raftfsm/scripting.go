@@ -928,10 +928,10 @@ func (r *scriptRun) connectionCommand(args [][]byte) Reply {
 // of receivers, which differs between replicas and would make the script
 // nondeterministic: it is 0.
 func (r *scriptRun) publish(args [][]byte) Reply {
-	if !r.c.Write {
-		// A read-only script runs on one node outside the log, where
-		// nothing would deliver the message.
-		return Err("ERR PUBLISH from a read-only script is not supported by raftcache: use EVAL")
+	if r.ro || !r.c.Write {
+		// PUBLISH may replicate, so Redis refuses it in read-only scripts
+		// (and outside the log nothing here would deliver the message).
+		return Err("ERR Write commands are not allowed from read-only scripts.")
 	}
 	sharded := EqFold(args[0], "spublish")
 	if sharded {
@@ -1101,4 +1101,11 @@ func (r *scriptRun) toReply(v lua.LValue, depth int) Reply {
 		return Array(elems)
 	}
 	return Nil()
+}
+
+// ScriptDeclaresNoWrites reports whether a script body's shebang declares
+// no-writes (CLIENT PAUSE WRITE lets such scripts run).
+func ScriptDeclaresNoWrites(body []byte) bool {
+	_, flags, err := parseShebang(body)
+	return err == nil && flags&scriptNoWrites != 0
 }

@@ -79,6 +79,16 @@ func (dc *devCluster) leader(t *testing.T) *instance {
 	return nil
 }
 
+// follower returns an instance other than lead.
+func (dc *devCluster) follower(lead *instance) *instance {
+	for _, inst := range dc.instances {
+		if inst != lead {
+			return inst
+		}
+	}
+	return nil
+}
+
 func client(t *testing.T, inst *instance, proto int) *redis.Client {
 	t.Helper()
 	c := redis.NewClient(&redis.Options{Addr: inst.gw.Addr().String(), Protocol: proto, MaxRetries: -1})

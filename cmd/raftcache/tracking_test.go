@@ -96,13 +96,7 @@ func TestClientTrackingAcrossReplicas(t *testing.T) {
 	t.Cleanup(dc.close)
 	ctx := context.Background()
 	lead := dc.leader(t)
-	var follower *instance
-	for _, inst := range dc.instances {
-		if inst != lead {
-			follower = inst
-			break
-		}
-	}
+	follower := dc.follower(lead)
 	w := client(t, lead, 2)
 	if err := w.Set(ctx, "tk", "v1", 0).Err(); err != nil {
 		t.Fatal(err)
