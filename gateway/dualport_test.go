@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/raftcache/raftcache/internal/tlsconf"
+	"github.com/raftcache/raftcache/raftfsm"
 	"github.com/raftcache/raftcache/slots"
 	"github.com/redis/go-redis/v9"
 )
@@ -36,6 +37,19 @@ func (d dualBackend) Topology() *slots.Topology {
 		},
 		Epoch: 1,
 	}
+}
+
+// Write answers a write of key "engine-ask" as the engine answers a key
+// already moved out of a migrating slot: with an ASK naming the shard.
+func (d dualBackend) Write(ctx context.Context, cmds [][][]byte) ([]raftfsm.Reply, error) {
+	if len(cmds) == 1 && len(cmds[0]) > 1 && string(cmds[0][1]) == "engine-ask" {
+		return []raftfsm.Reply{raftfsm.Err(fmt.Sprintf("ASK %d @1", slots.OfString("engine-ask")))}, nil
+	}
+	return d.fakeBackend.Write(ctx, cmds)
+}
+
+func (d dualBackend) ResolveRedirect(msg string) string {
+	return strings.Replace(msg, "@1", "127.0.0.1:7001", 1)
 }
 
 func (d dualBackend) TLSRedirectAddr(addr string) string {
@@ -132,6 +146,14 @@ func TestDualPort(t *testing.T) {
 		}
 	}
 	b.setMoved(peerSlot, "")
+	// A redirect the engine answers (resolved by the backend) too.
+	askSlot := slots.OfString("engine-ask")
+	if err := plain.Set(ctx, "engine-ask", "v", 0).Err(); err == nil || err.Error() != fmt.Sprintf("ASK %d 127.0.0.1:7001", askSlot) {
+		t.Errorf("engine ASK, plaintext client told %v", err)
+	}
+	if err := secure.Set(ctx, "engine-ask", "v", 0).Err(); err == nil || err.Error() != fmt.Sprintf("ASK %d 127.0.0.1:8001", askSlot) {
+		t.Errorf("engine ASK, TLS client told %v", err)
+	}
 
 	slotPorts := func(c *redis.Client) []int {
 		cs, err := c.ClusterSlots(ctx).Result()
