@@ -470,3 +470,40 @@ func TestDevTLSPortOffset(t *testing.T) {
 		})
 	}
 }
+
+// TestDualPortDevOutput: `raftcache dev --tls --tls-port-offset K` prints
+// each node's TLS address and a redis-cli line for each kind.
+func TestDualPortDevOutput(t *testing.T) {
+	base := dualBase(t, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- runDev(ctx, []string{"--shards", "1", "--replicas", "1", "--base-port", fmt.Sprint(base), "--tls",
+			"--tls-port-offset", fmt.Sprint(dualOffset), "--data-dir", t.TempDir(), "--log-level", "error"}, out, out)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("dev: %v", err)
+		}
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(out.String(), "ready:") {
+		if time.Now().After(deadline) {
+			t.Fatalf("dev did not get ready:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	got := out.String()
+	for _, want := range []string{
+		fmt.Sprintf("RESP 127.0.0.1:%d  TLS 127.0.0.1:%d", base, base+dualOffset),
+		fmt.Sprintf("plaintext: redis-cli -c -p %d\n", base),
+		fmt.Sprintf(" -p %d  or  raftcachectl", base+dualOffset),
+		"redis-cli -c --tls --cacert ",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("dev output lacks %q:\n%s", want, got)
+		}
+	}
+}
