@@ -310,6 +310,46 @@ func TestDualPortCluster(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("redis-py both ways at once", func(t *testing.T) {
+		py := "/usr/bin/python3"
+		if err := exec.Command(py, "-c", "import redis").Run(); err != nil {
+			t.Skip("python3-redis not installed")
+		}
+		// Two cluster clients in one process, one per kind; each routes
+		// from CLUSTER SLOTS over its own connections.
+		script := `
+import sys
+from redis.cluster import RedisCluster
+host, plain, tls, ca = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+p = RedisCluster(host=host, port=plain)
+t = RedisCluster(host=host, port=tls, ssl=True, ssl_ca_certs=ca)
+for i in range(100):
+    p.set("py:plain:%d" % i, i)
+    t.set("py:tls:%d" % i, i)
+print(sum(int(t.get("py:plain:%d" % i)) + int(p.get("py:tls:%d" % i)) for i in range(100)))
+ports = lambda c: sorted({n.port for n in c.get_nodes()})
+print(ports(p))
+print(ports(t))
+`
+		host, plainPort, _ := net.SplitHostPort(plainAddrs[0])
+		_, tlsPort, _ := net.SplitHostPort(tlsAddrs[0])
+		cctx, ccancel := context.WithTimeout(ctx, 60*time.Second)
+		defer ccancel()
+		out, err := exec.CommandContext(cctx, py, "-c", script, host, plainPort, tlsPort, dc.tls.Node.CA).CombinedOutput()
+		if err != nil {
+			t.Fatalf("redis-py: %v\n%s", err, out)
+		}
+		var plainPorts, tlsPorts []string
+		for i := range dc.instances {
+			plainPorts = append(plainPorts, fmt.Sprint(o.basePort+i))
+			tlsPorts = append(tlsPorts, fmt.Sprint(o.basePort+i+dualOffset))
+		}
+		want := fmt.Sprintf("9900\n[%s]\n[%s]", strings.Join(plainPorts, ", "), strings.Join(tlsPorts, ", "))
+		if got := strings.TrimSpace(string(out)); got != want {
+			t.Fatalf("redis-py printed\n%s\nwant\n%s", got, want)
+		}
+	})
 }
 
 // TestDualPortServer runs `raftcache server` with --tls-port from a
