@@ -362,7 +362,10 @@ func TestDualPortServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfgFile := filepath.Join(dir, "node.json")
-	conf := fmt.Sprintf(`{"tls-port": %d, "tls-cert-file": %q, "tls-key-file": %q, "tls-ca-cert-file": %q}`, base+dualOffset, d.Node.Cert, d.Node.Key, d.Node.CA)
+	// The announced TLS port (NAT, published ports) is what TLS clients are told.
+	const announced = 4242
+	conf := fmt.Sprintf(`{"tls-port": %d, "announce-tls-port": %d, "tls-cert-file": %q, "tls-key-file": %q, "tls-ca-cert-file": %q}`,
+		base+dualOffset, announced, d.Node.Cert, d.Node.Key, d.Node.CA)
 	if err := os.WriteFile(cfgFile, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -415,6 +418,23 @@ func TestDualPortServer(t *testing.T) {
 		}
 		if cfg["port"] != fmt.Sprint(base) || cfg["tls-port"] != fmt.Sprint(base+dualOffset) {
 			t.Fatalf("%s CONFIG GET *port: %v", name, cfg)
+		}
+	}
+	want := map[string]string{"plaintext": plainAddr, "TLS": fmt.Sprintf("127.0.0.1:%d", announced)}
+	for name, c := range map[string]*redis.Client{"plaintext": plain, "TLS": secure} {
+		// The view may publish the node's slots a moment after it serves them.
+		var cs []redis.ClusterSlot
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			cs, err = c.ClusterSlots(ctx).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cs) > 0 || time.Now().After(deadline) {
+				break
+			}
+		}
+		if len(cs) != 1 || len(cs[0].Nodes) != 1 || cs[0].Nodes[0].Addr != want[name] {
+			t.Fatalf("%s CLUSTER SLOTS: %+v, want the node at %s", name, cs, want[name])
 		}
 	}
 }
