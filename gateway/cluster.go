@@ -214,15 +214,16 @@ func (v *clusterView) epoch(i int) uint64 {
 	return v.top.Nodes[i].Epoch
 }
 
-// nodeLine renders node i as one CLUSTER NODES line without the newline.
-func (v *clusterView) nodeLine(i int) string {
+// nodeLine renders node i as one CLUSTER NODES line without the newline,
+// with the port of client c's kind (redirect.go).
+func (v *clusterView) nodeLine(c *client, i int) string {
 	nd := &v.top.Nodes[i]
 	var b strings.Builder
 	b.WriteString(nd.ID)
 	b.WriteByte(' ')
 	b.WriteString(nd.Host)
 	b.WriteByte(':')
-	b.WriteString(strconv.Itoa(nd.Port))
+	b.WriteString(strconv.Itoa(c.clientPort(nd)))
 	b.WriteByte('@')
 	b.WriteString(strconv.Itoa(nd.BusPort))
 	b.WriteByte(' ')
@@ -297,21 +298,21 @@ func clusterNodesCmd(s *Server, c *client, args [][]byte) {
 	v := newClusterView(s.topology())
 	var b strings.Builder
 	for i := range v.top.Nodes {
-		b.WriteString(v.nodeLine(i))
+		b.WriteString(v.nodeLine(c, i))
 		b.WriteByte('\n')
 	}
 	c.out = appendVerbatim(c.out, b.String(), c.resp)
 }
 
-// appendSlotNode writes one node of a CLUSTER SLOTS range: endpoint, port,
-// id and the (empty) networking metadata map, as with the default
-// cluster-preferred-endpoint-type ip.
-func appendSlotNode(b []byte, nd *slots.NodeInfo, resp int) []byte {
+// appendSlotNode writes one node of a CLUSTER SLOTS range: endpoint, port
+// (of client c's kind), id and the (empty) networking metadata map, as
+// with the default cluster-preferred-endpoint-type ip.
+func appendSlotNode(b []byte, c *client, nd *slots.NodeInfo) []byte {
 	b = appendArrayLen(b, 4)
 	b = appendBulk(b, nd.Host)
-	b = appendInt(b, int64(nd.Port))
+	b = appendInt(b, int64(c.clientPort(nd)))
 	b = appendBulk(b, nd.ID)
-	return appendMapLen(b, 0, resp)
+	return appendMapLen(b, 0, c.resp)
 }
 
 func clusterSlotsCmd(s *Server, c *client, args [][]byte) {
@@ -327,19 +328,20 @@ func clusterSlotsCmd(s *Server, c *client, args [][]byte) {
 		c.out = appendArrayLen(c.out, 3+len(live))
 		c.out = appendInt(c.out, int64(r.start))
 		c.out = appendInt(c.out, int64(r.end))
-		c.out = appendSlotNode(c.out, &v.top.Nodes[r.node], c.resp)
+		c.out = appendSlotNode(c.out, c, &v.top.Nodes[r.node])
 		for _, ri := range live {
-			c.out = appendSlotNode(c.out, &v.top.Nodes[ri], c.resp)
+			c.out = appendSlotNode(c.out, c, &v.top.Nodes[ri])
 		}
 	}
 }
 
 func clusterShardsCmd(s *Server, c *client, args [][]byte) {
 	v := newClusterView(s.topology())
-	// A TLS cluster's nodes have no plaintext port (Redis: port 0,
-	// tls-port P); TLS is on for every node of a cluster or for none.
+	// A TLS-only cluster's nodes have no plaintext port (Redis: port 0,
+	// tls-port P); TLS is on for every node of a cluster or for none. A
+	// node with both ports shows both (NodeInfo.TLSPort).
 	portKey := "port"
-	if s.cfg.TLS != nil {
+	if s.cfg.TLS != nil && s.cfg.TLSAddr == "" {
 		portKey = "tls-port"
 	}
 	n := 0
@@ -370,19 +372,30 @@ func clusterShardsCmd(s *Server, c *client, args [][]byte) {
 }
 
 // appendShardNode writes one node map of CLUSTER SHARDS, keys in Redis's
-// order (redis-py reads them positionally); portKey names the port.
+// order (redis-py reads them positionally); portKey names the port of a
+// node with one port, a node with two shows "port" and "tls-port".
 func (v *clusterView) appendShardNode(b []byte, i int, resp int, portKey string) []byte {
 	nd := &v.top.Nodes[i]
 	fields := 6
 	if nd.Port != 0 {
 		fields++
 	}
+	if nd.TLSPort != 0 {
+		fields++
+	}
 	b = appendMapLen(b, fields, resp)
 	b = appendBulk(b, "id")
 	b = appendBulk(b, nd.ID)
 	if nd.Port != 0 {
+		if nd.TLSPort != 0 {
+			portKey = "port"
+		}
 		b = appendBulk(b, portKey)
 		b = appendInt(b, int64(nd.Port))
+	}
+	if nd.TLSPort != 0 {
+		b = appendBulk(b, "tls-port")
+		b = appendInt(b, int64(nd.TLSPort))
 	}
 	b = appendBulk(b, "ip")
 	b = appendBulk(b, nd.Host)
@@ -465,7 +478,7 @@ func clusterReplicasCmd(s *Server, c *client, args [][]byte) {
 	}
 	c.out = appendArrayLen(c.out, len(v.replicas[i]))
 	for _, ri := range v.replicas[i] {
-		c.out = appendBulk(c.out, v.nodeLine(ri))
+		c.out = appendBulk(c.out, v.nodeLine(c, ri))
 	}
 }
 

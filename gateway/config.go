@@ -63,7 +63,10 @@ const (
 
 func configParams(s *Server) []param {
 	port, tlsPort := strconv.Itoa(s.cfg.Port), "0"
-	if s.cfg.TLS != nil {
+	switch {
+	case s.cfg.TLS != nil && s.cfg.TLSAddr != "":
+		tlsPort = strconv.Itoa(s.cfg.TLSPort) // both, on two ports
+	case s.cfg.TLS != nil:
 		// TLS only, as Redis with port 0 and tls-port P.
 		port, tlsPort = "0", port
 	}

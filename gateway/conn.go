@@ -49,6 +49,7 @@ type client struct {
 	fd    int
 	raw   net.Conn // for CLIENT KILL from other connections
 	born  time.Time
+	tls   bool // came in on a TLS port: told the peers' TLS ports (redirect.go)
 
 	// frozen: a reply of the current group is a frozen slot's TRYAGAIN
 	// (frozenSlot); flushGroup holds the replies back until it thaws.
@@ -114,6 +115,7 @@ func newClient(s *Server, id int64, raw net.Conn) *client {
 		c.addr = raw.RemoteAddr().String()
 		c.laddr = raw.LocalAddr().String()
 		c.fd = connFD(raw)
+		c.tls = isTLSConn(raw)
 	}
 	c.lastInter.Store(c.born.Unix())
 	c.seed = uint64(id)*0x9e3779b97f4a7c15 + uint64(c.born.UnixNano())

@@ -310,6 +310,7 @@ func (s *Server) replyError(c *client, cmd *command, msg string) {
 	if cmd != nil {
 		cmd.failed.Add(1)
 	}
+	msg = s.redirectFor(c, msg)
 	s.stats.countErrorText(msg)
 	c.out = appendError(c.out, msg)
 }
@@ -573,7 +574,7 @@ func (s *Server) appendEngineReply(c *client, cmd *command, r *raftfsm.Reply) {
 	if r.Kind == raftfsm.KindError {
 		if raftfsm.IsShardRedirect(r.Str) {
 			rr := *r
-			rr.Str = s.backend.ResolveRedirect(r.Str)
+			rr.Str = s.redirectFor(c, s.backend.ResolveRedirect(r.Str))
 			r = &rr
 		}
 		cmd.failed.Add(1)

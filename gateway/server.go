@@ -94,6 +94,12 @@ type Config struct {
 	// TLS, when set, makes the port speak TLS only (Redis's tls-port with
 	// port 0): the certificate and the client-certificate policy.
 	TLS *tls.Config
+	// TLSAddr, with TLS, is a second listen address that speaks TLS while
+	// Addr stays plaintext (Redis with both port and tls-port), and
+	// TLSPort its advertised port (CONFIG GET tls-port). Clients are sent
+	// to the peers' ports of their own kind (redirect.go).
+	TLSAddr string
+	TLSPort int
 }
 
 // writeTimeout bounds one Backend.Write; running out of it is an unknown
@@ -118,6 +124,8 @@ type Server struct {
 	mu      sync.Mutex
 	rs      *redcon.Server
 	ln      net.Listener
+	tlsRS   *redcon.Server // the TLS port beside the plaintext one (TLSAddr)
+	tlsLn   net.Listener
 	clients map[int64]*client
 	closed  bool
 	conns   sync.WaitGroup // one per accepted connection
@@ -154,6 +162,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Addr == "" {
 		return nil, errors.New("gateway: Config.Addr is empty")
+	}
+	if cfg.TLSAddr != "" && cfg.TLS == nil {
+		return nil, errors.New("gateway: Config.TLSAddr needs Config.TLS")
 	}
 	lg := cfg.Logger
 	if lg == nil {
@@ -207,11 +218,21 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("gateway: listen %s: %w", s.cfg.Addr, err)
 	}
+	var tlsLn net.Listener
 	if s.cfg.TLS != nil {
 		// The handshake runs on the connection's first read, in its own
 		// goroutine; a client that never completes it is cut by the
 		// handshake timeout (tlsListener).
-		ln = &tlsListener{Listener: ln, conf: s.cfg.TLS}
+		if s.cfg.TLSAddr == "" {
+			ln = &tlsListener{Listener: ln, conf: s.cfg.TLS}
+		} else {
+			l, err := net.Listen("tcp", s.cfg.TLSAddr)
+			if err != nil {
+				_ = ln.Close()
+				return fmt.Errorf("gateway: listen %s (TLS): %w", s.cfg.TLSAddr, err)
+			}
+			tlsLn = &guardListener{Listener: &tlsListener{Listener: l, conf: s.cfg.TLS}, srv: s}
+		}
 	}
 	s.ln = &guardListener{Listener: ln, srv: s}
 	s.rs = redcon.NewServerNetwork("tcp", s.cfg.Addr, s.serveRESP, s.accept, s.connClosed)
@@ -226,6 +247,18 @@ func (s *Server) Start() error {
 		defer s.bg.Done()
 		s.sampleOps()
 	}()
+	if tlsLn != nil {
+		s.tlsLn = tlsLn
+		s.tlsRS = redcon.NewServerNetwork("tcp", s.cfg.TLSAddr, s.serveRESP, s.accept, s.connClosed)
+		s.bg.Add(1)
+		go func() {
+			defer s.bg.Done()
+			if err := s.tlsRS.Serve(s.tlsLn); err != nil {
+				s.log.Error("resp TLS serve loop stopped", "err", err)
+			}
+		}()
+		s.log.Info("resp listening (TLS)", "addr", tlsLn.Addr().String(), "node_id", s.cfg.NodeID)
+	}
 	s.log.Info("resp listening", "addr", ln.Addr().String(), "node_id", s.cfg.NodeID)
 	return nil
 }
@@ -240,6 +273,17 @@ func (s *Server) Addr() net.Addr {
 	return s.ln.Addr()
 }
 
+// TLSAddr returns the bound address of the TLS port beside the plaintext
+// one (nil before Start or without Config.TLSAddr).
+func (s *Server) TLSAddr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tlsLn == nil {
+		return nil
+	}
+	return s.tlsLn.Addr()
+}
+
 // Close stops accepting, closes every client connection and waits for the
 // server's goroutines. It is idempotent.
 func (s *Server) Close() error {
@@ -249,7 +293,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
-	ln := s.ln
+	ln, tlsLn := s.ln, s.tlsLn
 	close(s.stop)
 	s.cancel()
 	var raws []net.Conn
@@ -262,6 +306,11 @@ func (s *Server) Close() error {
 		// redcon's serve loop returns on the closed listener and then closes
 		// the connections it still tracks.
 		err = ln.Close()
+	}
+	if tlsLn != nil {
+		if e := tlsLn.Close(); err == nil {
+			err = e
+		}
 	}
 	for _, r := range raws {
 		_ = r.Close()

@@ -97,8 +97,16 @@ func (n *Node) describe(ctx context.Context) (*adminv1.DescribeClusterResponse, 
 		resp.Shards = append(resp.Shards, sh)
 	}
 	for _, m := range v.members {
+		// A node with a TLS port beside its plaintext one is named by the
+		// TLS port: the admin API of such a cluster speaks TLS, and
+		// raftcachectl's RESP connections (acl, snapshot restore) use the
+		// same TLS settings as its gRPC ones.
+		respAddr := m.RESP
+		if a := m.tlsAddr(); a != "" {
+			respAddr = a
+		}
 		nd := &adminv1.Node{
-			Id: m.NodeID, ClusterId: ClusterID(m.NodeID), Az: m.AZ, RespAddr: m.RESP, RaftAddr: m.Raft,
+			Id: m.NodeID, ClusterId: ClusterID(m.NodeID), Az: m.AZ, RespAddr: respAddr, RaftAddr: m.Raft,
 			GossipAddr: m.Gossip, GrpcAddr: m.GRPC, Shard: int32(m.Shard), Alive: m.Alive, AppliedIndex: m.Applied,
 		}
 		switch {

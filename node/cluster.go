@@ -22,6 +22,9 @@ type clusterView struct {
 	shards  map[int][]Member
 	leaders map[int]Member // shard -> its leader (newest term wins)
 	smap    *slots.Map     // slot -> shard, highest claim version wins
+	// tlsAddrs maps the client address of each node with a TLS port
+	// beside its plaintext one to its TLS address (TLSRedirectAddr).
+	tlsAddrs map[string]string
 }
 
 // owned returns the slots this node's shard serves and the highest version
@@ -202,7 +205,33 @@ func (n *Node) refreshView() {
 			}
 		}
 	}
+	for _, m := range v.members {
+		v.addTLSAddr(m)
+	}
+	for _, m := range v.leaders {
+		v.addTLSAddr(m) // a leader known from its announcement only
+	}
 	n.view.Store(v)
+}
+
+func (v *clusterView) addTLSAddr(m Member) {
+	if a := m.tlsAddr(); a != "" {
+		if v.tlsAddrs == nil {
+			v.tlsAddrs = map[string]string{}
+		}
+		v.tlsAddrs[m.RESP] = a
+	}
+}
+
+// TLSRedirectAddr implements the gateway's optional tlsRedirector: the TLS
+// client address of the node whose client address is addr, "" if it has
+// no TLS port beside its plaintext one.
+func (n *Node) TLSRedirectAddr(addr string) string {
+	v := n.view.Load()
+	if v == nil {
+		return ""
+	}
+	return v.tlsAddrs[addr]
 }
 
 // smapCache is the slot map built from one set of claims.
@@ -300,7 +329,7 @@ func (n *Node) Topology() *slots.Topology {
 		_, raftPort, _ := net.SplitHostPort(m.Raft)
 		bus, _ := strconv.Atoi(raftPort)
 		info := slots.NodeInfo{
-			ID: ClusterID(m.NodeID), Name: m.NodeID, Host: host, Port: port, BusPort: bus, AZ: m.AZ,
+			ID: ClusterID(m.NodeID), Name: m.NodeID, Host: host, Port: port, TLSPort: m.TLSPort, BusPort: bus, AZ: m.AZ,
 			Failed: !m.Alive, Offset: m.Applied, PongMs: now,
 		}
 		if m.Shard >= 0 {

@@ -41,6 +41,13 @@ type Config struct {
 	GRPCToken string
 	Join      []string // gossip addresses host:port of nodes to join
 	Announce  string   // RESP host:port told to clients (MOVED, CLUSTER *); "" = Advertise:Port
+	// TLSPort is a client port speaking TLS beside the plaintext Port
+	// (Redis's tls-port with port; the gateway listens on it). It travels
+	// in gossip, so that TLS clients are sent to the peers' TLS ports.
+	// AnnounceTLSPort is the one told to clients (NAT, published container
+	// ports; 0 = TLSPort), on the host of Announce. 0 = one port only.
+	TLSPort         int
+	AnnounceTLSPort int
 	// BootstrapExpect is the number of nodes that form the shard: once that
 	// many have met through gossip they bootstrap Raft with an identical
 	// voter list (the N smallest node ids). 1 = bootstrap alone.
@@ -118,6 +125,21 @@ func (c *Config) Validate() error {
 		c.Announce = hostPort(c.Advertise, c.Port)
 	} else if err := checkHostPort(c.Announce); err != nil {
 		return fmt.Errorf("node: announce address %q: %w", c.Announce, err)
+	}
+	if c.TLSPort < 0 || c.TLSPort > 65535 {
+		return fmt.Errorf("node: tls port %d out of range", c.TLSPort)
+	}
+	if c.TLSPort == c.Port {
+		return fmt.Errorf("node: tls port %d is the RESP port", c.TLSPort)
+	}
+	if c.AnnounceTLSPort < 0 || c.AnnounceTLSPort > 65535 {
+		return fmt.Errorf("node: announced tls port %d out of range", c.AnnounceTLSPort)
+	}
+	if c.AnnounceTLSPort != 0 && c.TLSPort == 0 {
+		return errors.New("node: an announced tls port needs a tls port")
+	}
+	if c.AnnounceTLSPort == 0 {
+		c.AnnounceTLSPort = c.TLSPort
 	}
 	if c.RaftPort == 0 {
 		c.RaftPort = c.Port + RaftPortOffset

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -17,12 +19,16 @@ import (
 type Member struct {
 	NodeID string `json:"id"`
 	AZ     string `json:"az"`
-	RESP   string `json:"resp"`         // host:port clients use
-	Raft   string `json:"raft"`         // host:port of the Raft transport
-	Gossip string `json:"gs"`           // host:port of memberlist (node-to-node messages)
-	GRPC   string `json:"gr"`           // host:port of the gRPC server (admin API, migration)
-	Shard  int    `json:"sh"`           // shard this node replicates; -1 before formation
-	Spare  bool   `json:"sp,omitempty"` // waits for the admin API to give it a shard
+	RESP   string `json:"resp"` // host:port clients use (the plaintext one when TLSPort is set)
+	// TLSPort is the client port speaking TLS beside RESP's plaintext one,
+	// on RESP's host (Config.TLSPort; 0 = none). Only the number travels:
+	// metadata is limited to 512 bytes.
+	TLSPort int    `json:"tp,omitempty"`
+	Raft    string `json:"raft"`         // host:port of the Raft transport
+	Gossip  string `json:"gs"`           // host:port of memberlist (node-to-node messages)
+	GRPC    string `json:"gr"`           // host:port of the gRPC server (admin API, migration)
+	Shard   int    `json:"sh"`           // shard this node replicates; -1 before formation
+	Spare   bool   `json:"sp,omitempty"` // waits for the admin API to give it a shard
 	// What this node's copy of its shard's log says (routing hints only; a
 	// shard never serves a slot its own log does not give it):
 	Leader bool   `json:"ld,omitempty"` // leads its shard
@@ -35,6 +41,18 @@ type Member struct {
 	SlotsRef string `json:"sr,omitempty"`
 	Applied  uint64 `json:"ap,omitempty"` // applied index (replication offset)
 	Alive    bool   `json:"-"`
+}
+
+// tlsAddr is the member's TLS client address, "" without a TLS port.
+func (m Member) tlsAddr() string {
+	if m.TLSPort == 0 {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(m.RESP)
+	if err != nil {
+		return ""
+	}
+	return net.JoinHostPort(host, strconv.Itoa(m.TLSPort))
 }
 
 type gossip struct {

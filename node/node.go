@@ -86,7 +86,7 @@ func (n *Node) raftDir() string { return filepath.Join(n.cfg.DataDir, "raft") }
 // them; on an existing data dir it simply resumes. Start returns at once.
 func (n *Node) Start(ctx context.Context) error {
 	n.started = time.Now()
-	self := Member{NodeID: n.cfg.NodeID, AZ: n.cfg.AZ, RESP: n.RESPAddr(), Raft: hostPort(n.cfg.Advertise, n.cfg.RaftPort),
+	self := Member{NodeID: n.cfg.NodeID, AZ: n.cfg.AZ, RESP: n.RESPAddr(), TLSPort: n.cfg.AnnounceTLSPort, Raft: hostPort(n.cfg.Advertise, n.cfg.RaftPort),
 		Gossip: hostPort(n.cfg.Advertise, n.cfg.GossipPort), GRPC: n.GRPCAddr(), Shard: -1, Alive: true}
 	if f, ok := n.loadFormation(); ok {
 		self.Shard = f.Shard

@@ -19,7 +19,8 @@ type NodeInfo struct {
 	ID       string // 40 lowercase hex characters, stable across restarts
 	Name     string // the operator-chosen node name (--node-id)
 	Host     string // RESP host clients use
-	Port     int    // RESP port
+	Port     int    // RESP port (the plaintext one when the node has both)
+	TLSPort  int    // TLS port beside the plaintext Port; 0 = the node has one port
 	BusPort  int    // shown as the cluster bus port (our Raft port)
 	AZ       string
 	Shard    ShardID

@@ -38,6 +38,7 @@ type devOptions struct {
 	aclFile                            string        // every node's --aclfile ("" = none)
 	tls                                bool          // TLS on every port, gossip encrypted (certificates generated)
 	tlsAuthClients                     string        // --tls-auth-clients of every node
+	tlsPortOffset                      int           // with tls: TLS on RESP port + this, plaintext on the RESP port (0 = TLS only)
 	backup                             backupFlags   // every node's automatic-backup flags (one shared directory)
 }
 
@@ -60,6 +61,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	o.backup.register(fs)
 	fs.BoolVar(&o.tls, "tls", false, "encrypt everything: TLS on the RESP, Raft and gRPC ports and an encrypted gossip, with a CA and certificates generated under DATA-DIR/tls (kept for restarts)")
 	fs.StringVar(&o.tlsAuthClients, "tls-auth-clients", "no", "with --tls: RESP clients must present a certificate (yes, optional, no); DATA-DIR/tls/client.crt is one")
+	fs.IntVar(&o.tlsPortOffset, "tls-port-offset", 0, "with --tls: each node also serves TLS on its RESP port + this (Redis's tls-port), and its RESP port stays plaintext (0 = the RESP ports speak TLS only)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -83,7 +85,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		case inst.node.Replica() == nil:
 			role = "spare"
 		}
-		fmt.Fprintf(stdout, "  node %-4s %s  RESP %s  gRPC %s  (%s)\n", inst.node.ID(), azOf(inst), inst.gw.Addr(), inst.node.GRPCAddr(), role)
+		tlsAddr := ""
+		if a := inst.gw.TLSAddr(); a != nil {
+			tlsAddr = "  TLS " + a.String()
+		}
+		fmt.Fprintf(stdout, "  node %-4s %s  RESP %s%s  gRPC %s  (%s)\n", inst.node.ID(), azOf(inst), inst.gw.Addr(), tlsAddr, inst.node.GRPCAddr(), role)
 	}
 	cliTLS, ctlTLS := "", ""
 	if t := dc.tls; t != nil {
@@ -93,8 +99,14 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		ctlTLS = " --tls-ca-cert-file " + t.Node.CA
 	}
+	cliPort := o.basePort
+	if o.tlsPortOffset != 0 {
+		// Both kinds: the plaintext line, and the TLS one below.
+		cliPort += o.tlsPortOffset
+		fmt.Fprintf(stdout, "plaintext: redis-cli -c -p %d\n", o.basePort)
+	}
 	fmt.Fprintf(stdout, "data dir: %s\nready: try  redis-cli -c%s -p %d  or  raftcachectl --addr %s%s status  (Ctrl-C stops the cluster)\n",
-		dc.dataDir, cliTLS, o.basePort, dc.instances[0].node.GRPCAddr(), ctlTLS)
+		dc.dataDir, cliTLS, cliPort, dc.instances[0].node.GRPCAddr(), ctlTLS)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "raftcache dev: shutting down")
 	return nil
@@ -120,6 +132,9 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 	}
 	if o.spares < 0 || o.spares > 50 {
 		return nil, fmt.Errorf("--spares %d: must be 0 to 50 in dev", o.spares)
+	}
+	if err := checkTLSPortOffset(o); err != nil {
+		return nil, err
 	}
 	dc := &devCluster{dataDir: o.dataDir}
 	if dc.dataDir == "" {
@@ -176,6 +191,9 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 			TLS:              sec.tls,
 			GossipKey:        sec.gossipKey,
 		}
+		if o.tlsPortOffset != 0 {
+			cfg.TLSPort = cfg.Port + o.tlsPortOffset
+		}
 		if i > 0 {
 			cfg.Join = []string{seed}
 		}
@@ -226,4 +244,30 @@ func (dc *devCluster) close() {
 	if dc.tempDir {
 		_ = os.RemoveAll(dc.dataDir)
 	}
+}
+
+// checkTLSPortOffset refuses a --tls-port-offset without --tls, or one that
+// puts a node's TLS port out of range or on a port another node (or the
+// node itself) uses for RESP, Raft, gossip or gRPC.
+func checkTLSPortOffset(o devOptions) error {
+	k := o.tlsPortOffset
+	if k == 0 {
+		return nil
+	}
+	if !o.tls {
+		return fmt.Errorf("--tls-port-offset %d needs --tls", k)
+	}
+	n := o.shards*o.replicas + o.spares
+	if lo, hi := o.basePort+k, o.basePort+n-1+k; lo < 1 || hi > 65535 {
+		return fmt.Errorf("--tls-port-offset %d: TLS ports %d-%d out of range", k, lo, hi)
+	}
+	for _, p := range []struct {
+		name string
+		off  int
+	}{{"RESP", 0}, {"Raft", node.RaftPortOffset}, {"gossip", node.GossipPortOffset}, {"gRPC", devGRPCOffset}} {
+		if k > p.off-n && k < p.off+n {
+			return fmt.Errorf("--tls-port-offset %d: TLS ports would overlap the nodes' %s ports (RESP port + %d, %d nodes)", k, p.name, p.off, n)
+		}
+	}
+	return nil
 }

@@ -27,6 +27,7 @@ import (
 type serverFlags struct {
 	nodeID, az, dataDir, bind, advertise, announce, join, logLevel, config, pprof string
 	port, grpcPort, bootstrapExpect, shards                                       int
+	tlsPort, announceTLSPort                                                      int
 	spare                                                                         bool
 	// Advanced (tests and chaos runs): 0 keeps the shard defaults.
 	snapshotThreshold, trailingLogs uint64
@@ -50,7 +51,9 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.bind, "bind", "127.0.0.1", "address to listen on")
 	fs.StringVar(&f.advertise, "advertise", "", "IP address other nodes (and clients, unless --announce) reach this node at (default: --bind)")
 	fs.StringVar(&f.announce, "announce", "", "RESP address host:port clients are told (MOVED, CLUSTER SLOTS/NODES), e.g. a published container port (default: advertise:port)")
-	fs.IntVar(&f.port, "port", 6379, "RESP port; Raft uses port+10000, gossip port+20000, gRPC port+30000")
+	fs.IntVar(&f.port, "port", 6379, "RESP port; Raft uses port+10000, gossip port+20000, gRPC port+30000 (with --tls-port: plaintext; 0 = TLS only, and the offsets apply to --tls-port)")
+	fs.IntVar(&f.tlsPort, "tls-port", 0, "RESP port speaking TLS beside the plaintext --port (Redis's tls-port; needs the --tls-* certificate flags); 0 = none: with certificates, --port speaks TLS only")
+	fs.IntVar(&f.announceTLSPort, "announce-tls-port", 0, "TLS port clients are told, on --announce's host (like Redis's cluster-announce-tls-port; default: --tls-port)")
 	fs.IntVar(&f.grpcPort, "grpc-port", 0, "gRPC port (admin API, slot migration); 0 = port+30000")
 	fs.StringVar(&f.grpcTokenFile, "grpc-token-file", "", "file holding a shared secret every gRPC call must carry (admin API and node-to-node; the same on every node; raftcachectl --token-file)")
 	fs.StringVar(&f.requirePassFile, "requirepass-file", "", "file holding the password clients must AUTH with (Redis's requirepass, user \"default\"; redis-cli -a, go-redis Password)")
@@ -213,6 +216,11 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	cfg.TLS, cfg.GossipKey = sec.tls, sec.gossipKey
+	ports, err := resolveClientPorts(f.port, f.tlsPort, f.announceTLSPort, f.grpcPort, sec.tls != nil)
+	if err != nil {
+		return err
+	}
+	cfg.Port, cfg.TLSPort, cfg.AnnounceTLSPort = ports.resp, ports.tls, f.announceTLSPort
 	reloadOnHangup(ctx, sec.tls, logger)
 	gw := gatewayOptions{config: map[string]string{"maxmemory": f.maxMemory, "maxmemory-policy": f.maxMemoryPolicy}, aclFile: f.aclFile}
 	if sec.tls != nil {
@@ -237,14 +245,21 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	proto := "RESP"
-	if sec.tls != nil {
+	switch {
+	case inst.gw.TLSAddr() != nil:
+		proto = fmt.Sprintf("RESP on %s and RESP over TLS", inst.gw.Addr())
+	case sec.tls != nil:
 		proto = "RESP over TLS"
 	}
 	if _, err := startMetrics(ctx, f.metrics, func() []*instance { return []*instance{inst} }, logger); err != nil {
 		_ = inst.close()
 		return err
 	}
-	fmt.Fprintf(stdout, "raftcache node %s (az %s) serving %s on %s (announced as %s), gRPC on %s\n", cfg.NodeID, cfg.AZ, proto, inst.gw.Addr(), inst.node.RESPAddr(), inst.node.GRPCAddr())
+	addr := inst.gw.Addr()
+	if a := inst.gw.TLSAddr(); a != nil {
+		addr = a
+	}
+	fmt.Fprintf(stdout, "raftcache node %s (az %s) serving %s on %s (announced as %s), gRPC on %s\n", cfg.NodeID, cfg.AZ, proto, addr, inst.node.RESPAddr(), inst.node.GRPCAddr())
 	<-ctx.Done()
 	logger.Info("shutting down", "node_id", cfg.NodeID)
 	return inst.close()
@@ -291,6 +306,10 @@ func startInstanceWith(ctx context.Context, cfg node.Config, opts gatewayOptions
 	if err := n.Start(ctx); err != nil {
 		return nil, err
 	}
+	tlsAddr := ""
+	if cfg.TLSPort != 0 {
+		tlsAddr = hostPortStr(cfg.Bind, cfg.TLSPort)
+	}
 	gw, err := gateway.New(gateway.Config{
 		Addr:     hostPortStr(cfg.Bind, cfg.Port),
 		Backend:  n,
@@ -301,6 +320,9 @@ func startInstanceWith(ctx context.Context, cfg node.Config, opts gatewayOptions
 		Password: opts.password,
 		ACLFile:  opts.aclFile,
 		TLS:      opts.tls,
+		// A TLS port beside the plaintext one (--tls-port with --port).
+		TLSAddr: tlsAddr,
+		TLSPort: cfg.TLSPort,
 	})
 	if err != nil {
 		_ = n.Close()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/raftcache/raftcache/internal/tlsconf"
+	"github.com/raftcache/raftcache/node"
 )
 
 // tlsFlags are the encryption flags of `raftcache server`.
@@ -71,4 +73,62 @@ func reloadOnHangup(ctx context.Context, c *tlsconf.Config, logger *slog.Logger)
 			}
 		}
 	}()
+}
+
+// clientPorts are a node's client ports as --port and --tls-port give
+// them, with Redis's semantics: without --tls-port the RESP port speaks
+// TLS when certificates are given (else plaintext); with it, --port is
+// plaintext and --tls-port TLS, and --port 0 means TLS only.
+type clientPorts struct {
+	resp int // node.Config.Port: the gateway's first port, base of the Raft/gossip/gRPC offsets
+	tls  int // a TLS port beside the plaintext resp (node.Config.TLSPort); 0 = none
+}
+
+// resolveClientPorts checks --port/--tls-port/--announce-tls-port against
+// each other and the certificates (tlsOn), naming the flags at fault.
+func resolveClientPorts(port, tlsPort, announceTLSPort, grpcPort int, tlsOn bool) (clientPorts, error) {
+	if port < 0 || port > 65535 {
+		return clientPorts{}, fmt.Errorf("--port %d: out of range (0-65535)", port)
+	}
+	if tlsPort < 0 || tlsPort > 65535 {
+		return clientPorts{}, fmt.Errorf("--tls-port %d: out of range (0-65535)", tlsPort)
+	}
+	if announceTLSPort < 0 || announceTLSPort > 65535 {
+		return clientPorts{}, fmt.Errorf("--announce-tls-port %d: out of range (0-65535)", announceTLSPort)
+	}
+	if tlsPort == 0 {
+		if port == 0 {
+			return clientPorts{}, errors.New("--port 0 (no plaintext port) needs --tls-port")
+		}
+		if announceTLSPort != 0 {
+			return clientPorts{}, errors.New("--announce-tls-port needs --tls-port and --port (a TLS port beside the plaintext one)")
+		}
+		return clientPorts{resp: port}, nil
+	}
+	if !tlsOn {
+		return clientPorts{}, fmt.Errorf("--tls-port %d needs --tls-cert-file, --tls-key-file and --tls-ca-cert-file", tlsPort)
+	}
+	if port == 0 {
+		// TLS only: the TLS port is the node's one client port, and the
+		// other ports derive from it as they would from --port.
+		if announceTLSPort != 0 {
+			return clientPorts{}, errors.New("--announce-tls-port needs a plaintext --port beside --tls-port (with --port 0, use --announce)")
+		}
+		return clientPorts{resp: tlsPort}, nil
+	}
+	if tlsPort == port {
+		return clientPorts{}, fmt.Errorf("--tls-port %d: the same as --port", tlsPort)
+	}
+	if grpcPort == 0 {
+		grpcPort = port + node.GRPCPortOffset
+	}
+	for _, o := range []struct {
+		name string
+		port int
+	}{{"Raft port (--port+10000)", port + node.RaftPortOffset}, {"gossip port (--port+20000)", port + node.GossipPortOffset}, {"gRPC port", grpcPort}} {
+		if tlsPort == o.port {
+			return clientPorts{}, fmt.Errorf("--tls-port %d: the same as the %s", tlsPort, o.name)
+		}
+	}
+	return clientPorts{resp: port, tls: tlsPort}, nil
 }
