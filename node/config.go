@@ -129,7 +129,7 @@ func (c *Config) Validate() error {
 	if c.TLSPort < 0 || c.TLSPort > 65535 {
 		return fmt.Errorf("node: tls port %d out of range", c.TLSPort)
 	}
-	if c.TLSPort == c.Port {
+	if c.TLSPort != 0 && c.TLSPort == c.Port {
 		return fmt.Errorf("node: tls port %d is the RESP port", c.TLSPort)
 	}
 	if c.AnnounceTLSPort < 0 || c.AnnounceTLSPort > 65535 {
