@@ -24,6 +24,8 @@ type Replica struct {
 	raft   *raft.Raft
 	stores *stores
 	trans  raft.Transport
+	guard  *diskGuard    // fail-stop on disk errors and stalls (diskguard.go)
+	raftUp chan struct{} // closed once raft.NewRaft returned (r.raft is set if it succeeded)
 
 	waiters   waiters
 	reqBase   uint64
@@ -115,19 +117,24 @@ func New(cfg Config) (*Replica, error) {
 		contactCh: make(chan raft.Observation, 256),
 		closing:   make(chan struct{}),
 		ev:        evictor{kick: make(chan struct{}, 1)},
+		raftUp:    make(chan struct{}),
 	}
+	r.guard = newDiskGuard(cfg.ID, cfg.Faults, cfg.DiskStallTimeout, r.diskFailed)
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.waiters.init()
 	// Install the hook before raft replays the log so no applied entry is
 	// missed.
 	r.fsm.SetOnApply(r.waiters.deliver)
 
-	ra, err := raft.NewRaft(rc, r.fsm, st.logs, st.stable, st.snaps, trans)
+	ra, err := raft.NewRaft(rc, r.fsm, r.guard.logStore(st.logs), r.guard.stableStore(st.stable), st.snaps, trans)
 	if err != nil {
+		close(r.raftUp)
 		r.cancel()
+		r.guard.close()
 		return fail(fmt.Errorf("shard: start raft: %w", err))
 	}
 	r.raft = ra
+	close(r.raftUp)
 	r.observer = raft.NewObserver(r.obsCh, false, func(o *raft.Observation) bool {
 		switch d := o.Data.(type) {
 		case raft.RaftState:
@@ -163,8 +170,12 @@ func (r *Replica) Close() error {
 		r.cancel()
 		r.raft.DeregisterObserver(r.observer)
 		r.raft.DeregisterObserver(r.contactObs)
-		// Shutdown also closes the transport (raft.WithClose).
-		err := r.raft.Shutdown().Error()
+		// Shutdown also closes the transport (raft.WithClose). Writes held
+		// by the disk guard are released once raft knows it is shutting
+		// down: its goroutines must return for Shutdown to complete.
+		sf := r.raft.Shutdown()
+		r.guard.close()
+		err := sf.Error()
 		if nt, ok := r.trans.(*raft.NetworkTransport); ok {
 			nt.CloseStreams() // drop pooled outbound connections: peers' handlers exit
 		}
@@ -176,6 +187,22 @@ func (r *Replica) Close() error {
 	})
 	return r.closeErr
 }
+
+// diskFailed is the disk guard's fatal callback (its own goroutine): the
+// replica stops, and the owner hears of it.
+func (r *Replica) diskFailed(err error) {
+	r.log.Error("disk failure: stopping this replica (fail-stop); restart it on a healthy disk", "err", err)
+	if r.cfg.OnFatal != nil {
+		go r.cfg.OnFatal(err)
+	}
+	<-r.raftUp
+	if r.raft != nil {
+		_ = r.Close()
+	}
+}
+
+// DiskErr returns the disk failure that stopped this replica, or nil.
+func (r *Replica) DiskErr() error { return r.guard.err() }
 
 func (r *Replica) closed() bool {
 	select {
@@ -223,7 +250,7 @@ func (r *Replica) WaitLeader(ctx context.Context) error {
 // Ready reports whether this replica is the leader and has applied the
 // no-op of its term, so that it can serve linearizable reads.
 func (r *Replica) Ready() bool {
-	if r.raft.State() != raft.Leader {
+	if r.closed() || r.raft.State() != raft.Leader {
 		return false
 	}
 	return r.readyTerm.Load() == r.raft.CurrentTerm()
