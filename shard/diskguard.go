@@ -178,33 +178,59 @@ func (g *diskGuard) injected() error {
 // and timeout plus one tick.
 func (g *diskGuard) watch() {
 	defer close(g.done)
-	t := time.NewTicker(min(max(g.timeout/5, 10*time.Millisecond), time.Second))
+	t := time.NewTicker(g.tick())
 	defer t.Stop()
+	last := time.Now()
 	for {
 		select {
 		case <-g.released:
 			return
 		case <-t.C:
 		}
-		if op, d := g.oldest(); d >= g.timeout {
-			g.fail(fmt.Errorf("%w: %s in progress for %v (disk stall timeout %v)", ErrDiskFailed, op, d.Round(time.Millisecond), g.timeout))
-		}
+		now := time.Now()
+		g.check(now, now.Sub(last))
+		last = now
 	}
 }
 
-// oldest returns the write in progress the longest and for how long
-// (0 when none is).
-func (g *diskGuard) oldest() (string, time.Duration) {
+func (g *diskGuard) tick() time.Duration {
+	return min(max(g.timeout/5, 10*time.Millisecond), time.Second)
+}
+
+// check is one watchdog tick at now, gap after the previous one. A gap of
+// more than two ticks means this process did not run meanwhile (SIGSTOP, a
+// paused VM, a starved CPU): the writes in progress were frozen too, not
+// waiting on the disk, so their clocks restart instead of failing a disk
+// that may be fine (seen in chaos runs: a leader paused 3 s was failed on
+// resuming).
+func (g *diskGuard) check(now time.Time, gap time.Duration) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
+	if gap > 2*g.tick() {
+		for seq, c := range g.inflight {
+			c.start = now
+			g.inflight[seq] = c
+		}
+		g.mu.Unlock()
+		return
+	}
 	var op string
 	var longest time.Duration
 	for _, c := range g.inflight {
-		if d := time.Since(c.start); d > longest {
+		if d := now.Sub(c.start); d > longest {
 			op, longest = c.op, d
 		}
 	}
-	return op, longest
+	g.mu.Unlock()
+	if op != "" && longest >= g.timeout {
+		g.fail(fmt.Errorf("%w: %s in progress for %v (disk stall timeout %v)", ErrDiskFailed, op, longest.Round(time.Millisecond), g.timeout))
+	}
+}
+
+// inflightCount reports the number of writes in progress.
+func (g *diskGuard) inflightCount() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.inflight)
 }
 
 // logStore wraps s: its writes go through the guard, its reads do not.

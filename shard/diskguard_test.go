@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/raft"
 	"github.com/raftcache/raftcache/internal/testwait"
+	"github.com/raftcache/raftcache/raftfsm"
 	"go.uber.org/goleak"
 )
 
@@ -232,7 +235,7 @@ func TestDiskGuardFaults(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- g.logStore(inner).StoreLogs([]*raft.Log{{Index: 1, Term: 1}}) }()
 		testwait.Eventually(t, 5*time.Second, func() error {
-			if op, _ := g.oldest(); op == "" {
+			if g.inflightCount() == 0 {
 				return errors.New("write not in progress yet")
 			}
 			return nil
@@ -278,6 +281,40 @@ func TestDiskGuardFaults(t *testing.T) {
 			t.Fatalf("writes %d, fatal %v", inner.count(), rec.get())
 		}
 	})
+}
+
+// TestDiskGuardFreezeIsNoStall drives the watchdog's check by hand: time
+// the process was frozen (a gap between ticks) does not count against a
+// write in progress; a stall after the freeze still fails the disk.
+func TestDiskGuardFreezeIsNoStall(t *testing.T) {
+	f := NewFaults()
+	var rec fatalRecorder
+	g := newDiskGuard("n1", f, 0, rec.onFatal) // no watchdog goroutine: ticks by hand
+	g.timeout = time.Second                    // tick 200 ms
+	defer g.close()
+	f.StallDisk("n1", true)
+	go func() { _ = g.logStore(newFakeStore()).StoreLogs([]*raft.Log{{Index: 1, Term: 1}}) }()
+	testwait.Eventually(t, 5*time.Second, func() error {
+		if g.inflightCount() == 0 {
+			return errors.New("write not in progress yet")
+		}
+		return nil
+	})
+	now := time.Now()
+	for _, tc := range []struct {
+		at, gap  time.Duration
+		wantFail bool
+	}{
+		{at: 400 * time.Millisecond, gap: 200 * time.Millisecond},  // stalled 0.4 s
+		{at: 3 * time.Second, gap: 2600 * time.Millisecond},        // frozen 2.6 s: clocks restart
+		{at: 3800 * time.Millisecond, gap: 200 * time.Millisecond}, // 0.8 s since the restart
+		{at: 4100 * time.Millisecond, gap: 300 * time.Millisecond, wantFail: true},
+	} {
+		g.check(now.Add(tc.at), tc.gap)
+		if failed := g.err() != nil; failed != tc.wantFail {
+			t.Fatalf("at %v (gap %v): failed %v (%v), want %v", tc.at, tc.gap, failed, g.err(), tc.wantFail)
+		}
+	}
 }
 
 // TestDiskGuardCloseStopsWatchdog: a clean close ends the watchdog and
@@ -372,4 +409,88 @@ func TestLeaderDiskFaultFailsOver(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hangStore is a log store whose writes hang, once armed, until released:
+// a disk the guard cannot release on close.
+type hangStore struct {
+	*raft.InmemStore
+	armed   atomic.Bool
+	release chan struct{}
+}
+
+func (s *hangStore) StoreLogs(ls []*raft.Log) error {
+	if s.armed.Load() {
+		<-s.release
+		return errors.New("EIO after the hang")
+	}
+	return s.InmemStore.StoreLogs(ls)
+}
+
+func (s *hangStore) StoreLog(l *raft.Log) error { return s.StoreLogs([]*raft.Log{l}) }
+
+// TestLeaderDiskHangFencedOverTCP: when the leader's store itself hangs,
+// closing the replica waits for that write, yet the watchdog's fence stops
+// the leader's heartbeats at once over the TCP transport, so the followers
+// elect a successor while the write still hangs (hashicorp/raft #503).
+func TestLeaderDiskHangFencedOverTCP(t *testing.T) {
+	ids := []string{"n1", "n2", "n3"}
+	var servers []raft.Server
+	addrs := map[string]string{}
+	for _, id := range ids {
+		addrs[id] = freeAddr(t)
+		servers = append(servers, raft.Server{ID: raft.ServerID(id), Address: raft.ServerAddress(addrs[id])})
+	}
+	release := make(chan struct{})
+	c := &cluster{t: t}
+	stores := map[string]*hangStore{}
+	for _, id := range ids {
+		hs := &hangStore{InmemStore: raft.NewInmemStore(), release: release}
+		stores[id] = hs
+		snaps, err := raft.NewFileSnapshotStore(t.TempDir(), 2, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := fastConfig(id)
+		cfg.Bind = addrs[id]
+		cfg.Bootstrap = servers
+		cfg.LogStore, cfg.StableStore, cfg.SnapshotStore = hs, hs.InmemStore, snaps
+		cfg.DiskStallTimeout = 300 * time.Millisecond
+		m := &member{id: id, fsm: raftfsm.NewFSM(nil)}
+		cfg.FSM = m.fsm
+		r, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.rep = r
+		c.members = append(c.members, m)
+	}
+	closed := make(chan struct{})
+	defer func() {
+		close(release) // the hung write returns; the old leader's Close completes
+		<-closed
+		for _, m := range c.members {
+			m.rep.Close()
+		}
+	}()
+	c.mustWriteLeader("OK", "SET", "k", "v1")
+	old := c.leader()
+	stores[old.id].armed.Store(true)
+	go func() {
+		defer close(closed)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, _ = write(ctx, old.rep, "SET", "k", "lost")
+	}()
+	testwait.Eventually(t, 10*time.Second, func() error {
+		if old.rep.DiskErr() == nil {
+			return errors.New("watchdog has not fired")
+		}
+		return nil
+	})
+	c.mustWriteLeader("OK", "SET", "k", "v2")
+	if l := c.leader(); l == old {
+		t.Fatal("the hung replica leads")
+	}
+	c.mustReadLeader("v2", "GET", "k")
 }

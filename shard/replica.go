@@ -24,6 +24,7 @@ type Replica struct {
 	raft   *raft.Raft
 	stores *stores
 	trans  raft.Transport
+	tcp    *tcpStream    // the TCP stream layer under trans (nil for a supplied transport)
 	guard  *diskGuard    // fail-stop on disk errors and stalls (diskguard.go)
 	raftUp chan struct{} // closed once raft.NewRaft returned (r.raft is set if it succeeded)
 
@@ -78,7 +79,7 @@ func New(cfg Config) (*Replica, error) {
 	if err != nil {
 		return nil, err
 	}
-	trans, err := newTransport(cfg, hl)
+	trans, tcp, err := newTransport(cfg, hl)
 	if err != nil {
 		st.close()
 		return nil, err
@@ -118,6 +119,7 @@ func New(cfg Config) (*Replica, error) {
 		closing:   make(chan struct{}),
 		ev:        evictor{kick: make(chan struct{}, 1)},
 		raftUp:    make(chan struct{}),
+		tcp:       tcp,
 	}
 	r.guard = newDiskGuard(cfg.ID, cfg.Faults, cfg.DiskStallTimeout, r.diskFailed)
 	r.ctx, r.cancel = context.WithCancel(context.Background())
@@ -197,7 +199,25 @@ func (r *Replica) diskFailed(err error) {
 	}
 	<-r.raftUp
 	if r.raft != nil {
+		r.fence()
 		_ = r.Close()
+	}
+}
+
+// fence cuts the replica's Raft traffic at once. Close waits for raft's
+// goroutines, so for a write hanging on a real disk, and meanwhile raft
+// would go on heartbeating as leader: its followers would never elect a
+// successor (hashicorp/raft #503). raft closes the transport again in
+// Shutdown, which is harmless.
+func (r *Replica) fence() {
+	if r.tcp != nil {
+		r.tcp.fence() // no new outbound connections
+	}
+	if nt, ok := r.trans.(*raft.NetworkTransport); ok {
+		nt.CloseStreams() // drop the pooled ones
+	}
+	if c, ok := r.trans.(raft.WithClose); ok {
+		_ = c.Close() // stop accepting (in-memory: disconnect)
 	}
 }
 
