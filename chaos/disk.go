@@ -96,6 +96,7 @@ func (n *Nemesis) injectDisk(ctx context.Context, fault string) (Event, error) {
 	}
 	down := n.jitter(500*time.Millisecond, 1500*time.Millisecond)
 	ev := Event{Fault: fault, Shard: shard, Nodes: []string{leader.ID}, Leader: true, At: Duration(n.clock())}
+	injected := time.Now()
 	if fault == FaultDiskStall {
 		err = n.c.Faults.StallDisk(leader.ID)
 	} else {
@@ -117,7 +118,7 @@ func (n *Nemesis) injectDisk(ctx context.Context, fault string) (Event, error) {
 	wctx, cancel := context.WithTimeout(context.Background(), DiskStallTimeout+20*time.Second)
 	code, werr := n.c.WaitExit(wctx, leader)
 	cancel()
-	stopped := time.Since(start)
+	stopped := time.Since(injected) // the node may stop before the fault-file lag is over
 	if werr != nil {
 		// Not fail-stop: a finding. Put the node back for the rest of the run.
 		ev.Note = fmt.Sprintf("%s did not stop after its disk broke", leader.ID)
@@ -125,7 +126,7 @@ func (n *Nemesis) injectDisk(ctx context.Context, fault string) (Event, error) {
 		ev.Healed = Duration(n.clock())
 		return ev, errors.Join(fmt.Errorf("chaos: %s: %w", fault, werr), herr)
 	}
-	ev.Note = fmt.Sprintf("node exited with status %d %v after the fault", code, stopped.Round(time.Millisecond))
+	ev.Note = fmt.Sprintf("node exited with status %d %v after the fault was written", code, stopped.Round(time.Millisecond))
 	sleepCtx(ctx, down)
 	herr := errors.Join(n.c.Faults.ClearDisks(), n.c.Restart(leader))
 	ev.Healed = Duration(n.clock())
