@@ -26,7 +26,7 @@ type Replica struct {
 	trans  raft.Transport
 	tcp    *tcpStream    // the TCP stream layer under trans (nil for a supplied transport)
 	guard  *diskGuard    // fail-stop on disk errors and stalls (diskguard.go)
-	raftUp chan struct{} // closed once raft.NewRaft returned (r.raft is set if it succeeded)
+	raftUp chan struct{} // closed when New is done (r.raft is set if it succeeded): a disk failure closes the replica only then
 
 	waiters   waiters
 	reqBase   uint64
@@ -136,7 +136,6 @@ func New(cfg Config) (*Replica, error) {
 		return fail(fmt.Errorf("shard: start raft: %w", err))
 	}
 	r.raft = ra
-	close(r.raftUp)
 	r.observer = raft.NewObserver(r.obsCh, false, func(o *raft.Observation) bool {
 		switch d := o.Data.(type) {
 		case raft.RaftState:
@@ -161,6 +160,7 @@ func New(cfg Config) (*Replica, error) {
 		r.wg.Add(1)
 		go r.failoverLoop()
 	}
+	close(r.raftUp)
 	return r, nil
 }
 
