@@ -92,6 +92,14 @@ func (g *diskGuard) fail(err error) {
 		return
 	}
 	g.failed = err
+	select {
+	case <-g.released:
+		// The replica is closing already (a late write, e.g. a heartbeat's
+		// term after the store closed): refused all the same, but no
+		// reason to fail-stop a process that is shutting down.
+		return
+	default:
+	}
 	if g.onFatal != nil {
 		// Its own goroutine: the callback may close the replica, which
 		// waits for raft's goroutine, the one probably calling us.

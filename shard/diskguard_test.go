@@ -317,6 +317,28 @@ func TestDiskGuardFreezeIsNoStall(t *testing.T) {
 	}
 }
 
+// TestDiskGuardErrorAfterClose: a write failing after the replica began
+// closing is refused but reports no disk failure (a late heartbeat's term
+// write against a closed store must not fail-stop a process shutting down).
+func TestDiskGuardErrorAfterClose(t *testing.T) {
+	inner := newFakeStore()
+	inner.failOps["SetUint64"] = errors.New("database not open")
+	inner.failOps["StoreLogs"] = errors.New("database not open")
+	var rec fatalRecorder
+	g := newDiskGuard("n1", nil, 0, rec.onFatal)
+	g.close()
+	if err := g.stableStore(inner).SetUint64([]byte(keyCurrentTerm), 3); err != nil {
+		t.Fatalf("term write after close: %v, want nil (raft panics on errors)", err)
+	}
+	if err := g.logStore(inner).StoreLogs([]*raft.Log{{Index: 1}}); !errors.Is(err, ErrDiskFailed) {
+		t.Fatalf("log write after close: %v", err)
+	}
+	time.Sleep(10 * time.Millisecond) // a fatal call would run in its own goroutine
+	if errs := rec.get(); len(errs) != 0 {
+		t.Fatalf("fatal calls after close: %v", errs)
+	}
+}
+
 // TestDiskGuardCloseStopsWatchdog: a clean close ends the watchdog and
 // reports nothing.
 func TestDiskGuardCloseStopsWatchdog(t *testing.T) {
