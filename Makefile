@@ -119,7 +119,7 @@ proto-check:
 SEED ?= 0
 DURATION ?= 5m
 NODES ?= 9
-FAULTS ?= kill,kill-leader,pause,kill-majority,partition,partition-oneway,noise,wipe
+FAULTS ?= kill,kill-leader,pause,kill-majority,partition,partition-oneway,noise,wipe,disk-stall,disk-error
 chaos: build
 	./bin/raftcache chaos --seed $(SEED) --duration $(DURATION) --nodes $(NODES) --faults $(FAULTS) --bin ./bin/raftcache $(if $(OUT),--out $(OUT))
 

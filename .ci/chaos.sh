@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Short chaos run for CI (issue #5): real server processes, process kills,
-# pauses, Raft partitions and a wiped data dir, ~2 minutes in all; fixed
-# seed, printed first, so a failure replays with the same fault schedule:
+# pauses, Raft partitions, a wiped data dir and broken disks (fail-stop),
+# ~2 minutes in all; fixed seed, printed first, so a failure replays with
+# the same fault schedule:
 #   go run ./cmd/raftcache chaos --seed $SEED --duration $DURATION --faults $FAULTS
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEED=${CHAOS_SEED:-20261202}
 DURATION=${CHAOS_DURATION:-75s}
-FAULTS=${CHAOS_FAULTS:-kill,kill-leader,pause,kill-majority,partition,partition-oneway,wipe}
+FAULTS=${CHAOS_FAULTS:-kill,kill-leader,pause,kill-majority,partition,partition-oneway,wipe,disk-stall,disk-error}
 OUT=$(mktemp -d /tmp/raftcache-ci-chaos-XXXXXX)
 bin="$OUT/raftcache"
 CGO_ENABLED=0 go build -trimpath -o "$bin" ./cmd/raftcache

@@ -28,7 +28,8 @@ const (
 
 // AllFaults lists every fault in the order of the docs.
 var AllFaults = []string{FaultKill, FaultKillLeader, FaultPause, FaultKillMajority, FaultPartition, FaultOneWay, FaultNoise,
-	FaultLoseAZ, FaultDisconnect, FaultIsolateAZ, FaultWipe}
+	FaultLoseAZ, FaultDisconnect, FaultIsolateAZ, FaultWipe,
+	FaultDiskStall, FaultDiskError} // disk.go
 
 // transportFaults need the nodes' --fault-file (process runtime).
 func transportFault(f string) bool {
@@ -50,6 +51,8 @@ func CheckRuntime(runtime string, faults []string) error {
 			return fmt.Errorf("chaos: fault %s takes a container off its network: use --runtime docker", f)
 		case runtime == RuntimeDocker && f == FaultWipe:
 			return fmt.Errorf("chaos: fault %s erases a node's data dir: process runtime only", f)
+		case runtime == RuntimeDocker && diskFault(f):
+			return fmt.Errorf("chaos: fault %s breaks a node's disk through its fault file: process runtime only", f)
 		}
 	}
 	return nil
@@ -120,7 +123,7 @@ type Nemesis struct {
 // random source; clock is the history's clock.
 func NewNemesis(c *ProcCluster, faults []string, seed uint64, clock func() int64, logf func(string, ...any)) (*Nemesis, error) {
 	for _, f := range faults {
-		if transportFault(f) && c.Faults == nil {
+		if (transportFault(f) || diskFault(f)) && c.Faults == nil {
 			return nil, fmt.Errorf("chaos: fault %s needs the nodes started with fault files (process runtime)", f)
 		}
 		if networkFault(f) && !c.CanDisconnect() {
@@ -209,6 +212,9 @@ func (n *Nemesis) leader(ctx context.Context, shard int) (*Proc, error) {
 }
 
 func (n *Nemesis) inject(ctx context.Context, fault string) (Event, error) {
+	if diskFault(fault) {
+		return n.injectDisk(ctx, fault)
+	}
 	shard := n.rng.IntN(n.c.Shards)
 	var victim *Proc
 	if fault == FaultKill || fault == FaultWipe {

@@ -34,7 +34,8 @@ type ProcConfig struct {
 	SnapshotThreshold uint64        // passed as --snapshot-threshold (0 = server default)
 	TrailingLogs      uint64        // passed as --trailing-logs
 	SnapshotInterval  time.Duration // passed as --snapshot-interval
-	FaultFiles        bool          // start every node with --fault-file (transport faults)
+	FaultFiles        bool          // start every node with --fault-file (transport and disk faults)
+	DiskStallTimeout  time.Duration // passed as --disk-stall-timeout (0 = server default)
 	LogLevel          string        // default "warn"
 }
 
@@ -87,6 +88,9 @@ func StartProcCluster(ctx context.Context, cfg ProcConfig) (*ProcCluster, error)
 		}
 		if cfg.FaultFiles {
 			p.args = append(p.args, "--fault-file", c.Faults.path)
+		}
+		if cfg.DiskStallTimeout > 0 {
+			p.args = append(p.args, "--disk-stall-timeout", cfg.DiskStallTimeout.String())
 		}
 		c.Procs = append(c.Procs, p)
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -253,5 +254,34 @@ func TestReplicaReadsAreCaught(t *testing.T) {
 	}
 	if !rep.Appends.OK() {
 		t.Fatalf("appends (written to leaders) should still be intact: %s", rep.Appends.Summary())
+	}
+}
+
+// TestRunDiskFaults is a short chaos run with disk faults on shard
+// leaders: each broken node must exit by itself with the disk-failure
+// status, the shard must take writes again, and after the restart on its
+// data dir the history must stay linearizable with no lost append.
+func TestRunDiskFaults(t *testing.T) {
+	bin := mustBinary(t)
+	rep, err := Run(context.Background(), Options{Seed: 20261204, Duration: 20 * time.Second, Nodes: 3,
+		Faults: []string{FaultDiskStall, FaultDiskError}, OutDir: t.TempDir(), Bin: bin, Clients: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Passed() {
+		t.Fatalf("chaos run failed: errors %v, linearizable %s, appends %s, events %+v", rep.Errors, rep.Lin.Verdict, rep.Appends.Summary(), rep.Events)
+	}
+	seen := map[string]bool{}
+	for _, e := range rep.Events {
+		seen[e.Fault] = true
+		if !e.Recovered || !strings.Contains(e.Note, "exited with status 4") {
+			t.Errorf("event %+v: want a fail-stop exit and a recovered shard", e)
+		}
+	}
+	if !seen[FaultDiskStall] || !seen[FaultDiskError] {
+		t.Fatalf("faults seen %v, want both disk faults: %+v", seen, rep.Events)
+	}
+	for _, f := range []string{FaultDiskStall, FaultDiskError} {
+		t.Logf("%s: failover %s", f, rep.ByFault[f])
 	}
 }

@@ -47,7 +47,7 @@ type Report struct {
 	Duration  Duration         `json:"duration"`
 	Counts    Counts           `json:"counts"`
 	Events    []Event          `json:"events"`
-	Failover  Stats            `json:"failover"`  // leader faults: kill, kill-leader, pause, partition
+	Failover  Stats            `json:"failover"`  // leader faults: kill, kill-leader, pause, partition, disk-error (not disk-stall: by_fault)
 	Majority  Stats            `json:"majority"`  // kill-majority: fault to first write after restart
 	ByFault   map[string]Stats `json:"by_fault"`  // failover per fault that hit a leader
 	Snapshots int              `json:"snapshots"` // snapshots taken by the nodes (from their logs)
@@ -136,10 +136,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	var err error
 	switch o.Runtime {
 	case "", RuntimeProcess:
-		needFiles := slices.ContainsFunc(o.Faults, transportFault)
+		needFiles := slices.ContainsFunc(o.Faults, transportFault) || slices.ContainsFunc(o.Faults, diskFault)
+		var stall time.Duration
+		if slices.ContainsFunc(o.Faults, diskFault) {
+			stall = DiskStallTimeout
+		}
 		logf("starting %d processes in %s", o.Nodes, o.OutDir)
 		c, err = StartProcCluster(ctx, ProcConfig{Bin: o.Bin, Dir: filepath.Join(o.OutDir, "nodes"), Nodes: o.Nodes,
-			SnapshotThreshold: o.SnapshotThreshold, TrailingLogs: o.TrailingLogs, SnapshotInterval: time.Second, FaultFiles: needFiles, LogLevel: "info"})
+			SnapshotThreshold: o.SnapshotThreshold, TrailingLogs: o.TrailingLogs, SnapshotInterval: time.Second, FaultFiles: needFiles, LogLevel: "info",
+			DiskStallTimeout: stall})
 	case RuntimeDocker:
 		if o.Nodes != containerNodes {
 			return nil, fmt.Errorf("chaos: the docker runtime runs the %d-node compose cluster, not %d nodes", containerNodes, o.Nodes)
@@ -250,7 +255,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		switch {
 		case ev.Fault == FaultKillMajority:
 			maj = append(maj, time.Duration(ev.Failover))
-		case ev.Leader && ev.Fault != FaultNoise:
+		case ev.Leader && ev.Fault != FaultNoise && ev.Fault != FaultDiskStall: // a stall's includes the watchdog timeout
 			fo = append(fo, time.Duration(ev.Failover))
 		}
 	}

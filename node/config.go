@@ -85,8 +85,18 @@ type Config struct {
 	// GossipKey, when set, encrypts and authenticates gossip (memberlist's
 	// AES-GCM keyring; 16, 24 or 32 bytes, the same on every node).
 	GossipKey []byte
-	// Faults injects Raft transport faults (chaos tests); nil = none.
+	// Faults injects Raft transport and disk faults (chaos tests); nil = none.
 	Faults *shard.Faults
+	// DiskStallTimeout: a Raft log or stable store write in progress this
+	// long counts as a disk failure (0 = the shard default, 10 s;
+	// negative = no watchdog).
+	DiskStallTimeout time.Duration
+	// OnFatal is called once, from its own goroutine, when this node's
+	// replica stopped because its disk failed (a write error, or a stall
+	// past DiskStallTimeout; the error wraps shard.ErrDiskFailed). The
+	// replica has stopped itself; the process decides the rest (a server
+	// exits non-zero so that its supervisor restarts it). nil = log only.
+	OnFatal func(error)
 	// Eviction returns the memory limit (maxmemory) this node enforces
 	// while it leads its shard, read on every check; nil = none. The
 	// process wires it to the gateway's CONFIG.

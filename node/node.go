@@ -307,6 +307,16 @@ func (n *Node) startReplica(ctx context.Context, form formation, voters []raft.S
 	if n.cfg.SnapshotInterval > 0 {
 		sc.SnapshotInterval = n.cfg.SnapshotInterval
 	}
+	switch d := n.cfg.DiskStallTimeout; {
+	case d > 0:
+		sc.DiskStallTimeout = d
+	case d < 0:
+		sc.DiskStallTimeout = 0 // off
+	}
+	if f := n.cfg.OnFatal; f != nil {
+		id := n.cfg.NodeID
+		sc.OnFatal = func(err error) { f(fmt.Errorf("node %s: %w", id, err)) }
+	}
 	r, err := shard.New(sc)
 	if err != nil {
 		return fmt.Errorf("node %s: shard %d replica: %w", n.cfg.NodeID, form.Shard, err)

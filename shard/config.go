@@ -62,6 +62,17 @@ type Config struct {
 	// the pre-vote reaction and the AZ correction (failover.go), leaving
 	// raft's own timers.
 	DisableFastFailover bool
+
+	// DiskStallTimeout is how long one write to the Raft log or stable
+	// store may take before the disk counts as failed (diskguard.go);
+	// 0 = no watchdog (DefaultConfig: 10 s).
+	DiskStallTimeout time.Duration
+	// OnFatal is called once, from its own goroutine, when the replica
+	// stops because its disk failed: a log or stable store write returned
+	// an error or hung past DiskStallTimeout (the error wraps
+	// ErrDiskFailed). The replica closes itself either way; the owner
+	// decides what else stops (a server process exits). nil = only log.
+	OnFatal func(error)
 }
 
 // DefaultConfig returns production timings. A follower that stops hearing
@@ -84,6 +95,7 @@ func DefaultConfig() Config {
 		SnapshotInterval:   60 * time.Second,
 		ExpireInterval:     100 * time.Millisecond,
 		SnapshotRetain:     2,
+		DiskStallTimeout:   10 * time.Second,
 	}
 }
 
@@ -134,6 +146,8 @@ func (c Config) Validate() error {
 		return errors.New("shard: config: ExpireInterval must be positive")
 	case c.SnapshotRetain < 1:
 		return errors.New("shard: config: SnapshotRetain must be at least 1")
+	case c.DiskStallTimeout < 0:
+		return errors.New("shard: config: DiskStallTimeout must not be negative (0 = off)")
 	}
 	for _, s := range c.Bootstrap {
 		if s.ID == "" || s.Address == "" {

@@ -17,8 +17,10 @@ import (
 var ErrFaultInjected = errors.New("shard: transport fault injected")
 
 // Faults injects network faults into the Raft TCP stream layers that share
-// it: one Faults for a whole in-process cluster, or one per process driven
-// by a fault file. Addresses are Raft advertise addresses (host:port).
+// it, and disk faults into the log and stable stores of the replicas that
+// share it (diskguard.go): one Faults for a whole in-process cluster, or one
+// per process driven by a fault file. Network faults name Raft advertise
+// addresses (host:port), disk faults replica ids (Config.ID).
 //
 // Every fault is enforced on the side that dialled the connection: writes
 // carry dialler→peer messages (requests) and reads carry peer→dialler
@@ -32,6 +34,11 @@ type Faults struct {
 	cut   map[link]bool
 	drop  float64
 	delay time.Duration
+	// Disk faults by replica id: stalled writes block until the fault is
+	// lifted; failing writes return ErrDiskFaultInjected.
+	diskStall map[string]bool
+	diskError map[string]bool
+	changed   chan struct{} // closed and replaced on every change (wakes stalled writes)
 }
 
 type link struct{ from, to string }
@@ -41,16 +48,67 @@ type FaultSpec struct {
 	Cut     [][2]string `json:"cut,omitempty"` // [from, to]: messages from→to are lost
 	Drop    float64     `json:"drop,omitempty"`
 	DelayMS int         `json:"delay_ms,omitempty"`
+	// DiskStall and DiskError list replica ids (node ids) whose Raft log
+	// and stable store writes hang until the fault is cleared, or fail
+	// with an I/O error.
+	DiskStall []string `json:"disk_stall,omitempty"`
+	DiskError []string `json:"disk_error,omitempty"`
 }
 
+// ErrDiskFaultInjected is what the log and stable store writes of a
+// replica under an injected disk_error fault return.
+var ErrDiskFaultInjected = errors.New("shard: disk fault injected: input/output error")
+
 // NewFaults returns a Faults that injects nothing yet.
-func NewFaults() *Faults { return &Faults{cut: map[link]bool{}} }
+func NewFaults() *Faults {
+	return &Faults{cut: map[link]bool{}, diskStall: map[string]bool{}, diskError: map[string]bool{}, changed: make(chan struct{})}
+}
 
 // Cut loses every message from one address to another (one way).
 func (f *Faults) Cut(from, to string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.cut[link{from, to}] = true
+}
+
+// StallDisk makes the log and stable store writes of replica id hang
+// (on = true) until called again with on = false or the faults are healed.
+func (f *Faults) StallDisk(id string, on bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	setOrDelete(f.diskStall, id, on)
+	f.notifyLocked()
+}
+
+// FailDisk makes the log and stable store writes of replica id fail with
+// ErrDiskFaultInjected (on = true) until lifted.
+func (f *Faults) FailDisk(id string, on bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	setOrDelete(f.diskError, id, on)
+	f.notifyLocked()
+}
+
+func setOrDelete(m map[string]bool, k string, on bool) {
+	if on {
+		m[k] = true
+	} else {
+		delete(m, k)
+	}
+}
+
+// notifyLocked wakes every write waiting for a change of the faults.
+func (f *Faults) notifyLocked() {
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
+// disk returns the disk faults of replica id and a channel closed at the
+// next change of the faults.
+func (f *Faults) disk(id string) (stall, fail bool, changed <-chan struct{}) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.diskStall[id], f.diskError[id], f.changed
 }
 
 // Partition cuts the two sides from each other in both directions.
@@ -93,6 +151,15 @@ func (f *Faults) Set(spec FaultSpec) {
 	}
 	f.drop = min(max(spec.Drop, 0), 1)
 	f.delay = max(time.Duration(spec.DelayMS)*time.Millisecond, 0)
+	f.diskStall = make(map[string]bool, len(spec.DiskStall))
+	for _, id := range spec.DiskStall {
+		f.diskStall[id] = true
+	}
+	f.diskError = make(map[string]bool, len(spec.DiskError))
+	for _, id := range spec.DiskError {
+		f.diskError[id] = true
+	}
+	f.notifyLocked()
 }
 
 // Spec returns the current faults.
@@ -109,7 +176,18 @@ func (f *Faults) Spec() FaultSpec {
 		}
 		return s.Cut[i][1] < s.Cut[j][1]
 	})
+	s.DiskStall, s.DiskError = sortedKeys(f.diskStall), sortedKeys(f.diskError)
 	return s
+}
+
+// sortedKeys returns the keys of m in order, nil when there are none.
+func sortedKeys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func (f *Faults) blocked(from, to string) bool {

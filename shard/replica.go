@@ -24,6 +24,9 @@ type Replica struct {
 	raft   *raft.Raft
 	stores *stores
 	trans  raft.Transport
+	tcp    *tcpStream    // the TCP stream layer under trans (nil for a supplied transport)
+	guard  *diskGuard    // fail-stop on disk errors and stalls (diskguard.go)
+	raftUp chan struct{} // closed when New is done (r.raft is set if it succeeded): a disk failure closes the replica only then
 
 	waiters   waiters
 	reqBase   uint64
@@ -76,7 +79,7 @@ func New(cfg Config) (*Replica, error) {
 	if err != nil {
 		return nil, err
 	}
-	trans, err := newTransport(cfg, hl)
+	trans, tcp, err := newTransport(cfg, hl)
 	if err != nil {
 		st.close()
 		return nil, err
@@ -115,16 +118,21 @@ func New(cfg Config) (*Replica, error) {
 		contactCh: make(chan raft.Observation, 256),
 		closing:   make(chan struct{}),
 		ev:        evictor{kick: make(chan struct{}, 1)},
+		raftUp:    make(chan struct{}),
+		tcp:       tcp,
 	}
+	r.guard = newDiskGuard(cfg.ID, cfg.Faults, cfg.DiskStallTimeout, r.diskFailed)
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.waiters.init()
 	// Install the hook before raft replays the log so no applied entry is
 	// missed.
 	r.fsm.SetOnApply(r.waiters.deliver)
 
-	ra, err := raft.NewRaft(rc, r.fsm, st.logs, st.stable, st.snaps, trans)
+	ra, err := raft.NewRaft(rc, r.fsm, r.guard.logStore(st.logs), r.guard.stableStore(st.stable), st.snaps, trans)
 	if err != nil {
+		close(r.raftUp)
 		r.cancel()
+		r.guard.close()
 		return fail(fmt.Errorf("shard: start raft: %w", err))
 	}
 	r.raft = ra
@@ -152,6 +160,7 @@ func New(cfg Config) (*Replica, error) {
 		r.wg.Add(1)
 		go r.failoverLoop()
 	}
+	close(r.raftUp)
 	return r, nil
 }
 
@@ -163,8 +172,12 @@ func (r *Replica) Close() error {
 		r.cancel()
 		r.raft.DeregisterObserver(r.observer)
 		r.raft.DeregisterObserver(r.contactObs)
-		// Shutdown also closes the transport (raft.WithClose).
-		err := r.raft.Shutdown().Error()
+		// Shutdown also closes the transport (raft.WithClose). Writes held
+		// by the disk guard are released once raft knows it is shutting
+		// down: its goroutines must return for Shutdown to complete.
+		sf := r.raft.Shutdown()
+		r.guard.close()
+		err := sf.Error()
 		if nt, ok := r.trans.(*raft.NetworkTransport); ok {
 			nt.CloseStreams() // drop pooled outbound connections: peers' handlers exit
 		}
@@ -176,6 +189,40 @@ func (r *Replica) Close() error {
 	})
 	return r.closeErr
 }
+
+// diskFailed is the disk guard's fatal callback (its own goroutine): the
+// replica stops, and the owner hears of it.
+func (r *Replica) diskFailed(err error) {
+	r.log.Error("disk failure: stopping this replica (fail-stop); restart it on a healthy disk", "err", err)
+	if r.cfg.OnFatal != nil {
+		go r.cfg.OnFatal(err)
+	}
+	<-r.raftUp
+	if r.raft != nil {
+		r.fence()
+		_ = r.Close()
+	}
+}
+
+// fence cuts the replica's Raft traffic at once. Close waits for raft's
+// goroutines, so for a write hanging on a real disk, and meanwhile raft
+// would go on heartbeating as leader: its followers would never elect a
+// successor (hashicorp/raft #503). raft closes the transport again in
+// Shutdown, which is harmless.
+func (r *Replica) fence() {
+	if r.tcp != nil {
+		r.tcp.fence() // no new outbound connections
+	}
+	if nt, ok := r.trans.(*raft.NetworkTransport); ok {
+		nt.CloseStreams() // drop the pooled ones
+	}
+	if c, ok := r.trans.(raft.WithClose); ok {
+		_ = c.Close() // stop accepting (in-memory: disconnect)
+	}
+}
+
+// DiskErr returns the disk failure that stopped this replica, or nil.
+func (r *Replica) DiskErr() error { return r.guard.err() }
 
 func (r *Replica) closed() bool {
 	select {
@@ -223,7 +270,7 @@ func (r *Replica) WaitLeader(ctx context.Context) error {
 // Ready reports whether this replica is the leader and has applied the
 // no-op of its term, so that it can serve linearizable reads.
 func (r *Replica) Ready() bool {
-	if r.raft.State() != raft.Leader {
+	if r.closed() || r.raft.State() != raft.Leader {
 		return false
 	}
 	return r.readyTerm.Load() == r.raft.CurrentTerm()

@@ -23,34 +23,36 @@ const (
 	logCache   = 512 // recent entries kept in memory for replication
 )
 
-// newTransport opens the TCP transport unless cfg supplies one.
-func newTransport(cfg Config, logger *hclogAdapter) (raft.Transport, error) {
+// newTransport opens the TCP transport unless cfg supplies one; the TCP
+// stream layer is returned too (nil for a supplied transport), for fencing.
+func newTransport(cfg Config, logger *hclogAdapter) (raft.Transport, *tcpStream, error) {
 	if cfg.Transport != nil {
-		return cfg.Transport, nil
+		return cfg.Transport, nil, nil
 	}
 	ln, err := net.Listen("tcp", cfg.Bind)
 	if err != nil {
-		return nil, fmt.Errorf("shard: raft transport: %w", err)
+		return nil, nil, fmt.Errorf("shard: raft transport: %w", err)
 	}
 	adv := ln.Addr()
 	if cfg.Advertise != "" {
 		a, err := net.ResolveTCPAddr("tcp", cfg.Advertise)
 		if err != nil {
 			ln.Close()
-			return nil, fmt.Errorf("shard: advertise address %q: %w", cfg.Advertise, err)
+			return nil, nil, fmt.Errorf("shard: advertise address %q: %w", cfg.Advertise, err)
 		}
 		adv = a
 	}
 	if a, ok := adv.(*net.TCPAddr); !ok || a.IP == nil || a.IP.IsUnspecified() {
 		ln.Close()
-		return nil, fmt.Errorf("shard: raft transport: %v is not advertisable; set Advertise", adv)
+		return nil, nil, fmt.Errorf("shard: raft transport: %v is not advertisable; set Advertise", adv)
 	}
 	if (cfg.TLSServer == nil) != (cfg.TLSClient == nil) {
 		ln.Close()
-		return nil, errors.New("shard: raft transport: TLSServer and TLSClient go together")
+		return nil, nil, errors.New("shard: raft transport: TLSServer and TLSClient go together")
 	}
-	var stream raft.StreamLayer = &tcpStream{ln: ln, adv: adv, conns: make(map[*trackedConn]struct{}),
+	tcp := &tcpStream{ln: ln, adv: adv, conns: make(map[*trackedConn]struct{}),
 		tlsServer: cfg.TLSServer, tlsClient: cfg.TLSClient}
+	var stream raft.StreamLayer = tcp
 	if cfg.Faults != nil {
 		stream = cfg.Faults.wrap(stream)
 	}
@@ -59,7 +61,7 @@ func newTransport(cfg Config, logger *hclogAdapter) (raft.Transport, error) {
 		MaxPool: tcpMaxPool,
 		Timeout: tcpTimeout,
 		Logger:  logger.Named("transport"),
-	}), nil
+	}), tcp, nil
 }
 
 // tcpStream is raft's StreamLayer over TCP. Unlike raft.TCPStreamLayer it
@@ -77,7 +79,9 @@ type tcpStream struct {
 	mu       sync.Mutex
 	conns    map[*trackedConn]struct{}
 	closed   bool
-	handlers sync.WaitGroup // accepted connections whose handler has not closed them
+	fenced   bool                 // no more dials (disk failure: Replica.fence)
+	dialed   map[*dialedConn]bool // outbound connections, closed by fence
+	handlers sync.WaitGroup       // accepted connections whose handler has not closed them
 }
 
 type trackedConn struct {
@@ -150,11 +154,66 @@ const handlerExitWait = 5 * time.Second
 
 func (s *tcpStream) Addr() net.Addr { return s.adv }
 
+// fence refuses every later dial and closes the outbound connections: a
+// replica whose disk failed sends nothing more. Dropping the transport's
+// pool is not enough: raft's pipelined replication keeps a connection of
+// its own and sends on it every CommitTimeout, so followers would keep
+// hearing from a leader stuck on its disk.
+func (s *tcpStream) fence() {
+	s.mu.Lock()
+	s.fenced = true
+	out := make([]*dialedConn, 0, len(s.dialed))
+	for c := range s.dialed {
+		out = append(out, c)
+	}
+	s.mu.Unlock()
+	for _, c := range out {
+		_ = c.Close()
+	}
+}
+
+// dialedConn is an outbound connection, tracked until closed.
+type dialedConn struct {
+	net.Conn
+	s    *tcpStream
+	once sync.Once
+}
+
+func (c *dialedConn) Close() error {
+	c.once.Do(func() {
+		c.s.mu.Lock()
+		delete(c.s.dialed, c)
+		c.s.mu.Unlock()
+	})
+	return c.Conn.Close()
+}
+
 func (s *tcpStream) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+	s.mu.Lock()
+	refused := s.closed || s.fenced
+	s.mu.Unlock()
+	if refused {
+		return nil, fmt.Errorf("dial %s: %w", addr, net.ErrClosed)
+	}
 	d := net.Dialer{Timeout: timeout}
-	c, err := d.Dial("tcp", string(addr))
-	if err != nil || s.tlsClient == nil {
-		return c, err
+	raw, err := d.Dial("tcp", string(addr))
+	if err != nil {
+		return nil, err
+	}
+	c := &dialedConn{Conn: raw, s: s}
+	s.mu.Lock()
+	if s.fenced {
+		s.mu.Unlock()
+		raw.Close()
+		return nil, fmt.Errorf("dial %s: %w", addr, net.ErrClosed)
+	}
+	if s.dialed == nil {
+		s.dialed = map[*dialedConn]bool{}
+	}
+	s.dialed[c] = true
+	s.mu.Unlock()
+	if s.tlsClient == nil {
+		return c, nil
 	}
 	// Handshake now, within the dial timeout, so that a peer refusing
 	// our certificate is a dial error, not a failed first RPC.

@@ -24,6 +24,7 @@ func TestChaosFlagErrors(t *testing.T) {
 		{[]string{"chaos", "--runtime", "vm"}, `--runtime "vm"`},
 		{[]string{"chaos", "--runtime", "docker", "--nodes", "3"}, "9-node compose cluster"},
 		{[]string{"chaos", "--runtime", "docker", "--faults", "kill,partition"}, "process runtime only"},
+		{[]string{"chaos", "--runtime", "docker", "--faults", "kill,disk-stall"}, "fault disk-stall breaks a node's disk"},
 		{[]string{"chaos", "--faults", "kill,isolate-az"}, "use --runtime docker"},
 		{[]string{"chaos", "--duration", "-1s"}, "must be positive"},
 		{[]string{"chaos", "extra"}, "unexpected arguments"},
@@ -92,13 +93,13 @@ func TestApplyFaultFile(t *testing.T) {
 	if err != nil || len(f.Spec().Cut) != 0 {
 		t.Fatalf("missing file: %v %+v", err, f.Spec())
 	}
-	if err := os.WriteFile(path, []byte(`{"cut":[["a:1","b:2"]],"drop":0.1,"delay_ms":4}`), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(`{"cut":[["a:1","b:2"]],"drop":0.1,"delay_ms":4,"disk_stall":["n2"],"disk_error":["n3","n1"]}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if prev, err = applyFaultFile(path, f, prev); err != nil {
 		t.Fatal(err)
 	}
-	want := shard.FaultSpec{Cut: [][2]string{{"a:1", "b:2"}}, Drop: 0.1, DelayMS: 4}
+	want := shard.FaultSpec{Cut: [][2]string{{"a:1", "b:2"}}, Drop: 0.1, DelayMS: 4, DiskStall: []string{"n2"}, DiskError: []string{"n1", "n3"}}
 	if got := f.Spec(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("spec %+v, want %+v", got, want)
 	}

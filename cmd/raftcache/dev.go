@@ -5,12 +5,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/raftcache/raftcache/internal/tlsconf"
 	"github.com/raftcache/raftcache/node"
+	"github.com/raftcache/raftcache/shard"
 )
 
 var devAZs = []string{"az-a", "az-b", "az-c"}
@@ -28,6 +31,10 @@ type devCluster struct {
 	dataDir   string
 	tempDir   bool
 	tls       *tlsconf.DevFiles // with --tls: the generated certificates and gossip key
+
+	mu          sync.Mutex    // guards instances against nodeFailed while starting
+	diskFailed  map[int]error // nodes whose disk failed before their instance was registered
+	stopsFailed sync.WaitGroup
 }
 
 type devOptions struct {
@@ -40,6 +47,8 @@ type devOptions struct {
 	tlsAuthClients                     string        // --tls-auth-clients of every node
 	tlsPortOffset                      int           // with tls: TLS on RESP port + this, plaintext on the RESP port (0 = TLS only)
 	backup                             backupFlags   // every node's automatic-backup flags (one shared directory)
+	diskStallTimeout                   time.Duration // every node's --disk-stall-timeout (0 = off)
+	faults                             *shard.Faults // tests: Raft transport and disk faults of every node (nil = none)
 }
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -59,6 +68,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&o.maxMemoryPolicy, "maxmemory-policy", "noeviction", "per node: eviction policy (allkeys-lru, volatile-ttl, ...; noeviction = OOM errors)")
 	fs.StringVar(&o.aclFile, "aclfile", "", "per node: Redis ACL file of users, given to every node (ACL LOAD/SAVE act on each node separately)")
 	o.backup.register(fs)
+	fs.DurationVar(&o.diskStallTimeout, "disk-stall-timeout", defaultDiskStallTimeout, "per node: a Raft log or stable store write taking longer than this counts as a disk failure and stops that node (0 = no watchdog)")
 	fs.BoolVar(&o.tls, "tls", false, "encrypt everything: TLS on the RESP, Raft and gRPC ports and an encrypted gossip, with a CA and certificates generated under DATA-DIR/tls (kept for restarts)")
 	fs.StringVar(&o.tlsAuthClients, "tls-auth-clients", "no", "with --tls: RESP clients must present a certificate (yes, optional, no); DATA-DIR/tls/client.crt is one")
 	fs.IntVar(&o.tlsPortOffset, "tls-port-offset", 0, "with --tls: each node also serves TLS on its RESP port + this (Redis's tls-port), and its RESP port stays plaintext (0 = the RESP ports speak TLS only)")
@@ -136,7 +146,11 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 	if err := checkTLSPortOffset(o); err != nil {
 		return nil, err
 	}
-	dc := &devCluster{dataDir: o.dataDir}
+	stall, err := diskStallTimeout(o.diskStallTimeout)
+	if err != nil {
+		return nil, err
+	}
+	dc := &devCluster{dataDir: o.dataDir, diskFailed: map[int]error{}}
 	if dc.dataDir == "" {
 		d, err := os.MkdirTemp("", "raftcache-dev-")
 		if err != nil {
@@ -190,10 +204,14 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 			BackupRetain:     o.backup.retain,
 			TLS:              sec.tls,
 			GossipKey:        sec.gossipKey,
+			DiskStallTimeout: stall,
+			Faults:           o.faults,
 		}
 		if o.tlsPortOffset != 0 {
 			cfg.TLSPort = cfg.Port + o.tlsPortOffset
 		}
+		idx := i
+		cfg.OnFatal = func(err error) { dc.nodeFailed(idx, logger, err) }
 		if i > 0 {
 			cfg.Join = []string{seed}
 		}
@@ -212,8 +230,15 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 			dc.close()
 			return nil, err
 		}
+		dc.mu.Lock()
 		dc.instances = append(dc.instances, inst)
 		dc.configs = append(dc.configs, cfg)
+		ferr, failed := dc.diskFailed[i]
+		dc.mu.Unlock()
+		if failed {
+			dc.close()
+			return nil, fmt.Errorf("dev node n%d: %w", i+1, ferr)
+		}
 	}
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -237,7 +262,28 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 	return dc, nil
 }
 
+// nodeFailed stops node i, whose disk failed (its replica has already
+// stopped itself), as a server process would exit: the rest of the dev
+// cluster goes on without it.
+func (dc *devCluster) nodeFailed(i int, logger *slog.Logger, err error) {
+	logger.Error("disk failure: stopping this dev node (fail-stop); the others go on", "node", fmt.Sprintf("n%d", i+1), "err", err)
+	dc.mu.Lock()
+	if i >= len(dc.instances) {
+		dc.diskFailed[i] = err // still starting: startDev fails
+		dc.mu.Unlock()
+		return
+	}
+	inst := dc.instances[i]
+	dc.stopsFailed.Add(1)
+	dc.mu.Unlock()
+	defer dc.stopsFailed.Done()
+	if kerr := inst.kill(); kerr != nil {
+		logger.Warn("stopping the failed dev node", "node", fmt.Sprintf("n%d", i+1), "err", kerr)
+	}
+}
+
 func (dc *devCluster) close() {
+	dc.stopsFailed.Wait()
 	for i := len(dc.instances) - 1; i >= 0; i-- {
 		_ = dc.instances[i].close()
 	}

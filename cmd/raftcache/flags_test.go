@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestServerFlagSources checks the precedence command line > environment >
@@ -88,6 +89,41 @@ func TestBackupFlags(t *testing.T) {
 			}
 			if tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
 				t.Fatalf("check() = %v, want an error with %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestDiskStallTimeoutFlag: the flag's default, 0 (watchdog off, which
+// node.Config spells negative) and a refused negative value.
+func TestDiskStallTimeoutFlag(t *testing.T) {
+	tests := []struct {
+		args    []string
+		want    time.Duration
+		wantErr string
+	}{
+		{args: nil, want: 10 * time.Second},
+		{args: []string{"--disk-stall-timeout", "2s"}, want: 2 * time.Second},
+		{args: []string{"--disk-stall-timeout", "0"}, want: -1},
+		{args: []string{"--disk-stall-timeout", "-1s"}, wantErr: "--disk-stall-timeout -1s"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			fs := flag.NewFlagSet("server", flag.ContinueOnError)
+			var f serverFlags
+			f.register(fs)
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			got, err := diskStallTimeout(f.diskStallTimeout)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one with %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("diskStallTimeout = %v, %v; want %v", got, err, tc.want)
 			}
 		})
 	}

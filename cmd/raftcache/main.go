@@ -26,6 +26,10 @@ Usage:
 Run "raftcache <command> -h" for the flags of a command.
 `
 
+// exitDiskFailure is the exit status of a server that stopped because its
+// disk failed (fail-stop, --disk-stall-timeout).
+const exitDiskFailure = 4
+
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "0.1.0-dev"
 

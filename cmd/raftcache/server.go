@@ -41,6 +41,7 @@ type serverFlags struct {
 	maxMemory, maxMemoryPolicy      string
 	tls                             tlsFlags
 	metrics                         string
+	diskStallTimeout                time.Duration
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
@@ -77,7 +78,23 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&f.snapshotThreshold, "snapshot-threshold", 0, "advanced: Raft log entries between snapshots (0 = default 8192)")
 	fs.Uint64Var(&f.trailingLogs, "trailing-logs", 0, "advanced: log entries kept after a snapshot (0 = default 10240)")
 	fs.DurationVar(&f.snapshotInterval, "snapshot-interval", 0, "advanced: how often Raft checks --snapshot-threshold (0 = default 60s)")
-	fs.StringVar(&f.faultFile, "fault-file", "", "testing only: JSON file of Raft transport faults to inject, re-read when it changes (raftcache chaos)")
+	fs.DurationVar(&f.diskStallTimeout, "disk-stall-timeout", defaultDiskStallTimeout, "a Raft log or stable store write (fsync) taking longer than this counts as a disk failure: the node stops (fail-stop; 0 = no watchdog)")
+	fs.StringVar(&f.faultFile, "fault-file", "", "testing only: JSON file of Raft transport and disk faults to inject, re-read when it changes (raftcache chaos)")
+}
+
+// defaultDiskStallTimeout is --disk-stall-timeout's default (server and dev).
+const defaultDiskStallTimeout = 10 * time.Second
+
+// diskStallTimeout turns --disk-stall-timeout into node.Config's (where 0
+// is the default and a negative value turns the watchdog off).
+func diskStallTimeout(d time.Duration) (time.Duration, error) {
+	switch {
+	case d < 0:
+		return 0, fmt.Errorf("--disk-stall-timeout %v: must not be negative (0 = off)", d)
+	case d == 0:
+		return -1, nil
+	}
+	return d, nil
 }
 
 // backupFlags are the automatic-backup flags of server and dev.
@@ -193,6 +210,10 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := f.backup.check(); err != nil {
 		return err
 	}
+	stall, err := diskStallTimeout(f.diskStallTimeout)
+	if err != nil {
+		return err
+	}
 	logger := newLogger(stderr, f.logLevel)
 	if err := startPprof(ctx, f.pprof, logger); err != nil {
 		return err
@@ -203,6 +224,15 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Spare: f.spare, Logger: logger, ReplaceAfter: f.replaceAfter,
 		BackupDir: f.backup.dir, BackupInterval: f.backup.interval, BackupRetain: f.backup.retain,
 		SnapshotThreshold: f.snapshotThreshold, TrailingLogs: f.trailingLogs, SnapshotInterval: f.snapshotInterval,
+		DiskStallTimeout: stall,
+		// Fail-stop: after a failed or hung write the disk state is unknown
+		// and retrying is unsafe, so the process exits at once (no
+		// graceful shutdown: that would write) and its supervisor restarts
+		// it on the data dir; the rest of the shard elects a leader.
+		OnFatal: func(err error) {
+			logger.Error("disk failure: exiting (fail-stop); restart this node once its disk is healthy", "node_id", f.nodeID, "err", err)
+			os.Exit(exitDiskFailure)
+		},
 	}
 	if f.grpcTokenFile != "" {
 		tok, err := authn.ReadSecretFile(f.grpcTokenFile)
@@ -238,7 +268,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err := watchFaultFile(ctx, f.faultFile, cfg.Faults, logger); err != nil {
 			return err
 		}
-		logger.Warn("transport fault injection enabled", "fault_file", f.faultFile)
+		logger.Warn("transport and disk fault injection enabled", "fault_file", f.faultFile)
 	}
 	inst, err := startInstanceWith(ctx, cfg, gw)
 	if err != nil {
