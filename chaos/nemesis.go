@@ -28,7 +28,8 @@ const (
 
 // AllFaults lists every fault in the order of the docs.
 var AllFaults = []string{FaultKill, FaultKillLeader, FaultPause, FaultKillMajority, FaultPartition, FaultOneWay, FaultNoise,
-	FaultLoseAZ, FaultDisconnect, FaultIsolateAZ, FaultWipe}
+	FaultLoseAZ, FaultDisconnect, FaultIsolateAZ, FaultWipe,
+	FaultMigrate}
 
 // transportFaults need the nodes' --fault-file (process runtime).
 func transportFault(f string) bool {

@@ -25,6 +25,8 @@ func TestChaosFlagErrors(t *testing.T) {
 		{[]string{"chaos", "--runtime", "docker", "--nodes", "3"}, "9-node compose cluster"},
 		{[]string{"chaos", "--runtime", "docker", "--faults", "kill,partition"}, "process runtime only"},
 		{[]string{"chaos", "--faults", "kill,isolate-az"}, "use --runtime docker"},
+		{[]string{"chaos", "--faults", "migrate,kill-leader"}, "needs --nodes 9"},
+		{[]string{"chaos", "--runtime", "docker", "--faults", "migrate"}, "process runtime only"},
 		{[]string{"chaos", "--duration", "-1s"}, "must be positive"},
 		{[]string{"chaos", "extra"}, "unexpected arguments"},
 		{[]string{"chaos", "--check", "/nonexistent/history.jsonl"}, "no such file"},
