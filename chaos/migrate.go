@@ -83,6 +83,10 @@ type Move struct {
 	Hit    int      `json:"hit"`
 	// AfterRun: the move was still going when the workload stopped.
 	AfterRun bool `json:"after_run,omitempty"`
+	// leaders of the source and target shards when the move was planned:
+	// half the moves run on one of them, so that a leader fault also takes
+	// the operation down and the move must be issued again.
+	leaders []string
 }
 
 // Done reports whether the move completed.
@@ -355,7 +359,13 @@ func (m *Migrator) plan(ctx context.Context) (Move, bool) {
 	for to == from {
 		to = ids[m.rng.IntN(len(ids))]
 	}
-	return Move{Slots: slots.FormatRanges(rs), Count: len(set), From: from, To: to, Parallelism: 1 + m.rng.IntN(4)}, true
+	mv := Move{Slots: slots.FormatRanges(rs), Count: len(set), From: from, To: to, Parallelism: 1 + m.rng.IntN(4)}
+	for _, sh := range d.GetShards() {
+		if id := sh.GetLeader(); id != "" && (int(sh.GetId()) == from || int(sh.GetId()) == to) {
+			mv.leaders = append(mv.leaders, id)
+		}
+	}
+	return mv, true
 }
 
 // runAround returns up to n consecutive slots containing s, all owned by
@@ -406,7 +416,7 @@ func (m *Migrator) execute(runCtx context.Context, mv *Move) {
 			mv.Retries++
 			sleepCtx(m.life, min(time.Duration(attempt)*200*time.Millisecond, time.Second))
 		}
-		id, runner, err := m.issue(req)
+		id, runner, err := m.issue(req, mv.leaders)
 		if err != nil {
 			m.noteErr(mv, "issue: "+err.Error())
 			continue
@@ -430,10 +440,24 @@ func (m *Migrator) noteErr(mv *Move, msg string) {
 }
 
 // issue sends the request to the nodes in random order until one starts
-// the operation; it returns the operation id and the node running it.
-func (m *Migrator) issue(req *adminv1.MigrateSlotsRequest) (string, migNode, error) {
+// the operation; it returns the operation id and the node running it. Half
+// the time the nodes in prefer go first.
+func (m *Migrator) issue(req *adminv1.MigrateSlotsRequest, prefer []string) (string, migNode, error) {
 	var last error
-	for _, i := range m.rng.Perm(len(m.nodes)) {
+	order := m.rng.Perm(len(m.nodes))
+	if m.rng.IntN(2) == 0 {
+		slices.SortStableFunc(order, func(a, b int) int {
+			pa, pb := slices.Contains(prefer, m.nodes[a].id), slices.Contains(prefer, m.nodes[b].id)
+			switch {
+			case pa && !pb:
+				return -1
+			case pb && !pa:
+				return 1
+			}
+			return 0
+		})
+	}
+	for _, i := range order {
 		n := m.nodes[i]
 		c, err := m.admin(n)
 		if err != nil {
