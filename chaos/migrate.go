@@ -83,6 +83,9 @@ type Move struct {
 	Hit    int      `json:"hit"`
 	// AfterRun: the move was still going when the workload stopped.
 	AfterRun bool `json:"after_run,omitempty"`
+	// Cut: node-to-node gRPC between the source and target shards was cut
+	// both ways for this long, shortly after the move began (row 13).
+	Cut Duration `json:"cut,omitempty"`
 	// leaders of the source and target shards when the move was planned:
 	// half the moves run on one of them, so that a leader fault also takes
 	// the operation down and the move must be issued again.
@@ -107,12 +110,13 @@ type migNode struct {
 
 // Migrator runs the migrate fault.
 type Migrator struct {
-	nodes []migNode
-	wl    *Workload
-	rng   *rand.Rand
-	clock func() int64
-	logf  func(format string, args ...any)
-	avoid map[slots.Slot]bool // the nemesis's failover probe keys stay put
+	nodes  []migNode
+	wl     *Workload
+	rng    *rand.Rand
+	faults *FaultMatrix // for the cuts between shards (nil: none)
+	clock  func() int64
+	logf   func(format string, args ...any)
+	avoid  map[slots.Slot]bool // the nemesis's failover probe keys stay put
 
 	// life bounds every move, including the one still running when the
 	// run ends; Finish cancels it when its wait runs out.
@@ -137,7 +141,7 @@ func NewMigrator(c *ProcCluster, wl *Workload, seed uint64, clock func() int64, 
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	m := &Migrator{wl: wl, rng: rand.New(rand.NewPCG(seed, 0x319)), clock: clock, logf: logf,
+	m := &Migrator{wl: wl, rng: rand.New(rand.NewPCG(seed, 0x319)), faults: c.Faults, clock: clock, logf: logf,
 		avoid: map[slots.Slot]bool{}, done: make(chan struct{}), conns: map[string]*grpc.ClientConn{}}
 	for _, p := range c.Procs {
 		m.nodes = append(m.nodes, migNode{id: p.ID, resp: p.Addr(), grpc: grpcAddr(p)})
@@ -164,8 +168,12 @@ func (m *Migrator) Run(ctx context.Context) {
 		}
 		m.logf("migrate: slots %s (%d) shard %d -> %d, parallelism %d", mv.Slots, mv.Count, mv.From, mv.To, mv.Parallelism)
 		m.execute(ctx, &mv)
-		m.logf("migrate: slots %s shard %d -> %d %s after %v, %d retries%s", mv.Slots, mv.From, mv.To, mv.Outcome,
-			time.Duration(mv.End-mv.Start).Round(time.Millisecond), mv.Retries, lastErr(mv.Errors))
+		cut := ""
+		if mv.Cut > 0 {
+			cut = fmt.Sprintf(", shards cut from each other for %v", time.Duration(mv.Cut).Round(time.Millisecond))
+		}
+		m.logf("migrate: slots %s shard %d -> %d %s after %v, %d retries%s%s", mv.Slots, mv.From, mv.To, mv.Outcome,
+			time.Duration(mv.End-mv.Start).Round(time.Millisecond), mv.Retries, cut, lastErr(mv.Errors))
 		m.mu.Lock()
 		m.moves = append(m.moves, mv)
 		m.mu.Unlock()
@@ -407,6 +415,16 @@ func (m *Migrator) execute(runCtx context.Context, mv *Move) {
 	for _, r := range rs {
 		req.Slots = append(req.Slots, &adminv1.SlotRange{Start: uint32(r.Start), End: uint32(r.End)})
 	}
+	// A third of the moves get their shards cut from each other (gRPC, both
+	// ways) for 1-3 s, 0-300 ms after the operation started.
+	var cutDone chan struct{}
+	cut := m.faults != nil && m.rng.IntN(3) == 0
+	cutAfter, cutHold := m.jitter(0, 300*time.Millisecond), m.jitter(time.Second, 3*time.Second)
+	defer func() {
+		if cutDone != nil {
+			<-cutDone // healed before the next move
+		}
+	}()
 	for attempt := 0; ; attempt++ {
 		if m.life.Err() != nil {
 			mv.Outcome = moveStuck
@@ -422,6 +440,11 @@ func (m *Migrator) execute(runCtx context.Context, mv *Move) {
 			continue
 		}
 		mv.Ops = append(mv.Ops, id)
+		if cut && cutDone == nil {
+			cutDone = make(chan struct{})
+			mv.Cut = Duration(cutHold)
+			go m.cutShards(mv.From, mv.To, cutAfter, cutHold, cutDone)
+		}
 		ok, why := m.wait(id, runner)
 		if ok {
 			mv.Outcome = moveDone
@@ -522,6 +545,33 @@ func (m *Migrator) wait(id string, runner migNode) (bool, string) {
 			}
 		}
 		sleepCtx(m.life, 200*time.Millisecond)
+	}
+}
+
+// cutShards cuts node-to-node gRPC between the nodes of two shards, both
+// ways, after a delay and for hold, then heals it and closes done. The
+// nodes enforce it on the connections they dial (shard.Faults.Dialer).
+func (m *Migrator) cutShards(a, b int, after, hold time.Duration, done chan struct{}) {
+	defer close(done)
+	m.mu.Lock()
+	var links [][2]string
+	for _, x := range m.nodes {
+		for _, y := range m.nodes {
+			sx, okx := m.nodeShard[x.id]
+			sy, oky := m.nodeShard[y.id]
+			if okx && oky && ((sx == a && sy == b) || (sx == b && sy == a)) {
+				links = append(links, [2]string{x.grpc, y.grpc})
+			}
+		}
+	}
+	m.mu.Unlock()
+	time.Sleep(after)
+	if err := m.faults.CutLinks(links); err != nil {
+		m.logf("migrate: cutting shards %d and %d: %v", a, b, err)
+	}
+	time.Sleep(hold)
+	if err := m.faults.CutLinks(nil); err != nil {
+		m.logf("migrate: healing the cut between shards %d and %d: %v", a, b, err)
 	}
 }
 

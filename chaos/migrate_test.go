@@ -2,12 +2,17 @@ package chaos
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/raftcache/raftcache/shard"
 	"github.com/raftcache/raftcache/slots"
 )
 
@@ -222,5 +227,43 @@ func TestRunMigrate(t *testing.T) {
 	}
 	if len(rep.Events) == 0 || rep.Counts.OK == 0 || rep.Appends.Acknowledged == 0 || rep.Converge.Keys == 0 {
 		t.Fatalf("run did too little: %+v", rep)
+	}
+}
+
+// TestFaultMatrixLayers: the migrator's gRPC cuts and the nemesis's faults
+// share the fault file; healing one leaves the other in place.
+func TestFaultMatrixLayers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "faults.json")
+	m := NewFaultMatrix(path)
+	read := func() shard.FaultSpec {
+		t.Helper()
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s shard.FaultSpec
+		if err := json.Unmarshal(raw, &s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	steps := []struct {
+		do   func() error
+		want string // cuts, as fmt prints them
+	}{
+		{func() error { return m.CutLinks([][2]string{{"g1", "g2"}, {"g2", "g1"}}) }, "[[g1 g2] [g2 g1]]"},
+		{func() error { return m.Isolate("r1", []string{"r2"}) }, "[[r1 r2] [r2 r1] [g1 g2] [g2 g1]]"},
+		{m.Heal, "[[g1 g2] [g2 g1]]"},
+		{func() error { return m.CutOneWay("r3", []string{"r1"}) }, "[[r3 r1] [g1 g2] [g2 g1]]"},
+		{func() error { return m.CutLinks(nil) }, "[[r3 r1]]"},
+		{m.Heal, "[]"},
+	}
+	for i, st := range steps {
+		if err := st.do(); err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(read().Cut); got != st.want {
+			t.Fatalf("step %d: cuts %s, want %s", i, got, st.want)
+		}
 	}
 }

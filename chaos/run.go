@@ -143,7 +143,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	var err error
 	switch o.Runtime {
 	case "", RuntimeProcess:
-		needFiles := slices.ContainsFunc(o.Faults, transportFault)
+		// migrate cuts gRPC links between shards through the fault files.
+		needFiles := slices.ContainsFunc(o.Faults, transportFault) || slices.Contains(o.Faults, FaultMigrate)
 		logf("starting %d processes in %s", o.Nodes, o.OutDir)
 		c, err = StartProcCluster(ctx, ProcConfig{Bin: o.Bin, Dir: filepath.Join(o.OutDir, "nodes"), Nodes: o.Nodes,
 			SnapshotThreshold: o.SnapshotThreshold, TrailingLogs: o.TrailingLogs, SnapshotInterval: time.Second, FaultFiles: needFiles, LogLevel: "info"})
@@ -344,8 +345,8 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(w, "  replica check problem: %s\n", p)
 	}
 	if r.Slots != nil {
-		fmt.Fprintf(w, "slot moves: %d done (%d during a fault, %d with a fault on their source or target shard), %d stuck; %d keys scanned on the shard leaders\n",
-			r.Slots.Moves, r.Slots.Overlapped, r.Slots.Hit, r.Slots.Stuck, r.Slots.Keys)
+		fmt.Fprintf(w, "slot moves: %d done (%d during a fault, %d with a fault on their source or target shard, %d with the two shards cut apart), %d stuck; %d keys scanned on the shard leaders\n",
+			r.Slots.Moves, r.Slots.Overlapped, r.Slots.Hit, r.Slots.Cut, r.Slots.Stuck, r.Slots.Keys)
 		for i, v := range r.Slots.Violations {
 			if i == 5 {
 				fmt.Fprintf(w, "  ... %d more in report.json\n", len(r.Slots.Violations)-i)

@@ -22,6 +22,7 @@ type SlotsResult struct {
 	Stuck      int      `json:"stuck"`                // moves that never completed
 	Overlapped int      `json:"overlapped"`           // completed moves during which a fault was in effect
 	Hit        int      `json:"hit"`                  // ... one on a node of the move's source or target shard
+	Cut        int      `json:"cut"`                  // completed moves whose shards were cut from each other midway
 	Keys       int      `json:"keys"`                 // keys found by scanning every shard's leader
 	Violations []string `json:"violations,omitempty"` // two owners, none, disagreeing views, a key on the wrong shard, a stuck move
 	Problems   []string `json:"problems,omitempty"`   // what could not be checked
@@ -334,6 +335,9 @@ func moveSummary(res *SlotsResult, moves []Move) {
 			}
 			if mv.Hit > 0 {
 				res.Hit++
+			}
+			if mv.Cut > 0 {
+				res.Cut++
 			}
 		default:
 			res.Stuck++

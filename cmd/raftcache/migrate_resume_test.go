@@ -16,8 +16,8 @@ import (
 // so the source's log still has the slot migrating while gossip already
 // routes it to the target. Running the operation again must finish the
 // move on the source (its log gives the slot away), and the slot must be
-// movable back afterwards. Found by the chaos harness's migrate fault's
-// design review (docs/CHAOS.md).
+// movable back afterwards. Found while building the chaos harness's slot
+// ownership check (docs/CHAOS.md, migrate).
 func TestMigrateResumesGive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("resharding e2e")
@@ -58,7 +58,20 @@ func TestMigrateResumesGive(t *testing.T) {
 	}
 	ac := adminOf(t, dc, runner)
 	var slot slots.Slot = 100 // shard 0's (formation gives shard 0 the first third), empty
-	if si, ok := src.node.FSM().SlotInfo(slot); !ok || si.State != raftfsm.SlotOwned {
+	// Each shard's first leader records its slots in its log shortly after
+	// formation.
+	for _, inst := range []*instance{src, dst} {
+		for {
+			if _, ok := inst.node.FSM().SlotInfo(slot); ok {
+				break
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("%s never recorded its shard's slots", inst.node.ID())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if si, _ := src.node.FSM().SlotInfo(slot); si.State != raftfsm.SlotOwned {
 		t.Fatalf("slot %d on shard 0: %+v", slot, si)
 	}
 	s := strconv.Itoa(int(slot))

@@ -74,7 +74,7 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&f.snapshotThreshold, "snapshot-threshold", 0, "advanced: Raft log entries between snapshots (0 = default 8192)")
 	fs.Uint64Var(&f.trailingLogs, "trailing-logs", 0, "advanced: log entries kept after a snapshot (0 = default 10240)")
 	fs.DurationVar(&f.snapshotInterval, "snapshot-interval", 0, "advanced: how often Raft checks --snapshot-threshold (0 = default 60s)")
-	fs.StringVar(&f.faultFile, "fault-file", "", "testing only: JSON file of Raft transport faults to inject, re-read when it changes (raftcache chaos)")
+	fs.StringVar(&f.faultFile, "fault-file", "", "testing only: JSON file of Raft transport faults (and node-to-node gRPC cuts) to inject, re-read when it changes (raftcache chaos)")
 }
 
 // backupFlags are the automatic-backup flags of server and dev.
