@@ -105,7 +105,7 @@ const (
 // migNode is what the migrator knows of a node; copied at the start, so it
 // never reads the nemesis's node state.
 type migNode struct {
-	id, resp, grpc string
+	id, grpc string
 }
 
 // Migrator runs the migrate fault.
@@ -144,7 +144,7 @@ func NewMigrator(c *ProcCluster, wl *Workload, seed uint64, clock func() int64, 
 	m := &Migrator{wl: wl, rng: rand.New(rand.NewPCG(seed, 0x319)), faults: c.Faults, clock: clock, logf: logf,
 		avoid: map[slots.Slot]bool{}, done: make(chan struct{}), conns: map[string]*grpc.ClientConn{}}
 	for _, p := range c.Procs {
-		m.nodes = append(m.nodes, migNode{id: p.ID, resp: p.Addr(), grpc: grpcAddr(p)})
+		m.nodes = append(m.nodes, migNode{id: p.ID, grpc: grpcAddr(p)})
 	}
 	for s := 0; s < c.Shards; s++ {
 		m.avoid[slots.OfString(c.ProbeKey(s))] = true
@@ -401,8 +401,18 @@ func (m *Migrator) runAround(s slots.Slot, n int, owner []int) []slots.Slot {
 // node was killed) means issue it again. It gives up only when the
 // migrator's life ends (Finish), which makes the move stuck.
 func (m *Migrator) execute(runCtx context.Context, mv *Move) {
-	mv.Start = Duration(m.clock())
+	// A third of the moves get their shards cut from each other (gRPC, both
+	// ways) for 1-3 s, 0-300 ms after the operation started.
+	var cutDone chan struct{}
+	cut := m.faults != nil && m.rng.IntN(3) == 0
+	cutAfter, cutHold := m.jitter(0, 300*time.Millisecond), m.jitter(time.Second, 3*time.Second)
 	defer func() {
+		if cutDone != nil {
+			<-cutDone // healed before the next move
+		}
+	}()
+	mv.Start = Duration(m.clock())
+	defer func() { // runs before the wait for the heal
 		mv.End = Duration(m.clock())
 		mv.AfterRun = runCtx.Err() != nil
 	}()
@@ -415,16 +425,6 @@ func (m *Migrator) execute(runCtx context.Context, mv *Move) {
 	for _, r := range rs {
 		req.Slots = append(req.Slots, &adminv1.SlotRange{Start: uint32(r.Start), End: uint32(r.End)})
 	}
-	// A third of the moves get their shards cut from each other (gRPC, both
-	// ways) for 1-3 s, 0-300 ms after the operation started.
-	var cutDone chan struct{}
-	cut := m.faults != nil && m.rng.IntN(3) == 0
-	cutAfter, cutHold := m.jitter(0, 300*time.Millisecond), m.jitter(time.Second, 3*time.Second)
-	defer func() {
-		if cutDone != nil {
-			<-cutDone // healed before the next move
-		}
-	}()
 	for attempt := 0; ; attempt++ {
 		if m.life.Err() != nil {
 			mv.Outcome = moveStuck

@@ -203,7 +203,7 @@ func TestRunAround(t *testing.T) {
 
 // TestRunMigrate is the end-to-end run of the migrate fault: 9 processes
 // (3 shards), slots moving between shards all along while leaders are
-// killed and paused (~50 s in all). It fails on a non-linearizable
+// killed and paused (~60 s in all). It fails on a non-linearizable
 // history, a lost or duplicated append, diverged replicas, a slot with two
 // owners or none, a key on a shard that does not own its slot, or a stuck
 // move, and it requires completed moves during which a fault was in
