@@ -69,12 +69,7 @@ func CheckConvergence(ctx context.Context, c *ProcCluster, keys []string) Conver
 		return r.String(), nil
 	}
 	for _, k := range keys {
-		shard := -1
-		for i, rg := range c.ShardSlots {
-			if rg.Contains(slots.OfString(k)) {
-				shard = i
-			}
-		}
+		shard := c.shardOf(slots.OfString(k))
 		if shard < 0 {
 			res.Problems = append(res.Problems, "no shard owns "+k)
 			continue
@@ -139,4 +134,18 @@ func waitSameApplied(ctx context.Context, procs []*Proc) error {
 		}
 		sleepCtx(ctx, 200*time.Millisecond)
 	}
+}
+
+// shardOf returns the shard that owns slot s: as CheckSlots found it after
+// slot moves, else from the formation's ranges; -1 if none.
+func (c *ProcCluster) shardOf(s slots.Slot) int {
+	if c.slotShard != nil {
+		return c.slotShard[s]
+	}
+	for i, rg := range c.ShardSlots {
+		if rg.Contains(s) {
+			return i
+		}
+	}
+	return -1
 }

@@ -29,7 +29,8 @@ const (
 // AllFaults lists every fault in the order of the docs.
 var AllFaults = []string{FaultKill, FaultKillLeader, FaultPause, FaultKillMajority, FaultPartition, FaultOneWay, FaultNoise,
 	FaultLoseAZ, FaultDisconnect, FaultIsolateAZ, FaultWipe,
-	FaultDiskStall, FaultDiskError} // disk.go
+	FaultDiskStall, FaultDiskError, // disk.go
+	FaultMigrate}
 
 // transportFaults need the nodes' --fault-file (process runtime).
 func transportFault(f string) bool {

@@ -85,6 +85,9 @@ type ProcCluster struct {
 	Faults *FaultMatrix
 	// Runtime is RuntimeProcess or RuntimeDocker.
 	Runtime string
+	// slotShard is each slot's shard (index into ShardSlots' order) once
+	// slots have moved (CheckSlots); nil: ShardSlots still holds.
+	slotShard []int
 
 	rt     nodeRuntime
 	closed bool

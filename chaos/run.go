@@ -56,8 +56,12 @@ type Report struct {
 	Leaders   LeaderResult     `json:"leaders"`  // at most one leader per shard and term
 	Converge  ConvergeResult   `json:"converge"` // replicas hold the same values after healing
 	Appends   AppendResult     `json:"appends"`
-	Errors    []string         `json:"errors,omitempty"` // harness or recovery failures
-	OutDir    string           `json:"out_dir"`
+	// Moves and Slots: the migrate fault's slot moves and the ownership
+	// check after them (nil without the fault).
+	Moves  []Move       `json:"moves,omitempty"`
+	Slots  *SlotsResult `json:"slots,omitempty"`
+	Errors []string     `json:"errors,omitempty"` // harness or recovery failures
+	OutDir string       `json:"out_dir"`
 }
 
 // Stats summarises durations.
@@ -89,13 +93,13 @@ func (s Stats) String() string {
 // write or two leaders in one term.
 func (r *Report) Violation() bool {
 	return r.Lin.Verdict == NotLinearizable || !r.Appends.OK() || len(r.Leaders.Violations) > 0 ||
-		len(r.Converge.Diverged) > 0
+		len(r.Converge.Diverged) > 0 || r.Slots.Violation()
 }
 
 // Passed reports whether the run proved what it checks: no violation, a
 // conclusive check and no harness or recovery error.
 func (r *Report) Passed() bool {
-	return !r.Violation() && r.Lin.Verdict == Linearizable && len(r.Errors) == 0 && r.Converge.OK()
+	return !r.Violation() && r.Lin.Verdict == Linearizable && len(r.Errors) == 0 && r.Converge.OK() && r.Slots.OK()
 }
 
 // Run starts a process cluster, drives the workload while the nemesis
@@ -132,11 +136,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := CheckRuntime(o.Runtime, o.Faults); err != nil {
 		return nil, err
 	}
+	if err := CheckMigrate(o.Runtime, o.Nodes, o.Faults); err != nil {
+		return nil, err
+	}
 	var c *ProcCluster
 	var err error
 	switch o.Runtime {
 	case "", RuntimeProcess:
-		needFiles := slices.ContainsFunc(o.Faults, transportFault) || slices.ContainsFunc(o.Faults, diskFault)
+		// migrate cuts gRPC links between shards through the fault files.
+		needFiles := slices.ContainsFunc(o.Faults, transportFault) || slices.ContainsFunc(o.Faults, diskFault) ||
+			slices.Contains(o.Faults, FaultMigrate)
 		var stall time.Duration
 		if slices.ContainsFunc(o.Faults, diskFault) {
 			stall = DiskStallTimeout
@@ -174,9 +183,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	nem, err := NewNemesis(c, o.Faults, o.Seed, clock, logf)
+	nem, err := NewNemesis(c, nemesisFaults(o.Faults), o.Seed, clock, logf)
 	if err != nil {
 		return nil, err
+	}
+	var mig *Migrator
+	if slices.Contains(o.Faults, FaultMigrate) {
+		if mig, err = NewMigrator(c, wl, o.Seed, clock, logf); err != nil {
+			return nil, err
+		}
 	}
 
 	logf("workload and nemesis running for %v", o.Duration)
@@ -184,6 +199,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer cancel()
 	wdone := make(chan struct{})
 	go func() { wl.Run(rctx); close(wdone) }()
+	if mig != nil {
+		go mig.Run(rctx)
+	}
 	go func() {
 		t := time.NewTicker(10 * time.Second)
 		defer t.Stop()
@@ -204,6 +222,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.Events = nem.Events()
 	if err := nem.HealAll(ctx); err != nil {
 		rep.Errors = append(rep.Errors, "heal: "+err.Error())
+	}
+	if mig != nil {
+		logf("waiting for the slot move under way, then checking slot ownership")
+		rep.Moves = mig.Finish(90*time.Second, rep.Events)
+		rep.Slots = CheckSlots(ctx, c)
+		moveSummary(rep.Slots, rep.Moves)
+		for _, p := range rep.Slots.Problems {
+			rep.Errors = append(rep.Errors, "slot check: "+p)
+		}
 	}
 	rep.Counts = hist.Counts()
 	if err := hist.Flush(); err != nil {
@@ -322,6 +349,17 @@ func (r *Report) Print(w io.Writer) {
 	}
 	for _, p := range r.Converge.Problems[:min(len(r.Converge.Problems), 5)] {
 		fmt.Fprintf(w, "  replica check problem: %s\n", p)
+	}
+	if r.Slots != nil {
+		fmt.Fprintf(w, "slot moves: %d done (%d during a fault, %d with a fault on their source or target shard, %d with the two shards cut apart), %d stuck; %d keys scanned on the shard leaders\n",
+			r.Slots.Moves, r.Slots.Overlapped, r.Slots.Hit, r.Slots.Cut, r.Slots.Stuck, r.Slots.Keys)
+		for i, v := range r.Slots.Violations {
+			if i == 5 {
+				fmt.Fprintf(w, "  ... %d more in report.json\n", len(r.Slots.Violations)-i)
+				break
+			}
+			fmt.Fprintf(w, "  SLOT VIOLATION: %s\n", v)
+		}
 	}
 	fmt.Fprintf(w, "appends: %s\n", r.Appends.Summary())
 	fmt.Fprintf(w, "linearizability: %d keys, %d ops, checked in %v\n", r.Lin.Keys, r.Lin.Ops, time.Duration(r.Lin.Took).Round(time.Millisecond))

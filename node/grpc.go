@@ -115,6 +115,11 @@ func (g *grpcServer) conn(addr string) (*grpc.ClientConn, error) {
 	if t := g.n.cfg.GRPCToken; t != "" {
 		opts = append(opts, grpc.WithPerRPCCredentials(authn.BearerCreds(t)))
 	}
+	if f := g.n.cfg.Faults; f != nil {
+		// Chaos tests cut node-to-node gRPC too (slot moves between
+		// partitioned shards); the spec names this node by its gRPC address.
+		opts = append(opts, grpc.WithContextDialer(f.Dialer(g.n.GRPCAddr())))
+	}
 	c, err := grpc.NewClient(addr, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("grpc dial %s: %w", addr, err)

@@ -196,8 +196,10 @@ func (r *remoteImporter) CompleteImport(ctx context.Context, ss []slots.Slot, so
 // moveSlotsTo moves slots ss to shard target from wherever they are: it
 // asks each owning shard's leader (over gRPC, this node included) to move
 // its share, following leader changes on the source, until every slot is
-// done. progress receives cumulative keys and bytes.
-func (n *Node) moveSlotsTo(ctx context.Context, ss []slots.Slot, target int, progress func(keys, bytes uint64)) error {
+// done. from >= 0 names the source of moves to resume: the target owns
+// the slots already, the source has yet to give them away. progress
+// receives cumulative keys and bytes.
+func (n *Node) moveSlotsTo(ctx context.Context, ss []slots.Slot, from, target int, progress func(keys, bytes uint64)) error {
 	if !n.shardKnown(target) {
 		return status.Errorf(codes.InvalidArgument, "unknown shard %d", target)
 	}
@@ -210,6 +212,11 @@ func (n *Node) moveSlotsTo(ctx context.Context, ss []slots.Slot, target int, pro
 	// the source must still be driven to its give.
 	origin := map[slots.Slot]int{}
 	confirmed := map[slots.Slot]bool{}
+	if from >= 0 && from != target {
+		for _, s := range ss {
+			origin[s] = from
+		}
+	}
 	me := n.ShardID()
 	for delay := 50 * time.Millisecond; ; delay = min(2*delay, time.Second) {
 		bySource := map[int][]slots.Slot{}

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -28,10 +29,14 @@ const (
 	newShardLeaderTimeout   = 30 * time.Second
 )
 
-// move is one slot to move from shard From to shard To.
+// move is one slot to move from shard From to shard To. Resume marks a
+// move that To already completed while From's log still has the slot
+// migrating (the operation that ran it died between the target's take and
+// the source's give): From must still be driven to its give.
 type move struct {
 	Slot     slots.Slot
 	From, To int
+	Resume   bool
 }
 
 // planPB renders moves as ranges of consecutive slots with the same
@@ -97,10 +102,13 @@ const moveBatchSlots = 64
 // batchMoves groups moves with the same source and target, in order, into
 // batches of at most moveBatchSlots.
 func batchMoves(moves []move) [][]move {
-	groups := map[[2]int][]move{}
-	var order [][2]int
+	groups := map[[3]int][]move{}
+	var order [][3]int
 	for _, mv := range moves {
-		k := [2]int{mv.From, mv.To}
+		k := [3]int{mv.From, mv.To, 0}
+		if mv.Resume {
+			k[2] = 1
+		}
 		if _, ok := groups[k]; !ok {
 			order = append(order, k)
 		}
@@ -156,7 +164,11 @@ func (n *Node) moveSlots(ctx context.Context, o *op, moves []move, pace pacing) 
 				}
 				mc := prog.start()
 				began := time.Now()
-				err := n.moveBatch(ctx, ss, b[0].To, func(keys, bytes uint64) { prog.set(mc, keys, bytes) })
+				from := -1
+				if b[0].Resume {
+					from = b[0].From
+				}
+				err := n.moveBatch(ctx, ss, from, b[0].To, func(keys, bytes uint64) { prog.set(mc, keys, bytes) })
 				took = time.Since(began)
 				prog.finish(mc, err == nil, len(b))
 				if err != nil {
@@ -193,8 +205,9 @@ func (n *Node) moveSlots(ctx context.Context, o *op, moves []move, pace pacing) 
 }
 
 // moveBatch moves slots with the migration engine (n.moveSlotsTo), or
-// slot by slot with testMover when a test set one.
-func (n *Node) moveBatch(ctx context.Context, ss []slots.Slot, target int, progress func(keys, bytes uint64)) error {
+// slot by slot with testMover when a test set one. from is the source of
+// a move to resume (-1: wherever the slots are).
+func (n *Node) moveBatch(ctx context.Context, ss []slots.Slot, from, target int, progress func(keys, bytes uint64)) error {
 	if n.testMover != nil {
 		var done MoveProgress
 		for _, s := range ss {
@@ -211,7 +224,7 @@ func (n *Node) moveBatch(ctx context.Context, ss []slots.Slot, target int, progr
 		}
 		return nil
 	}
-	return n.moveSlotsTo(ctx, ss, target, progress)
+	return n.moveSlotsTo(ctx, ss, from, target, progress)
 }
 
 // requireLeaders fails with Unavailable unless every shard in ids has a
@@ -275,6 +288,7 @@ func (n *Node) startMigrateSlots(ctx context.Context, req *adminv1.MigrateSlotsR
 	}
 	v := n.view.Load()
 	var moves []move
+	var there []slots.Slot // at the target already, as gossip shows
 	for _, r := range bm.Ranges() {
 		for s := int(r.Start); s <= int(r.End); s++ {
 			owner, _, ok := v.smap.Owner(slots.Slot(s))
@@ -283,19 +297,60 @@ func (n *Node) startMigrateSlots(ctx context.Context, req *adminv1.MigrateSlotsR
 			}
 			if int(owner) != target {
 				moves = append(moves, move{Slot: slots.Slot(s), From: int(owner), To: target})
+			} else {
+				there = append(there, slots.Slot(s))
 			}
 		}
 	}
 	desc := fmt.Sprintf("move slots %s to shard %d", slots.FormatRanges(bm.Ranges()), target)
 	o := n.newOp(adminv1.OperationKind_OPERATION_KIND_MIGRATE_SLOTS, target, desc)
 	n.run(o, func(ctx context.Context, o *op) error {
-		if len(moves) == 0 {
+		resume, err := n.unfinishedGives(ctx, there, target)
+		if err != nil {
+			return err
+		}
+		all := append(slices.Clip(moves), resume...)
+		if len(all) == 0 {
 			o.setStep("shard %d already owns these slots", target)
 			return nil
 		}
-		return n.moveSlots(ctx, o, moves, pace)
+		return n.moveSlots(ctx, o, all, pace)
 	})
 	return o, nil
+}
+
+// unfinishedGives finds, among slots ss that gossip shows at target, those
+// another shard's log still has migrating (a rerun of an operation that
+// died after the target's take and before the source's give): gossip
+// routes by the highest version, so only the shards' leaders can tell.
+func (n *Node) unfinishedGives(ctx context.Context, ss []slots.Slot, target int) ([]move, error) {
+	if len(ss) == 0 {
+		return nil, nil
+	}
+	var out []move
+	for _, sh := range n.view.Load().shardIDs() {
+		if sh == target {
+			continue
+		}
+		st, err := n.shardStatusReq(ctx, sh, &adminv1.NodeStatusRequest{})
+		if err != nil {
+			return nil, fmt.Errorf("shard %d: reading its slot claim: %w", sh, err)
+		}
+		claim, err := slots.ParseRanges(st.GetSlotClaim())
+		if err != nil {
+			return nil, fmt.Errorf("shard %d: slot claim %q: %w", sh, st.GetSlotClaim(), err)
+		}
+		var claimed slots.Bitmap
+		for _, r := range claim {
+			claimed.SetRange(r)
+		}
+		for _, s := range ss {
+			if claimed.Has(s) {
+				out = append(out, move{Slot: s, From: sh, To: target, Resume: true})
+			}
+		}
+	}
+	return out, nil
 }
 
 // slotWeights returns, for every shard in ids, the weight of each slot it

@@ -1,6 +1,7 @@
 package shard
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -227,14 +228,37 @@ func (s *faultStream) Dial(addr raft.ServerAddress, timeout time.Duration) (net.
 	return &faultConn{Conn: c, f: s.f, local: local, remote: string(addr)}, nil
 }
 
+// Dialer returns a dial function, for gRPC's WithContextDialer, whose
+// connections from local (this node's address as the spec names it, e.g.
+// its gRPC address) obey the cuts, enforced as on Raft connections. Drop
+// and delay stay Raft-only.
+func (f *Faults) Dialer(local string) func(ctx context.Context, addr string) (net.Conn, error) {
+	var d net.Dialer
+	return func(ctx context.Context, addr string) (net.Conn, error) {
+		if f.blocked(local, addr) {
+			return nil, fmt.Errorf("dial %s: %w", addr, ErrFaultInjected)
+		}
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return nil, err
+		}
+		return &faultConn{Conn: c, f: f, local: local, remote: addr, cutsOnly: true}, nil
+	}
+}
+
 type faultConn struct {
 	net.Conn
 	f             *Faults
 	local, remote string
+	cutsOnly      bool // no drop or delay (not a Raft connection)
 }
 
 func (c *faultConn) Write(b []byte) (int, error) {
-	if !c.f.beforeWrite(c.local, c.remote) {
+	ok := !c.f.blocked(c.local, c.remote)
+	if !c.cutsOnly {
+		ok = c.f.beforeWrite(c.local, c.remote)
+	}
+	if !ok {
 		c.Conn.Close()
 		return 0, fmt.Errorf("write to %s: %w", c.remote, ErrFaultInjected)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"reflect"
 	"testing"
 	"time"
@@ -169,5 +171,74 @@ func TestFaultSpecRoundTrip(t *testing.T) {
 	f.Heal()
 	if got := f.Spec(); len(got.Cut) != 0 || got.Drop != 0 || got.DelayMS != 0 {
 		t.Fatalf("after heal %+v", got)
+	}
+}
+
+// TestFaultsDialer: connections from the dialer obey cuts both ways (an
+// open connection fails on its next write or read, a new dial is refused)
+// and ignore drop and delay, which stay Raft-only.
+func TestFaultsDialer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() { // echo server
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { _, _ = io.Copy(c, c); c.Close() }()
+		}
+	}()
+	const local = "127.0.0.1:1"
+	peer := ln.Addr().String()
+	f := NewFaults()
+	dial := f.Dialer(local)
+	ctx := context.Background()
+	roundTrip := func(c net.Conn) error {
+		if _, err := c.Write([]byte("x")); err != nil {
+			return err
+		}
+		_, err := io.ReadFull(c, make([]byte, 1))
+		return err
+	}
+	tests := []struct {
+		name              string
+		spec              FaultSpec
+		openFails, redial bool // the open connection fails; a new dial works
+	}{
+		{name: "no faults", redial: true},
+		{name: "drop and delay do not apply", spec: FaultSpec{Drop: 1, DelayMS: 1}, redial: true},
+		{name: "cut towards the peer", spec: FaultSpec{Cut: [][2]string{{local, peer}}}, openFails: true},
+		{name: "cut from the peer", spec: FaultSpec{Cut: [][2]string{{peer, local}}}, openFails: true, redial: true},
+		{name: "other links cut", spec: FaultSpec{Cut: [][2]string{{peer, "127.0.0.1:2"}}}, redial: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f.Heal()
+			c, err := dial(ctx, peer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			f.Set(tc.spec)
+			if err := roundTrip(c); (err != nil) != tc.openFails {
+				t.Fatalf("open connection: %v, want failure %v", err, tc.openFails)
+			} else if err != nil && !errors.Is(err, ErrFaultInjected) {
+				t.Fatalf("open connection failed with %v, want ErrFaultInjected", err)
+			}
+			c2, err := dial(ctx, peer)
+			if (err == nil) != tc.redial {
+				t.Fatalf("new dial: %v, want success %v", err, tc.redial)
+			}
+			if err != nil && !errors.Is(err, ErrFaultInjected) {
+				t.Fatalf("new dial failed with %v, want ErrFaultInjected", err)
+			}
+			if c2 != nil {
+				c2.Close()
+			}
+		})
 	}
 }

@@ -87,6 +87,9 @@ func runChaos(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := chaos.CheckRuntime(*runtime, fl); err != nil {
 		return err
 	}
+	if err := chaos.CheckMigrate(*runtime, *nodes, fl); err != nil {
+		return err
+	}
 	if *runtime == chaos.RuntimeDocker && *nodes != 9 {
 		return fmt.Errorf("chaos: --nodes %d: the docker runtime runs the 9-node compose cluster", *nodes)
 	}

@@ -26,6 +26,8 @@ func TestChaosFlagErrors(t *testing.T) {
 		{[]string{"chaos", "--runtime", "docker", "--faults", "kill,partition"}, "process runtime only"},
 		{[]string{"chaos", "--runtime", "docker", "--faults", "kill,disk-stall"}, "fault disk-stall breaks a node's disk"},
 		{[]string{"chaos", "--faults", "kill,isolate-az"}, "use --runtime docker"},
+		{[]string{"chaos", "--faults", "migrate,kill-leader"}, "needs --nodes 9"},
+		{[]string{"chaos", "--runtime", "docker", "--faults", "migrate"}, "process runtime only"},
 		{[]string{"chaos", "--duration", "-1s"}, "must be positive"},
 		{[]string{"chaos", "extra"}, "unexpected arguments"},
 		{[]string{"chaos", "--check", "/nonexistent/history.jsonl"}, "no such file"},

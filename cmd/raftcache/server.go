@@ -79,7 +79,7 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&f.trailingLogs, "trailing-logs", 0, "advanced: log entries kept after a snapshot (0 = default 10240)")
 	fs.DurationVar(&f.snapshotInterval, "snapshot-interval", 0, "advanced: how often Raft checks --snapshot-threshold (0 = default 60s)")
 	fs.DurationVar(&f.diskStallTimeout, "disk-stall-timeout", defaultDiskStallTimeout, "a Raft log or stable store write (fsync) taking longer than this counts as a disk failure: the node stops (fail-stop; 0 = no watchdog)")
-	fs.StringVar(&f.faultFile, "fault-file", "", "testing only: JSON file of Raft transport and disk faults to inject, re-read when it changes (raftcache chaos)")
+	fs.StringVar(&f.faultFile, "fault-file", "", "testing only: JSON file of Raft transport and disk faults (and node-to-node gRPC cuts) to inject, re-read when it changes (raftcache chaos)")
 }
 
 // defaultDiskStallTimeout is --disk-stall-timeout's default (server and dev).
