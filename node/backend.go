@@ -234,7 +234,8 @@ func (n *Node) InfoSection(name string) []string {
 		var dirty int64
 		n.fsm.View(func(db *raftfsm.DB) { dirty = db.Dirty() })
 		return append([]string{"loading:0", "async_loading:0", "rdb_changes_since_last_save:" + strconv.FormatInt(dirty, 10),
-			"rdb_bgsave_in_progress:0", "rdb_last_bgsave_status:ok", "aof_enabled:0", "aof_rewrite_in_progress:0",
+			"rdb_bgsave_in_progress:0", "rdb_last_save_time:" + strconv.FormatInt(n.LastSave().Unix(), 10),
+			"rdb_last_bgsave_status:ok", "aof_enabled:0", "aof_rewrite_in_progress:0",
 			"raft_log_fsync:always", "raft_data_dir:" + n.cfg.DataDir}, n.autoBackupInfo()...)
 	case "cluster":
 		return []string{"cluster_enabled:1"}

@@ -52,6 +52,12 @@ func (n *Node) newOp(kind adminv1.OperationKind, shard int, desc string) *op {
 	if r.ops == nil {
 		r.ops = map[string]*op{}
 	}
+	if r.seq == 0 && !n.started.IsZero() {
+		// Numbered from the node's start time in milliseconds: a node
+		// forgets its operations when it restarts, and an id handed out
+		// before must not name a newer operation afterwards.
+		r.seq = int(n.started.UnixMilli())
+	}
 	r.seq++
 	now := time.Now()
 	o := &op{

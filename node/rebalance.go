@@ -293,7 +293,9 @@ func (n *Node) startMigrateSlots(ctx context.Context, req *adminv1.MigrateSlotsR
 		for s := int(r.Start); s <= int(r.End); s++ {
 			owner, _, ok := v.smap.Owner(slots.Slot(s))
 			if !ok {
-				return nil, status.Errorf(codes.FailedPrecondition, "slot %d is not served by any shard", s)
+				// Every slot has an owner once the cluster formed: this
+				// node's view is not complete yet (it just started).
+				return nil, status.Errorf(codes.Unavailable, "slot %d has no owner in this node's view of the cluster yet (just started?); retry", s)
 			}
 			if int(owner) != target {
 				moves = append(moves, move{Slot: slots.Slot(s), From: int(owner), To: target})

@@ -2,29 +2,25 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/raftcache/raftcache/internal/testwait"
 	adminv1 "github.com/raftcache/raftcache/proto/raftcache/admin/v1"
 	"github.com/raftcache/raftcache/raftfsm"
 	"github.com/raftcache/raftcache/slots"
 )
 
-// TestMigrateResumesGive: the node running a MigrateSlots operation died
-// after the target shard took a slot and before the source gave it away,
-// so the source's log still has the slot migrating while gossip already
-// routes it to the target. Running the operation again must finish the
-// move on the source (its log gives the slot away), and the slot must be
-// movable back afterwards. Found while building the chaos harness's slot
-// ownership check (docs/CHAOS.md, migrate).
-func TestMigrateResumesGive(t *testing.T) {
-	if testing.Short() {
-		t.Skip("resharding e2e")
-	}
+// stuckGive builds, through the logs of a 3-shard dev cluster, the state a
+// move leaves when its runner dies between the target's take and the
+// source's give: slot taken by shard 1 at a new version, still migrating
+// in shard 0's log, and gossip routing it to shard 1. It returns the slot,
+// a lookup of each shard's leader and an admin client of shard 2's node.
+func stuckGive(t *testing.T, ctx context.Context) (slots.Slot, func(int) *instance, adminv1.AdminClient) {
+	t.Helper()
 	dc := startReshardCluster(t, 3, 0)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
 	leader := func(shard int) *instance {
 		for {
 			for _, inst := range dc.instances {
@@ -95,6 +91,23 @@ func TestMigrateResumesGive(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
+	return slot, leader, ac
+}
+
+// TestMigrateResumesGive: the node running a MigrateSlots operation died
+// after the target shard took a slot and before the source gave it away,
+// so the source's log still has the slot migrating while gossip already
+// routes it to the target. Running the operation again must finish the
+// move on the source (its log gives the slot away), and the slot must be
+// movable back afterwards. Found while building the chaos harness's slot
+// ownership check (docs/CHAOS.md, migrate).
+func TestMigrateResumesGive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("resharding e2e")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	slot, leader, ac := stuckGive(t, ctx)
 	r, err := ac.MigrateSlots(ctx, &adminv1.MigrateSlotsRequest{Slots: []*adminv1.SlotRange{{Start: uint32(slot), End: uint32(slot)}}, TargetShard: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -112,4 +125,22 @@ func TestMigrateResumesGive(t *testing.T) {
 	if si, _ := leader(0).node.FSM().SlotInfo(slot); si.State != raftfsm.SlotOwned {
 		t.Fatalf("slot %d back on shard 0: %s", slot, si.State)
 	}
+}
+
+// TestStuckGiveFinishedByLeader: with no operation run again, the source
+// shard's leader gives the slot away by itself once gossip has shown the
+// target owning it for longer than the grace period (node/finishgive.go).
+func TestStuckGiveFinishedByLeader(t *testing.T) {
+	if testing.Short() {
+		t.Skip("resharding e2e")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	slot, leader, _ := stuckGive(t, ctx)
+	testwait.Eventually(t, 60*time.Second, func() error {
+		if si, _ := leader(0).node.FSM().SlotInfo(slot); si.State != raftfsm.SlotUnowned || si.Peer != 1 || si.Ver != 100 {
+			return fmt.Errorf("shard 0's log has slot %d %s (peer %d, version %d)", slot, si.State, si.Peer, si.Ver)
+		}
+		return nil
+	})
 }

@@ -60,6 +60,9 @@ func TestServerCommands(t *testing.T) {
 	if err != nil || after <= before {
 		t.Fatalf("LASTSAVE %d after SAVE, %d before (%v)", after, before, err)
 	}
+	if info := fc.Info(ctx, "persistence").Val(); !strings.Contains(info, "rdb_last_save_time:"+strconv.FormatInt(after, 10)+"\r\n") {
+		t.Fatalf("INFO persistence without rdb_last_save_time:%d:\n%s", after, info)
+	}
 	if v := fc.BgSave(ctx).Val(); v != "Background saving started" {
 		t.Fatalf("BGSAVE = %q", v)
 	}
