@@ -3,18 +3,19 @@
 # pauses, Raft partitions, a wiped data dir and broken disks (fail-stop),
 # ~2 minutes in all; fixed seed, printed first, so a failure replays with
 # the same fault schedule:
-#   go run ./cmd/raftcache chaos --seed $SEED --duration $DURATION --faults $FAULTS
+#   go run ./cmd/raftcache chaos --seed $SEED --duration $DURATION --nodes $NODES --faults $FAULTS
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEED=${CHAOS_SEED:-20261202}
 DURATION=${CHAOS_DURATION:-75s}
 FAULTS=${CHAOS_FAULTS:-kill,kill-leader,pause,kill-majority,partition,partition-oneway,wipe,disk-stall,disk-error}
+NODES=${CHAOS_NODES:-3}
 OUT=$(mktemp -d /tmp/raftcache-ci-chaos-XXXXXX)
 bin="$OUT/raftcache"
 CGO_ENABLED=0 go build -trimpath -o "$bin" ./cmd/raftcache
-echo "== chaos: seed $SEED, $DURATION, faults $FAULTS, output $OUT"
+echo "== chaos: seed $SEED, $DURATION, $NODES nodes, faults $FAULTS, output $OUT"
 status=0
-"$bin" chaos --seed "$SEED" --duration "$DURATION" --nodes 3 --faults "$FAULTS" --out "$OUT/run" --bin "$bin" || status=$?
+"$bin" chaos --seed "$SEED" --duration "$DURATION" --nodes "$NODES" --faults "$FAULTS" --out "$OUT/run" --bin "$bin" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "== chaos FAILED (exit $status); history, node logs and visualisations are in $OUT/run"
   exit "$status"

@@ -59,19 +59,10 @@ func (d dualBackend) TLSRedirectAddr(addr string) string {
 // dualServer starts a gateway with a plaintext and a TLS port.
 func dualServer(t *testing.T, authClients string) (*Server, dualBackend, tlsconf.DevFiles) {
 	t.Helper()
-	d, err := tlsconf.GenerateDev(t.TempDir(), nil, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := d.Node
-	f.AuthClients = authClients
-	conf, err := tlsconf.Load(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, conf := devTLS(t, authClients)
 	b := dualBackend{newFakeBackend()}
 	s := mustServer(t, b, func(c *Config) {
-		c.TLS, c.TLSAddr, c.TLSPort = conf.ClientServer(), "127.0.0.1:0", 7100
+		c.TLS, c.TLSAddr, c.TLSPort = conf, "127.0.0.1:0", 7100
 	})
 	if s.TLSAddr() == nil || s.TLSAddr().String() == s.Addr().String() {
 		t.Fatalf("TLS address %v beside %v", s.TLSAddr(), s.Addr())

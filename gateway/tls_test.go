@@ -17,6 +17,15 @@ import (
 // certificates and the given client-certificate policy.
 func tlsServer(t *testing.T, authClients string) (*Server, tlsconf.DevFiles) {
 	t.Helper()
+	d, conf := devTLS(t, authClients)
+	s := mustServer(t, newWatchBackend(), func(c *Config) { c.TLS = conf })
+	return s, d
+}
+
+// devTLS generates throwaway certificates and the server side of them with
+// the given client-certificate policy.
+func devTLS(t *testing.T, authClients string) (tlsconf.DevFiles, *tls.Config) {
+	t.Helper()
 	d, err := tlsconf.GenerateDev(t.TempDir(), nil, time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -27,8 +36,7 @@ func tlsServer(t *testing.T, authClients string) (*Server, tlsconf.DevFiles) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := mustServer(t, newWatchBackend(), func(c *Config) { c.TLS = conf.ClientServer() })
-	return s, d
+	return d, conf.ClientServer()
 }
 
 func tlsClient(t *testing.T, s *Server, o tlsconf.ClientOptions) *redis.Client {

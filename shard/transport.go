@@ -50,7 +50,7 @@ func newTransport(cfg Config, logger *hclogAdapter) (raft.Transport, *tcpStream,
 		ln.Close()
 		return nil, nil, errors.New("shard: raft transport: TLSServer and TLSClient go together")
 	}
-	tcp := &tcpStream{ln: ln, adv: adv, conns: make(map[*trackedConn]struct{}),
+	tcp := &tcpStream{ln: ln, adv: adv, conns: make(map[*trackedConn]struct{}), dialed: make(map[*trackedConn]struct{}),
 		tlsServer: cfg.TLSServer, tlsClient: cfg.TLSClient}
 	var stream raft.StreamLayer = tcp
 	if cfg.Faults != nil {
@@ -77,28 +77,44 @@ type tcpStream struct {
 	tlsServer, tlsClient *tls.Config
 
 	mu       sync.Mutex
-	conns    map[*trackedConn]struct{}
+	conns    map[*trackedConn]struct{} // accepted connections, closed by Close
 	closed   bool
-	fenced   bool                 // no more dials (disk failure: Replica.fence)
-	dialed   map[*dialedConn]bool // outbound connections, closed by fence
-	handlers sync.WaitGroup       // accepted connections whose handler has not closed them
+	fenced   bool                      // no more dials (disk failure: Replica.fence)
+	dialed   map[*trackedConn]struct{} // outbound connections, closed by fence
+	handlers sync.WaitGroup            // accepted connections whose handler has not closed them
 }
 
+// trackedConn is a connection the stream keeps in set (conns or dialed)
+// until it is closed, so that Close and fence can close it; done, when
+// set, runs once then (an accepted connection's handlers.Done: raft's
+// handler defers Close as it exits).
 type trackedConn struct {
 	net.Conn
 	s    *tcpStream
+	set  map[*trackedConn]struct{}
+	done func()
 	once sync.Once
 }
 
-// Close is called by raft's handler as it exits (handleConn defers it).
 func (c *trackedConn) Close() error {
 	c.once.Do(func() {
 		c.s.mu.Lock()
-		delete(c.s.conns, c)
+		delete(c.set, c)
 		c.s.mu.Unlock()
-		c.s.handlers.Done()
+		if c.done != nil {
+			c.done()
+		}
 	})
 	return c.Conn.Close()
+}
+
+// listLocked copies the connections of set; under s.mu.
+func listLocked(set map[*trackedConn]struct{}) []*trackedConn {
+	out := make([]*trackedConn, 0, len(set))
+	for c := range set {
+		out = append(out, c)
+	}
+	return out
 }
 
 func (s *tcpStream) Accept() (net.Conn, error) {
@@ -112,7 +128,7 @@ func (s *tcpStream) Accept() (net.Conn, error) {
 		c.Close()
 		return nil, net.ErrClosed
 	}
-	tc := &trackedConn{Conn: c, s: s}
+	tc := &trackedConn{Conn: c, s: s, set: s.conns, done: s.handlers.Done}
 	s.conns[tc] = struct{}{}
 	s.handlers.Add(1)
 	if s.tlsServer != nil {
@@ -126,10 +142,7 @@ func (s *tcpStream) Accept() (net.Conn, error) {
 func (s *tcpStream) Close() error {
 	s.mu.Lock()
 	s.closed = true
-	conns := make([]*trackedConn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
+	conns := listLocked(s.conns)
 	s.mu.Unlock()
 	err := s.ln.Close()
 	for _, c := range conns {
@@ -162,30 +175,11 @@ func (s *tcpStream) Addr() net.Addr { return s.adv }
 func (s *tcpStream) fence() {
 	s.mu.Lock()
 	s.fenced = true
-	out := make([]*dialedConn, 0, len(s.dialed))
-	for c := range s.dialed {
-		out = append(out, c)
-	}
+	out := listLocked(s.dialed)
 	s.mu.Unlock()
 	for _, c := range out {
 		_ = c.Close()
 	}
-}
-
-// dialedConn is an outbound connection, tracked until closed.
-type dialedConn struct {
-	net.Conn
-	s    *tcpStream
-	once sync.Once
-}
-
-func (c *dialedConn) Close() error {
-	c.once.Do(func() {
-		c.s.mu.Lock()
-		delete(c.s.dialed, c)
-		c.s.mu.Unlock()
-	})
-	return c.Conn.Close()
 }
 
 func (s *tcpStream) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
@@ -200,17 +194,14 @@ func (s *tcpStream) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Co
 	if err != nil {
 		return nil, err
 	}
-	c := &dialedConn{Conn: raw, s: s}
+	c := &trackedConn{Conn: raw, s: s, set: s.dialed}
 	s.mu.Lock()
 	if s.fenced {
 		s.mu.Unlock()
 		raw.Close()
 		return nil, fmt.Errorf("dial %s: %w", addr, net.ErrClosed)
 	}
-	if s.dialed == nil {
-		s.dialed = map[*dialedConn]bool{}
-	}
-	s.dialed[c] = true
+	s.dialed[c] = struct{}{}
 	s.mu.Unlock()
 	if s.tlsClient == nil {
 		return c, nil
