@@ -128,7 +128,9 @@ func New(cfg Config) (*Replica, error) {
 	// missed.
 	r.fsm.SetOnApply(r.waiters.deliver)
 
-	ra, err := raft.NewRaft(rc, r.fsm, r.guard.logStore(st.logs), r.guard.stableStore(st.stable), st.snaps, trans)
+	// raft gets the transport with commit indexes clamped (commitclamp.go);
+	// r.trans stays the wrapped one, for fencing and CloseStreams.
+	ra, err := raft.NewRaft(rc, r.fsm, r.guard.logStore(st.logs), r.guard.stableStore(st.stable), st.snaps, clampCommits(trans))
 	if err != nil {
 		close(r.raftUp)
 		r.cancel()
