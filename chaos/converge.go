@@ -15,11 +15,21 @@ import (
 type ConvergeResult struct {
 	Keys     int      `json:"keys"`               // keys compared on every replica
 	Diverged []string `json:"diverged,omitempty"` // keys whose replicas disagree
-	Problems []string `json:"problems,omitempty"` // applied indexes that never met, unreadable replicas
+	// LogDiverged lists the shards whose replicas, at the same applied
+	// index, report different applied-log hashes (INFO replication
+	// raft_applied_log_hash): they applied different log entries, a
+	// consensus failure. Keys that differ while the hashes agree point at
+	// a nondeterministic command instead.
+	LogDiverged []string `json:"log_diverged,omitempty"`
+	LogHashes   int      `json:"log_hashes"`         // shards whose hashes were compared
+	Problems    []string `json:"problems,omitempty"` // applied indexes that never met, unreadable replicas
 }
 
-// OK reports whether every replica of every shard holds the same values.
-func (r ConvergeResult) OK() bool { return len(r.Diverged) == 0 && len(r.Problems) == 0 }
+// OK reports whether every replica of every shard holds the same values
+// and applied the same log.
+func (r ConvergeResult) OK() bool {
+	return len(r.Diverged) == 0 && len(r.LogDiverged) == 0 && len(r.Problems) == 0
+}
 
 // CheckConvergence waits until the replicas of each shard report the same
 // Raft applied index (INFO replication), then reads every key on every
@@ -29,8 +39,15 @@ func (r ConvergeResult) OK() bool { return len(r.Diverged) == 0 && len(r.Problem
 func CheckConvergence(ctx context.Context, c *ProcCluster, keys []string) ConvergeResult {
 	var res ConvergeResult
 	for s := 0; s < c.Shards; s++ {
-		if err := waitSameApplied(ctx, c.ShardProcs(s)); err != nil {
+		hashes, err := waitSameApplied(ctx, c.ShardProcs(s))
+		if err != nil {
 			res.Problems = append(res.Problems, fmt.Sprintf("shard %d: %v", s, err))
+			continue
+		}
+		if d, compared := compareLogHashes(hashes); d != "" {
+			res.LogDiverged = append(res.LogDiverged, fmt.Sprintf("shard %d: %s", s, d))
+		} else if compared {
+			res.LogHashes++
 		}
 	}
 	conns := map[string]*respConn{}
@@ -102,19 +119,24 @@ func CheckConvergence(ctx context.Context, c *ProcCluster, keys []string) Conver
 }
 
 // waitSameApplied polls INFO replication until every node reports the same
-// raft_applied_index twice in a row.
-func waitSameApplied(ctx context.Context, procs []*Proc) error {
+// raft_applied_index twice in a row, and returns each node's
+// raft_applied_log_hash line from the last poll ("" when a node has none).
+func waitSameApplied(ctx context.Context, procs []*Proc) (map[string]string, error) {
 	deadline := time.Now().Add(30 * time.Second)
 	last := ""
 	for {
 		var idx []string
+		hashes := map[string]string{}
 		for _, p := range procs {
 			r, err := Command(p.Addr(), time.Second, "INFO", "replication")
 			v := "?"
 			if err == nil {
 				for _, line := range strings.Split(r.Str, "\n") {
-					if s, ok := strings.CutPrefix(strings.TrimSpace(line), "raft_applied_index:"); ok {
+					line = strings.TrimSpace(line)
+					if s, ok := strings.CutPrefix(line, "raft_applied_index:"); ok {
 						v = s
+					} else if s, ok := strings.CutPrefix(line, "raft_applied_log_hash:"); ok {
+						hashes[p.ID] = s
 					}
 				}
 			}
@@ -126,14 +148,50 @@ func waitSameApplied(ctx context.Context, procs []*Proc) error {
 			same = same && v == idx[0]
 		}
 		if same && cur == last {
-			return nil
+			return hashes, nil
 		}
 		last = cur
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("applied indexes never met: %s", cur)
+			return nil, fmt.Errorf("applied indexes never met: %s", cur)
 		}
 		sleepCtx(ctx, 200*time.Millisecond)
 	}
+}
+
+// compareLogHashes compares one shard's raft_applied_log_hash values
+// (index=N,hash=H,known=K). It describes a difference, or reports whether
+// a comparison was possible: every replica has a known hash for the same
+// index (a replica that restored an old-format snapshot cannot compare).
+func compareLogHashes(byNode map[string]string) (diff string, compared bool) {
+	groups := map[string][]string{}
+	for id, v := range byNode {
+		if !strings.HasSuffix(v, ",known=1") {
+			return "", false
+		}
+		groups[v] = append(groups[v], id)
+	}
+	if len(groups) == 0 {
+		return "", false
+	}
+	index := ""
+	for v := range groups {
+		i, _, _ := strings.Cut(v, ",")
+		if index != "" && i != index {
+			return "", false // moved on between reads: nothing to compare
+		}
+		index = i
+	}
+	if len(groups) == 1 {
+		return "", true
+	}
+	var parts []string
+	for v, ids := range groups {
+		sort.Strings(ids)
+		_, h, _ := strings.Cut(v, ",")
+		parts = append(parts, fmt.Sprintf("%v %s", ids, strings.TrimSuffix(h, ",known=1")))
+	}
+	sort.Strings(parts)
+	return "replicas applied different log entries up to " + index + ": " + strings.Join(parts, ", "), true
 }
 
 // shardOf returns the shard that owns slot s: as CheckSlots found it after

@@ -229,6 +229,9 @@ func TestRunShort(t *testing.T) {
 	if len(rep.Events) == 0 || rep.Counts.OK == 0 || rep.Appends.Acknowledged == 0 || rep.Leaders.Elections < 2 || rep.Converge.Keys == 0 {
 		t.Fatalf("run did too little: %+v", rep)
 	}
+	if rep.Converge.LogHashes != 1 {
+		t.Fatalf("applied-log hashes compared on %d shards, want 1: %+v", rep.Converge.LogHashes, rep.Converge)
+	}
 	for _, f := range []string{"history.jsonl", "attempts.jsonl", "report.json"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)

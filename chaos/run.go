@@ -93,7 +93,7 @@ func (s Stats) String() string {
 // write or two leaders in one term.
 func (r *Report) Violation() bool {
 	return r.Lin.Verdict == NotLinearizable || !r.Appends.OK() || len(r.Leaders.Violations) > 0 ||
-		len(r.Converge.Diverged) > 0 || r.Slots.Violation()
+		len(r.Converge.Diverged) > 0 || len(r.Converge.LogDiverged) > 0 || r.Slots.Violation()
 }
 
 // Passed reports whether the run proved what it checks: no violation, a
@@ -339,7 +339,11 @@ func (r *Report) Print(w io.Writer) {
 	for _, v := range r.Leaders.Violations {
 		fmt.Fprintf(w, "  TWO LEADERS: %s\n", v)
 	}
-	fmt.Fprintf(w, "replicas: %d keys compared on every replica, %d diverged\n", r.Converge.Keys, len(r.Converge.Diverged))
+	fmt.Fprintf(w, "replicas: %d keys compared on every replica, %d diverged; applied-log hashes equal on %d shards, different on %d\n",
+		r.Converge.Keys, len(r.Converge.Diverged), r.Converge.LogHashes, len(r.Converge.LogDiverged))
+	for _, d := range r.Converge.LogDiverged {
+		fmt.Fprintf(w, "  LOG DIVERGED: %s\n", d)
+	}
 	for i, d := range r.Converge.Diverged {
 		if i == 5 {
 			fmt.Fprintf(w, "  ... %d more in report.json\n", len(r.Converge.Diverged)-i)

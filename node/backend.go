@@ -177,6 +177,18 @@ func (n *Node) IsLeader() bool {
 	return r != nil && r.IsLeader()
 }
 
+// logHashInfo is INFO replication's raft_applied_log_hash line: the
+// applied-log hash (raftfsm/loghash.go) with the index it covers; known=0
+// when it does not cover the history before an old-format snapshot.
+func (n *Node) logHashInfo() string {
+	h := n.fsm.AppliedLogHash()
+	known := 0
+	if h.Known {
+		known = 1
+	}
+	return fmt.Sprintf("raft_applied_log_hash:index=%d,hash=%016x,known=%d", h.Index, h.Hash, known)
+}
+
 // InfoSection implements the gateway's Backend: the INFO lines the node owns.
 func (n *Node) InfoSection(name string) []string {
 	r := n.rep()
@@ -205,7 +217,7 @@ func (n *Node) InfoSection(name string) []string {
 			lines = append(lines, replicas...)
 			return append(lines, "master_failover_state:no-failover", "master_replid:"+n.clusterID,
 				"master_repl_offset:"+strconv.FormatUint(applied, 10), "raft_state:"+stats["state"], "raft_term:"+stats["term"],
-				"raft_commit_index:"+stats["commit_index"], "raft_applied_index:"+strconv.FormatUint(applied, 10))
+				"raft_commit_index:"+stats["commit_index"], "raft_applied_index:"+strconv.FormatUint(applied, 10), n.logHashInfo())
 		}
 		host, port := "", ""
 		if addr := n.leaderRESP(); addr != "" {
@@ -229,7 +241,7 @@ func (n *Node) InfoSection(name string) []string {
 			"slave_repl_offset:" + strconv.FormatUint(applied, 10), "slave_priority:100", "slave_read_only:1",
 			"connected_slaves:0", "master_replid:" + n.clusterID, "master_repl_offset:" + strconv.FormatUint(applied, 10),
 			"raft_state:" + stats["state"], "raft_term:" + stats["term"], "raft_commit_index:" + stats["commit_index"],
-			"raft_applied_index:" + strconv.FormatUint(applied, 10)}
+			"raft_applied_index:" + strconv.FormatUint(applied, 10), n.logHashInfo()}
 	case "persistence":
 		var dirty int64
 		n.fsm.View(func(db *raftfsm.DB) { dirty = db.Dirty() })

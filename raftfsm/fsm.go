@@ -25,11 +25,16 @@ type ApplyResult struct {
 // FSM adapts the engine to hashicorp/raft. Apply holds the write lock for a
 // whole batch; readers take the read lock through View.
 type FSM struct {
-	mu       sync.RWMutex
-	db       *DB
-	applied  atomic.Uint64 // index of the last entry applied to db
-	lastTime atomic.Int64  // largest entry time applied: the leader never stamps below it
-	logger   *slog.Logger
+	mu      sync.RWMutex
+	db      *DB
+	applied atomic.Uint64 // index of the last entry applied to db
+	// chain is the applied-log hash (loghash.go), under mu; logHash
+	// publishes it with its index after every batch.
+	chain      uint64
+	chainKnown bool
+	logHash    atomic.Pointer[LogHash]
+	lastTime   atomic.Int64 // largest entry time applied: the leader never stamps below it
+	logger     *slog.Logger
 
 	waitMu sync.Mutex
 	waitCh chan struct{} // closed and replaced after every applied batch
@@ -58,7 +63,7 @@ func NewFSM(logger *slog.Logger) *FSM {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &FSM{db: NewDB(), logger: logger, waitCh: make(chan struct{})}
+	return &FSM{db: NewDB(), logger: logger, waitCh: make(chan struct{}), chainKnown: true}
 }
 
 // SetOnApply installs a hook called (outside the lock) for every applied
@@ -127,6 +132,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 		if l.Type != raft.LogCommand {
 			continue
 		}
+		f.chain = chainEntry(f.chain, l.Index, l.Term, l.Data)
 		res := f.applyEntry(l, pre[i])
 		out[i] = res
 		if res != nil && res.ReqID != 0 {
@@ -136,6 +142,9 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	f.db.settle()
 	f.used.Store(f.db.used)
 	evs, pubs := f.takeEvents()
+	if len(logs) > 0 {
+		f.logHash.Store(&LogHash{Index: logs[len(logs)-1].Index, Hash: f.chain, Known: f.chainKnown})
+	}
 	f.mu.Unlock()
 	if len(logs) > 0 {
 		f.advance(logs[len(logs)-1].Index)
@@ -262,6 +271,8 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 		libs:     f.db.libs,
 		index:    f.applied.Load(),
 		lastTime: f.lastTime.Load(),
+		logHash:  f.chain,
+		hashed:   f.chainKnown,
 		db:       f.db,
 	}
 	f.db.liveSnaps.Add(1)
@@ -292,7 +303,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 // Reset empties the engine (keys, slot table, applied index, entry time),
 // as a node released from its shard needs before it joins another; unlike
 // Restore it goes back to index 0.
-func (f *FSM) Reset() { f.install(NewDB(), SnapshotHeader{}) }
+func (f *FSM) Reset() { f.install(NewDB(), SnapshotHeader{LogHashKnown: true}) }
 
 // install replaces all state with db as of hdr's index and entry time.
 func (f *FSM) install(db *DB, hdr SnapshotHeader) {
@@ -304,6 +315,8 @@ func (f *FSM) install(db *DB, hdr SnapshotHeader) {
 	f.used.Store(db.UsedMemory())
 	f.publishSlots()
 	f.kw.noteAll()
+	f.chain, f.chainKnown = hdr.LogHash, hdr.LogHashKnown
+	f.logHash.Store(&LogHash{Index: hdr.Index, Hash: hdr.LogHash, Known: hdr.LogHashKnown})
 	f.mu.Unlock()
 	f.lastTime.Store(hdr.LastTime)
 	f.advance(hdr.Index)

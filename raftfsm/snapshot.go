@@ -16,22 +16,24 @@ import (
 	"github.com/tidwall/btree"
 )
 
-// Snapshot format (version 3), written by Persist and read by Restore
-// (versions 1, without the slot table, and 2, without the libraries, are
-// still read):
+// Snapshot format (version 4), written by Persist and read by Restore
+// (versions 1, without the slot table, 2, without the libraries, and 3,
+// without the applied-log hash, are still read):
 //
-//	"RCSNAP" 0x03        magic and version
+//	"RCSNAP" 0x04        magic and version
 //	uvarint  applied index, varint last entry time, uvarint key count
 //	slot table: byte initialized, uvarint n, then n entries for the slots
 //	         not in the default state (unowned, peer -1, version 0):
 //	         uvarint slot, byte state, byte frozen, varint peer, uvarint version
 //	libraries (FUNCTION LOAD): uvarint n, then n times uvarint len, code
+//	applied-log hash (version 4): byte known (0/1), uint64 little endian
 //	per key: uvarint len, key, varint expiry (Unix ms, 0 = none),
 //	         uvarint modification version (WATCH; derived from log indexes),
 //	         uvarint len, value in Redis's RDB object encoding (as DUMP)
 //	4 bytes  CRC-32C (little endian) of everything before
 var (
-	snapMagic   = []byte("RCSNAP\x03")
+	snapMagic   = []byte("RCSNAP\x04")
+	snapMagicV3 = []byte("RCSNAP\x03")
 	snapMagicV2 = []byte("RCSNAP\x02")
 	snapMagicV1 = []byte("RCSNAP\x01")
 )
@@ -45,6 +47,10 @@ type SnapshotHeader struct {
 	Keys     uint64
 	// Libraries holds the function libraries' codes (version 3).
 	Libraries [][]byte
+	// LogHash is the applied-log hash at Index (loghash.go; version 4).
+	// LogHashKnown is false for an older snapshot, which lacks it.
+	LogHash      uint64
+	LogHashKnown bool
 }
 
 type fsmSnapshot struct {
@@ -53,13 +59,15 @@ type fsmSnapshot struct {
 	libs     *libraries
 	index    uint64
 	lastTime int64
+	logHash  uint64
+	hashed   bool // logHash covers the whole history (see LogHash.Known)
 	db       *DB
 	once     sync.Once
 }
 
 // Persist streams the frozen keyspace to sink.
 func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
-	if err := WriteSnapshot(sink, s.keys, s.slotTab, SnapshotHeader{Index: s.index, LastTime: s.lastTime, Keys: uint64(s.keys.Len()), Libraries: libCodes(s.libs)}); err != nil {
+	if err := WriteSnapshot(sink, s.keys, s.slotTab, SnapshotHeader{Index: s.index, LastTime: s.lastTime, Keys: uint64(s.keys.Len()), Libraries: libCodes(s.libs), LogHash: s.logHash, LogHashKnown: s.hashed}); err != nil {
 		sink.Cancel()
 		return fmt.Errorf("raftfsm: persist snapshot: %w", err)
 	}
@@ -98,6 +106,12 @@ func WriteSnapshot(w io.Writer, keys *btree.BTreeG[*entry], st *slotTable, hdr S
 		buf = binary.AppendUvarint(buf, uint64(len(code)))
 		buf = append(buf, code...)
 	}
+	known := byte(0)
+	if hdr.LogHashKnown {
+		known = 1
+	}
+	buf = append(buf, known)
+	buf = binary.LittleEndian.AppendUint64(buf, hdr.LogHash)
 	if _, err := bw.Write(buf); err != nil {
 		return err
 	}
@@ -168,7 +182,7 @@ func (s *snapReader) full(n uint64) ([]byte, error) {
 func snapHeader(sr *snapReader, st *slotTable) (SnapshotHeader, error) {
 	var hdr SnapshotHeader
 	magic, err := sr.full(uint64(len(snapMagic)))
-	if err != nil || string(magic) != string(snapMagic) && string(magic) != string(snapMagicV2) && string(magic) != string(snapMagicV1) {
+	if err != nil || string(magic) != string(snapMagic) && string(magic) != string(snapMagicV3) && string(magic) != string(snapMagicV2) && string(magic) != string(snapMagicV1) {
 		return hdr, errors.New("not a raftcache snapshot (bad magic)")
 	}
 	if hdr.Index, err = binary.ReadUvarint(sr); err != nil {
@@ -185,7 +199,7 @@ func snapHeader(sr *snapReader, st *slotTable) (SnapshotHeader, error) {
 			return hdr, fmt.Errorf("slot table: %w", err)
 		}
 	}
-	if string(magic) == string(snapMagic) {
+	if string(magic) == string(snapMagic) || string(magic) == string(snapMagicV3) {
 		n, err := binary.ReadUvarint(sr)
 		if err != nil {
 			return hdr, fmt.Errorf("libraries: %w", err)
@@ -201,6 +215,14 @@ func snapHeader(sr *snapReader, st *slotTable) (SnapshotHeader, error) {
 			}
 			hdr.Libraries = append(hdr.Libraries, code)
 		}
+	}
+	if string(magic) == string(snapMagic) {
+		b, err := sr.full(9)
+		if err != nil {
+			return hdr, fmt.Errorf("log hash: %w", err)
+		}
+		hdr.LogHashKnown = b[0] == 1
+		hdr.LogHash = binary.LittleEndian.Uint64(b[1:])
 	}
 	return hdr, nil
 }

@@ -121,14 +121,7 @@ func runChaos(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if faultArg == "" {
 		faultArg = "none"
 	}
-	extra := ""
-	if *runtime == chaos.RuntimeDocker {
-		extra += fmt.Sprintf(" --runtime docker --compose %s --image %s", *composeFile, *image)
-	}
-	if *replicaReads {
-		extra += " --replica-reads"
-	}
-	fmt.Fprintf(stdout, "replay: raftcache chaos --seed %d --duration %v --nodes %d --faults %s%s\n", *seed, *duration, *nodes, faultArg, extra)
+	fmt.Fprintf(stdout, "replay: raftcache chaos --seed %d --duration %v --nodes %d --faults %s%s\n", *seed, *duration, *nodes, faultArg, replayFlags(fs))
 	switch {
 	case rep.Violation():
 		return errViolation
@@ -179,4 +172,20 @@ func recheck(path string, timeout time.Duration, stdout io.Writer) error {
 		return errInconclusive
 	}
 	return nil
+}
+
+// replayFlags lists, for the replay line, every other flag the run was
+// given (clients, snapshot settings, runtime...), so that the line
+// recreates the same scenario. --out must name a new directory and --check
+// is another mode: both are left out.
+func replayFlags(fs *flag.FlagSet) string {
+	var b strings.Builder
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "seed", "duration", "nodes", "faults", "out", "check":
+			return
+		}
+		fmt.Fprintf(&b, " --%s=%s", f.Name, f.Value)
+	})
+	return b.String()
 }

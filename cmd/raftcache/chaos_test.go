@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"math"
 	"os"
 	"path/filepath"
@@ -113,5 +114,23 @@ func TestApplyFaultFile(t *testing.T) {
 	}
 	if got := f.Spec(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("a bad file changed the faults: %+v", got)
+	}
+}
+
+// TestReplayFlags: the replay line carries every flag that shapes the run
+// besides the four it always prints, and never --out or --check.
+func TestReplayFlags(t *testing.T) {
+	fs := flag.NewFlagSet("chaos", flag.ContinueOnError)
+	fs.Int64("seed", 0, "")
+	fs.String("out", "", "")
+	fs.Int("clients", 15, "")
+	fs.Uint64("snapshot-threshold", 256, "")
+	fs.Bool("replica-reads", false, "")
+	fs.String("runtime", "process", "")
+	if err := fs.Parse([]string{"--seed", "3", "--out", "/tmp/x", "--clients", "40", "--replica-reads", "--runtime", "docker"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := replayFlags(fs), " --clients=40 --replica-reads=true --runtime=docker"; got != want {
+		t.Fatalf("replay flags %q, want %q", got, want)
 	}
 }
