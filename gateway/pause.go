@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -62,7 +63,40 @@ func clientPauseCmd(s *Server, c *client, args [][]byte) {
 
 func clientUnpauseCmd(s *Server, c *client, args [][]byte) {
 	s.setPause(pauseOff, time.Time{})
+	if w, ok := s.backend.(writePauser); ok {
+		// The expiry the pause held runs before the reply, as the keys
+		// it concerns would have gone already without the pause.
+		ctx, cancel := context.WithTimeout(s.ctx, unpauseExpiryWait)
+		if err := w.WritesResumed(ctx); err != nil {
+			s.log.Debug("expiry after CLIENT UNPAUSE", "err", err)
+		}
+		cancel()
+	}
 	c.out = append(c.out, "+OK\r\n"...)
+}
+
+// writePauser is a backend whose active expiry and eviction follow this
+// node's CLIENT PAUSE (Redis holds both while writes are paused).
+type writePauser interface {
+	// SetWriteHold installs the check the backend polls.
+	SetWriteHold(held func() bool)
+	// WritesResumed runs the held expiry now (CLIENT UNPAUSE).
+	WritesResumed(ctx context.Context) error
+}
+
+// unpauseExpiryWait bounds how long CLIENT UNPAUSE waits for the held
+// expiry (one log round trip normally; it proceeds without it after).
+const unpauseExpiryWait = 2 * time.Second
+
+// writesPaused reports whether a WRITE or ALL pause is in force now.
+func (s *Server) writesPaused() bool {
+	p := &s.pause
+	if p.kind.Load() == pauseOff {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.kind.Load() != pauseOff && time.Now().Before(p.until)
 }
 
 // setPause replaces the pause and wakes the held clients, which check

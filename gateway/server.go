@@ -200,6 +200,9 @@ func New(cfg Config) (*Server, error) {
 	s.latencyTracking.Store(true)
 	applyPercentiles(s, "50 99 99.9")
 	updateMemoryLimit(s, "")
+	if w, ok := s.backend.(writePauser); ok {
+		w.SetWriteHold(s.writesPaused)
+	}
 	return s, nil
 }
 

@@ -28,8 +28,10 @@ type Node struct {
 
 	mu      sync.RWMutex
 	replica *shard.Replica
-	form    atomic.Pointer[formation]
-	view    atomic.Pointer[clusterView]
+	// writeHold is the gateway's CLIENT PAUSE check (SetWriteHold).
+	writeHold atomic.Pointer[func() bool]
+	form      atomic.Pointer[formation]
+	view      atomic.Pointer[clusterView]
 	// smapCache is the last slot map built from complete claims (slotMap).
 	smapCache atomic.Pointer[smapCache]
 	spare     atomic.Bool // no shard: waits for JoinShard (replicas.go)
@@ -289,6 +291,7 @@ func (n *Node) startReplica(ctx context.Context, form formation, voters []raft.S
 	}
 	sc.Zone = n.zoneOf
 	sc.Eviction = n.cfg.Eviction
+	sc.WritesHeld = n.writesHeld
 	sc.Logger = n.cfg.Logger.With("component", "shard", "node_id", n.cfg.NodeID)
 	if n.cfg.HeartbeatTimeout > 0 {
 		sc.HeartbeatTimeout = n.cfg.HeartbeatTimeout

@@ -47,3 +47,34 @@ func (n *Node) FailoverHere(ctx context.Context) error {
 	}
 	return nil
 }
+
+// SetWriteHold installs the gateway's CLIENT PAUSE state: while held says
+// writes are paused, this node's replica neither expires nor evicts keys
+// (when it leads). It applies to the replica the node serves now and to
+// any it serves later.
+func (n *Node) SetWriteHold(held func() bool) { n.writeHold.Store(&held) }
+
+// writesHeld is shard.Config.WritesHeld.
+func (n *Node) writesHeld() bool {
+	if p := n.writeHold.Load(); p != nil && *p != nil {
+		return (*p)()
+	}
+	return false
+}
+
+// WritesResumed runs the expiry the pause held, at once, when this node
+// leads its shard (CLIENT UNPAUSE answers after it).
+func (n *Node) WritesResumed(ctx context.Context) error {
+	r := n.rep()
+	if r == nil {
+		return nil
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.ExpireNow() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -54,6 +54,10 @@ type Config struct {
 	// every tick and every write that may grow memory (so it must be
 	// cheap; a CONFIG SET takes effect at once); nil = none.
 	Eviction func() EvictionConfig
+	// WritesHeld, when set and true, holds this replica's active expiry
+	// and eviction (as Redis does during CLIENT PAUSE WRITE or ALL: the
+	// dataset stays as the paused clients left it). Polled every tick.
+	WritesHeld func() bool
 	// Zone returns the availability zone of a member by server id ("" if
 	// unknown); after a leader failure the successor is preferably in
 	// another zone than the failed leader (failover.go). nil: no preference.

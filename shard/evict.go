@@ -54,6 +54,9 @@ func (r *Replica) evictLoop() {
 			r.ev.stuck.Store(false)
 			continue
 		}
+		if r.writesHeld() {
+			continue // held writes cannot grow memory meanwhile
+		}
 		for i := 0; i < evictRounds && r.Ready(); i++ {
 			over := r.fsm.UsedMemory() - cfg.MaxMemory
 			if over <= 0 {

@@ -26,18 +26,39 @@ func (r *Replica) expireLoop() {
 			return
 		case <-t.C:
 		}
-		for i := 0; i < expireRounds && r.Ready(); i++ {
-			n, err := r.expireOnce()
-			if err != nil {
-				r.log.Debug("active expiry", "err", err)
-				break
-			}
-			if n < expireBatch {
-				break
-			}
+		if r.writesHeld() {
+			continue
+		}
+		if err := r.expireRounds(); err != nil {
+			r.log.Debug("active expiry", "err", err)
 		}
 	}
 }
+
+// expireRounds deletes expired keys, expireBatch per entry, for at most
+// expireRounds entries, while this replica is the ready leader.
+func (r *Replica) expireRounds() error {
+	for i := 0; i < expireRounds && r.Ready(); i++ {
+		n, err := r.expireOnce()
+		if err != nil || n < expireBatch {
+			return err
+		}
+	}
+	return nil
+}
+
+// ExpireNow runs active expiry at once when this replica is the ready
+// leader, waiting for the deletions to apply (CLIENT UNPAUSE: the keys
+// whose expiry the pause held go right away). A no-op elsewhere.
+func (r *Replica) ExpireNow() error {
+	if r.closed() {
+		return ErrClosed
+	}
+	return r.expireRounds()
+}
+
+// writesHeld reports whether Config.WritesHeld holds expiry and eviction.
+func (r *Replica) writesHeld() bool { return r.cfg.WritesHeld != nil && r.cfg.WritesHeld() }
 
 // expireOnce proposes the deletion of up to expireBatch expired keys and
 // waits for it to apply. The entry carries the time used to find them;

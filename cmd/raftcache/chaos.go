@@ -176,13 +176,14 @@ func recheck(path string, timeout time.Duration, stdout io.Writer) error {
 
 // replayFlags lists, for the replay line, every other flag the run was
 // given (clients, snapshot settings, runtime...), so that the line
-// recreates the same scenario. --out must name a new directory and --check
-// is another mode: both are left out.
+// recreates the same scenario. --out must name a new directory, --check
+// is another mode and --bin is a path on this machine (CI deletes its
+// build): they are left out.
 func replayFlags(fs *flag.FlagSet) string {
 	var b strings.Builder
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
-		case "seed", "duration", "nodes", "faults", "out", "check":
+		case "seed", "duration", "nodes", "faults", "out", "check", "bin":
 			return
 		}
 		fmt.Fprintf(&b, " --%s=%s", f.Name, f.Value)

@@ -118,16 +118,17 @@ func TestApplyFaultFile(t *testing.T) {
 }
 
 // TestReplayFlags: the replay line carries every flag that shapes the run
-// besides the four it always prints, and never --out or --check.
+// besides the four it always prints, and never --out, --check or --bin.
 func TestReplayFlags(t *testing.T) {
 	fs := flag.NewFlagSet("chaos", flag.ContinueOnError)
 	fs.Int64("seed", 0, "")
 	fs.String("out", "", "")
+	fs.String("bin", "", "")
 	fs.Int("clients", 15, "")
 	fs.Uint64("snapshot-threshold", 256, "")
 	fs.Bool("replica-reads", false, "")
 	fs.String("runtime", "process", "")
-	if err := fs.Parse([]string{"--seed", "3", "--out", "/tmp/x", "--clients", "40", "--replica-reads", "--runtime", "docker"}); err != nil {
+	if err := fs.Parse([]string{"--seed", "3", "--out", "/tmp/x", "--bin", "/tmp/b", "--clients", "40", "--replica-reads", "--runtime", "docker"}); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := replayFlags(fs), " --clients=40 --replica-reads=true --runtime=docker"; got != want {

@@ -90,3 +90,54 @@ func TestServerCommands(t *testing.T) {
 		t.Fatalf("SET on the new leader: %v", err)
 	}
 }
+
+// TestPauseHoldsExpiry: while CLIENT PAUSE WRITE is in force on the
+// leader, keys whose TTL passed read as missing but are not deleted
+// (INFO expired_keys stays); CLIENT UNPAUSE deletes them before it
+// answers (Redis's unit/pause "active and passive expires are skipped").
+func TestPauseHoldsExpiry(t *testing.T) {
+	dc, _ := startTestDev(t, 3, t.TempDir())
+	defer dc.close()
+	ctx := context.Background()
+	lc := client(t, dc.leader(t), 2)
+	expired := func() int64 {
+		t.Helper()
+		info, err := lc.Info(ctx, "stats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(info, "\r\n") {
+			if v, ok := strings.CutPrefix(line, "expired_keys:"); ok {
+				n, _ := strconv.ParseInt(v, 10, 64)
+				return n
+			}
+		}
+		t.Fatalf("no expired_keys in %q", info)
+		return 0
+	}
+	base := expired()
+	tx := lc.TxPipeline()
+	tx.Set(ctx, "px:{t}a", "1", 30*time.Millisecond)
+	tx.Set(ctx, "px:{t}b", "1", 30*time.Millisecond)
+	tx.Do(ctx, "client", "pause", "60000", "write")
+	if _, err := tx.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	testwait.Eventually(t, 5*time.Second, func() error {
+		if n, err := lc.Exists(ctx, "px:{t}a", "px:{t}b").Result(); err != nil || n != 0 {
+			return fmt.Errorf("EXISTS = %d, %v; want both logically expired", n, err)
+		}
+		return nil
+	})
+	// Several expiry ticks (100 ms) pass under the pause: nothing deleted.
+	time.Sleep(500 * time.Millisecond)
+	if got := expired(); got != base {
+		t.Fatalf("expired_keys went from %d to %d during the pause", base, got)
+	}
+	if err := lc.Do(ctx, "client", "unpause").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := expired(); got != base+2 {
+		t.Fatalf("expired_keys %d right after UNPAUSE, want %d", got, base+2)
+	}
+}
