@@ -52,6 +52,11 @@ type aclStore struct {
 	initDef *userRules
 	file    string
 	log     []*aclLogEntry // newest first
+	// stamp orders this node's users against other nodes' (aclsync.go):
+	// every local change takes a newer one.
+	stamp ACLStamp
+	// origin names this node in the stamps of its changes.
+	origin string
 }
 
 // defaultRules is the default user: "on nopass ~* &* +@all", or with the
@@ -76,6 +81,9 @@ func newACLStore(password, file string) (*aclStore, error) {
 		if msg := a.load(nil); msg != "" {
 			return nil, fmt.Errorf("aclfile: %s", msg)
 		}
+		// The users a node starts with are no change: a stamp from now
+		// would make them override what the other nodes hold.
+		a.stamp = ACLStamp{}
 	}
 	return a, nil
 }
@@ -166,48 +174,9 @@ func (a *aclStore) load(onGone func(map[*aclUser]bool)) string {
 	if err != nil {
 		return fmt.Sprintf("Error loading ACLs, opening file '%s': %s", a.file, errText(err))
 	}
-	users := map[string]*userRules{}
-	var errs strings.Builder
-	for i, line := range strings.Split(string(raw), "\n") {
-		line = strings.Trim(line, " \t\r\n")
-		if line == "" {
-			continue
-		}
-		n := i + 1
-		argv := strings.Split(line, " ")
-		if argv[0] != "user" || len(argv) < 2 {
-			fmt.Fprintf(&errs, "%s:%d should start with user keyword followed by the username. ", a.file, n)
-			continue
-		}
-		if hasSpaces(argv[1]) {
-			fmt.Fprintf(&errs, "'%s:%d: username '%s' contains invalid characters. ", a.file, n, argv[1])
-			continue
-		}
-		if _, dup := users[argv[1]]; dup {
-			fmt.Fprintf(&errs, "WARNING: Duplicate user '%s' found on line %d. ", argv[1], n)
-			continue
-		}
-		r := newUserRules()
-		users[argv[1]] = r
-		merged, bad := mergeSelectorArgs(argv[2:])
-		if bad >= 0 {
-			fmt.Fprintf(&errs, "%s:%d: Unmatched parenthesis in selector definition.", a.file, n)
-		}
-		syntax := false
-		for _, op := range merged {
-			op = strings.Trim(op, "\t\r\n")
-			e := r.apply(op)
-			switch {
-			case e == aclErrUnknown:
-				fmt.Fprintf(&errs, "%s:%d: Error in applying operation '%s': %s. ", a.file, n, op, e)
-			case e != 0 && !syntax:
-				fmt.Fprintf(&errs, "%s:%d: %s. ", a.file, n, e)
-				syntax = true
-			}
-		}
-	}
-	if errs.Len() > 0 {
-		return errs.String() + "WARNING: ACL errors detected, no change to the previously active ACL rules was performed"
+	users, msg := parseUsers(string(raw), a.file)
+	if msg != "" {
+		return msg
 	}
 	a.mu.Lock()
 	old := a.users
@@ -222,6 +191,7 @@ func (a *aclStore) load(onGone func(map[*aclUser]bool)) string {
 	} else {
 		a.def.rules.Store(a.initDef)
 	}
+	a.bumpLocked()
 	a.mu.Unlock()
 	gone := map[*aclUser]bool{}
 	for name, u := range old {
@@ -233,6 +203,55 @@ func (a *aclStore) load(onGone func(map[*aclUser]bool)) string {
 		onGone(gone)
 	}
 	return ""
+}
+
+// parseUsers parses ACL file lines ("user NAME RULE..."; source names the
+// file in messages): all users, or Redis's error text for the whole set.
+func parseUsers(raw, source string) (map[string]*userRules, string) {
+	users := map[string]*userRules{}
+	var errs strings.Builder
+	for i, line := range strings.Split(raw, "\n") {
+		line = strings.Trim(line, " \t\r\n")
+		if line == "" {
+			continue
+		}
+		n := i + 1
+		argv := strings.Split(line, " ")
+		if argv[0] != "user" || len(argv) < 2 {
+			fmt.Fprintf(&errs, "%s:%d should start with user keyword followed by the username. ", source, n)
+			continue
+		}
+		if hasSpaces(argv[1]) {
+			fmt.Fprintf(&errs, "'%s:%d: username '%s' contains invalid characters. ", source, n, argv[1])
+			continue
+		}
+		if _, dup := users[argv[1]]; dup {
+			fmt.Fprintf(&errs, "WARNING: Duplicate user '%s' found on line %d. ", argv[1], n)
+			continue
+		}
+		r := newUserRules()
+		users[argv[1]] = r
+		merged, bad := mergeSelectorArgs(argv[2:])
+		if bad >= 0 {
+			fmt.Fprintf(&errs, "%s:%d: Unmatched parenthesis in selector definition.", source, n)
+		}
+		syntax := false
+		for _, op := range merged {
+			op = strings.Trim(op, "\t\r\n")
+			e := r.apply(op)
+			switch {
+			case e == aclErrUnknown:
+				fmt.Fprintf(&errs, "%s:%d: Error in applying operation '%s': %s. ", source, n, op, e)
+			case e != 0 && !syntax:
+				fmt.Fprintf(&errs, "%s:%d: %s. ", source, n, e)
+				syntax = true
+			}
+		}
+	}
+	if errs.Len() > 0 {
+		return nil, errs.String() + "WARNING: ACL errors detected, no change to the previously active ACL rules was performed"
+	}
+	return users, ""
 }
 
 func errText(err error) string {
@@ -249,11 +268,15 @@ func errText(err error) string {
 // sortedUsers lists the users by name (Redis keeps them in a radix tree).
 func (a *aclStore) sortedUsers() []*aclUser {
 	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.sortedUsersLocked()
+}
+
+func (a *aclStore) sortedUsersLocked() []*aclUser {
 	out := make([]*aclUser, 0, len(a.users))
 	for _, u := range a.users {
 		out = append(out, u)
 	}
-	a.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out
 }
@@ -388,6 +411,7 @@ func aclSetUserCmd(s *Server, c *client, args [][]byte) {
 		} else {
 			u.rules.Store(r)
 		}
+		s.acl.bumpLocked()
 	}
 	s.acl.mu.Unlock()
 	if msg != "" {
@@ -459,6 +483,9 @@ func aclDelUserCmd(s *Server, c *client, args [][]byte) {
 			delete(s.acl.users, u.name)
 			gone[u] = true
 		}
+	}
+	if len(gone) > 0 {
+		s.acl.bumpLocked()
 	}
 	s.acl.mu.Unlock()
 	s.dropClients(c, gone)

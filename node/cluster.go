@@ -134,6 +134,9 @@ func (n *Node) publishSelf(appliedAt *time.Time) {
 		m.SlotsRef = claimRef(slots.FormatRanges(rs))
 	}
 	m.Applied = n.fsm.AppliedIndex()
+	if src := n.aclSource(); src != nil {
+		m.ACLAt, m.ACLOrigin = src.ACLStamp()
+	}
 	prev := n.gossip.getSelf()
 	if m.Applied != prev.Applied && appliedAt != nil {
 		same := m

@@ -30,8 +30,10 @@ type Node struct {
 	replica *shard.Replica
 	// writeHold is the gateway's CLIENT PAUSE check (SetWriteHold).
 	writeHold atomic.Pointer[func() bool]
-	form      atomic.Pointer[formation]
-	view      atomic.Pointer[clusterView]
+	// aclSrc is the gateway's users (SetACLSource, aclsync.go).
+	aclSrc atomic.Pointer[ACLSource]
+	form   atomic.Pointer[formation]
+	view   atomic.Pointer[clusterView]
 	// smapCache is the last slot map built from complete claims (slotMap).
 	smapCache atomic.Pointer[smapCache]
 	spare     atomic.Bool // no shard: waits for JoinShard (replicas.go)
@@ -114,8 +116,9 @@ func (n *Node) Start(ctx context.Context) error {
 	n.wg.Add(1)
 	go func() { defer n.wg.Done(); gs.serve() }()
 	n.refreshView()
-	n.wg.Add(7)
+	n.wg.Add(8)
 	go func() { defer n.wg.Done(); n.finishGivesLoop(runCtx) }()
+	go func() { defer n.wg.Done(); n.aclSyncLoop(runCtx) }()
 	go func() { defer n.wg.Done(); n.joinLoop(runCtx) }()
 	go func() { defer n.wg.Done(); n.autoBackupLoop(runCtx) }()
 	go func() { defer n.wg.Done(); n.formLoop(runCtx) }()

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/raftcache/raftcache/internal/testwait"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -148,4 +150,86 @@ return refused['err']`
 	dc = start()
 	defer dc.close()
 	checkReplicas(t, dc, want)
+}
+
+// TestACLUsersConverge: users changed on one node reach the others, and a
+// node that was down while users changed takes the newer users when it
+// comes back; a replicated deletion closes the deleted user's connections
+// there, as ACL DELUSER does locally.
+func TestACLUsersConverge(t *testing.T) {
+	dc, _ := startTestDev(t, 3, t.TempDir())
+	defer dc.close()
+	ctx := context.Background()
+	listOf := func(inst *instance) string {
+		t.Helper()
+		l, err := client(t, inst, 2).Do(ctx, "acl", "list").StringSlice()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(l, "\n")
+	}
+	alike := func(want func(list string) error) {
+		t.Helper()
+		testwait.Eventually(t, 20*time.Second, func() error {
+			first := listOf(dc.instances[0])
+			for _, inst := range dc.instances[1:] {
+				if l := listOf(inst); l != first {
+					return fmt.Errorf("%s has\n%s\n%s has\n%s", dc.instances[0].node.ID(), first, inst.node.ID(), l)
+				}
+			}
+			return want(first)
+		})
+	}
+	a, b := dc.instances[0], dc.instances[1]
+	if err := client(t, a, 2).Do(ctx, "acl", "setuser", "alice", "on", ">pw", "~*", "+@all").Err(); err != nil {
+		t.Fatal(err)
+	}
+	alike(func(l string) error {
+		if !strings.Contains(l, "user alice on") {
+			return fmt.Errorf("no alice in\n%s", l)
+		}
+		return nil
+	})
+	// alice logs in on b (which got her from a) and stays connected.
+	aliceOnB := redis.NewClient(&redis.Options{Addr: b.gw.Addr().String(), Username: "alice", Password: "pw", MaxRetries: -1, PoolSize: 1})
+	defer aliceOnB.Close()
+	if err := aliceOnB.Ping(ctx).Err(); err != nil {
+		t.Fatalf("alice on %s: %v", b.node.ID(), err)
+	}
+
+	// c goes down; meanwhile a deletes alice and creates bob.
+	c := dc.instances[2]
+	idx := indexOf(dc, c.node.ID())
+	if err := c.kill(); err != nil {
+		t.Fatal(err)
+	}
+	ac := client(t, a, 2)
+	if err := ac.Do(ctx, "acl", "deluser", "alice").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ac.Do(ctx, "acl", "setuser", "bob", "on", ">pw2", "~*", "+@all").Err(); err != nil {
+		t.Fatal(err)
+	}
+	testwait.Eventually(t, 20*time.Second, func() error {
+		if err := aliceOnB.Ping(ctx).Err(); err == nil {
+			return fmt.Errorf("alice's connection on %s still serves", b.node.ID())
+		}
+		return nil
+	})
+	back, err := startInstance(ctx, rejoinConfig(dc, idx, a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc.instances[idx] = back
+	alike(func(l string) error {
+		if strings.Contains(l, "user alice") || !strings.Contains(l, "user bob on") {
+			return fmt.Errorf("want bob and no alice:\n%s", l)
+		}
+		return nil
+	})
+	bob := redis.NewClient(&redis.Options{Addr: back.gw.Addr().String(), Username: "bob", Password: "pw2", MaxRetries: -1})
+	defer bob.Close()
+	if err := bob.Ping(ctx).Err(); err != nil {
+		t.Fatalf("bob on the restarted node: %v", err)
+	}
 }

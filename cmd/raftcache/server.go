@@ -375,6 +375,8 @@ func startInstanceWith(ctx context.Context, cfg node.Config, opts gatewayOptions
 	n.SetTrackingHandler(gw.InvalidateKeys)
 	// MONITOR shows the commands scripts run ("[0 lua]").
 	n.FSM().SetScriptCallSink(gw.MonitorScriptCall)
+	// ACL users: a newer change made on any node replaces this node's.
+	n.SetACLSource(gw)
 	if err := gw.Start(); err != nil {
 		_ = n.Close()
 		return nil, fmt.Errorf("node %s: listen: %w", cfg.NodeID, err)

@@ -15,10 +15,11 @@ import (
 	"github.com/raftcache/raftcache/internal/authn"
 )
 
-// ACL users live on each node (as in Redis Cluster). These commands apply
-// a change to every live node of the cluster through its RESP port, the
-// way ElastiCache applies a user group to all of a cluster's nodes, and
-// show where the nodes' users differ.
+// ACL users live on each node (as in Redis Cluster) and the nodes pass the
+// newest change on to each other (node/aclsync.go). These commands apply a
+// change to every live node at once through its RESP port, the way
+// ElastiCache applies a user group to all of a cluster's nodes, and show
+// where the nodes' users differ.
 
 // respAuth is how raftcachectl authenticates on RESP ports.
 type respAuth struct {
@@ -78,11 +79,13 @@ func (c *cli) aclCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "acl",
 		Short: "Manage ACL users on every node at once (setuser, deluser, list)",
-		Long: `ACL users belong to each node, as in Redis Cluster. These commands run ACL
-SETUSER / DELUSER on every live node through its RESP port (authenticating with
---user and --password-file or $RAFTCACHE_PASSWORD), and "acl list" shows the
-users of every node and where they differ. With --save each node also writes
-its ACL file (the server's --aclfile), so the change survives a restart.`,
+		Long: `ACL users belong to each node, as in Redis Cluster, and a change made on any
+node reaches the others within about a second (a node that was down takes the
+newest users when it is back). These commands run ACL SETUSER / DELUSER on every
+live node at once through its RESP port (authenticating with --user and
+--password-file or $RAFTCACHE_PASSWORD), and "acl list" shows the users of every
+node and where they differ. With --save each node also writes its ACL file (the
+server's --aclfile), so the change survives a restart of the whole cluster.`,
 	}
 	var save bool
 	apply := func(use, short string, min int, build func(args []string) []any) *cobra.Command {

@@ -2141,6 +2141,102 @@ func (x *RaftServer) GetUnreachableSince() *timestamppb.Timestamp {
 	return nil
 }
 
+type GetUsersRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUsersRequest) Reset() {
+	*x = GetUsersRequest{}
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUsersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUsersRequest) ProtoMessage() {}
+
+func (x *GetUsersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUsersRequest.ProtoReflect.Descriptor instead.
+func (*GetUsersRequest) Descriptor() ([]byte, []int) {
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{28}
+}
+
+type GetUsersResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Users         []string               `protobuf:"bytes,1,rep,name=users,proto3" json:"users,omitempty"`                                // ACL LIST lines ("user NAME RULE..."), name order
+	StampMs       uint64                 `protobuf:"varint,2,opt,name=stamp_ms,json=stampMs,proto3" json:"stamp_ms,omitempty"`            // when the last change was made (the node's clock, never decreasing)
+	StampOrigin   string                 `protobuf:"bytes,3,opt,name=stamp_origin,json=stampOrigin,proto3" json:"stamp_origin,omitempty"` // the node that made it
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUsersResponse) Reset() {
+	*x = GetUsersResponse{}
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUsersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUsersResponse) ProtoMessage() {}
+
+func (x *GetUsersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUsersResponse.ProtoReflect.Descriptor instead.
+func (*GetUsersResponse) Descriptor() ([]byte, []int) {
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *GetUsersResponse) GetUsers() []string {
+	if x != nil {
+		return x.Users
+	}
+	return nil
+}
+
+func (x *GetUsersResponse) GetStampMs() uint64 {
+	if x != nil {
+		return x.StampMs
+	}
+	return 0
+}
+
+func (x *GetUsersResponse) GetStampOrigin() string {
+	if x != nil {
+		return x.StampOrigin
+	}
+	return ""
+}
+
 type NodeStatusRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	SlotKeys      bool                   `protobuf:"varint,1,opt,name=slot_keys,json=slotKeys,proto3" json:"slot_keys,omitempty"`    // a leader also returns its key count per slot
@@ -2151,7 +2247,7 @@ type NodeStatusRequest struct {
 
 func (x *NodeStatusRequest) Reset() {
 	*x = NodeStatusRequest{}
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[28]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2163,7 +2259,7 @@ func (x *NodeStatusRequest) String() string {
 func (*NodeStatusRequest) ProtoMessage() {}
 
 func (x *NodeStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[28]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2176,7 +2272,7 @@ func (x *NodeStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatusRequest.ProtoReflect.Descriptor instead.
 func (*NodeStatusRequest) Descriptor() ([]byte, []int) {
-	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{28}
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *NodeStatusRequest) GetSlotKeys() bool {
@@ -2219,7 +2315,7 @@ type NodeStatusResponse struct {
 
 func (x *NodeStatusResponse) Reset() {
 	*x = NodeStatusResponse{}
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[29]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2231,7 +2327,7 @@ func (x *NodeStatusResponse) String() string {
 func (*NodeStatusResponse) ProtoMessage() {}
 
 func (x *NodeStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[29]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2244,7 +2340,7 @@ func (x *NodeStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatusResponse.ProtoReflect.Descriptor instead.
 func (*NodeStatusResponse) Descriptor() ([]byte, []int) {
-	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{29}
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *NodeStatusResponse) GetNode() string {
@@ -2356,7 +2452,7 @@ type JoinShardRequest struct {
 
 func (x *JoinShardRequest) Reset() {
 	*x = JoinShardRequest{}
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[30]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2368,7 +2464,7 @@ func (x *JoinShardRequest) String() string {
 func (*JoinShardRequest) ProtoMessage() {}
 
 func (x *JoinShardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[30]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2381,7 +2477,7 @@ func (x *JoinShardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinShardRequest.ProtoReflect.Descriptor instead.
 func (*JoinShardRequest) Descriptor() ([]byte, []int) {
-	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{30}
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *JoinShardRequest) GetShard() int32 {
@@ -2413,7 +2509,7 @@ type JoinShardResponse struct {
 
 func (x *JoinShardResponse) Reset() {
 	*x = JoinShardResponse{}
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[31]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2425,7 +2521,7 @@ func (x *JoinShardResponse) String() string {
 func (*JoinShardResponse) ProtoMessage() {}
 
 func (x *JoinShardResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[31]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2438,7 +2534,7 @@ func (x *JoinShardResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinShardResponse.ProtoReflect.Descriptor instead.
 func (*JoinShardResponse) Descriptor() ([]byte, []int) {
-	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{31}
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 type LeaveShardRequest struct {
@@ -2451,7 +2547,7 @@ type LeaveShardRequest struct {
 
 func (x *LeaveShardRequest) Reset() {
 	*x = LeaveShardRequest{}
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[32]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2463,7 +2559,7 @@ func (x *LeaveShardRequest) String() string {
 func (*LeaveShardRequest) ProtoMessage() {}
 
 func (x *LeaveShardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[32]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2476,7 +2572,7 @@ func (x *LeaveShardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaveShardRequest.ProtoReflect.Descriptor instead.
 func (*LeaveShardRequest) Descriptor() ([]byte, []int) {
-	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{32}
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *LeaveShardRequest) GetShard() int32 {
@@ -2501,7 +2597,7 @@ type LeaveShardResponse struct {
 
 func (x *LeaveShardResponse) Reset() {
 	*x = LeaveShardResponse{}
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[33]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2513,7 +2609,7 @@ func (x *LeaveShardResponse) String() string {
 func (*LeaveShardResponse) ProtoMessage() {}
 
 func (x *LeaveShardResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[33]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2526,7 +2622,7 @@ func (x *LeaveShardResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaveShardResponse.ProtoReflect.Descriptor instead.
 func (*LeaveShardResponse) Descriptor() ([]byte, []int) {
-	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{33}
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{35}
 }
 
 type ChangeMembershipRequest struct {
@@ -2541,7 +2637,7 @@ type ChangeMembershipRequest struct {
 
 func (x *ChangeMembershipRequest) Reset() {
 	*x = ChangeMembershipRequest{}
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[34]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2553,7 +2649,7 @@ func (x *ChangeMembershipRequest) String() string {
 func (*ChangeMembershipRequest) ProtoMessage() {}
 
 func (x *ChangeMembershipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[34]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2566,7 +2662,7 @@ func (x *ChangeMembershipRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeMembershipRequest.ProtoReflect.Descriptor instead.
 func (*ChangeMembershipRequest) Descriptor() ([]byte, []int) {
-	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{34}
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ChangeMembershipRequest) GetShard() int32 {
@@ -2606,7 +2702,7 @@ type ChangeMembershipResponse struct {
 
 func (x *ChangeMembershipResponse) Reset() {
 	*x = ChangeMembershipResponse{}
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[35]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2618,7 +2714,7 @@ func (x *ChangeMembershipResponse) String() string {
 func (*ChangeMembershipResponse) ProtoMessage() {}
 
 func (x *ChangeMembershipResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[35]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2631,7 +2727,7 @@ func (x *ChangeMembershipResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeMembershipResponse.ProtoReflect.Descriptor instead.
 func (*ChangeMembershipResponse) Descriptor() ([]byte, []int) {
-	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{35}
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ChangeMembershipResponse) GetIndex() uint64 {
@@ -2651,7 +2747,7 @@ type TransferLeadershipRequest struct {
 
 func (x *TransferLeadershipRequest) Reset() {
 	*x = TransferLeadershipRequest{}
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[36]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2663,7 +2759,7 @@ func (x *TransferLeadershipRequest) String() string {
 func (*TransferLeadershipRequest) ProtoMessage() {}
 
 func (x *TransferLeadershipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[36]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2676,7 +2772,7 @@ func (x *TransferLeadershipRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeadershipRequest.ProtoReflect.Descriptor instead.
 func (*TransferLeadershipRequest) Descriptor() ([]byte, []int) {
-	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{36}
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *TransferLeadershipRequest) GetShard() int32 {
@@ -2702,7 +2798,7 @@ type TransferLeadershipResponse struct {
 
 func (x *TransferLeadershipResponse) Reset() {
 	*x = TransferLeadershipResponse{}
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[37]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2714,7 +2810,7 @@ func (x *TransferLeadershipResponse) String() string {
 func (*TransferLeadershipResponse) ProtoMessage() {}
 
 func (x *TransferLeadershipResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[37]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2727,7 +2823,7 @@ func (x *TransferLeadershipResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeadershipResponse.ProtoReflect.Descriptor instead.
 func (*TransferLeadershipResponse) Descriptor() ([]byte, []int) {
-	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{37}
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *TransferLeadershipResponse) GetNewLeader() string {
@@ -2746,7 +2842,7 @@ type ExportShardRequest struct {
 
 func (x *ExportShardRequest) Reset() {
 	*x = ExportShardRequest{}
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[38]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2758,7 +2854,7 @@ func (x *ExportShardRequest) String() string {
 func (*ExportShardRequest) ProtoMessage() {}
 
 func (x *ExportShardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[38]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2771,7 +2867,7 @@ func (x *ExportShardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportShardRequest.ProtoReflect.Descriptor instead.
 func (*ExportShardRequest) Descriptor() ([]byte, []int) {
-	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{38}
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ExportShardRequest) GetShard() int32 {
@@ -2794,7 +2890,7 @@ type ExportShardResponse struct {
 
 func (x *ExportShardResponse) Reset() {
 	*x = ExportShardResponse{}
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[39]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2806,7 +2902,7 @@ func (x *ExportShardResponse) String() string {
 func (*ExportShardResponse) ProtoMessage() {}
 
 func (x *ExportShardResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[39]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2819,7 +2915,7 @@ func (x *ExportShardResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportShardResponse.ProtoReflect.Descriptor instead.
 func (*ExportShardResponse) Descriptor() ([]byte, []int) {
-	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{39}
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ExportShardResponse) GetData() []byte {
@@ -2989,7 +3085,12 @@ const file_raftcache_admin_v1_admin_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x128\n" +
 	"\bsuffrage\x18\x03 \x01(\x0e2\x1c.raftcache.admin.v1.SuffrageR\bsuffrage\x12G\n" +
-	"\x11unreachable_since\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x10unreachableSince\"O\n" +
+	"\x11unreachable_since\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x10unreachableSince\"\x11\n" +
+	"\x0fGetUsersRequest\"f\n" +
+	"\x10GetUsersResponse\x12\x14\n" +
+	"\x05users\x18\x01 \x03(\tR\x05users\x12\x19\n" +
+	"\bstamp_ms\x18\x02 \x01(\x04R\astampMs\x12!\n" +
+	"\fstamp_origin\x18\x03 \x01(\tR\vstampOrigin\"O\n" +
 	"\x11NodeStatusRequest\x12\x1b\n" +
 	"\tslot_keys\x18\x01 \x01(\bR\bslotKeys\x12\x1d\n" +
 	"\n" +
@@ -3088,7 +3189,7 @@ const file_raftcache_admin_v1_admin_proto_rawDesc = "" +
 	"\fGetOperation\x12'.raftcache.admin.v1.GetOperationRequest\x1a(.raftcache.admin.v1.GetOperationResponse\x12g\n" +
 	"\x0eListOperations\x12).raftcache.admin.v1.ListOperationsRequest\x1a*.raftcache.admin.v1.ListOperationsResponse\x12i\n" +
 	"\x0eWatchOperation\x12).raftcache.admin.v1.WatchOperationRequest\x1a*.raftcache.admin.v1.WatchOperationResponse0\x01\x12`\n" +
-	"\vExportShard\x12&.raftcache.admin.v1.ExportShardRequest\x1a'.raftcache.admin.v1.ExportShardResponse0\x012\x85\x04\n" +
+	"\vExportShard\x12&.raftcache.admin.v1.ExportShardRequest\x1a'.raftcache.admin.v1.ExportShardResponse0\x012\xdc\x04\n" +
 	"\vNodeControl\x12[\n" +
 	"\n" +
 	"NodeStatus\x12%.raftcache.admin.v1.NodeStatusRequest\x1a&.raftcache.admin.v1.NodeStatusResponse\x12X\n" +
@@ -3096,7 +3197,8 @@ const file_raftcache_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"LeaveShard\x12%.raftcache.admin.v1.LeaveShardRequest\x1a&.raftcache.admin.v1.LeaveShardResponse\x12m\n" +
 	"\x10ChangeMembership\x12+.raftcache.admin.v1.ChangeMembershipRequest\x1a,.raftcache.admin.v1.ChangeMembershipResponse\x12s\n" +
-	"\x12TransferLeadership\x12-.raftcache.admin.v1.TransferLeadershipRequest\x1a..raftcache.admin.v1.TransferLeadershipResponseBAZ?github.com/raftcache/raftcache/proto/raftcache/admin/v1;adminv1b\x06proto3"
+	"\x12TransferLeadership\x12-.raftcache.admin.v1.TransferLeadershipRequest\x1a..raftcache.admin.v1.TransferLeadershipResponse\x12U\n" +
+	"\bGetUsers\x12#.raftcache.admin.v1.GetUsersRequest\x1a$.raftcache.admin.v1.GetUsersResponseBAZ?github.com/raftcache/raftcache/proto/raftcache/admin/v1;adminv1b\x06proto3"
 
 var (
 	file_raftcache_admin_v1_admin_proto_rawDescOnce sync.Once
@@ -3111,7 +3213,7 @@ func file_raftcache_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_raftcache_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_raftcache_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_raftcache_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_raftcache_admin_v1_admin_proto_goTypes = []any{
 	(NodeRole)(0),                      // 0: raftcache.admin.v1.NodeRole
 	(OperationKind)(0),                 // 1: raftcache.admin.v1.OperationKind
@@ -3147,20 +3249,22 @@ var file_raftcache_admin_v1_admin_proto_goTypes = []any{
 	(*WatchOperationRequest)(nil),      // 31: raftcache.admin.v1.WatchOperationRequest
 	(*WatchOperationResponse)(nil),     // 32: raftcache.admin.v1.WatchOperationResponse
 	(*RaftServer)(nil),                 // 33: raftcache.admin.v1.RaftServer
-	(*NodeStatusRequest)(nil),          // 34: raftcache.admin.v1.NodeStatusRequest
-	(*NodeStatusResponse)(nil),         // 35: raftcache.admin.v1.NodeStatusResponse
-	(*JoinShardRequest)(nil),           // 36: raftcache.admin.v1.JoinShardRequest
-	(*JoinShardResponse)(nil),          // 37: raftcache.admin.v1.JoinShardResponse
-	(*LeaveShardRequest)(nil),          // 38: raftcache.admin.v1.LeaveShardRequest
-	(*LeaveShardResponse)(nil),         // 39: raftcache.admin.v1.LeaveShardResponse
-	(*ChangeMembershipRequest)(nil),    // 40: raftcache.admin.v1.ChangeMembershipRequest
-	(*ChangeMembershipResponse)(nil),   // 41: raftcache.admin.v1.ChangeMembershipResponse
-	(*TransferLeadershipRequest)(nil),  // 42: raftcache.admin.v1.TransferLeadershipRequest
-	(*TransferLeadershipResponse)(nil), // 43: raftcache.admin.v1.TransferLeadershipResponse
-	(*ExportShardRequest)(nil),         // 44: raftcache.admin.v1.ExportShardRequest
-	(*ExportShardResponse)(nil),        // 45: raftcache.admin.v1.ExportShardResponse
-	(*durationpb.Duration)(nil),        // 46: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),      // 47: google.protobuf.Timestamp
+	(*GetUsersRequest)(nil),            // 34: raftcache.admin.v1.GetUsersRequest
+	(*GetUsersResponse)(nil),           // 35: raftcache.admin.v1.GetUsersResponse
+	(*NodeStatusRequest)(nil),          // 36: raftcache.admin.v1.NodeStatusRequest
+	(*NodeStatusResponse)(nil),         // 37: raftcache.admin.v1.NodeStatusResponse
+	(*JoinShardRequest)(nil),           // 38: raftcache.admin.v1.JoinShardRequest
+	(*JoinShardResponse)(nil),          // 39: raftcache.admin.v1.JoinShardResponse
+	(*LeaveShardRequest)(nil),          // 40: raftcache.admin.v1.LeaveShardRequest
+	(*LeaveShardResponse)(nil),         // 41: raftcache.admin.v1.LeaveShardResponse
+	(*ChangeMembershipRequest)(nil),    // 42: raftcache.admin.v1.ChangeMembershipRequest
+	(*ChangeMembershipResponse)(nil),   // 43: raftcache.admin.v1.ChangeMembershipResponse
+	(*TransferLeadershipRequest)(nil),  // 44: raftcache.admin.v1.TransferLeadershipRequest
+	(*TransferLeadershipResponse)(nil), // 45: raftcache.admin.v1.TransferLeadershipResponse
+	(*ExportShardRequest)(nil),         // 46: raftcache.admin.v1.ExportShardRequest
+	(*ExportShardResponse)(nil),        // 47: raftcache.admin.v1.ExportShardResponse
+	(*durationpb.Duration)(nil),        // 48: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),      // 49: google.protobuf.Timestamp
 }
 var file_raftcache_admin_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: raftcache.admin.v1.Node.role:type_name -> raftcache.admin.v1.NodeRole
@@ -3169,9 +3273,9 @@ var file_raftcache_admin_v1_admin_proto_depIdxs = []int32{
 	8,  // 3: raftcache.admin.v1.DescribeClusterResponse.shards:type_name -> raftcache.admin.v1.Shard
 	1,  // 4: raftcache.admin.v1.Operation.kind:type_name -> raftcache.admin.v1.OperationKind
 	2,  // 5: raftcache.admin.v1.Operation.state:type_name -> raftcache.admin.v1.OperationState
-	46, // 6: raftcache.admin.v1.Operation.eta:type_name -> google.protobuf.Duration
-	47, // 7: raftcache.admin.v1.Operation.started:type_name -> google.protobuf.Timestamp
-	47, // 8: raftcache.admin.v1.Operation.finished:type_name -> google.protobuf.Timestamp
+	48, // 6: raftcache.admin.v1.Operation.eta:type_name -> google.protobuf.Duration
+	49, // 7: raftcache.admin.v1.Operation.started:type_name -> google.protobuf.Timestamp
+	49, // 8: raftcache.admin.v1.Operation.finished:type_name -> google.protobuf.Timestamp
 	3,  // 9: raftcache.admin.v1.AddShardRequest.rebalance_by:type_name -> raftcache.admin.v1.RebalanceBy
 	11, // 10: raftcache.admin.v1.AddShardResponse.operation:type_name -> raftcache.admin.v1.Operation
 	11, // 11: raftcache.admin.v1.RemoveShardResponse.operation:type_name -> raftcache.admin.v1.Operation
@@ -3181,14 +3285,14 @@ var file_raftcache_admin_v1_admin_proto_depIdxs = []int32{
 	6,  // 15: raftcache.admin.v1.SlotMove.slots:type_name -> raftcache.admin.v1.SlotRange
 	11, // 16: raftcache.admin.v1.RebalanceResponse.operation:type_name -> raftcache.admin.v1.Operation
 	19, // 17: raftcache.admin.v1.RebalanceResponse.plan:type_name -> raftcache.admin.v1.SlotMove
-	46, // 18: raftcache.admin.v1.FailoverResponse.took:type_name -> google.protobuf.Duration
+	48, // 18: raftcache.admin.v1.FailoverResponse.took:type_name -> google.protobuf.Duration
 	11, // 19: raftcache.admin.v1.AddReplicaResponse.operation:type_name -> raftcache.admin.v1.Operation
 	11, // 20: raftcache.admin.v1.RemoveReplicaResponse.operation:type_name -> raftcache.admin.v1.Operation
 	11, // 21: raftcache.admin.v1.GetOperationResponse.operation:type_name -> raftcache.admin.v1.Operation
 	11, // 22: raftcache.admin.v1.ListOperationsResponse.operations:type_name -> raftcache.admin.v1.Operation
 	11, // 23: raftcache.admin.v1.WatchOperationResponse.operation:type_name -> raftcache.admin.v1.Operation
 	4,  // 24: raftcache.admin.v1.RaftServer.suffrage:type_name -> raftcache.admin.v1.Suffrage
-	47, // 25: raftcache.admin.v1.RaftServer.unreachable_since:type_name -> google.protobuf.Timestamp
+	49, // 25: raftcache.admin.v1.RaftServer.unreachable_since:type_name -> google.protobuf.Timestamp
 	33, // 26: raftcache.admin.v1.NodeStatusResponse.servers:type_name -> raftcache.admin.v1.RaftServer
 	33, // 27: raftcache.admin.v1.JoinShardRequest.bootstrap:type_name -> raftcache.admin.v1.RaftServer
 	5,  // 28: raftcache.admin.v1.ChangeMembershipRequest.change:type_name -> raftcache.admin.v1.MembershipChange
@@ -3203,31 +3307,33 @@ var file_raftcache_admin_v1_admin_proto_depIdxs = []int32{
 	27, // 37: raftcache.admin.v1.Admin.GetOperation:input_type -> raftcache.admin.v1.GetOperationRequest
 	29, // 38: raftcache.admin.v1.Admin.ListOperations:input_type -> raftcache.admin.v1.ListOperationsRequest
 	31, // 39: raftcache.admin.v1.Admin.WatchOperation:input_type -> raftcache.admin.v1.WatchOperationRequest
-	44, // 40: raftcache.admin.v1.Admin.ExportShard:input_type -> raftcache.admin.v1.ExportShardRequest
-	34, // 41: raftcache.admin.v1.NodeControl.NodeStatus:input_type -> raftcache.admin.v1.NodeStatusRequest
-	36, // 42: raftcache.admin.v1.NodeControl.JoinShard:input_type -> raftcache.admin.v1.JoinShardRequest
-	38, // 43: raftcache.admin.v1.NodeControl.LeaveShard:input_type -> raftcache.admin.v1.LeaveShardRequest
-	40, // 44: raftcache.admin.v1.NodeControl.ChangeMembership:input_type -> raftcache.admin.v1.ChangeMembershipRequest
-	42, // 45: raftcache.admin.v1.NodeControl.TransferLeadership:input_type -> raftcache.admin.v1.TransferLeadershipRequest
-	10, // 46: raftcache.admin.v1.Admin.DescribeCluster:output_type -> raftcache.admin.v1.DescribeClusterResponse
-	13, // 47: raftcache.admin.v1.Admin.AddShard:output_type -> raftcache.admin.v1.AddShardResponse
-	15, // 48: raftcache.admin.v1.Admin.RemoveShard:output_type -> raftcache.admin.v1.RemoveShardResponse
-	17, // 49: raftcache.admin.v1.Admin.MigrateSlots:output_type -> raftcache.admin.v1.MigrateSlotsResponse
-	20, // 50: raftcache.admin.v1.Admin.Rebalance:output_type -> raftcache.admin.v1.RebalanceResponse
-	22, // 51: raftcache.admin.v1.Admin.Failover:output_type -> raftcache.admin.v1.FailoverResponse
-	24, // 52: raftcache.admin.v1.Admin.AddReplica:output_type -> raftcache.admin.v1.AddReplicaResponse
-	26, // 53: raftcache.admin.v1.Admin.RemoveReplica:output_type -> raftcache.admin.v1.RemoveReplicaResponse
-	28, // 54: raftcache.admin.v1.Admin.GetOperation:output_type -> raftcache.admin.v1.GetOperationResponse
-	30, // 55: raftcache.admin.v1.Admin.ListOperations:output_type -> raftcache.admin.v1.ListOperationsResponse
-	32, // 56: raftcache.admin.v1.Admin.WatchOperation:output_type -> raftcache.admin.v1.WatchOperationResponse
-	45, // 57: raftcache.admin.v1.Admin.ExportShard:output_type -> raftcache.admin.v1.ExportShardResponse
-	35, // 58: raftcache.admin.v1.NodeControl.NodeStatus:output_type -> raftcache.admin.v1.NodeStatusResponse
-	37, // 59: raftcache.admin.v1.NodeControl.JoinShard:output_type -> raftcache.admin.v1.JoinShardResponse
-	39, // 60: raftcache.admin.v1.NodeControl.LeaveShard:output_type -> raftcache.admin.v1.LeaveShardResponse
-	41, // 61: raftcache.admin.v1.NodeControl.ChangeMembership:output_type -> raftcache.admin.v1.ChangeMembershipResponse
-	43, // 62: raftcache.admin.v1.NodeControl.TransferLeadership:output_type -> raftcache.admin.v1.TransferLeadershipResponse
-	46, // [46:63] is the sub-list for method output_type
-	29, // [29:46] is the sub-list for method input_type
+	46, // 40: raftcache.admin.v1.Admin.ExportShard:input_type -> raftcache.admin.v1.ExportShardRequest
+	36, // 41: raftcache.admin.v1.NodeControl.NodeStatus:input_type -> raftcache.admin.v1.NodeStatusRequest
+	38, // 42: raftcache.admin.v1.NodeControl.JoinShard:input_type -> raftcache.admin.v1.JoinShardRequest
+	40, // 43: raftcache.admin.v1.NodeControl.LeaveShard:input_type -> raftcache.admin.v1.LeaveShardRequest
+	42, // 44: raftcache.admin.v1.NodeControl.ChangeMembership:input_type -> raftcache.admin.v1.ChangeMembershipRequest
+	44, // 45: raftcache.admin.v1.NodeControl.TransferLeadership:input_type -> raftcache.admin.v1.TransferLeadershipRequest
+	34, // 46: raftcache.admin.v1.NodeControl.GetUsers:input_type -> raftcache.admin.v1.GetUsersRequest
+	10, // 47: raftcache.admin.v1.Admin.DescribeCluster:output_type -> raftcache.admin.v1.DescribeClusterResponse
+	13, // 48: raftcache.admin.v1.Admin.AddShard:output_type -> raftcache.admin.v1.AddShardResponse
+	15, // 49: raftcache.admin.v1.Admin.RemoveShard:output_type -> raftcache.admin.v1.RemoveShardResponse
+	17, // 50: raftcache.admin.v1.Admin.MigrateSlots:output_type -> raftcache.admin.v1.MigrateSlotsResponse
+	20, // 51: raftcache.admin.v1.Admin.Rebalance:output_type -> raftcache.admin.v1.RebalanceResponse
+	22, // 52: raftcache.admin.v1.Admin.Failover:output_type -> raftcache.admin.v1.FailoverResponse
+	24, // 53: raftcache.admin.v1.Admin.AddReplica:output_type -> raftcache.admin.v1.AddReplicaResponse
+	26, // 54: raftcache.admin.v1.Admin.RemoveReplica:output_type -> raftcache.admin.v1.RemoveReplicaResponse
+	28, // 55: raftcache.admin.v1.Admin.GetOperation:output_type -> raftcache.admin.v1.GetOperationResponse
+	30, // 56: raftcache.admin.v1.Admin.ListOperations:output_type -> raftcache.admin.v1.ListOperationsResponse
+	32, // 57: raftcache.admin.v1.Admin.WatchOperation:output_type -> raftcache.admin.v1.WatchOperationResponse
+	47, // 58: raftcache.admin.v1.Admin.ExportShard:output_type -> raftcache.admin.v1.ExportShardResponse
+	37, // 59: raftcache.admin.v1.NodeControl.NodeStatus:output_type -> raftcache.admin.v1.NodeStatusResponse
+	39, // 60: raftcache.admin.v1.NodeControl.JoinShard:output_type -> raftcache.admin.v1.JoinShardResponse
+	41, // 61: raftcache.admin.v1.NodeControl.LeaveShard:output_type -> raftcache.admin.v1.LeaveShardResponse
+	43, // 62: raftcache.admin.v1.NodeControl.ChangeMembership:output_type -> raftcache.admin.v1.ChangeMembershipResponse
+	45, // 63: raftcache.admin.v1.NodeControl.TransferLeadership:output_type -> raftcache.admin.v1.TransferLeadershipResponse
+	35, // 64: raftcache.admin.v1.NodeControl.GetUsers:output_type -> raftcache.admin.v1.GetUsersResponse
+	47, // [47:65] is the sub-list for method output_type
+	29, // [29:47] is the sub-list for method input_type
 	29, // [29:29] is the sub-list for extension type_name
 	29, // [29:29] is the sub-list for extension extendee
 	0,  // [0:29] is the sub-list for field type_name
@@ -3248,7 +3354,7 @@ func file_raftcache_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_raftcache_admin_v1_admin_proto_rawDesc), len(file_raftcache_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   40,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

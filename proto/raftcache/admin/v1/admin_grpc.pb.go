@@ -591,6 +591,7 @@ const (
 	NodeControl_LeaveShard_FullMethodName         = "/raftcache.admin.v1.NodeControl/LeaveShard"
 	NodeControl_ChangeMembership_FullMethodName   = "/raftcache.admin.v1.NodeControl/ChangeMembership"
 	NodeControl_TransferLeadership_FullMethodName = "/raftcache.admin.v1.NodeControl/TransferLeadership"
+	NodeControl_GetUsers_FullMethodName           = "/raftcache.admin.v1.NodeControl/GetUsers"
 )
 
 // NodeControlClient is the client API for NodeControl service.
@@ -613,6 +614,9 @@ type NodeControlClient interface {
 	ChangeMembership(ctx context.Context, in *ChangeMembershipRequest, opts ...grpc.CallOption) (*ChangeMembershipResponse, error)
 	// Run on a shard's leader: leadership transfer to target (or any caught-up voter).
 	TransferLeadership(ctx context.Context, in *TransferLeadershipRequest, opts ...grpc.CallOption) (*TransferLeadershipResponse, error)
+	// This node's ACL users with the stamp of their last change, for a node
+	// that sees a newer stamp in gossip than its own (node/aclsync.go).
+	GetUsers(ctx context.Context, in *GetUsersRequest, opts ...grpc.CallOption) (*GetUsersResponse, error)
 }
 
 type nodeControlClient struct {
@@ -673,6 +677,16 @@ func (c *nodeControlClient) TransferLeadership(ctx context.Context, in *Transfer
 	return out, nil
 }
 
+func (c *nodeControlClient) GetUsers(ctx context.Context, in *GetUsersRequest, opts ...grpc.CallOption) (*GetUsersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetUsersResponse)
+	err := c.cc.Invoke(ctx, NodeControl_GetUsers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NodeControlServer is the server API for NodeControl service.
 // All implementations must embed UnimplementedNodeControlServer
 // for forward compatibility.
@@ -693,6 +707,9 @@ type NodeControlServer interface {
 	ChangeMembership(context.Context, *ChangeMembershipRequest) (*ChangeMembershipResponse, error)
 	// Run on a shard's leader: leadership transfer to target (or any caught-up voter).
 	TransferLeadership(context.Context, *TransferLeadershipRequest) (*TransferLeadershipResponse, error)
+	// This node's ACL users with the stamp of their last change, for a node
+	// that sees a newer stamp in gossip than its own (node/aclsync.go).
+	GetUsers(context.Context, *GetUsersRequest) (*GetUsersResponse, error)
 	mustEmbedUnimplementedNodeControlServer()
 }
 
@@ -717,6 +734,9 @@ func (UnimplementedNodeControlServer) ChangeMembership(context.Context, *ChangeM
 }
 func (UnimplementedNodeControlServer) TransferLeadership(context.Context, *TransferLeadershipRequest) (*TransferLeadershipResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method TransferLeadership not implemented")
+}
+func (UnimplementedNodeControlServer) GetUsers(context.Context, *GetUsersRequest) (*GetUsersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetUsers not implemented")
 }
 func (UnimplementedNodeControlServer) mustEmbedUnimplementedNodeControlServer() {}
 func (UnimplementedNodeControlServer) testEmbeddedByValue()                     {}
@@ -829,6 +849,24 @@ func _NodeControl_TransferLeadership_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NodeControl_GetUsers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetUsersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeControlServer).GetUsers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NodeControl_GetUsers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeControlServer).GetUsers(ctx, req.(*GetUsersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NodeControl_ServiceDesc is the grpc.ServiceDesc for NodeControl service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -855,6 +893,10 @@ var NodeControl_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "TransferLeadership",
 			Handler:    _NodeControl_TransferLeadership_Handler,
+		},
+		{
+			MethodName: "GetUsers",
+			Handler:    _NodeControl_GetUsers_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
