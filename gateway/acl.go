@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -287,15 +288,27 @@ func (a *aclStore) save() error {
 	for _, u := range a.sortedUsers() {
 		b.WriteString("user " + u.name + " " + u.rules.Load().describe() + "\n")
 	}
-	tmp := fmt.Sprintf("%s.tmp-%d-%d", a.file, os.Getpid(), time.Now().UnixMilli())
-	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
+	// A temporary file of its own: in dev several nodes of one process may
+	// save one shared file at the same moment (replicated users).
+	f, err := os.CreateTemp(filepath.Dir(a.file), filepath.Base(a.file)+".tmp-*")
+	if err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, a.file); err != nil {
+	tmp := f.Name()
+	_, err = f.WriteString(b.String())
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, a.file)
+	}
+	if err != nil {
 		_ = os.Remove(tmp)
-		return err
 	}
-	return nil
+	return err
 }
 
 // aclDenied answers a refused command with Redis's NOPERM text and logs it.
