@@ -334,13 +334,9 @@ func (n *Node) unfinishedGives(ctx context.Context, ss []slots.Slot, target int)
 		if sh == target {
 			continue
 		}
-		st, err := n.shardStatusReq(ctx, sh, &adminv1.NodeStatusRequest{})
+		claim, err := n.slotClaimOf(ctx, sh)
 		if err != nil {
-			return nil, fmt.Errorf("shard %d: reading its slot claim: %w", sh, err)
-		}
-		claim, err := slots.ParseRanges(st.GetSlotClaim())
-		if err != nil {
-			return nil, fmt.Errorf("shard %d: slot claim %q: %w", sh, st.GetSlotClaim(), err)
+			return nil, err
 		}
 		var claimed slots.Bitmap
 		for _, r := range claim {
@@ -353,6 +349,57 @@ func (n *Node) unfinishedGives(ctx context.Context, ss []slots.Slot, target int)
 		}
 	}
 	return out, nil
+}
+
+// slotClaimOf reads shard sh's slot claim (owned and migrating slots) from
+// its leader's log.
+func (n *Node) slotClaimOf(ctx context.Context, sh int) ([]slots.Range, error) {
+	st, err := n.shardStatusReq(ctx, sh, &adminv1.NodeStatusRequest{})
+	if err != nil {
+		return nil, fmt.Errorf("shard %d: reading its slot claim: %w", sh, err)
+	}
+	claim, err := slots.ParseRanges(st.GetSlotClaim())
+	if err != nil {
+		return nil, fmt.Errorf("shard %d: slot claim %q: %w", sh, st.GetSlotClaim(), err)
+	}
+	return claim, nil
+}
+
+// unfinishedGivesAll is unfinishedGives for the whole cluster, for the
+// operations that plan from gossip's view (Rebalance, AddShard,
+// RemoveShard): every slot some shard's log still claims while gossip
+// routes it to another shard. One status call per shard.
+func (n *Node) unfinishedGivesAll(ctx context.Context) ([]move, error) {
+	v := n.view.Load()
+	var out []move
+	for _, sh := range v.shardIDs() {
+		claim, err := n.slotClaimOf(ctx, sh)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range claim {
+			for s := int(r.Start); s <= int(r.End); s++ {
+				if owner, _, ok := v.smap.Owner(slots.Slot(s)); ok && int(owner) != sh {
+					out = append(out, move{Slot: slots.Slot(s), From: sh, To: int(owner), Resume: true})
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// withUnfinishedGives runs plan's moves after finishing the gives earlier
+// operations left (unfinishedGivesAll), so that a rerun of any operation
+// leaves no slot migrating in a source's log.
+func (n *Node) withUnfinishedGives(ctx context.Context, o *op, moves []move, pace pacing) error {
+	resume, err := n.unfinishedGivesAll(ctx)
+	if err != nil {
+		return err
+	}
+	if len(resume) > 0 {
+		o.setStep("finishing %d slot moves an earlier operation left between take and give", len(resume))
+	}
+	return n.moveSlots(ctx, o, append(resume, moves...), pace)
 }
 
 // slotWeights returns, for every shard in ids, the weight of each slot it
@@ -558,12 +605,22 @@ func (n *Node) startRebalance(ctx context.Context, req *adminv1.RebalanceRequest
 		return nil, nil, err
 	}
 	plan := planPB(moves)
-	if req.GetDryRun() || len(moves) == 0 {
+	if req.GetDryRun() {
 		return nil, plan, nil
 	}
+	if len(moves) == 0 {
+		// Balanced; still finish what an earlier operation left.
+		resume, err := n.unfinishedGivesAll(ctx)
+		if err != nil || len(resume) == 0 {
+			return nil, plan, err
+		}
+	}
 	desc := fmt.Sprintf("rebalance by %s: move %d slots", rebalanceDesc(req.GetBy()), len(moves))
+	if len(moves) == 0 {
+		desc = fmt.Sprintf("rebalance by %s: balanced; finish the slot moves an earlier operation left", rebalanceDesc(req.GetBy()))
+	}
 	o := n.newOp(adminv1.OperationKind_OPERATION_KIND_REBALANCE, -1, desc)
-	n.run(o, func(ctx context.Context, o *op) error { return n.moveSlots(ctx, o, moves, pace) })
+	n.run(o, func(ctx context.Context, o *op) error { return n.withUnfinishedGives(ctx, o, moves, pace) })
 	return o, plan, nil
 }
 
@@ -643,7 +700,7 @@ func (n *Node) startAddShard(ctx context.Context, req *adminv1.AddShardRequest) 
 		if err != nil {
 			return fmt.Errorf("rebalance after adding shard %d: %w", shard, err)
 		}
-		return n.moveSlots(ctx, o, moves, pace)
+		return n.withUnfinishedGives(ctx, o, moves, pace)
 	})
 	return o, shard, ids, nil
 }
@@ -716,7 +773,7 @@ func (n *Node) startRemoveShard(ctx context.Context, req *adminv1.RemoveShardReq
 	moves := drainPlan(shard, owned, others, v)
 	o := n.newOp(adminv1.OperationKind_OPERATION_KIND_REMOVE_SHARD, shard, fmt.Sprintf("remove shard %d: move %d slots to shards %v, then release its nodes", shard, len(moves), others))
 	n.run(o, func(ctx context.Context, o *op) error {
-		if err := n.moveSlots(ctx, o, moves, pace); err != nil {
+		if err := n.withUnfinishedGives(ctx, o, moves, pace); err != nil {
 			return err
 		}
 		return n.dissolveShard(ctx, o, shard)

@@ -144,3 +144,27 @@ func TestStuckGiveFinishedByLeader(t *testing.T) {
 		return nil
 	})
 }
+
+// TestRebalanceResumesGive: a Rebalance run on a balanced cluster still
+// finishes the give an earlier operation left (at once, not after the
+// source leader's grace period), as AddShard and RemoveShard do before
+// their own moves.
+func TestRebalanceResumesGive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("resharding e2e")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	slot, leader, ac := stuckGive(t, ctx)
+	r, err := ac.Rebalance(ctx, &adminv1.RebalanceRequest{By: adminv1.RebalanceBy_REBALANCE_BY_SLOTS, ThresholdPercent: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.GetOperation() == nil {
+		t.Fatalf("no operation: the unfinished give of slot %d was not found (plan %v)", slot, r.GetPlan())
+	}
+	mustDone(t, ac, r.GetOperation())
+	if si, _ := leader(0).node.FSM().SlotInfo(slot); si.State != raftfsm.SlotUnowned || si.Peer != 1 {
+		t.Fatalf("after the rebalance, shard 0's log has slot %d %s (peer %d), want given to shard 1", slot, si.State, si.Peer)
+	}
+}
