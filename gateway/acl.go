@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
@@ -58,6 +59,10 @@ type aclStore struct {
 	stamp ACLStamp
 	// origin names this node in the stamps of its changes.
 	origin string
+	// fileSum is the SHA-256 of the ACL file as this node last read or
+	// wrote it: users replicated from another node are saved only over a
+	// file nobody else changed since (dev's nodes share one file).
+	fileSum [32]byte
 }
 
 // defaultRules is the default user: "on nopass ~* &* +@all", or with the
@@ -180,6 +185,7 @@ func (a *aclStore) load(onGone func(map[*aclUser]bool)) string {
 		return msg
 	}
 	a.mu.Lock()
+	a.fileSum = sha256.Sum256(raw)
 	old := a.users
 	a.users = map[string]*aclUser{"default": a.def}
 	for name, r := range users {
@@ -307,8 +313,12 @@ func (a *aclStore) save() error {
 	}
 	if err != nil {
 		_ = os.Remove(tmp)
+		return err
 	}
-	return err
+	a.mu.Lock()
+	a.fileSum = sha256.Sum256([]byte(b.String()))
+	a.mu.Unlock()
+	return nil
 }
 
 // aclDenied answers a refused command with Redis's NOPERM text and logs it.

@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"crypto/sha256"
+	"os"
 	"strings"
 	"time"
 )
@@ -130,12 +132,22 @@ func (s *Server) ReplaceACLUsers(lines []string, at uint64, origin string) (bool
 		s.killRevokedSubscribers(nil, ch.u, ch.old, ch.cur)
 	}
 	if a.file != "" {
-		if err := a.save(); err != nil {
+		if raw, err := os.ReadFile(a.file); err != nil || sha256.Sum256(raw) != a.fileSumNow() {
+			// Changed since this node read or wrote it (another node of a
+			// dev process, an operator): not overwritten.
+			s.log.Info("acl: file changed by someone else since this node read it; replicated users not saved", "file", a.file)
+		} else if err := a.save(); err != nil {
 			s.log.Warn("acl: saving replicated users", "file", a.file, "err", err)
 		}
 	}
 	s.log.Info("acl: took the users of a newer change", "origin", stamp.Origin, "stamp", stamp.At, "users", len(next), "removed", len(gone), "changed", len(changed))
 	return true, nil
+}
+
+func (a *aclStore) fileSumNow() [32]byte {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.fileSum
 }
 
 // errString is an error with a fixed text.

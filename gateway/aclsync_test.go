@@ -120,4 +120,16 @@ func TestReplaceACLUsers(t *testing.T) {
 	if got, _, _ := s.ACLUsers(); len(got) != 2 || got[1] != lines[2] {
 		t.Fatalf("users %q", got)
 	}
+	// A file someone else changed since this node wrote it is left alone
+	// (dev's nodes share one file).
+	const theirs = "user default on nopass ~* &* +@all\nuser zed on >pw ~* +@all\n"
+	if err := os.WriteFile(file, []byte(theirs), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.ReplaceACLUsers(next, 12, "n2"); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if raw, _ := os.ReadFile(file); string(raw) != theirs {
+		t.Fatalf("a file changed by someone else was overwritten: %q", raw)
+	}
 }
