@@ -21,8 +21,13 @@ type ConvergeResult struct {
 	// consensus failure. Keys that differ while the hashes agree point at
 	// a nondeterministic command instead.
 	LogDiverged []string `json:"log_diverged,omitempty"`
-	LogHashes   int      `json:"log_hashes"`         // shards whose hashes were compared
-	Problems    []string `json:"problems,omitempty"` // applied indexes that never met, unreadable replicas
+	// Located says, per diverged shard, between which hash marks in the
+	// node logs the replicas parted (LocateDivergence).
+	Located   []string `json:"located,omitempty"`
+	LogHashes int      `json:"log_hashes"` // shards whose hashes were compared
+	// divergedShards are the shards of LogDiverged, for locating.
+	divergedShards []int
+	Problems       []string `json:"problems,omitempty"` // applied indexes that never met, unreadable replicas
 }
 
 // OK reports whether every replica of every shard holds the same values
@@ -46,6 +51,7 @@ func CheckConvergence(ctx context.Context, c *ProcCluster, keys []string) Conver
 		}
 		if d, compared := compareLogHashes(hashes); d != "" {
 			res.LogDiverged = append(res.LogDiverged, fmt.Sprintf("shard %d: %s", s, d))
+			res.divergedShards = append(res.divergedShards, s)
 		} else if compared {
 			res.LogHashes++
 		}

@@ -29,21 +29,10 @@ func CheckLeaders(dir string, procs []*Proc) LeaderResult {
 	type st struct{ shard, term int }
 	winners := map[st]map[string]bool{}
 	for _, p := range procs {
-		f, err := os.Open(filepath.Join(dir, p.ID+".log"))
-		if err != nil {
-			res.Unreadable = append(res.Unreadable, p.ID)
-			continue
-		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			m := electionWon.FindSubmatch(sc.Bytes())
-			if m == nil {
-				continue
-			}
+		opened, err := scanLog(dir, p.ID, electionWon, func(m [][]byte) {
 			term, err := strconv.Atoi(string(m[1]))
 			if err != nil {
-				continue
+				return
 			}
 			res.Elections++
 			k := st{p.Shard, term}
@@ -51,11 +40,13 @@ func CheckLeaders(dir string, procs []*Proc) LeaderResult {
 				winners[k] = map[string]bool{}
 			}
 			winners[k][p.ID] = true
-		}
-		if err := sc.Err(); err != nil {
+		})
+		switch {
+		case !opened:
+			res.Unreadable = append(res.Unreadable, p.ID)
+		case err != nil:
 			res.Unreadable = append(res.Unreadable, p.ID+": "+err.Error())
 		}
-		f.Close()
 	}
 	for k, ids := range winners {
 		if len(ids) < 2 {
@@ -70,4 +61,22 @@ func CheckLeaders(dir string, procs []*Proc) LeaderResult {
 	}
 	sort.Strings(res.Violations)
 	return res
+}
+
+// scanLog calls fn with the submatches of every line of node id's log in
+// dir that re matches; opened is false when the log cannot be opened.
+func scanLog(dir, id string, re *regexp.Regexp, fn func(m [][]byte)) (opened bool, err error) {
+	f, err := os.Open(filepath.Join(dir, id+".log"))
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if m := re.FindSubmatch(sc.Bytes()); m != nil {
+			fn(m)
+		}
+	}
+	return true, sc.Err()
 }

@@ -86,6 +86,8 @@ func StartProcCluster(ctx context.Context, cfg ProcConfig) (*ProcCluster, error)
 		if cfg.SnapshotInterval > 0 {
 			p.args = append(p.args, "--snapshot-interval", cfg.SnapshotInterval.String())
 		}
+		// Hash marks in the node logs locate a divergence (hashmarks.go).
+		p.args = append(p.args, "--log-applied-hash-every", strconv.Itoa(hashMarkEvery))
 		if cfg.FaultFiles {
 			p.args = append(p.args, "--fault-file", c.Faults.path)
 		}

@@ -256,6 +256,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		rep.Errors = append(rep.Errors, fmt.Sprintf("replica comparison: %d problems, e.g. %s", n, rep.Converge.Problems[0]))
 	}
 	c.Close()
+	for _, s := range rep.Converge.divergedShards {
+		if at := LocateDivergence(filepath.Join(o.OutDir, "nodes"), c.ShardProcs(s)); at != "" {
+			rep.Converge.Located = append(rep.Converge.Located, fmt.Sprintf("shard %d: %s", s, at))
+		}
+	}
 	rep.Snapshots, rep.Installed = countSnapshots(filepath.Join(o.OutDir, "nodes"))
 	rep.Leaders = CheckLeaders(filepath.Join(o.OutDir, "nodes"), c.Procs)
 	if len(rep.Leaders.Unreadable) > 0 {
@@ -343,6 +348,9 @@ func (r *Report) Print(w io.Writer) {
 		r.Converge.Keys, len(r.Converge.Diverged), r.Converge.LogHashes, len(r.Converge.LogDiverged))
 	for _, d := range r.Converge.LogDiverged {
 		fmt.Fprintf(w, "  LOG DIVERGED: %s\n", d)
+	}
+	for _, d := range r.Converge.Located {
+		fmt.Fprintf(w, "  where: %s\n", d)
 	}
 	for i, d := range r.Converge.Diverged {
 		if i == 5 {

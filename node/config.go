@@ -78,7 +78,10 @@ type Config struct {
 	SnapshotThreshold uint64
 	TrailingLogs      uint64
 	SnapshotInterval  time.Duration // how often Raft checks SnapshotThreshold
-	GossipLocal       bool          // faster memberlist timings for loopback clusters
+	// HashLogEvery logs the applied-log hash at every Nth log index
+	// (raftfsm.FSM.SetHashLogEvery; 0 = off): chaos runs compare replicas'.
+	HashLogEvery uint64
+	GossipLocal  bool // faster memberlist timings for loopback clusters
 	// TLS, when set, encrypts the Raft and gRPC ports (internal/tlsconf):
 	// nodes prove themselves to each other with certificates of one CA.
 	TLS *tlsconf.Config

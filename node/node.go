@@ -70,6 +70,7 @@ func New(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("node %s: data dir: %w", cfg.NodeID, err)
 	}
 	fsm := raftfsm.NewFSM(cfg.Logger.With("component", "fsm"))
+	fsm.SetHashLogEvery(cfg.HashLogEvery)
 	fsm.SetScriptACL(cfg.ScriptACL)
 	return &Node{cfg: cfg, clusterID: ClusterID(cfg.NodeID), fsm: fsm, metaKick: make(chan struct{}, 1)}, nil
 }

@@ -33,8 +33,11 @@ type FSM struct {
 	chain      uint64
 	chainKnown bool
 	logHash    atomic.Pointer[LogHash]
-	lastTime   atomic.Int64 // largest entry time applied: the leader never stamps below it
-	logger     *slog.Logger
+	// hashLogEvery, when > 0, logs the hash at every index it divides
+	// (SetHashLogEvery; loghash.go).
+	hashLogEvery atomic.Uint64
+	lastTime     atomic.Int64 // largest entry time applied: the leader never stamps below it
+	logger       *slog.Logger
 
 	waitMu sync.Mutex
 	waitCh chan struct{} // closed and replaced after every applied batch
@@ -128,11 +131,16 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	}
 	f.mu.Lock()
 	f.armEvents()
+	every := f.hashLogEvery.Load()
+	var marks []hashMark
 	for i, l := range logs {
 		if l.Type != raft.LogCommand {
 			continue
 		}
 		f.chain = chainEntry(f.chain, l.Index, l.Term, l.Data)
+		if every > 0 && l.Index%every == 0 {
+			marks = append(marks, hashMark{l.Index, l.Term, f.chain})
+		}
 		res := f.applyEntry(l, pre[i])
 		out[i] = res
 		if res != nil && res.ReqID != 0 {
@@ -146,6 +154,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 		f.logHash.Store(&LogHash{Index: logs[len(logs)-1].Index, Hash: f.chain, Known: f.chainKnown})
 	}
 	f.mu.Unlock()
+	f.logMarks(marks)
 	if len(logs) > 0 {
 		f.advance(logs[len(logs)-1].Index)
 	}

@@ -1,6 +1,9 @@
 package raftfsm
 
-import "hash/crc32"
+import (
+	"fmt"
+	"hash/crc32"
+)
 
 // The applied-log hash: a running hash of every command entry a replica
 // applied (index, term, CRC-32C of the data), carried in snapshots. Two
@@ -42,4 +45,22 @@ func (f *FSM) AppliedLogHash() LogHash {
 		return *p
 	}
 	return LogHash{Known: true}
+}
+
+// HashMarkMsg is the log message of a hash mark (SetHashLogEvery).
+const HashMarkMsg = "applied log hash"
+
+// SetHashLogEvery makes the FSM log, at info level, the applied-log hash at
+// every command entry whose index n divides (0 = never): message
+// HashMarkMsg with index, term and hash. When replicas diverge, the first
+// index at which their marks differ bounds where their logs parted (chaos
+// runs turn it on; raftcache server --log-applied-hash-every).
+func (f *FSM) SetHashLogEvery(n uint64) { f.hashLogEvery.Store(n) }
+
+type hashMark struct{ index, term, hash uint64 }
+
+func (f *FSM) logMarks(marks []hashMark) {
+	for _, m := range marks {
+		f.logger.Info(HashMarkMsg, "index", m.index, "term", m.term, "hash", fmt.Sprintf("%016x", m.hash))
+	}
 }

@@ -3,8 +3,11 @@ package raftfsm
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"io"
+	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/raft"
@@ -95,4 +98,29 @@ func rewriteAsV3(t *testing.T, snap []byte) []byte {
 	out = append(out, snap[len(snapMagic):len(pre)]...)
 	out = append(out, snap[len(pre)+9:len(snap)-4]...)
 	return binary.LittleEndian.AppendUint32(out, crc32.Checksum(out, crcTable))
+}
+
+// TestHashMarks: with SetHashLogEvery(n) the FSM logs the hash at every
+// index n divides, as AppliedLogHash reports it there.
+func TestHashMarks(t *testing.T) {
+	var buf bytes.Buffer
+	f := NewFSM(slog.New(slog.NewTextHandler(&buf, nil)))
+	f.SetHashLogEvery(4)
+	logs := randomLog(11, 10)
+	var want []string
+	for i, l := range logs {
+		f.ApplyBatch([]*raft.Log{l})
+		if (i+1)%4 == 0 {
+			want = append(want, fmt.Sprintf(`msg=%q index=%d term=1 hash=%016x`, HashMarkMsg, l.Index, f.AppliedLogHash().Hash))
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("%d marks logged, want %d:\n%s", len(lines), len(want), buf.String())
+	}
+	for i, w := range want {
+		if !strings.Contains(lines[i], w) {
+			t.Fatalf("mark %d: %q, want it to contain %q", i, lines[i], w)
+		}
+	}
 }

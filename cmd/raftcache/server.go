@@ -32,6 +32,7 @@ type serverFlags struct {
 	// Advanced (tests and chaos runs): 0 keeps the shard defaults.
 	snapshotThreshold, trailingLogs uint64
 	snapshotInterval                time.Duration
+	hashLogEvery                    uint64
 	faultFile                       string
 	replaceAfter                    time.Duration
 	backup                          backupFlags
@@ -78,6 +79,7 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&f.snapshotThreshold, "snapshot-threshold", 0, "advanced: Raft log entries between snapshots (0 = default 8192)")
 	fs.Uint64Var(&f.trailingLogs, "trailing-logs", 0, "advanced: log entries kept after a snapshot (0 = default 10240)")
 	fs.DurationVar(&f.snapshotInterval, "snapshot-interval", 0, "advanced: how often Raft checks --snapshot-threshold (0 = default 60s)")
+	fs.Uint64Var(&f.hashLogEvery, "log-applied-hash-every", 0, "diagnostics: log the applied-log hash at every Nth Raft log index (0 = never; raftcache chaos uses it to locate a divergence)")
 	fs.DurationVar(&f.diskStallTimeout, "disk-stall-timeout", defaultDiskStallTimeout, "a Raft log or stable store write (fsync) taking longer than this counts as a disk failure: the node stops (fail-stop; 0 = no watchdog)")
 	fs.StringVar(&f.faultFile, "fault-file", "", "testing only: JSON file of Raft transport and disk faults (and node-to-node gRPC cuts) to inject, re-read when it changes (raftcache chaos)")
 }
@@ -224,6 +226,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Spare: f.spare, Logger: logger, ReplaceAfter: f.replaceAfter,
 		BackupDir: f.backup.dir, BackupInterval: f.backup.interval, BackupRetain: f.backup.retain,
 		SnapshotThreshold: f.snapshotThreshold, TrailingLogs: f.trailingLogs, SnapshotInterval: f.snapshotInterval,
+		HashLogEvery:     f.hashLogEvery,
 		DiskStallTimeout: stall,
 		// Fail-stop: after a failed or hung write the disk state is unknown
 		// and retrying is unsafe, so the process exits at once (no
