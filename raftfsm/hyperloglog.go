@@ -637,10 +637,12 @@ func pfmergeCommand(c *Ctx, args [][]byte) Reply {
 	}
 	dest := args[1]
 	var s []byte
-	if v := c.Get(dest); v == nil {
+	// The destination as a write looks it up (lookupKeyWrite): no stats,
+	// no keymiss (the loop above reported it as a source).
+	if e := c.lookup(dest); e == nil {
 		s = hllNew()
 	} else {
-		old, _, _ := hllBytes(v) // checked above
+		old, _, _ := hllBytes(e.val) // checked above
 		s = hllCopy(old)
 	}
 	if useDense {

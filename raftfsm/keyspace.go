@@ -278,16 +278,31 @@ func (c *Ctx) lookup(key []byte) *entry {
 	return e
 }
 
-// Get returns key's live value or nil. The value must not be mutated.
-func (c *Ctx) Get(key []byte) Value {
+// Get returns key's live value or nil. The value must not be mutated. A
+// miss counts in the stats and is a keymiss event: collected for the
+// gateway on the read path, notified directly for the reads applied from
+// the log (in transactions and scripts). Writes report none, though Redis
+// reports the source keys some of them read (SUNIONSTORE, GETDEL).
+func (c *Ctx) Get(key []byte) Value { return c.get(key, true) }
+
+// getNoKeymiss is Get without the keymiss event (LOOKUP_NONOTIFY).
+func (c *Ctx) getNoKeymiss(key []byte) Value { return c.get(key, false) }
+
+func (c *Ctx) get(key []byte, keymiss bool) Value {
 	if e := c.lookup(key); e != nil {
 		c.DB.Stats.Hits.Add(1)
 		c.touch(e)
 		return e.val
 	}
 	c.DB.Stats.Misses.Add(1)
+	if !keymiss {
+		return nil
+	}
 	if c.missed != nil {
 		*c.missed = append(*c.missed, append([]byte(nil), key...))
+	}
+	if !c.inWrite {
+		c.notify(NotifyKeyMiss, "keymiss", key)
 	}
 	return nil
 }

@@ -128,7 +128,7 @@ func memoryCommand(c *Ctx, args [][]byte) Reply {
 			}
 			return ErrSyntax
 		}
-		v := c.Get(args[2])
+		v := c.getNoKeymiss(args[2]) // objectCommandLookup: LOOKUP_NONOTIFY
 		if v == nil {
 			return Nil()
 		}

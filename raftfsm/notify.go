@@ -28,7 +28,7 @@ const (
 	NotifyExpired                          // x
 	NotifyEvicted                          // e
 	NotifyStream                           // t
-	NotifyKeyMiss                          // m (reads served by the gateway: Ctx.CollectMisses)
+	NotifyKeyMiss                          // m (read lookups: Ctx.Get; collected by the gateway on the read path)
 	NotifyModule                           // d (no modules: never produced)
 	NotifyNew                              // n: a key was created
 

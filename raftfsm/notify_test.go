@@ -214,3 +214,31 @@ func TestScriptPublish(t *testing.T) {
 		t.Fatalf("EVAL_RO PUBLISH: %s", show(r))
 	}
 }
+
+// TestKeymissFromTheLog: reads applied from the log (a transaction's, a
+// script's) report keymiss as Redis does; writes report none (Redis does
+// not for their own keys; for the sources PFMERGE or SUNIONSTORE read it
+// does, we do not), nor does MEMORY USAGE (LOOKUP_NONOTIFY).
+func TestKeymissFromTheLog(t *testing.T) {
+	f := NewFSM(nil)
+	rec := &eventRecorder{}
+	f.SetKeyEventSink(rec.sink)
+	f.SetKeyEventMask(NotifyKeyMiss | NotifyKeyevent)
+	const now = 1_000_000
+	for i, tc := range []struct {
+		cmds [][]string
+		want string
+	}{
+		{[][]string{{"GET", "g1"}, {"HGET", "h1", "f"}, {"LRANGE", "l1", "0", "-1"}}, "keymiss:g1 keymiss:h1 keymiss:l1"},
+		{[][]string{{"INCR", "n1"}, {"SADD", "s1", "a"}, {"ZADD", "z1", "1", "a"}}, ""},
+		{[][]string{{"PFMERGE", "d1", "src1"}}, ""},
+		{[][]string{{"MEMORY", "USAGE", "m1"}}, ""},
+		{[][]string{{"EVAL", "return redis.call('GET', KEYS[1])", "1", "sc1"}}, "keymiss:sc1"},
+		{[][]string{{"GET", "n1"}}, ""}, // a hit
+	} {
+		f.Apply(cmdLog(uint64(i+1), now, tc.cmds...))
+		if got := rec.take(); got != tc.want {
+			t.Errorf("%v: events %q, want %q", tc.cmds, got, tc.want)
+		}
+	}
+}
