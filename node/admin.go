@@ -316,7 +316,12 @@ func (a *adminServer) WatchOperation(req *adminv1.WatchOperationRequest, stream 
 		}
 		select {
 		case <-changed:
-			// Coalesce bursts of progress updates.
+			// Coalesce bursts of progress updates, but send a new step
+			// or the end at once: a short step would otherwise never
+			// show in the watcher's progress lines.
+			if cur, _ := o.snapshot(); cur.GetStep() != pb.GetStep() || cur.GetState() != pb.GetState() {
+				continue
+			}
 			select {
 			case <-time.After(100 * time.Millisecond):
 			case <-ctx.Done():
