@@ -61,12 +61,20 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	msg := describeErr(err)
-	if t, _ := c.tls.config(); t == nil && status.Code(err) == codes.Unavailable && strings.Contains(msg, "EOF") {
+	if t, _ := c.tls.config(); t == nil && status.Code(err) == codes.Unavailable && closedBeforePreface(msg) {
 		// A TLS server closes a plaintext connection without a word.
 		msg += " (if the cluster uses TLS, add --tls-ca-cert-file)"
 	}
 	fmt.Fprintln(stderr, "raftcachectl:", msg)
 	return 1
+}
+
+// closedBeforePreface reports whether a gRPC dial error says the server
+// closed the connection before speaking HTTP/2: what a TLS port does to a
+// plaintext client, seen as EOF or, depending on timing, as a reset.
+func closedBeforePreface(msg string) bool {
+	return strings.Contains(msg, "EOF") ||
+		strings.Contains(msg, "server preface") && strings.Contains(msg, "connection reset by peer")
 }
 
 // describeErr renders an error whose cause is a gRPC status as

@@ -41,3 +41,21 @@ func TestTLS(t *testing.T) {
 		t.Fatalf("add-replica over TLS:\n%s", out)
 	}
 }
+
+// TestClosedBeforePreface: both ways a TLS port's refusal of a plaintext
+// client surfaces get the --tls-ca-cert-file hint.
+func TestClosedBeforePreface(t *testing.T) {
+	for _, tc := range []struct {
+		msg  string
+		want bool
+	}{
+		{`Unavailable: connection error: desc = "error reading server preface: EOF"`, true},
+		{`Unavailable: connection error: desc = "error reading server preface: read tcp 127.0.0.1:1->127.0.0.1:2: read: connection reset by peer"`, true},
+		{`Unavailable: connection error: desc = "transport: Error while dialing: dial tcp 127.0.0.1:2: connect: connection refused"`, false},
+		{`Unavailable: connection error: desc = "transport: authentication handshake failed: tls: failed to verify certificate"`, false},
+	} {
+		if got := closedBeforePreface(tc.msg); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.msg, got, tc.want)
+		}
+	}
+}
