@@ -28,6 +28,9 @@ type aclUser struct {
 	rules atomic.Pointer[userRules]
 }
 
+// line is the user as ACL LIST and the ACL file show it.
+func (u *aclUser) line() string { return "user " + u.name + " " + u.rules.Load().describe() }
+
 func newACLUser(name string, r *userRules) *aclUser {
 	u := &aclUser{name: name}
 	u.rules.Store(r.finish())
@@ -84,12 +87,11 @@ func newACLStore(password, file string) (*aclStore, error) {
 	a.def = newACLUser("default", a.initDef)
 	a.users["default"] = a.def
 	if file != "" {
-		if msg := a.load(nil); msg != "" {
-			return nil, fmt.Errorf("aclfile: %s", msg)
-		}
 		// The users a node starts with are no change: a stamp from now
 		// would make them override what the other nodes hold.
-		a.stamp = ACLStamp{}
+		if msg := a.load(nil, false); msg != "" {
+			return nil, fmt.Errorf("aclfile: %s", msg)
+		}
 	}
 	return a, nil
 }
@@ -173,9 +175,10 @@ func (s *Server) dropClients(c *client, gone map[*aclUser]bool) {
 	}
 }
 
-// load reads the ACL file (ACLLoadFromFile): all users or none. It
-// returns Redis's error text, "" on success.
-func (a *aclStore) load(onGone func(map[*aclUser]bool)) string {
+// load reads the ACL file (ACLLoadFromFile): all users or none; change
+// stamps it as a change to pass on to the other nodes (ACL LOAD, not the
+// users a node starts with). It returns Redis's error text, "" on success.
+func (a *aclStore) load(onGone func(map[*aclUser]bool), change bool) string {
 	raw, err := os.ReadFile(a.file)
 	if err != nil {
 		return fmt.Sprintf("Error loading ACLs, opening file '%s': %s", a.file, errText(err))
@@ -198,7 +201,9 @@ func (a *aclStore) load(onGone func(map[*aclUser]bool)) string {
 	} else {
 		a.def.rules.Store(a.initDef)
 	}
-	a.bumpLocked()
+	if change {
+		a.bumpLocked()
+	}
 	a.mu.Unlock()
 	gone := map[*aclUser]bool{}
 	for name, u := range old {
@@ -292,7 +297,7 @@ func (a *aclStore) sortedUsersLocked() []*aclUser {
 func (a *aclStore) save() error {
 	var b strings.Builder
 	for _, u := range a.sortedUsers() {
-		b.WriteString("user " + u.name + " " + u.rules.Load().describe() + "\n")
+		b.WriteString(u.line() + "\n")
 	}
 	// A temporary file of its own: in dev several nodes of one process may
 	// save one shared file at the same moment (replicated users).
@@ -557,7 +562,7 @@ func aclListCmd(s *Server, c *client, args [][]byte) {
 	users := s.acl.sortedUsers()
 	c.out = appendArrayLen(c.out, len(users))
 	for _, u := range users {
-		c.out = appendBulk(c.out, "user "+u.name+" "+u.rules.Load().describe())
+		c.out = appendBulk(c.out, u.line())
 	}
 }
 
@@ -580,7 +585,7 @@ func aclLoadCmd(s *Server, c *client, args [][]byte) {
 		s.replyError(c, nil, errNoACLFile)
 		return
 	}
-	if msg := s.acl.load(func(gone map[*aclUser]bool) { s.dropClients(c, gone) }); msg != "" {
+	if msg := s.acl.load(func(gone map[*aclUser]bool) { s.dropClients(c, gone) }, true); msg != "" {
 		s.replyError(c, nil, "ERR "+msg)
 		return
 	}

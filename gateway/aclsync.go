@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"crypto/sha256"
+	"errors"
 	"os"
 	"strings"
 	"time"
@@ -64,7 +65,7 @@ func (s *Server) ACLUsers() (lines []string, at uint64, origin string) {
 	defer s.acl.mu.Unlock()
 	lines = make([]string, 0, len(s.acl.users))
 	for _, u := range s.acl.sortedUsersLocked() {
-		lines = append(lines, "user "+u.name+" "+u.rules.Load().describe())
+		lines = append(lines, u.line())
 	}
 	return lines, s.acl.stamp.At, s.acl.stamp.Origin
 }
@@ -79,7 +80,7 @@ func (s *Server) ReplaceACLUsers(lines []string, at uint64, origin string) (bool
 	stamp := ACLStamp{At: at, Origin: origin}
 	users, msg := parseUsers(strings.Join(lines, "\n"), "replicated users")
 	if msg != "" {
-		return false, errString(msg)
+		return false, errors.New(msg)
 	}
 	a := s.acl
 	type change struct {
@@ -132,25 +133,25 @@ func (s *Server) ReplaceACLUsers(lines []string, at uint64, origin string) (bool
 		s.killRevokedSubscribers(nil, ch.u, ch.old, ch.cur)
 	}
 	if a.file != "" {
-		if raw, err := os.ReadFile(a.file); err != nil || sha256.Sum256(raw) != a.fileSumNow() {
-			// Changed since this node read or wrote it (another node of a
-			// dev process, an operator): not overwritten.
-			s.log.Info("acl: file changed by someone else since this node read it; replicated users not saved", "file", a.file)
-		} else if err := a.save(); err != nil {
+		if saved, err := a.saveIfOurs(); err != nil {
 			s.log.Warn("acl: saving replicated users", "file", a.file, "err", err)
+		} else if !saved {
+			s.log.Info("acl: file changed by someone else since this node read it; replicated users not saved", "file", a.file)
 		}
 	}
 	s.log.Info("acl: took the users of a newer change", "origin", stamp.Origin, "stamp", stamp.At, "users", len(next), "removed", len(gone), "changed", len(changed))
 	return true, nil
 }
 
-func (a *aclStore) fileSumNow() [32]byte {
+// saveIfOurs saves the users unless the ACL file changed since this node
+// last read or wrote it (another node of a dev process, an operator).
+func (a *aclStore) saveIfOurs() (bool, error) {
+	raw, err := os.ReadFile(a.file)
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.fileSum
+	ours := err == nil && sha256.Sum256(raw) == a.fileSum
+	a.mu.Unlock()
+	if !ours {
+		return false, nil
+	}
+	return true, a.save()
 }
-
-// errString is an error with a fixed text.
-type errString string
-
-func (e errString) Error() string { return string(e) }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,15 +13,23 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// TestACLStamps: local changes take ever newer stamps carrying the origin;
-// the users a node starts with carry none; a failed change takes none.
-func TestACLStamps(t *testing.T) {
+// aclFileServer is a server started on an ACL file holding users, its
+// changes stamped by "n1".
+func aclFileServer(t *testing.T, users string) (*Server, string) {
+	t.Helper()
 	file := filepath.Join(t.TempDir(), "users.acl")
-	if err := os.WriteFile(file, []byte("user default on nopass ~* &* +@all\nuser carol on >x ~* +@all\n"), 0o600); err != nil {
+	if err := os.WriteFile(file, []byte(users), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	s := mustServer(t, newWatchBackend(), func(c *Config) { c.ACLFile = file })
 	s.SetACLOrigin("n1")
+	return s, file
+}
+
+// TestACLStamps: local changes take ever newer stamps carrying the origin;
+// the users a node starts with carry none; a failed change takes none.
+func TestACLStamps(t *testing.T) {
+	s, _ := aclFileServer(t, "user default on nopass ~* &* +@all\nuser carol on >x ~* +@all\n")
 	if at, origin := s.ACLStamp(); at != 0 || origin != "" {
 		t.Fatalf("stamp at start %d %q, want none", at, origin)
 	}
@@ -59,12 +68,7 @@ func TestACLStamps(t *testing.T) {
 // ones lose them, the default user falls back to the node's own when the
 // set has none, bad lines change nothing, and the ACL file is rewritten.
 func TestReplaceACLUsers(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "users.acl")
-	if err := os.WriteFile(file, []byte("user default on nopass ~* &* +@all\nuser alice on >pw ~* +@all\nuser bob on >pw ~* +@all\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s := mustServer(t, newWatchBackend(), func(c *Config) { c.ACLFile = file })
-	s.SetACLOrigin("n1")
+	s, file := aclFileServer(t, "user default on nopass ~* &* +@all\nuser alice on >pw ~* +@all\nuser bob on >pw ~* +@all\n")
 	ctx := context.Background()
 	login := func(user string) *redis.Client {
 		c := redis.NewClient(&redis.Options{Addr: s.Addr().String(), Username: user, Password: "pw", PoolSize: 1, MaxRetries: -1})
@@ -101,7 +105,7 @@ func TestReplaceACLUsers(t *testing.T) {
 	}
 	testwait.Eventually(t, 5*time.Second, func() error {
 		if bob.Ping(ctx).Err() == nil {
-			return errString("bob, removed, still served")
+			return errors.New("bob, removed, still served")
 		}
 		return nil
 	})
