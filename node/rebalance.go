@@ -329,23 +329,18 @@ func (n *Node) unfinishedGives(ctx context.Context, ss []slots.Slot, target int)
 	if len(ss) == 0 {
 		return nil, nil
 	}
+	all, err := n.unfinishedGivesAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var want slots.Bitmap
+	for _, s := range ss {
+		want.Set(s)
+	}
 	var out []move
-	for _, sh := range n.view.Load().shardIDs() {
-		if sh == target {
-			continue
-		}
-		claim, err := n.slotClaimOf(ctx, sh)
-		if err != nil {
-			return nil, err
-		}
-		var claimed slots.Bitmap
-		for _, r := range claim {
-			claimed.SetRange(r)
-		}
-		for _, s := range ss {
-			if claimed.Has(s) {
-				out = append(out, move{Slot: s, From: sh, To: target, Resume: true})
-			}
+	for _, m := range all {
+		if m.To == target && want.Has(m.Slot) {
+			out = append(out, m)
 		}
 	}
 	return out, nil
