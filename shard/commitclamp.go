@@ -37,9 +37,9 @@ import "github.com/hashicorp/raft"
 // version without it, a leader still on the old version does not clamp.
 func clampCommits(t raft.Transport) raft.Transport {
 	c := &clampTransport{Transport: t}
-	if pv, ok := t.(raft.WithPreVote); ok {
+	if _, ok := t.(raft.WithPreVote); ok {
 		// raft enables pre-vote only when its transport has it: keep it.
-		return &clampPreVote{clampTransport: c, pv: pv}
+		return clampPreVote{c}
 	}
 	return c
 }
@@ -51,13 +51,10 @@ type clampTransport struct {
 }
 
 // clampPreVote is clampTransport over a transport with pre-vote.
-type clampPreVote struct {
-	*clampTransport
-	pv raft.WithPreVote
-}
+type clampPreVote struct{ *clampTransport }
 
-func (c *clampPreVote) RequestPreVote(id raft.ServerID, target raft.ServerAddress, args *raft.RequestPreVoteRequest, resp *raft.RequestPreVoteResponse) error {
-	return c.pv.RequestPreVote(id, target, args, resp)
+func (c clampPreVote) RequestPreVote(id raft.ServerID, target raft.ServerAddress, args *raft.RequestPreVoteRequest, resp *raft.RequestPreVoteResponse) error {
+	return c.Transport.(raft.WithPreVote).RequestPreVote(id, target, args, resp)
 }
 
 // AppendEntries implements raft.Transport.
