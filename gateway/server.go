@@ -140,10 +140,13 @@ type Server struct {
 	mem         memCache
 	scripts     scriptCache
 	memLimit    atomic.Pointer[memoryLimit]
-	notifyMask  atomic.Uint32 // notify-keyspace-events (notify.go)
-	slowlog     slowlog
-	mon         monitors
-	latency     latencyMonitor
+	// engineParams: the values this node stamps into its writes
+	// (engineparams.go); nil = Redis's defaults.
+	engineParams atomic.Pointer[raftfsm.Params]
+	notifyMask   atomic.Uint32 // notify-keyspace-events (notify.go)
+	slowlog      slowlog
+	mon          monitors
+	latency      latencyMonitor
 	// slowlog-log-slower-than and latency-monitor-threshold, read for
 	// every command group (config.go keeps them current).
 	slowlogSlower    atomic.Int64

@@ -104,6 +104,10 @@ type Config struct {
 	// while it leads its shard, read on every check; nil = none. The
 	// process wires it to the gateway's CONFIG.
 	Eviction func() shard.EvictionConfig
+	// EngineParams returns the CONFIG values this node stamps into the
+	// writes it proposes as a leader (raftfsm.Params); read on every write.
+	// The process wires it to the gateway's CONFIG. nil: Redis's defaults.
+	EngineParams func() *raftfsm.Params
 	// ScriptACL compiles the user rules the gateway stamps into script
 	// commands (raftfsm/scriptacl.go); installed in the FSM before the log
 	// is replayed. nil: the calls of such scripts are refused.

@@ -296,6 +296,7 @@ func (n *Node) startReplica(ctx context.Context, form formation, voters []raft.S
 	sc.Zone = n.zoneOf
 	sc.Eviction = n.cfg.Eviction
 	sc.WritesHeld = n.writesHeld
+	sc.Params = n.cfg.EngineParams
 	sc.Logger = n.cfg.Logger.With("component", "shard", "node_id", n.cfg.NodeID)
 	if n.cfg.HeartbeatTimeout > 0 {
 		sc.HeartbeatTimeout = n.cfg.HeartbeatTimeout

@@ -16,7 +16,19 @@ import (
 //	uvarint random seed (the only randomness Apply uses)
 //	uvarint number of commands, then per command:
 //	        uvarint number of args, then per arg: uvarint length, bytes
-const entryVersion = 1
+//
+// Version 2 is version 1 followed by the proposer's Params (params.go):
+//
+//	uvarint number of values, then per value: uvarint id, uvarint value
+//
+// Only an entry whose Params differ from the defaults is written as
+// version 2, so a cluster on default settings writes what older binaries
+// read; a replica too old for version 2 stops at such an entry (fail-stop)
+// rather than apply the write differently.
+const (
+	entryVersion       = 1
+	entryVersionParams = 2
+)
 
 // Op is the kind of a log entry.
 type Op uint8
@@ -53,6 +65,9 @@ type Entry struct {
 	Time  int64
 	Seed  uint64
 	Cmds  [][][]byte
+	// Params, when not nil, are the settings the commands run with (nil:
+	// DefaultParams).
+	Params *Params
 }
 
 // ErrBadEntry is returned for a malformed log entry.
@@ -60,7 +75,12 @@ var ErrBadEntry = errors.New("raftfsm: malformed log entry")
 
 // EncodeEntry appends the encoding of e to dst.
 func EncodeEntry(dst []byte, e *Entry) []byte {
-	dst = append(dst, entryVersion, byte(e.Op))
+	version := byte(entryVersion)
+	withParams := e.Params != nil && *e.Params != DefaultParams
+	if withParams {
+		version = entryVersionParams
+	}
+	dst = append(dst, version, byte(e.Op))
 	dst = binary.AppendUvarint(dst, e.ReqID)
 	dst = binary.AppendVarint(dst, e.Time)
 	dst = binary.AppendUvarint(dst, e.Seed)
@@ -72,6 +92,9 @@ func EncodeEntry(dst []byte, e *Entry) []byte {
 			dst = append(dst, a...)
 		}
 	}
+	if withParams {
+		dst = appendParams(dst, e.Params)
+	}
 	return dst
 }
 
@@ -81,7 +104,7 @@ func DecodeEntry(b []byte) (*Entry, error) {
 	if len(b) < 2 {
 		return nil, fmt.Errorf("%w: short header", ErrBadEntry)
 	}
-	if b[0] != entryVersion {
+	if b[0] != entryVersion && b[0] != entryVersionParams {
 		return nil, fmt.Errorf("%w: version %d", ErrBadEntry, b[0])
 	}
 	e := &Entry{Op: Op(b[1])}
@@ -120,6 +143,12 @@ func DecodeEntry(b []byte) (*Entry, error) {
 			p = p[l:]
 		}
 		e.Cmds = append(e.Cmds, args)
+	}
+	if b[0] == entryVersionParams {
+		var err error
+		if e.Params, p, err = decodeParams(p); err != nil {
+			return nil, err
+		}
 	}
 	if len(p) != 0 {
 		return nil, fmt.Errorf("%w: %d trailing bytes", ErrBadEntry, len(p))

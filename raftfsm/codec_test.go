@@ -61,6 +61,7 @@ func TestDecodeEntryRejectsGarbage(t *testing.T) {
 func FuzzDecodeEntry(f *testing.F) {
 	f.Add(EncodeEntry(nil, &Entry{Op: OpCommands, ReqID: 7, Time: 1, Seed: 2, Cmds: [][][]byte{{[]byte("SET"), []byte("a"), []byte("b")}}}))
 	f.Add(EncodeEntry(nil, &Entry{Op: OpExpire, Cmds: [][][]byte{{[]byte("a")}}}))
+	f.Add(EncodeEntry(nil, &Entry{Op: OpCommands, Cmds: [][][]byte{{[]byte("XADD")}}, Params: &Params{StreamNodeMaxEntries: 10, HLLSparseMaxBytes: 3000}}))
 	f.Add([]byte{1, 1})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := DecodeEntry(b)

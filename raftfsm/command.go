@@ -146,6 +146,9 @@ type Ctx struct {
 	// check, when set, is the calling user's ACL check of the commands a
 	// script runs (set by Unstamp from a stamped command, scriptacl.go).
 	check ScriptCheck
+	// p, when set, are the settings of the write being applied (the
+	// entry's Params); nil: DefaultParams. See Ctx.params.
+	p *Params
 }
 
 // Unchanged tells Exec that the running write command changed nothing.

@@ -200,6 +200,7 @@ func (f *FSM) applyEntry(l *raft.Log, p prepared) *ApplyResult {
 		f.db.SetVersionBase(l.Index)
 		exec := func(c *Ctx, args [][]byte) Reply {
 			c.note = f.kw.noteCommand
+			c.p = e.Params
 			r := f.execSafe(c, args, l.Index)
 			f.kw.noteCommand(args)
 			return r

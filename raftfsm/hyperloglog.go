@@ -41,11 +41,6 @@ const (
 	hllEncDense  = 0
 	hllEncSparse = 1
 
-	// hllSparseMaxBytes is Redis's default hll-sparse-max-bytes: a sparse
-	// value that would grow past it becomes dense. Fixed, so every replica
-	// promotes at the same PFADD.
-	hllSparseMaxBytes = 3000
-
 	hllSparseValMax    = 32
 	hllSparseValMaxLen = 4
 	hllSparseZeroMax   = 64
@@ -267,9 +262,11 @@ func hllToDense(s []byte) (dense []byte, ok bool) {
 // hllSparseSet raises register index of the sparse value s to count,
 // splitting and re-merging runs in place the way Redis does (so the bytes
 // match), or promoting to dense past the size limit or for values a VAL
-// opcode cannot hold. It returns the new value and 1 (changed), 0
-// (unchanged) or -1 (corrupt).
-func hllSparseSet(s []byte, index int, count uint8) ([]byte, int) {
+// opcode cannot hold. maxBytes is hll-sparse-max-bytes: a sparse value
+// that would grow past it becomes dense (the entry's Params, so every
+// replica promotes at the same PFADD). It returns the new value and 1
+// (changed), 0 (unchanged) or -1 (corrupt).
+func hllSparseSet(s []byte, index int, count uint8, maxBytes int64) ([]byte, int) {
 	if count > hllSparseValMax {
 		return hllPromote(s, index, count)
 	}
@@ -323,7 +320,7 @@ func hllSparseSet(s []byte, index int, count uint8) ([]byte, int) {
 			}
 		}
 		delta := len(seq) - oldlen
-		if delta > 0 && len(s)+delta > hllSparseMaxBytes {
+		if delta > 0 && int64(len(s)+delta) > maxBytes {
 			return hllPromote(s, index, count)
 		}
 		s = spSplice(s, p, oldlen, seq)
@@ -381,8 +378,9 @@ func hllPromote(s []byte, index int, count uint8) ([]byte, int) {
 }
 
 // hllAdd adds one element: 1 if a register changed, 0 if not, -1 if s is
-// corrupt. s may be replaced (sparse growth or promotion).
-func hllAdd(s []byte, ele []byte) ([]byte, int) {
+// corrupt. s may be replaced (sparse growth or promotion; maxSparse as
+// hllSparseSet's maxBytes).
+func hllAdd(s []byte, ele []byte, maxSparse int64) ([]byte, int) {
 	index, count := hllPatLen(ele)
 	switch s[4] {
 	case hllEncDense:
@@ -391,7 +389,7 @@ func hllAdd(s []byte, ele []byte) ([]byte, int) {
 		}
 		return s, 0
 	case hllEncSparse:
-		return hllSparseSet(s, index, count)
+		return hllSparseSet(s, index, count, maxSparse)
 	}
 	return s, -1
 }
@@ -552,7 +550,7 @@ func pfaddCommand(c *Ctx, args [][]byte) Reply {
 	}
 	for _, ele := range args[2:] {
 		var r int
-		s, r = hllAdd(s, ele)
+		s, r = hllAdd(s, ele, c.params().HLLSparseMaxBytes)
 		switch r {
 		case 1:
 			updated++
@@ -658,7 +656,7 @@ func pfmergeCommand(c *Ctx, args [][]byte) Reply {
 		if s[4] == hllEncDense {
 			denseSet(s[hllHdrSize:], i, val)
 		} else {
-			s, _ = hllSparseSet(s, i, val)
+			s, _ = hllSparseSet(s, i, val, c.params().HLLSparseMaxBytes)
 		}
 	}
 	hllInvalidate(s)
@@ -767,17 +765,18 @@ func pfselftestCommand(c *Ctx, _ [][]byte) Reply {
 	dense := make([]byte, hllDenseSize)
 	copy(dense, "HYLL")
 	sparse := hllNew()
+	maxSparse := c.params().HLLSparseMaxBytes
 	relerr := 1.04 / math.Sqrt(hllRegisters)
 	seed := rng.Uint64()
 	var ele [8]byte
 	for checkpoint, j := uint64(1), uint64(1); j <= hllTestElements; j++ {
 		binary.LittleEndian.PutUint64(ele[:], j^seed)
-		dense, _ = hllAdd(dense, ele[:])
-		sparse, _ = hllAdd(sparse, ele[:])
+		dense, _ = hllAdd(dense, ele[:], maxSparse)
+		sparse, _ = hllAdd(sparse, ele[:], maxSparse)
 		if j != checkpoint {
 			continue
 		}
-		if j < hllSparseMaxBytes/2 && sparse[4] != hllEncSparse {
+		if int64(j) < maxSparse/2 && sparse[4] != hllEncSparse {
 			return Err("ERR TESTFAILED sparse encoding not used")
 		}
 		dc, _ := hllCount(dense)

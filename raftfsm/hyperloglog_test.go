@@ -308,7 +308,7 @@ func TestHLLSparseDenseEquivalence(t *testing.T) {
 		hllAddChunks(d, "dense", elems, 100)
 		d.expect("dense", "pfdebug", "encoding", "dense")
 		sv := []byte(d.getStr("sparse"))
-		if len(sv) > hllSparseMaxBytes && sv[4] == hllEncSparse {
+		if int64(len(sv)) > DefaultParams.HLLSparseMaxBytes && sv[4] == hllEncSparse {
 			t.Fatalf("sparse value of %d bytes", len(sv))
 		}
 		wasSparse := sv[4] == hllEncSparse

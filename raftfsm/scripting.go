@@ -871,6 +871,7 @@ func (r *scriptRun) run(args [][]byte) Reply {
 		(*fn)(args)
 	}
 	sub := NewCtx(r.c.DB, r.c.Now, r.c.Write, r.c.Rand().Uint64())
+	sub.p = r.c.p
 	rep := Exec(sub, args)
 	if r.c.note != nil && cmd.Flags&FlagWrite != 0 {
 		r.c.note(args)

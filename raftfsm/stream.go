@@ -11,9 +11,10 @@ import (
 
 // The stream type (Redis src/t_stream.c, src/stream.h).
 //
-// Entries live in nodes of at most streamNodeMaxEntries entries, cut by
-// the same rule as Redis's radix tree of listpacks (entry count, and the
-// byte size the node's listpack would have). Keeping Redis's node layout
+// Entries live in nodes cut by the same rule as Redis's radix tree of
+// listpacks (entry count, and the byte size the node's listpack would
+// have; stream-node-max-entries and -bytes, which the proposing leader
+// stamps into the entry: Params). Keeping Redis's node layout
 // matters because approximate trimming (MAXLEN ~ / MINID ~) removes whole
 // nodes only: mirroring the layout gives the same lengths as Redis, and the
 // RDB codec stores nodes one to one, so a replica restored from a snapshot
@@ -23,10 +24,6 @@ import (
 // node is empty, as in Redis (the node-full rule counts them).
 
 const (
-	// Redis's defaults for stream-node-max-entries and stream-node-max-bytes.
-	// They are fixed here: a per-node config would let replicas diverge.
-	streamNodeMaxEntries = 100
-	streamNodeMaxBytes   = 4096
 	// streamListpackMax is STREAM_LISTPACK_MAX_SIZE: one entry's fields and
 	// values may not exceed it.
 	streamListpackMax = 1 << 30
@@ -290,7 +287,8 @@ func (s *streamValue) nextID(now int64) (streamID, bool) {
 }
 
 // appendEntry adds an entry whose ID the caller checked to be above lastID.
-func (s *streamValue) appendEntry(id streamID, fv []string) {
+// p gives the node limits (Params.streamNodeLimits).
+func (s *streamValue) appendEntry(id streamID, fv []string, p *Params) {
 	tot := 0
 	for _, x := range fv {
 		tot += len(x)
@@ -298,7 +296,8 @@ func (s *streamValue) appendEntry(id streamID, fv []string) {
 	var tail *streamNode
 	if len(s.nodes) > 0 {
 		tail = s.nodes[len(s.nodes)-1]
-		if tail.lpBytes()+tot >= streamNodeMaxBytes || len(tail.ents) >= streamNodeMaxEntries {
+		maxBytes, maxEntries := p.streamNodeLimits()
+		if int64(tail.lpBytes()+tot) >= maxBytes || maxEntries > 0 && int64(len(tail.ents)) >= maxEntries {
 			tail = nil
 		}
 	}

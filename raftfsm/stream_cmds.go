@@ -167,7 +167,7 @@ type xaddArgs struct {
 }
 
 // parseAddOrTrim parses the options of XADD (xadd true) or XTRIM.
-func parseAddOrTrim(args [][]byte, xadd bool) (a xaddArgs, r Reply, ok bool) {
+func parseAddOrTrim(c *Ctx, args [][]byte, xadd bool) (a xaddArgs, r Reply, ok bool) {
 	limitGiven := false
 	i := 2
 	for ; i < len(args); i++ {
@@ -247,14 +247,14 @@ func parseAddOrTrim(args [][]byte, xadd bool) (a xaddArgs, r Reply, ok bool) {
 			return a, errTrimLimitNoApx, false
 		}
 	} else if a.approx {
-		a.limit = 100 * streamNodeMaxEntries
+		a.limit = c.params().streamTrimLimit()
 	}
 	return a, Reply{}, true
 }
 
 // XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value [field value ...]
 func xaddCommand(c *Ctx, args [][]byte) Reply {
-	a, r, ok := parseAddOrTrim(args, true)
+	a, r, ok := parseAddOrTrim(c, args, true)
 	if !ok {
 		return r
 	}
@@ -308,7 +308,7 @@ func xaddCommand(c *Ctx, args [][]byte) Reply {
 	if fresh {
 		c.Set(args[1], s)
 	}
-	s.appendEntry(id, fv)
+	s.appendEntry(id, fv, c.params())
 	c.notify(NotifyStream, "xadd", args[1])
 	if s.trim(a.trimArgs) > 0 {
 		c.notify(NotifyStream, "xtrim", args[1])
@@ -318,7 +318,7 @@ func xaddCommand(c *Ctx, args [][]byte) Reply {
 
 // XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count]
 func xtrimCommand(c *Ctx, args [][]byte) Reply {
-	a, r, ok := parseAddOrTrim(args, false)
+	a, r, ok := parseAddOrTrim(c, args, false)
 	if !ok {
 		return r
 	}

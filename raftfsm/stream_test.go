@@ -516,7 +516,7 @@ func TestStreamDeterminism(t *testing.T) {
 	s := a.db.find([]byte("s")).val.(*streamValue)
 	before := DumpPayload(s)
 	cl := s.Clone().(*streamValue)
-	cl.appendEntry(streamID{math64(), 0}, []string{"f", "v"})
+	cl.appendEntry(streamID{math64(), 0}, []string{"f", "v"}, &DefaultParams)
 	cl.groups[0].pel.Clear()
 	cl.deleteEntry(cl.firstLive())
 	if !bytes.Equal(before, DumpPayload(s)) {

@@ -58,6 +58,11 @@ type Config struct {
 	// and eviction (as Redis does during CLIENT PAUSE WRITE or ALL: the
 	// dataset stays as the paused clients left it). Polled every tick.
 	WritesHeld func() bool
+	// Params returns the settings this replica stamps into the client
+	// writes it proposes as leader (raftfsm.Params: stream node sizes,
+	// hll-sparse-max-bytes); read on every write, so it must be cheap.
+	// nil, or a nil result: Redis's defaults.
+	Params func() *raftfsm.Params
 	// Zone returns the availability zone of a member by server id ("" if
 	// unknown); after a leader failure the successor is preferably in
 	// another zone than the failed leader (failover.go). nil: no preference.

@@ -122,6 +122,9 @@ func (r *Replica) Propose(ctx context.Context, op raftfsm.Op, cmds [][][]byte) (
 	}
 	id := r.nextReqID()
 	e := raftfsm.Entry{Op: op, ReqID: id, Time: r.stamp(), Seed: rand.Uint64(), Cmds: cmds}
+	if op == raftfsm.OpCommands && r.cfg.Params != nil {
+		e.Params = r.cfg.Params()
+	}
 	data := raftfsm.EncodeEntry(nil, &e)
 	applied := r.waiters.add(id)
 	defer r.waiters.remove(id)

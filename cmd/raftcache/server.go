@@ -16,6 +16,7 @@ import (
 	"github.com/raftcache/raftcache/gateway"
 	"github.com/raftcache/raftcache/internal/authn"
 	"github.com/raftcache/raftcache/node"
+	"github.com/raftcache/raftcache/raftfsm"
 	"github.com/raftcache/raftcache/shard"
 )
 
@@ -327,6 +328,14 @@ func startInstanceWith(ctx context.Context, cfg node.Config, opts gatewayOptions
 		}
 		max, policy, samples := g.MemoryLimit()
 		return shard.EvictionConfig{MaxMemory: max, Policy: policy, Samples: samples}
+	}
+	// stream-node-max-entries/-bytes and hll-sparse-max-bytes: the values
+	// a leader stamps into its writes, from the gateway's CONFIG.
+	cfg.EngineParams = func() *raftfsm.Params {
+		if g := gwp.Load(); g != nil {
+			return g.EngineParams()
+		}
+		return nil
 	}
 	// The engine checks the commands scripts run against the rules the
 	// gateway stamps into their entries, with the gateway's rule parser:
