@@ -40,11 +40,30 @@ func newACLUser(name string, r *userRules) *aclUser {
 type aclLogEntry struct {
 	count    int64
 	reason   aclResult
-	multi    bool
+	context  aclLogContext
 	object   string
 	username string
 	ctime    time.Time
 	cinfo    string
+}
+
+// aclLogContext is where a refused command was called (ACL LOG's context).
+type aclLogContext uint8
+
+const (
+	aclCtxToplevel aclLogContext = iota
+	aclCtxMulti                  // queued in MULTI, or re-checked by EXEC
+	aclCtxLua                    // called by a script (scriptacl.go)
+)
+
+var aclLogContextNames = [...]string{aclCtxToplevel: "toplevel", aclCtxMulti: "multi", aclCtxLua: "lua"}
+
+// aclContext is the context of a command refused in MULTI or not.
+func aclContext(multi bool) aclLogContext {
+	if multi {
+		return aclCtxMulti
+	}
+	return aclCtxToplevel
 }
 
 // aclStore holds a node's users and its ACL log.
@@ -143,7 +162,7 @@ func (a *aclStore) addLog(e *aclLogEntry, maxLen int64) {
 	for i := 0; i < len(a.log) && i < 10; i++ {
 		m := a.log[i]
 		d := e.ctime.Sub(m.ctime)
-		if m.reason == e.reason && m.multi == e.multi && m.object == e.object && m.username == e.username &&
+		if m.reason == e.reason && m.context == e.context && m.object == e.object && m.username == e.username &&
 			d < time.Minute && d > -time.Minute {
 			m.count++
 			m.cinfo, m.ctime = e.cinfo, e.ctime
@@ -343,7 +362,7 @@ func (s *Server) aclDenied(c *client, cmd *command, name string, args [][]byte, 
 
 func (s *Server) logDenied(c *client, name string, args [][]byte, res aclResult, pos int, multi bool) {
 	c.lastCmd.Store(c.cur)
-	e := &aclLogEntry{count: 1, reason: res, multi: multi, username: c.getUser().name, ctime: time.Now(),
+	e := &aclLogEntry{count: 1, reason: res, context: aclContext(multi), username: c.getUser().name, ctime: time.Now(),
 		cinfo: c.info(time.Now())}
 	switch res {
 	case aclDeniedCmd:
@@ -359,7 +378,7 @@ func (s *Server) login(c *client, name, pass []byte, cmdName []byte) bool {
 	u := s.acl.credentials(name, pass)
 	if u == nil {
 		c.lastCmd.Store(c.cur)
-		s.acl.addLog(&aclLogEntry{count: 1, reason: aclDeniedAuth, multi: c.multi, object: string(cmdName),
+		s.acl.addLog(&aclLogEntry{count: 1, reason: aclDeniedAuth, context: aclContext(c.multi), object: string(cmdName),
 			username: string(name), ctime: time.Now(), cinfo: c.info(time.Now())}, s.conf.int("acllog-max-len"))
 		return false
 	}
@@ -699,11 +718,7 @@ func aclLogCmd(s *Server, c *client, args [][]byte) {
 		b = appendBulk(b, "reason")
 		b = appendBulk(b, [...]string{"unknown", "command", "key", "channel", "auth"}[e.reason])
 		b = appendBulk(b, "context")
-		if e.multi {
-			b = appendBulk(b, "multi")
-		} else {
-			b = appendBulk(b, "toplevel")
-		}
+		b = appendBulk(b, aclLogContextNames[e.context])
 		b = appendBulk(b, "object")
 		b = appendBulk(b, e.object)
 		b = appendBulk(b, "username")

@@ -571,6 +571,9 @@ func (c *client) noteFrozen(p *pending, r *raftfsm.Reply) {
 }
 
 func (s *Server) appendEngineReply(c *client, cmd *command, r *raftfsm.Reply) {
+	if r.Denied != nil {
+		s.logScriptDenials(c, cmd, r.Denied) // calls the script was refused (scriptacl.go)
+	}
 	if r.Kind == raftfsm.KindError {
 		if raftfsm.IsShardRedirect(r.Str) {
 			rr := *r

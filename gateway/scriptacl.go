@@ -1,9 +1,11 @@
 package gateway
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/raftcache/raftcache/raftfsm"
 )
@@ -78,10 +80,7 @@ func scriptTable() *table {
 // (the arguments of acl_check_cmd are not checked for arity, as in Redis)
 // refuses the command.
 func scriptCheck(r *userRules, args [][]byte) (err error) {
-	cmd := scriptTable().lookup(args[0])
-	if cmd != nil && cmd.subs != nil && len(args) >= 2 {
-		cmd = cmd.sub(args[1])
-	}
+	cmd := scriptLookup(args)
 	if cmd == nil {
 		return raftfsm.ErrACLUnknownCommand
 	}
@@ -92,6 +91,16 @@ func scriptCheck(r *userRules, args [][]byte) (err error) {
 	}()
 	res, _, _ := r.check(cmd, args)
 	return scriptACLError(res)
+}
+
+// scriptLookup finds the command (or subcommand) a script calls; nil if
+// the table has no such command.
+func scriptLookup(args [][]byte) *command {
+	cmd := scriptTable().lookup(args[0])
+	if cmd != nil && cmd.subs != nil && len(args) >= 2 {
+		cmd = cmd.sub(args[1])
+	}
+	return cmd
 }
 
 // scriptACLError is the engine's error for an ACL check's result.
@@ -119,4 +128,80 @@ func stampScript(r *userRules, cmd *command, args [][]byte) [][]byte {
 		return args
 	}
 	return raftfsm.StampScriptACL(r.stamp, args)
+}
+
+// logScriptDenials adds to the ACL LOG the calls of a script that its
+// user's rules refused (Reply.Denied), as Redis's scriptVerifyACL does:
+// one entry per call, context "lua", with the calling user and client,
+// grouped with equal recent entries like any other. Every replica ran the
+// script, but only the node that served it gets its reply, so each
+// refusal is logged once, here.
+func (s *Server) logScriptDenials(c *client, cmd *command, d *raftfsm.ScriptDenials) {
+	c.lastCmd.Store(cmd) // client-info's cmd= is the script's command
+	now := time.Now()
+	u := c.getUser()
+	rules := u.rules.Load()
+	cinfo := c.info(now)
+	maxLen := s.conf.int("acllog-max-len")
+	for _, call := range d.Calls {
+		res, object := scriptDenialObject(rules, call)
+		s.acl.addLog(&aclLogEntry{count: 1, reason: res, context: aclCtxLua, object: object,
+			username: u.name, ctime: now, cinfo: cinfo}, maxLen)
+	}
+}
+
+// scriptDenialObject returns the reason and the object ACL LOG shows for a
+// call a script was refused: the command's full name ("object|encoding"),
+// or the key or channel the rules refuse. The engine reports the reason
+// and the call, so the key (which of several the rules refuse) comes from
+// checking the call again against r, the user's rules: those stamped into
+// the script, unless they changed since; then the call's first key or
+// channel is named.
+func scriptDenialObject(r *userRules, d raftfsm.ScriptDenial) (aclResult, string) {
+	res := aclDeniedCmd
+	switch {
+	case errors.Is(d.Reason, raftfsm.ErrACLKey):
+		res = aclDeniedKey
+	case errors.Is(d.Reason, raftfsm.ErrACLChannel):
+		res = aclDeniedChannel
+	}
+	args := d.Args
+	if len(args) == 0 {
+		return res, ""
+	}
+	cmd := scriptLookup(args)
+	if cmd == nil {
+		return res, strings.ToLower(string(args[0]))
+	}
+	if res == aclDeniedCmd {
+		return res, aclResolve(cmd, args).name
+	}
+	if got, pos := recheckScriptCall(r, cmd, args); got == res && pos > 0 && pos < len(args) {
+		return res, string(args[pos])
+	}
+	pos := 1 // PUBLISH and SPUBLISH: the only channels a script names
+	if res == aclDeniedKey {
+		pos = 0
+		if ec := raftfsm.Lookup(args[0]); ec != nil {
+			if ps := ec.KeyPositions(args); len(ps) > 0 {
+				pos = ps[0]
+			}
+		}
+	}
+	if pos <= 0 || pos >= len(args) {
+		return res, ""
+	}
+	return res, string(args[pos])
+}
+
+// recheckScriptCall is userRules.check for scriptDenialObject; a panic
+// (malformed arguments) is a refusal of the command.
+func recheckScriptCall(r *userRules, cmd *command, args [][]byte) (res aclResult, pos int) {
+	defer func() {
+		if recover() != nil {
+			res, pos = aclDeniedCmd, 0
+		}
+	}()
+	res, pos, _ = r.check(cmd, args)
+	return res, pos
 }

@@ -370,10 +370,7 @@ func fcallGeneric(c *Ctx, args [][]byte, ro bool) Reply {
 	L.Push(fn)
 	L.Push(stringTable(L, keys))
 	L.Push(stringTable(L, argv))
-	if err := L.PCall(2, 1, nil); err != nil {
-		return r.errorReply(err)
-	}
-	return r.toReply(L.Get(-1), 0)
+	return r.finish(L, L.PCall(2, 1, nil))
 }
 
 // ---- FUNCTION ---------------------------------------------------------------

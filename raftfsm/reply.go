@@ -35,6 +35,11 @@ type Reply struct {
 	Int   int64
 	F     float64
 	Elems []Reply
+	// Denied, on the reply of a script command (EVAL, FCALL and their _RO
+	// forms) only, lists the calls the script made that its user's rules
+	// refused (scriptacl.go); nil otherwise. It is never encoded: the
+	// gateway that served the script adds them to its ACL LOG.
+	Denied *ScriptDenials
 }
 
 // ReplyOK is the +OK status reply.

@@ -17,6 +17,13 @@ import "errors"
 // cannot send it and scripts cannot call it. Only ApplyCommands and the
 // gateway's read path (Ctx.Unstamp) recognise it, at the head of a command.
 
+// A refused call is also reported back with the script's reply
+// (Reply.Denied), so that the node that served the script adds it to its
+// ACL LOG with its client, as Redis's scriptVerifyACL does, even when the
+// script catches the error with redis.pcall. Every replica computes the
+// same list, but it is no part of the data: nothing of it goes to the log,
+// to snapshots or to the other replicas' clients.
+
 // ScriptACLName names the pseudo-command that carries a user's rules.
 const ScriptACLName = "__scriptacl"
 
@@ -93,10 +100,25 @@ func (c *Ctx) Unstamp(args [][]byte) [][]byte {
 	return inner
 }
 
+// ScriptDenials lists the calls a script made that its user's rules
+// refused, in the order it made them.
+type ScriptDenials struct {
+	Calls []ScriptDenial
+}
+
+// ScriptDenial is one refused call: Redis's ACL LOG names its reason and,
+// from Args, its object (the command's full name, or the key or channel
+// the user may not use, which only the user's rules can tell).
+type ScriptDenial struct {
+	Reason error    // ErrACLCommand, ErrACLKey or ErrACLChannel
+	Args   [][]byte // the call as the script made it (args[0] is its name)
+}
+
 // aclDenied checks a command the script calls against the calling user's
 // rules (scriptVerifyACL): it returns the error reply and true when the
-// call is refused. A command the checker does not know is left to the
-// engine, which answers its own error.
+// call is refused, and records the refusal for the script's reply. A
+// command the checker does not know is left to the engine, which answers
+// its own error.
 func (r *scriptRun) aclDenied(args [][]byte) (Reply, bool) {
 	if r.c.check == nil {
 		return Reply{}, false
@@ -105,11 +127,14 @@ func (r *scriptRun) aclDenied(args [][]byte) (Reply, bool) {
 	if err == nil || errors.Is(err, ErrACLUnknownCommand) {
 		return Reply{}, false
 	}
-	msg := errNoScriptACL.Error()
+	msg, reason := errNoScriptACL.Error(), ErrACLCommand
 	for _, known := range []error{ErrACLCommand, ErrACLKey, ErrACLChannel} {
 		if errors.Is(err, known) {
-			msg = known.Error()
+			msg, reason = known.Error(), known
 		}
 	}
+	// args is this call's own (luaArgs copies the Lua strings), and a
+	// refused call never reaches a command that could keep it.
+	r.denied = append(r.denied, ScriptDenial{Reason: reason, Args: args})
 	return Err("ERR The user executing the script " + msg), true
 }

@@ -230,6 +230,9 @@ type scriptRun struct {
 	// callCost from it too, since a call costs the engine far more than an
 	// instruction (a loop of PINGs must stop as soon as a loop of additions).
 	budget *budget
+	// denied collects the calls the user's rules refused (aclDenied), for
+	// the script's reply (finish).
+	denied []ScriptDenial
 }
 
 // callCost is what one redis.call takes from the instruction budget: about
@@ -277,10 +280,23 @@ func (r *scriptRun) exec(keys, argv [][]byte) (reply Reply) {
 	defer putVM(vm)
 	L := vm.L
 	L.Push(L.NewFunctionFromProto(r.sc.proto))
-	if err := L.PCall(0, 1, nil); err != nil {
-		return r.errorReply(err)
+	return r.finish(L, L.PCall(0, 1, nil))
+}
+
+// finish returns the reply of a script (EVAL's or FCALL's) that ended with
+// err, or else returned the value on top of L's stack. The reply carries
+// the calls the user's rules refused, for the gateway's ACL LOG.
+func (r *scriptRun) finish(L *lua.LState, err error) Reply {
+	var rep Reply
+	if err != nil {
+		rep = r.errorReply(err)
+	} else {
+		rep = r.toReply(L.Get(-1), 0)
 	}
-	return r.toReply(L.Get(-1), 0)
+	if len(r.denied) > 0 {
+		rep.Denied = &ScriptDenials{Calls: r.denied}
+	}
+	return rep
 }
 
 func stringTable(L *lua.LState, vals [][]byte) *lua.LTable {
