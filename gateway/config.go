@@ -37,6 +37,9 @@ type param struct {
 	def       string
 	immutable bool
 	apply     func(s *Server, v string)
+	// tls: the value is the node's TLS identity's (TLSControl, tls.go),
+	// not kept here.
+	tls bool
 }
 
 func memParam(name, alias string, min, max int64, def string) param {
@@ -109,6 +112,10 @@ func configParams(s *Server) []param {
 		{name: "cluster-enabled", kind: pBool, def: "yes", immutable: true},
 		{name: "port", kind: pInt, min: 0, max: 65535, def: port, immutable: true},
 		{name: "tls-port", kind: pInt, min: 0, max: 65535, def: tlsPort, immutable: true},
+		{name: "tls-cert-file", kind: pString, tls: true},
+		{name: "tls-key-file", kind: pString, tls: true},
+		{name: "tls-ca-cert-file", kind: pString, tls: true},
+		{name: "tls-auth-clients", kind: pEnum, enum: []string{"no", "yes", "optional"}, def: "no", tls: true},
 		{name: "bind", kind: pString, def: bind, immutable: true},
 		{name: "dir", kind: pString, def: "", immutable: true},
 		intParam("lfu-log-factor", "", 0, maxInt, "10"),
@@ -167,7 +174,15 @@ func (cs *configStore) get(name string) (string, bool) {
 	if p == nil {
 		return "", false
 	}
-	return cs.values[p.name], true
+	return cs.value(p), true
+}
+
+// value is p's current value (the caller holds mu).
+func (cs *configStore) value(p *param) string {
+	if p.tls {
+		return cs.srv.tlsValue(p.name)
+	}
+	return cs.values[p.name]
 }
 
 // int returns an integer parameter's value (0 if unset or not numeric).
@@ -279,7 +294,7 @@ func configGetCmd(s *Server, c *client, args [][]byte) {
 			p := cs.byName[pat]
 			if p != nil && !seen[p.name] {
 				seen[p.name] = true
-				out = append(out, kv{pat, cs.values[p.name]})
+				out = append(out, kv{pat, cs.value(p)})
 			}
 			continue
 		}
@@ -290,7 +305,7 @@ func configGetCmd(s *Server, c *client, args [][]byte) {
 				}
 				if raftfsm.GlobMatch(pat, n, true) {
 					seen[p.name] = true
-					out = append(out, kv{n, cs.values[p.name]})
+					out = append(out, kv{n, cs.value(p)})
 				}
 			}
 		}
@@ -334,8 +349,30 @@ func configSetCmd(s *Server, c *client, args [][]byte) {
 		}
 		sets = append(sets, configSet{p, v})
 	}
+	sets, tlsSets := splitTLSSets(sets)
+	if len(tlsSets) > 0 {
+		// The TLS files may fail to load: applied first, so that a failure
+		// leaves every parameter of the command as it was (Redis restores
+		// them all).
+		if name, errText := s.setTLS(tlsSets); errText != "" {
+			s.replyError(c, nil, "ERR CONFIG SET failed (possibly related to argument '"+name+"') - "+errText)
+			return
+		}
+	}
 	s.commitConfig(sets)
 	c.out = append(c.out, "+OK\r\n"...)
+}
+
+// splitTLSSets separates the parameters held by the node's TLS identity.
+func splitTLSSets(sets []configSet) (rest, tlsSets []configSet) {
+	for _, st := range sets {
+		if st.p.tls {
+			tlsSets = append(tlsSets, st)
+		} else {
+			rest = append(rest, st)
+		}
+	}
+	return rest, tlsSets
 }
 
 // configSet is one validated parameter value.
@@ -368,6 +405,12 @@ func (s *Server) SetConfig(name, value string) error {
 	v, errText := p.validate(value)
 	if errText != "" {
 		return fmt.Errorf("%s: %s", name, errText)
+	}
+	if p.tls {
+		if _, errText := s.setTLS([]configSet{{p, v}}); errText != "" {
+			return fmt.Errorf("%s: %s", name, errText)
+		}
+		return nil
 	}
 	s.commitConfig([]configSet{{p, v}})
 	return nil

@@ -156,6 +156,7 @@ type Server struct {
 	saving          atomic.Bool // a SAVE or BGSAVE snapshot is running (servercmds.go)
 	pause           pauseState  // CLIENT PAUSE (pause.go)
 	infoPercentiles atomic.Pointer[[]float64]
+	tlsHook         atomic.Pointer[tlsHook] // CONFIG tls-* (SetTLSControl, tls.go); nil: no TLS
 }
 
 // New validates cfg and returns a server; Start makes it listen.
@@ -394,6 +395,18 @@ func sortClients(cs []*client) {
 			cs[j], cs[j-1] = cs[j-1], cs[j]
 		}
 	}
+}
+
+// SetTLSControl connects CONFIG GET/SET of tls-cert-file, tls-key-file,
+// tls-ca-cert-file and tls-auth-clients to the node's TLS identity (the
+// one SIGHUP reloads). Without it, as on a node without TLS, CONFIG SET
+// refuses them.
+func (s *Server) SetTLSControl(ctl TLSControl) {
+	if ctl == nil {
+		s.tlsHook.Store(nil)
+		return
+	}
+	s.tlsHook.Store(&tlsHook{ctl: ctl})
 }
 
 // ConfigValue returns a CONFIG parameter's current value, for the node

@@ -3,6 +3,7 @@ package gateway
 import (
 	"crypto/tls"
 	"net"
+	"strings"
 	"sync"
 	"time"
 )
@@ -81,3 +82,104 @@ func (c *tlsConn) SetDeadline(t time.Time) error {
 
 // NetConn is the TCP connection under TLS.
 func (c *tlsConn) NetConn() net.Conn { return c.raw }
+
+// TLSSettings are the node's TLS settings that CONFIG GET and SET reach,
+// by their Redis names.
+type TLSSettings struct {
+	CertFile    string // tls-cert-file
+	KeyFile     string // tls-key-file
+	CAFile      string // tls-ca-cert-file
+	AuthClients string // tls-auth-clients: no, yes or optional
+}
+
+// TLSControl is the node's TLS identity as CONFIG sees it (cmd/raftcache
+// provides it for a node started with TLS; Server.SetTLSControl). Changes
+// apply to connections made after them, on every port that uses the
+// identity; connections already open keep theirs.
+type TLSControl interface {
+	// TLSSettings returns the settings in use.
+	TLSSettings() TLSSettings
+	// SetTLSFiles reads and checks the files s names (all of them, even
+	// unchanged ones, as Redis re-reads them) and then puts s in use; on
+	// error it changes nothing.
+	SetTLSFiles(s TLSSettings) error
+	// SetTLSAuthClients changes tls-auth-clients alone.
+	SetTLSAuthClients(v string) error
+}
+
+// tlsHook holds the TLSControl; mu serialises CONFIG SETs of tls-*
+// parameters, each of which merges its values into the settings in use.
+type tlsHook struct {
+	mu  sync.Mutex
+	ctl TLSControl
+}
+
+// tlsValue is a tls-* parameter's current value: the node's, or empty
+// ("no" for tls-auth-clients) on a node without TLS.
+func (s *Server) tlsValue(name string) string {
+	h := s.tlsHook.Load()
+	if h == nil {
+		if name == "tls-auth-clients" {
+			return "no"
+		}
+		return ""
+	}
+	return h.ctl.TLSSettings().value(name)
+}
+
+func (t TLSSettings) value(name string) string {
+	switch name {
+	case "tls-cert-file":
+		return t.CertFile
+	case "tls-key-file":
+		return t.KeyFile
+	case "tls-ca-cert-file":
+		return t.CAFile
+	}
+	return t.AuthClients
+}
+
+// setTLS applies a CONFIG SET's validated tls-* values together, before
+// its other parameters (which cannot fail): if any certificate file is
+// named, every file is re-read and checked first, and an error leaves the
+// settings, and the other parameters, as they were. It returns the
+// error's text after "CONFIG SET failed (possibly related to argument
+// '...') - ", and the parameter to name.
+func (s *Server) setTLS(sets []configSet) (param, errText string) {
+	param = sets[0].p.name
+	h := s.tlsHook.Load()
+	if h == nil {
+		// The ports are fixed at start: a node without TLS cannot turn it
+		// on, so storing file names it would never read would only mislead.
+		return param, "TLS is not enabled on this node (it was started without a certificate)"
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t := h.ctl.TLSSettings()
+	files := false
+	for _, st := range sets {
+		switch st.p.name {
+		case "tls-cert-file":
+			t.CertFile, files = st.v, true
+		case "tls-key-file":
+			t.KeyFile, files = st.v, true
+		case "tls-ca-cert-file":
+			t.CAFile, files = st.v, true
+		case "tls-auth-clients":
+			t.AuthClients = st.v
+		}
+	}
+	var err error
+	if files {
+		err = h.ctl.SetTLSFiles(t)
+	} else {
+		err = h.ctl.SetTLSAuthClients(t.AuthClients)
+	}
+	if err != nil {
+		// Redis says "Unable to update TLS configuration. Check server
+		// logs."; the cause is more use to the operator here.
+		msg := strings.NewReplacer("\r", " ", "\n", " ").Replace(err.Error())
+		return param, "Unable to update TLS configuration: " + msg
+	}
+	return "", ""
+}

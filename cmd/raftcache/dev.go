@@ -182,6 +182,15 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 	// Founders first, then the spares (ids and ports after the founders'),
 	// which join the gossip pool without a shard.
 	for i := 0; i < n+o.spares; i++ {
+		nodeTLS := sec.tls
+		if nodeTLS != nil && i > 0 {
+			// Each node its own TLS state (same files): CONFIG SET tls-*
+			// on one node changes that node only, as on separate servers.
+			if nodeTLS, err = tlsconf.Load(sec.tls.Files()); err != nil {
+				dc.close()
+				return nil, err
+			}
+		}
 		cfg := node.Config{
 			NodeID:   fmt.Sprintf("n%d", i+1),
 			AZ:       devAZs[i%len(devAZs)],
@@ -202,7 +211,7 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 			BackupDir:        o.backup.dir,
 			BackupInterval:   o.backup.interval,
 			BackupRetain:     o.backup.retain,
-			TLS:              sec.tls,
+			TLS:              nodeTLS,
 			GossipKey:        sec.gossipKey,
 			DiskStallTimeout: stall,
 			Faults:           o.faults,
@@ -216,8 +225,8 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 			cfg.Join = []string{seed}
 		}
 		gwo := gatewayOptions{config: map[string]string{}, aclFile: o.aclFile}
-		if sec.tls != nil {
-			gwo.tls = sec.tls.ClientServer()
+		if nodeTLS != nil {
+			gwo.tls = nodeTLS.ClientServer()
 		}
 		if o.maxMemory != "" {
 			gwo.config["maxmemory"] = o.maxMemory

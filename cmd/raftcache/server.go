@@ -63,7 +63,7 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.aclFile, "aclfile", "", "Redis ACL file of this node's users (\"user <name> <rules>\" lines; ACL LOAD re-reads it, ACL SAVE writes it); give every node the same file")
 	fs.StringVar(&f.maxMemory, "maxmemory", "0", "keyspace size the shard leader keeps under by evicting (Redis's maxmemory: 100mb, 2gb; 0 = no limit; CONFIG SET maxmemory changes it)")
 	fs.StringVar(&f.maxMemoryPolicy, "maxmemory-policy", "noeviction", "what goes when over --maxmemory: noeviction (writes get OOM errors), allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random, volatile-ttl")
-	fs.StringVar(&f.tls.cert, "tls-cert-file", "", "PEM certificate of this node: the RESP, Raft and gRPC ports then speak TLS only (with --tls-key-file and --tls-ca-cert-file; SIGHUP re-reads the files)")
+	fs.StringVar(&f.tls.cert, "tls-cert-file", "", "PEM certificate of this node: the RESP, Raft and gRPC ports then speak TLS only (with --tls-key-file and --tls-ca-cert-file; SIGHUP re-reads the files, CONFIG SET tls-cert-file... changes them)")
 	fs.StringVar(&f.tls.key, "tls-key-file", "", "PEM private key of --tls-cert-file")
 	fs.StringVar(&f.tls.ca, "tls-ca-cert-file", "", "PEM CA certificate that signed every node's certificate (nodes accept each other's Raft and gRPC connections by it)")
 	fs.StringVar(&f.tls.authClients, "tls-auth-clients", "no", "RESP clients must present a certificate signed by the CA: no, yes or optional (Redis's tls-auth-clients)")
@@ -389,6 +389,10 @@ func startInstanceWith(ctx context.Context, cfg node.Config, opts gatewayOptions
 	n.FSM().SetScriptCallSink(gw.MonitorScriptCall)
 	// ACL users: a newer change made on any node replaces this node's.
 	n.SetACLSource(gw)
+	// CONFIG GET/SET tls-*: the node's certificates, the ones SIGHUP reloads.
+	if cfg.TLS != nil {
+		gw.SetTLSControl(tlsControl{c: cfg.TLS, logger: cfg.Logger.With("node_id", cfg.NodeID)})
+	}
 	if err := gw.Start(); err != nil {
 		_ = n.Close()
 		return nil, fmt.Errorf("node %s: listen: %w", cfg.NodeID, err)

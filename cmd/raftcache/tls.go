@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/raftcache/raftcache/gateway"
 	"github.com/raftcache/raftcache/internal/tlsconf"
 	"github.com/raftcache/raftcache/node"
 )
@@ -73,6 +74,40 @@ func reloadOnHangup(ctx context.Context, c *tlsconf.Config, logger *slog.Logger)
 			}
 		}
 	}()
+}
+
+// tlsControl gives the gateway's CONFIG GET/SET of tls-cert-file,
+// tls-key-file, tls-ca-cert-file and tls-auth-clients the node's TLS
+// identity: the one its RESP, Raft and gRPC ports use and SIGHUP reloads,
+// so a change reaches new connections on all three (tls-auth-clients
+// concerns the RESP port only).
+type tlsControl struct {
+	c      *tlsconf.Config
+	logger *slog.Logger
+}
+
+var _ gateway.TLSControl = tlsControl{}
+
+func (t tlsControl) TLSSettings() gateway.TLSSettings {
+	f := t.c.Files()
+	return gateway.TLSSettings{CertFile: f.Cert, KeyFile: f.Key, CAFile: f.CA, AuthClients: f.AuthClients}
+}
+
+func (t tlsControl) SetTLSFiles(s gateway.TLSSettings) error {
+	if err := t.c.SetFiles(tlsconf.Files{Cert: s.CertFile, Key: s.KeyFile, CA: s.CAFile, AuthClients: s.AuthClients}); err != nil {
+		t.logger.Error("CONFIG SET of the TLS files failed; the previous certificate stays in use", "err", err)
+		return err
+	}
+	t.logger.Info("TLS certificate changed by CONFIG SET", "cert", s.CertFile, "not_after", t.c.NotAfter())
+	return nil
+}
+
+func (t tlsControl) SetTLSAuthClients(v string) error {
+	if err := t.c.SetAuthClients(v); err != nil {
+		return err
+	}
+	t.logger.Info("tls-auth-clients changed by CONFIG SET", "tls_auth_clients", v)
+	return nil
 }
 
 // clientPorts are a node's client ports as --port and --tls-port give

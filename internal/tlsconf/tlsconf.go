@@ -36,63 +36,124 @@ type Files struct {
 func (f Files) Enabled() bool { return f.Cert != "" || f.Key != "" || f.CA != "" }
 
 // Config is a node's loaded TLS identity. The certificate is re-read by
-// Reload (certificate rotation without a restart); connections made after
-// it use the new one.
+// Reload (certificate rotation without a restart), and SetFiles and
+// SetAuthClients change the files and the client-certificate policy (CONFIG
+// SET tls-*); connections made after them use the new settings.
 type Config struct {
-	files      Files
-	clientAuth tls.ClientAuthType
+	update sync.Mutex // serialises Reload, SetFiles and SetAuthClients
 
-	mu   sync.RWMutex
-	cert *tls.Certificate
-	pool *x509.CertPool
+	mu         sync.RWMutex
+	files      Files // AuthClients always one of no, yes, optional
+	clientAuth tls.ClientAuthType
+	cert       *tls.Certificate
+	pool       *x509.CertPool
 }
 
 // Load reads and checks the files: all three are required, the key must
 // match the certificate and the CA must parse.
 func Load(f Files) (*Config, error) {
-	if f.Cert == "" || f.Key == "" || f.CA == "" {
-		return nil, errors.New("tls: --tls-cert-file, --tls-key-file and --tls-ca-cert-file are all required")
-	}
-	c := &Config{files: f}
-	switch strings.ToLower(f.AuthClients) {
-	case "", "no":
-		c.clientAuth = tls.NoClientCert
-	case "yes":
-		c.clientAuth = tls.RequireAnyClientCert
-	case "optional":
-		c.clientAuth = tls.RequestClientCert
-	default:
-		return nil, fmt.Errorf("tls: --tls-auth-clients %q: want no, yes or optional", f.AuthClients)
-	}
-	if err := c.Reload(); err != nil {
+	c := &Config{}
+	if err := c.SetFiles(f); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
+// parseAuthClients turns tls-auth-clients into the server's policy and the
+// value's canonical spelling.
+func parseAuthClients(v string) (tls.ClientAuthType, string, error) {
+	switch v = strings.ToLower(v); v {
+	case "", "no":
+		return tls.NoClientCert, "no", nil
+	case "yes":
+		return tls.RequireAnyClientCert, v, nil
+	case "optional":
+		return tls.RequestClientCert, v, nil
+	}
+	return 0, "", fmt.Errorf("tls: --tls-auth-clients %q: want no, yes or optional", v)
+}
+
 // Reload re-reads the certificate, key and CA files; on error the loaded
 // ones stay in use.
 func (c *Config) Reload() error {
-	cert, err := tls.LoadX509KeyPair(c.files.Cert, c.files.Key)
-	if err != nil {
-		return fmt.Errorf("tls: certificate %s / key %s: %w", c.files.Cert, c.files.Key, err)
-	}
-	leaf, err := x509.ParseCertificate(cert.Certificate[0])
-	if err != nil {
-		return fmt.Errorf("tls: certificate %s: %w", c.files.Cert, err)
-	}
-	cert.Leaf = leaf
-	pool, err := LoadPool(c.files.CA)
+	c.update.Lock()
+	defer c.update.Unlock()
+	f := c.Files()
+	cert, pool, err := readFiles(f)
 	if err != nil {
 		return err
 	}
-	if _, err := leaf.Verify(verifyOptions(pool, cert.Certificate[1:])); err != nil {
-		return fmt.Errorf("tls: certificate %s is not signed by the CA in %s: %w", c.files.Cert, c.files.CA, err)
-	}
 	c.mu.Lock()
-	c.cert, c.pool = &cert, pool
+	c.cert, c.pool = cert, pool
 	c.mu.Unlock()
 	return nil
+}
+
+// SetFiles reads and checks the files f names, as Load does (even those
+// already in use: they are re-read as by Reload), then puts them and
+// f.AuthClients in use together; on error nothing changes.
+func (c *Config) SetFiles(f Files) error {
+	if f.Cert == "" || f.Key == "" || f.CA == "" {
+		return errors.New("tls: --tls-cert-file, --tls-key-file and --tls-ca-cert-file are all required")
+	}
+	auth, name, err := parseAuthClients(f.AuthClients)
+	if err != nil {
+		return err
+	}
+	f.AuthClients = name
+	c.update.Lock()
+	defer c.update.Unlock()
+	cert, pool, err := readFiles(f)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.files, c.clientAuth, c.cert, c.pool = f, auth, cert, pool
+	c.mu.Unlock()
+	return nil
+}
+
+// SetAuthClients changes the RESP port's client-certificate policy
+// (tls-auth-clients: no, yes or optional) for new connections.
+func (c *Config) SetAuthClients(v string) error {
+	auth, name, err := parseAuthClients(v)
+	if err != nil {
+		return err
+	}
+	c.update.Lock()
+	defer c.update.Unlock()
+	c.mu.Lock()
+	c.clientAuth, c.files.AuthClients = auth, name
+	c.mu.Unlock()
+	return nil
+}
+
+// Files returns the files and the client-certificate policy in use.
+func (c *Config) Files() Files {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.files
+}
+
+// readFiles loads f's certificate and key and checks them against its CA.
+func readFiles(f Files) (*tls.Certificate, *x509.CertPool, error) {
+	cert, err := tls.LoadX509KeyPair(f.Cert, f.Key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("tls: certificate %s / key %s: %w", f.Cert, f.Key, err)
+	}
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		return nil, nil, fmt.Errorf("tls: certificate %s: %w", f.Cert, err)
+	}
+	cert.Leaf = leaf
+	pool, err := LoadPool(f.CA)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := leaf.Verify(verifyOptions(pool, cert.Certificate[1:])); err != nil {
+		return nil, nil, fmt.Errorf("tls: certificate %s is not signed by the CA in %s: %w", f.Cert, f.CA, err)
+	}
+	return &cert, pool, nil
 }
 
 // LoadPool reads PEM CA certificates into a pool.
@@ -121,14 +182,12 @@ func (c *Config) NotAfter() time.Time {
 }
 
 // ClientAuth is the RESP port's client certificate policy.
-func (c *Config) ClientAuth() string {
-	switch c.clientAuth {
-	case tls.RequireAnyClientCert:
-		return "yes"
-	case tls.RequestClientCert:
-		return "optional"
-	}
-	return "no"
+func (c *Config) ClientAuth() string { return c.Files().AuthClients }
+
+func (c *Config) currentClientAuth() tls.ClientAuthType {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.clientAuth
 }
 
 func verifyOptions(pool *x509.CertPool, intermediates [][]byte) x509.VerifyOptions {
@@ -181,8 +240,22 @@ func (c *Config) server(auth tls.ClientAuthType) *tls.Config {
 }
 
 // ClientServer is the RESP port's server side: a client certificate as
-// --tls-auth-clients says.
-func (c *Config) ClientServer() *tls.Config { return c.server(c.clientAuth) }
+// --tls-auth-clients says, or SetAuthClients since (each handshake takes
+// the policy in force when it starts).
+func (c *Config) ClientServer() *tls.Config {
+	byAuth := map[tls.ClientAuthType]*tls.Config{}
+	for _, a := range []tls.ClientAuthType{tls.NoClientCert, tls.RequestClientCert, tls.RequireAnyClientCert} {
+		byAuth[a] = c.server(a)
+	}
+	base := c.server(c.currentClientAuth())
+	// Session tickets stay valid across the policies: a returned config
+	// without keys of its own uses base's. Go does not resume a session
+	// whose client certificate (or its absence) the policy now refuses.
+	base.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		return byAuth[c.currentClientAuth()], nil
+	}
+	return base
+}
 
 // PeerServer is the Raft port's server side: only nodes holding a
 // certificate signed by the CA may connect (Raft has no other
