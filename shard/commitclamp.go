@@ -1,6 +1,10 @@
 package shard
 
-import "github.com/hashicorp/raft"
+import (
+	"sync/atomic"
+
+	"github.com/hashicorp/raft"
+)
 
 // clampCommits wraps the transport raft sends through so that no
 // AppendEntries request this replica sends as leader tells a follower to
@@ -48,6 +52,7 @@ func clampCommits(t raft.Transport) raft.Transport {
 // (raft calls Close on Shutdown, as it would on the wrapped one).
 type clampTransport struct {
 	raft.Transport
+	view atomic.Pointer[termView] // the raft served, for the heartbeat check (heartbeat.go)
 }
 
 // clampPreVote is clampTransport over a transport with pre-vote.

@@ -128,9 +128,12 @@ func New(cfg Config) (*Replica, error) {
 	// missed.
 	r.fsm.SetOnApply(r.waiters.deliver)
 
-	// raft gets the transport with commit indexes clamped (commitclamp.go);
-	// r.trans stays the wrapped one, for fencing and CloseStreams.
-	ra, err := raft.NewRaft(rc, r.fsm, r.guard.logStore(st.logs), r.guard.stableStore(st.stable), st.snaps, clampCommits(trans))
+	// raft gets the transport with commit indexes clamped (commitclamp.go)
+	// and heartbeats that change the term kept off the fast path
+	// (heartbeat.go); r.trans stays the wrapped one, for fencing and
+	// CloseStreams.
+	rtrans := clampCommits(trans)
+	ra, err := raft.NewRaft(rc, r.fsm, r.guard.logStore(st.logs), r.guard.stableStore(st.stable), st.snaps, rtrans)
 	if err != nil {
 		close(r.raftUp)
 		r.cancel()
@@ -138,6 +141,7 @@ func New(cfg Config) (*Replica, error) {
 		return fail(fmt.Errorf("shard: start raft: %w", err))
 	}
 	r.raft = ra
+	bindRaft(rtrans, ra)
 	r.observer = raft.NewObserver(r.obsCh, false, func(o *raft.Observation) bool {
 		switch d := o.Data.(type) {
 		case raft.RaftState:
