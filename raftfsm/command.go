@@ -133,9 +133,6 @@ type Ctx struct {
 	// note, when set, is told of every write a script runs (the change
 	// feed that wakes blocked clients sees the keys a script touched).
 	note func(args [][]byte)
-	// inWrite: the command running is a write (its lookups are not keymiss
-	// events when applied from the log; see Ctx.get).
-	inWrite bool
 	// missed, when not nil, collects the keys a read looked up and did not
 	// find (keymiss notifications: CollectMisses).
 	missed *[][]byte
@@ -185,10 +182,7 @@ func Exec(c *Ctx, args [][]byte) (r Reply) {
 	}
 	outer := c.unchanged // a script's command runs inside the script's Exec
 	c.unchanged = false
-	outerWrite := c.inWrite
-	c.inWrite = cmd.Flags&FlagWrite != 0
 	r = cmd.Exec(c, args)
-	c.inWrite = outerWrite
 	if cmd.Flags&FlagWrite != 0 && r.Kind != KindError && !c.unchanged {
 		c.DB.dirty++
 	}

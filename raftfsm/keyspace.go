@@ -278,11 +278,13 @@ func (c *Ctx) lookup(key []byte) *entry {
 	return e
 }
 
-// Get returns key's live value or nil. The value must not be mutated. A
-// miss counts in the stats and is a keymiss event: collected for the
-// gateway on the read path, notified directly for the reads applied from
-// the log (in transactions and scripts). Writes report none, though Redis
-// reports the source keys some of them read (SUNIONSTORE, GETDEL).
+// Get returns key's live value or nil, as Redis's lookupKeyRead: the value
+// must not be mutated, and a miss counts in the stats and is a keymiss
+// event: collected for the gateway on the read path, notified directly for
+// what is applied from the log (the reads of transactions and scripts, and
+// the keys writes read as Redis's lookupKeyRead does: SUNIONSTORE's and
+// PFMERGE's sources, GETDEL's key, SET ... GET's). A key a write changes is
+// looked up without one (getNoKeymiss, lookup, GetMut), as lookupKeyWrite.
 func (c *Ctx) Get(key []byte) Value { return c.get(key, true) }
 
 // getNoKeymiss is Get without the keymiss event (LOOKUP_NONOTIFY).
@@ -301,9 +303,7 @@ func (c *Ctx) get(key []byte, keymiss bool) Value {
 	if c.missed != nil {
 		*c.missed = append(*c.missed, append([]byte(nil), key...))
 	}
-	if !c.inWrite {
-		c.notify(NotifyKeyMiss, "keymiss", key)
-	}
+	c.notify(NotifyKeyMiss, "keymiss", key)
 	return nil
 }
 

@@ -215,10 +215,13 @@ func TestScriptPublish(t *testing.T) {
 	}
 }
 
-// TestKeymissFromTheLog: reads applied from the log (a transaction's, a
-// script's) report keymiss as Redis does; writes report none (Redis does
-// not for their own keys; for the sources PFMERGE or SUNIONSTORE read it
-// does, we do not), nor does MEMORY USAGE (LOOKUP_NONOTIFY).
+// TestKeymissFromTheLog: what is applied from the log reports keymiss where
+// Redis 7.0 looks a key up for reading (lookupKeyRead): the reads of a
+// transaction or a script, and the keys writes read (SUNIONSTORE's and
+// PFMERGE's sources, PFMERGE's destination too, GETDEL's key, SET ... GET,
+// COPY's source, XACK's stream); not the keys a write looks up to change
+// (lookupKeyWrite: INCR, SADD, ZADD, SMOVE, ZREMRANGEBY*, LMOVE, XGROUP),
+// nor MEMORY USAGE (LOOKUP_NONOTIFY).
 func TestKeymissFromTheLog(t *testing.T) {
 	f := NewFSM(nil)
 	rec := &eventRecorder{}
@@ -231,7 +234,14 @@ func TestKeymissFromTheLog(t *testing.T) {
 	}{
 		{[][]string{{"GET", "g1"}, {"HGET", "h1", "f"}, {"LRANGE", "l1", "0", "-1"}}, "keymiss:g1 keymiss:h1 keymiss:l1"},
 		{[][]string{{"INCR", "n1"}, {"SADD", "s1", "a"}, {"ZADD", "z1", "1", "a"}}, ""},
-		{[][]string{{"PFMERGE", "d1", "src1"}}, ""},
+		{[][]string{{"PFMERGE", "d1", "src1"}}, "keymiss:d1 keymiss:src1"},
+		{[][]string{{"SUNIONSTORE", "sd", "s1", "s9"}}, "keymiss:s9"},
+		{[][]string{{"ZUNIONSTORE", "zd", "2", "z9", "z1"}}, "keymiss:z9"},
+		{[][]string{{"BITOP", "AND", "bd", "b1", "b2"}}, "keymiss:b1 keymiss:b2"},
+		{[][]string{{"GETDEL", "g2"}, {"SET", "g3", "v", "GET"}, {"COPY", "c1", "c2"}}, "keymiss:g2 keymiss:g3 keymiss:c1"},
+		{[][]string{{"XACK", "x1", "g", "1-1"}, {"SORT", "so1", "STORE", "so2"}}, "keymiss:x1 keymiss:so1"},
+		{[][]string{{"SMOVE", "s8", "s7", "a"}, {"ZREMRANGEBYSCORE", "z8", "0", "1"}, {"LMOVE", "l8", "l7", "LEFT", "RIGHT"}}, ""},
+		{[][]string{{"XGROUP", "CREATE", "x2", "g", "$", "MKSTREAM"}, {"ZINCRBY", "z7", "1", "a"}, {"SREM", "s6", "a"}}, ""},
 		{[][]string{{"MEMORY", "USAGE", "m1"}}, ""},
 		{[][]string{{"EVAL", "return redis.call('GET', KEYS[1])", "1", "sc1"}}, "keymiss:sc1"},
 		{[][]string{{"GET", "n1"}}, ""}, // a hit

@@ -40,13 +40,18 @@ func init() {
 }
 
 // lookupSetRead returns key's set (nil if absent); ok is false when the key
-// holds another type.
-func lookupSetRead(c *Ctx, key []byte) (s *setValue, ok bool) {
-	v := c.Get(key)
+// holds another type. A miss is a keymiss (Redis's lookupKeyRead).
+func lookupSetRead(c *Ctx, key []byte) (s *setValue, ok bool) { return asSet(c.Get(key)) }
+
+// lookupSetPeek is lookupSetRead for a key the command writes (Redis's
+// lookupKeyWrite: no keymiss).
+func lookupSetPeek(c *Ctx, key []byte) (s *setValue, ok bool) { return asSet(c.getNoKeymiss(key)) }
+
+func asSet(v Value) (*setValue, bool) {
 	if v == nil {
 		return nil, true
 	}
-	s, ok = v.(*setValue)
+	s, ok := v.(*setValue)
 	return s, ok
 }
 
@@ -274,8 +279,8 @@ func srandmemberCommand(c *Ctx, args [][]byte) Reply {
 func smoveCommand(c *Ctx, args [][]byte) Reply {
 	// Type checks read only: a key is touched (its WATCH version bumped)
 	// only when it really changes, as in Redis.
-	src, srcOK := lookupSetRead(c, args[1])
-	dst, dstOK := lookupSetRead(c, args[2])
+	src, srcOK := lookupSetPeek(c, args[1])
+	dst, dstOK := lookupSetPeek(c, args[2])
 	if srcOK && src == nil {
 		return Int(0)
 	}

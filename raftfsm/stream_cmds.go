@@ -102,8 +102,18 @@ func xinfoKeys(args [][]byte) []int {
 
 // ---- helpers ----------------------------------------------------------------
 
-func lookupStreamRead(c *Ctx, key []byte) (*streamValue, bool) {
-	v := c.Get(key)
+// lookupStreamRead returns key's stream (nil if absent; false: another
+// type). A miss is a keymiss (Redis's lookupKeyRead, which XACK, XCLAIM,
+// XAUTOCLAIM and XREADGROUP use too).
+func lookupStreamRead(c *Ctx, key []byte) (*streamValue, bool) { return asStream(c.Get(key)) }
+
+// lookupStreamPeek is lookupStreamRead without the keymiss (XGROUP, which
+// Redis looks up for writing).
+func lookupStreamPeek(c *Ctx, key []byte) (*streamValue, bool) {
+	return asStream(c.getNoKeymiss(key))
+}
+
+func asStream(v Value) (*streamValue, bool) {
 	if v == nil {
 		return nil, true
 	}
@@ -811,7 +821,7 @@ func xgroupCommand(c *Ctx, args [][]byte) Reply {
 		}
 	}
 	key, name := args[2], args[3]
-	s, ok := lookupStreamRead(c, key)
+	s, ok := lookupStreamPeek(c, key)
 	if !ok {
 		return ErrWrongType
 	}

@@ -227,9 +227,15 @@ func zsKeysNumkeys(numkeysIdx int, dst int) func(args [][]byte) []int {
 	}
 }
 
-// zsRead returns key's zset (nil if absent) or a WRONGTYPE reply.
-func zsRead(c *Ctx, key []byte) (*zsetValue, bool) {
-	v := c.Get(key)
+// zsRead returns key's zset (nil if absent) or a WRONGTYPE reply. A miss
+// is a keymiss (Redis's lookupKeyRead).
+func zsRead(c *Ctx, key []byte) (*zsetValue, bool) { return asZset(c.Get(key)) }
+
+// zsPeek is zsRead for a key the command writes (Redis's lookupKeyWrite:
+// a miss is no keymiss event).
+func zsPeek(c *Ctx, key []byte) (*zsetValue, bool) { return asZset(c.getNoKeymiss(key)) }
+
+func asZset(v Value) (*zsetValue, bool) {
 	if v == nil {
 		return nil, true
 	}
@@ -241,7 +247,7 @@ func zsRead(c *Ctx, key []byte) (*zsetValue, bool) {
 // on WRONGTYPE. It type-checks before GetMut so a wrong-type value is never
 // cloned just to fail.
 func zsWrite(c *Ctx, key []byte) (*zsetValue, bool) {
-	z, ok := zsRead(c, key)
+	z, ok := zsPeek(c, key)
 	if !ok || z == nil {
 		return nil, ok
 	}
@@ -1000,7 +1006,7 @@ func zremrangebylexCommand(c *Ctx, args [][]byte) Reply {
 }
 
 func zremrangeGeneric(c *Ctx, key []byte, event string, del func(z *zsetValue) int) Reply {
-	z, ok := zsRead(c, key)
+	z, ok := zsPeek(c, key)
 	if !ok {
 		return ErrWrongType
 	}
