@@ -167,6 +167,8 @@ func latencyHelpCmd(s *Server, c *client, args [][]byte) {
 	helpReply(c, "LATENCY", []string{
 		"DOCTOR",
 		"    Return a human readable latency analysis report.",
+		"GRAPH <event>",
+		"    Return an ASCII latency graph for the <event> class.",
 		"HISTORY <event>",
 		"    Return time-latency samples for the <event> class.",
 		"LATEST",
@@ -178,8 +180,4 @@ func latencyHelpCmd(s *Server, c *client, args [][]byte) {
 		"    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
 		"    If no commands are specified then all histograms are replied.",
 	})
-}
-
-func latencyUnsupportedCmd(s *Server, c *client, args [][]byte) {
-	s.replyError(c, nil, "ERR LATENCY "+strings.ToUpper(string(args[1]))+" is not supported by raftcache (LATENCY LATEST, HISTORY, DOCTOR, RESET and HISTOGRAM are)")
 }

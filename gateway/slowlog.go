@@ -159,7 +159,7 @@ func introspectionCommands() []*command {
 			"reset":     {arity: -2, handler: latencyResetCmd},
 			"doctor":    {arity: 2, handler: latencyDoctorCmd},
 			"help":      {arity: 2, handler: latencyHelpCmd},
-			"graph":     {arity: 3, handler: latencyUnsupportedCmd},
+			"graph":     {arity: 3, handler: latencyGraphCmd},
 			"histogram": {arity: -2, handler: latencyHistogramCmd},
 		}},
 	}
