@@ -76,20 +76,13 @@ func scriptTable() *table {
 	return scriptTab
 }
 
-// scriptCheck is userRules.check for a command a script calls. A panic
-// (the arguments of acl_check_cmd are not checked for arity, as in Redis)
-// refuses the command.
-func scriptCheck(r *userRules, args [][]byte) (err error) {
+// scriptCheck is userRules.check for a command a script calls.
+func scriptCheck(r *userRules, args [][]byte) error {
 	cmd := scriptLookup(args)
 	if cmd == nil {
 		return raftfsm.ErrACLUnknownCommand
 	}
-	defer func() {
-		if recover() != nil {
-			err = raftfsm.ErrACLCommand
-		}
-	}()
-	res, _, _ := r.check(cmd, args)
+	res, _ := checkScriptCall(r, cmd, args)
 	return scriptACLError(res)
 }
 
@@ -176,7 +169,7 @@ func scriptDenialObject(r *userRules, d raftfsm.ScriptDenial) (aclResult, string
 	if res == aclDeniedCmd {
 		return res, aclResolve(cmd, args).name
 	}
-	if got, pos := recheckScriptCall(r, cmd, args); got == res && pos > 0 && pos < len(args) {
+	if got, pos := checkScriptCall(r, cmd, args); got == res && pos > 0 && pos < len(args) {
 		return res, string(args[pos])
 	}
 	pos := 1 // PUBLISH and SPUBLISH: the only channels a script names
@@ -194,9 +187,11 @@ func scriptDenialObject(r *userRules, d raftfsm.ScriptDenial) (aclResult, string
 	return res, string(args[pos])
 }
 
-// recheckScriptCall is userRules.check for scriptDenialObject; a panic
-// (malformed arguments) is a refusal of the command.
-func recheckScriptCall(r *userRules, cmd *command, args [][]byte) (res aclResult, pos int) {
+// checkScriptCall is userRules.check for a call a script makes, and the
+// position of the key or channel refused. A panic (the arguments of
+// acl_check_cmd are not checked for arity, as in Redis) refuses the
+// command.
+func checkScriptCall(r *userRules, cmd *command, args [][]byte) (res aclResult, pos int) {
 	defer func() {
 		if recover() != nil {
 			res, pos = aclDeniedCmd, 0

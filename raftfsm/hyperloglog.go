@@ -548,9 +548,10 @@ func pfaddCommand(c *Ctx, args [][]byte) Reply {
 		}
 		s = hllCopy(old)
 	}
+	maxSparse := c.params().HLLSparseMaxBytes
 	for _, ele := range args[2:] {
 		var r int
-		s, r = hllAdd(s, ele, c.params().HLLSparseMaxBytes)
+		s, r = hllAdd(s, ele, maxSparse)
 		switch r {
 		case 1:
 			updated++
@@ -649,6 +650,7 @@ func pfmergeCommand(c *Ctx, args [][]byte) Reply {
 			return errHLLInvalid
 		}
 	}
+	maxSparse := c.params().HLLSparseMaxBytes
 	for i, val := range regs {
 		if val == 0 {
 			continue
@@ -656,7 +658,7 @@ func pfmergeCommand(c *Ctx, args [][]byte) Reply {
 		if s[4] == hllEncDense {
 			denseSet(s[hllHdrSize:], i, val)
 		} else {
-			s, _ = hllSparseSet(s, i, val, c.params().HLLSparseMaxBytes)
+			s, _ = hllSparseSet(s, i, val, maxSparse)
 		}
 	}
 	hllInvalidate(s)
