@@ -590,7 +590,36 @@ func (n *Node) addReplica(ctx context.Context, o *op, shard int, m Member) error
 		return err
 	}
 	o.setStep("promoting %s to voter", m.NodeID)
-	return n.changeMembership(ctx, shard, adminv1.MembershipChange_MEMBERSHIP_CHANGE_PROMOTE, m)
+	if err := n.changeMembership(ctx, shard, adminv1.MembershipChange_MEMBERSHIP_CHANGE_PROMOTE, m); err != nil {
+		return err
+	}
+	n.waitGossipShard(ctx, o, shard, m.NodeID)
+	return nil
+}
+
+// waitGossipShard waits (up to membershipTimeout) until this node's gossip
+// view shows node in shard, so that DescribeCluster and CLUSTER SLOTS here
+// agree with the operation once it reports done: the node publishes its
+// shard when it joins, but the update can reach this node after a fast
+// catch-up has finished. The membership change itself is done already; a
+// view that stays behind is logged, not an error.
+func (n *Node) waitGossipShard(ctx context.Context, o *op, shard int, node string) {
+	o.setStep("waiting for gossip to show %s in shard %d", node, shard)
+	deadline := time.Now().Add(membershipTimeout)
+	for {
+		if m, ok := n.member(node); ok && m.Shard == shard {
+			return
+		}
+		if time.Now().After(deadline) {
+			n.cfg.Logger.Warn("gossip does not show the added replica in its shard yet", "node", node, "shard", shard)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 func (n *Node) changeMembership(ctx context.Context, shard int, change adminv1.MembershipChange, m Member) error {
