@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	adminv1 "github.com/raftcache/raftcache/proto/raftcache/admin/v1"
 )
 
 // Rejoining after data loss. A node that starts with no formation file and
@@ -16,7 +18,10 @@ import (
 // does not start Raft as that voter: it becomes a spare, the leader removes
 // its old identity (only if the other voters it reaches make a quorum),
 // and it joins again through the AddReplica flow: non-voter, catch up from
-// a snapshot, promotion.
+// a snapshot, promotion. An attempt can fail half way (after this node
+// started its empty replica, before the leader listed it); the next one
+// starts from the state it finds (nextRejoinStep), never from the
+// assumption that a running replica means done.
 
 // rejoinRetry is the pause between rejoin attempts (e.g. while the shard
 // lacks a quorum without this node).
@@ -64,21 +69,67 @@ func (n *Node) rejoinShard(ctx context.Context, shard int) {
 	}
 }
 
+// rejoinStep is what a rejoin attempt does next, from whether this node
+// runs a replica (of which shard) and how the shard leader's configuration
+// lists the node.
+type rejoinStep int
+
+const (
+	rejoinDone      rejoinStep = iota // a voter again
+	rejoinElsewhere                   // replicates another shard meanwhile
+	rejoinRemoveOld                   // the old voter is still listed: remove it, then add
+	rejoinLeave                       // a replica runs here unlisted (an attempt failed after the join): drop it, then add
+	rejoinAdd                         // (re)run the add: not listed, or a non-voter still to catch up and promote
+)
+
+// nextRejoinStep: running is the shard this node replicates (-1: none);
+// listed and voter describe the leader's configuration.
+func nextRejoinStep(shard, running int, listed, voter bool) rejoinStep {
+	switch {
+	case running >= 0 && running != shard:
+		return rejoinElsewhere
+	case running == shard && listed && voter:
+		return rejoinDone
+	case running == shard && !listed:
+		return rejoinLeave
+	case running < 0 && listed && voter:
+		return rejoinRemoveOld
+	default:
+		return rejoinAdd
+	}
+}
+
 func (n *Node) rejoinOnce(ctx context.Context, shard int) error {
+	st, err := n.shardStatus(ctx, shard, false)
+	if err != nil {
+		return fmt.Errorf("shard %d: status: %w", shard, err)
+	}
+	running := -1
 	if f := n.form.Load(); f != nil {
-		if f.Shard == shard {
-			return nil // joined meanwhile (an earlier attempt's operation finished)
+		running = f.Shard
+	}
+	me := findServer(st, n.cfg.NodeID)
+	switch nextRejoinStep(shard, running, me != nil, me.GetSuffrage() == adminv1.Suffrage_SUFFRAGE_VOTER) {
+	case rejoinDone:
+		return nil
+	case rejoinElsewhere:
+		return fmt.Errorf("node replicates shard %d meanwhile", running)
+	case rejoinRemoveOld:
+		// The leader must see this node's old identity out of contact (it
+		// is: Raft does not run here) and keep a quorum without it.
+		if err := n.checkRemovable(ctx, shard, n.cfg.NodeID); err != nil {
+			return err
 		}
-		return fmt.Errorf("node replicates shard %d meanwhile", f.Shard)
-	}
-	// The leader must see this node's old identity out of contact (it is:
-	// Raft does not run here) and keep a quorum without it.
-	if err := n.checkRemovable(ctx, shard, n.cfg.NodeID); err != nil {
-		return err
-	}
-	self, _ := n.member(n.cfg.NodeID)
-	if err := n.removeFromGroup(ctx, shard, self); err != nil {
-		return fmt.Errorf("shard %d: remove the old %s: %w", shard, n.cfg.NodeID, err)
+		self, _ := n.member(n.cfg.NodeID)
+		if err := n.removeFromGroup(ctx, shard, self); err != nil {
+			return fmt.Errorf("shard %d: remove the old %s: %w", shard, n.cfg.NodeID, err)
+		}
+	case rejoinLeave:
+		// Without this, the replica would wait for a leader that never
+		// contacts it until removedLoop made the node a spare for good.
+		if err := n.leaveShard(shard, false); err != nil {
+			return fmt.Errorf("shard %d: drop the unlisted replica: %w", shard, err)
+		}
 	}
 	o, _, err := n.startAddReplica(ctx, shard, n.cfg.NodeID)
 	if err != nil {

@@ -649,6 +649,12 @@ func (n *Node) waitCaughtUp(ctx context.Context, o *op, shard int, node string) 
 			first = st.GetCommitIndex()
 		}
 		ns, err := n.nodeStatusOf(ctx, node)
+		if err == nil && int(ns.GetShard()) != shard {
+			// It dropped the replica (e.g. it judged itself removed, or
+			// restarted as a spare): waiting would only run into the
+			// timeout; a rerun starts it again.
+			return fmt.Errorf("shard %d: %s no longer runs a replica of the shard while catching up (run add-replica again)", shard, node)
+		}
 		if err == nil {
 			applied := ns.GetAppliedIndex()
 			o.setStep("%s catching up: applied index %d of %d", node, applied, st.GetCommitIndex())

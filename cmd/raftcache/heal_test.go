@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,10 +16,13 @@ import (
 
 	"github.com/hashicorp/raft"
 	"github.com/redis/go-redis/v9"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/raftcache/raftcache/internal/testwait"
 	"github.com/raftcache/raftcache/node"
 	adminv1 "github.com/raftcache/raftcache/proto/raftcache/admin/v1"
+	"github.com/raftcache/raftcache/shard"
 )
 
 // startHealCluster starts dev with 1 shard x 3 replicas, spares spare nodes
@@ -381,4 +386,76 @@ func TestWipedReplicaRejoins(t *testing.T) {
 	sh := findShard(describe(t, ac), 0)
 	checkReplicaHasKeys(t, back, sh, keys)
 	write("after", 50)
+}
+
+// TestAddReplicaEndsWhenTargetDropsItsReplica: an AddReplica whose new
+// replica goes away while it catches up (the node judged itself removed,
+// or came back as a spare) fails with a clear error at once instead of
+// waiting out the catch-up timeout (10 minutes); a wiped node's rejoin
+// (node/rejoin.go) then retries instead of staying a spare.
+func TestAddReplicaEndsWhenTargetDropsItsReplica(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cluster e2e")
+	}
+	faults := shard.NewFaults()
+	o := devOptions{shards: 1, replicas: 3, spares: 1, basePort: freeBase(t, 4), logLevel: "error", faults: faults}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dc, err := startDev(ctx, o, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dc.close)
+	raftAddr := func(i int) string {
+		return net.JoinHostPort(dc.configs[i].Bind, strconv.Itoa(dc.configs[i].RaftPort)) // dev advertises its bind address
+	}
+	spare := dc.instances[3]
+	if spare.node.Replica() != nil {
+		t.Fatal("n4 should be a spare")
+	}
+	// More entries than the lag a caught-up replica may have.
+	c := clusterClient(t, dc, &redis.ClusterOptions{MaxRedirects: 8})
+	for i := 0; i < 200; i++ {
+		testwait.Eventually(t, 10*time.Second, func() error { return c.Set(ctx, fmt.Sprintf("k%d", i), "v", 0).Err() })
+	}
+	// The voters' Raft messages never reach the spare: it cannot catch up.
+	faults.Partition([]string{raftAddr(3)}, []string{raftAddr(0), raftAddr(1), raftAddr(2)})
+	ac := adminClient(t, dc.instances[0].node.GRPCAddr())
+	resp, err := ac.AddReplica(ctx, &adminv1.AddReplicaRequest{Shard: 0, Node: spare.node.ID()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := resp.GetOperation().GetId()
+	getOp := func() *adminv1.Operation {
+		t.Helper()
+		r, err := ac.GetOperation(ctx, &adminv1.GetOperationRequest{Id: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.GetOperation()
+	}
+	testwait.Eventually(t, 30*time.Second, func() error {
+		if op := getOp(); !strings.Contains(op.GetStep(), "catching up") {
+			return fmt.Errorf("operation %s: step %q, state %s", id, op.GetStep(), op.GetState())
+		}
+		return nil
+	})
+	cc, err := grpc.NewClient(spare.node.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	if _, err := adminv1.NewNodeControlClient(cc).LeaveShard(ctx, &adminv1.LeaveShardRequest{Shard: 0}); err != nil {
+		t.Fatal(err)
+	}
+	var final *adminv1.Operation
+	testwait.Eventually(t, 30*time.Second, func() error {
+		if final = getOp(); final.GetState() == adminv1.OperationState_OPERATION_STATE_RUNNING {
+			return fmt.Errorf("operation %s still running: %s", id, final.GetStep())
+		}
+		return nil
+	})
+	if final.GetState() != adminv1.OperationState_OPERATION_STATE_FAILED || !strings.Contains(final.GetError(), "no longer runs a replica") {
+		t.Fatalf("operation %s: %s %q, want FAILED because the replica went away", id, final.GetState(), final.GetError())
+	}
 }
