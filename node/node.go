@@ -246,8 +246,11 @@ func (n *Node) formLoop(ctx context.Context) {
 		}
 		// A formed cluster whose leader still lists this node: its data
 		// dir was lost (rejoin.go).
-		n.refreshView()
-		if shard, ok := n.formerShard(ctx, all); ok {
+		shard, listed, formed := n.formerShardWait(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if listed {
 			n.rejoinShard(ctx, shard)
 			return
 		}
@@ -255,8 +258,14 @@ func (n *Node) formLoop(ctx context.Context) {
 		members = members[:n.cfg.BootstrapExpect]
 		plan := PlanFormation(members, n.cfg.Shards)
 		shardID, founder := plan.Members[n.cfg.NodeID]
+		if founder && formed[shardID] {
+			// The plan's shard exists and its leader does not list this
+			// node: a new node (or one removed earlier), not a founder.
+			founder = false
+		}
 		if !founder {
 			n.spare.Store(true)
+			n.publishSelf(nil)
 			n.cfg.Logger.Info("not a founder: waiting to be added to a shard", "node_id", n.cfg.NodeID)
 			return
 		}

@@ -27,10 +27,27 @@ import (
 // lacks a quorum without this node).
 const rejoinRetry = 2 * time.Second
 
-// formerShard returns the shard whose leader lists this node in its Raft
-// configuration. Only gossip members that lead a shard are asked; none
-// answering means a fresh formation.
-func (n *Node) formerShard(ctx context.Context, members []Member) (int, bool) {
+// formedShards returns the shards that gossip shows have applied entries
+// (a leader recorded their slots), this node's own record aside: a shard
+// whose members all report applied index 0 is still forming.
+func formedShards(members []Member, self string) map[int]bool {
+	out := map[int]bool{}
+	for _, m := range members {
+		if m.Alive && m.Shard >= 0 && m.Applied > 0 && m.NodeID != self {
+			out[m.Shard] = true
+		}
+	}
+	return out
+}
+
+// formerShard asks every shard leader gossip names whether its Raft
+// configuration lists this node. listed: the shard that does. settled:
+// every formed shard's leader answered, so "not listed" is final; a formed
+// shard without an answering leader (an election, a lost quorum) could be
+// the one that lists this node.
+func (n *Node) formerShard(ctx context.Context, members []Member) (shard int, listed, settled bool) {
+	formed := formedShards(members, n.cfg.NodeID)
+	answered := map[int]bool{}
 	for _, m := range members {
 		if !m.Alive || !m.Leader || m.Shard < 0 || m.NodeID == n.cfg.NodeID {
 			continue
@@ -40,10 +57,43 @@ func (n *Node) formerShard(ctx context.Context, members []Member) (int, bool) {
 			continue
 		}
 		if findServer(st, n.cfg.NodeID) != nil {
-			return m.Shard, true
+			return m.Shard, true, true
+		}
+		answered[m.Shard] = true
+	}
+	for s := range formed {
+		if !answered[s] {
+			return 0, false, false
 		}
 	}
-	return 0, false
+	return 0, false, true
+}
+
+// formerShardWait is formerShard retried until it settles (or ctx ends):
+// an empty node must not found a shard while a formed shard that may list
+// it has no leader to ask. It returns the shards formed by then.
+func (n *Node) formerShardWait(ctx context.Context) (shard int, listed bool, formed map[int]bool) {
+	waiting := false
+	for {
+		all, changed := n.gossip.snapshot()
+		n.refreshView()
+		shard, listed, settled := n.formerShard(ctx, all)
+		formed = formedShards(all, n.cfg.NodeID)
+		if listed || settled {
+			return shard, listed, formed
+		}
+		if !waiting {
+			waiting = true
+			n.cfg.Logger.Warn("data dir is empty and a formed shard has no leader to ask whether it lists this node: waiting (founding a shard now could make an empty voter of a member that lost its data)",
+				"node_id", n.cfg.NodeID)
+		}
+		select {
+		case <-ctx.Done():
+			return 0, false, formed
+		case <-changed:
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // rejoinShard makes this empty node a replica of shard again, retrying

@@ -101,6 +101,13 @@ func without(all []*instance, drop ...*instance) []*instance {
 	return out
 }
 
+// devRaftAddr is inst's Raft address, as fault specs name it (dev puts it
+// at the client port plus node.RaftPortOffset, on the bind address).
+func devRaftAddr(dc *devCluster, inst *instance) string {
+	cfg := dc.configs[indexOf(dc, inst.node.ID())]
+	return net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port+node.RaftPortOffset))
+}
+
 // rejoinConfig is the config of instance i for a restart, joining gossip
 // through via (dev's first node has no join address: it is the seed).
 func rejoinConfig(dc *devCluster, i int, via *instance) node.Config {
@@ -346,6 +353,22 @@ func TestWipedReplicaRejoins(t *testing.T) {
 		}
 	}
 	write("before", 200)
+	wiped, idx := wipeFollower(t, dc)
+	write("while-down", 200) // two voters of three keep committing
+	live := without(dc.instances, wiped)
+	back, err := startInstance(ctx, rejoinConfig(dc, idx, live[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc.instances[idx] = back
+	checkRejoined(t, live, back, keys)
+	write("after", 50)
+}
+
+// wipeFollower kills a follower of dc and deletes its data dir (a replaced
+// disk); it returns the instance and its index in dc.
+func wipeFollower(t *testing.T, dc *devCluster) (*instance, int) {
+	t.Helper()
 	wiped := follower(t, dc)
 	idx := indexOf(dc, wiped.node.ID())
 	if err := wiped.kill(); err != nil {
@@ -354,13 +377,15 @@ func TestWipedReplicaRejoins(t *testing.T) {
 	if err := os.RemoveAll(dc.configs[idx].DataDir); err != nil {
 		t.Fatal(err)
 	}
-	write("while-down", 200) // two voters of three keep committing
-	live := without(dc.instances, wiped)
-	back, err := startInstance(ctx, rejoinConfig(dc, idx, live[0]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dc.instances[idx] = back
+	return wiped, idx
+}
+
+// checkRejoined waits until back, a wiped node restarted under its old id,
+// is a voter of shard 0 again beside live; it must have come back through
+// exactly one ADD_REPLICA operation (non-voter, caught up, promoted) and
+// hold every one of keys.
+func checkRejoined(t *testing.T, live []*instance, back *instance, keys []string) {
+	t.Helper()
 	id := back.node.ID()
 	testwait.Eventually(t, 60*time.Second, func() error {
 		_, members := raftMembers(t, live)
@@ -370,7 +395,7 @@ func TestWipedReplicaRejoins(t *testing.T) {
 		return nil
 	})
 	ac := adminClient(t, live[0].node.GRPCAddr())
-	resp, err := ac.ListOperations(ctx, &adminv1.ListOperationsRequest{AllNodes: true})
+	resp, err := ac.ListOperations(context.Background(), &adminv1.ListOperationsRequest{AllNodes: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,9 +408,54 @@ func TestWipedReplicaRejoins(t *testing.T) {
 	if len(adds) != 1 || adds[0].GetState() != adminv1.OperationState_OPERATION_STATE_DONE {
 		t.Fatalf("want one finished ADD_REPLICA operation for %s (rejoin as a non-voter), got %v", id, adds)
 	}
-	sh := findShard(describe(t, ac), 0)
-	checkReplicaHasKeys(t, back, sh, keys)
-	write("after", 50)
+	checkReplicaHasKeys(t, back, findShard(describe(t, ac), 0), keys)
+}
+
+// TestWipedReplicaWaitsForALeader: a node that lost its data dir comes
+// back while its shard has no leader (the two others cannot reach each
+// other). It must not found the shard again from the formation plan (as an
+// empty voter it could elect a replica lacking acknowledged writes); it
+// waits, and once the shard has a leader again it rejoins through an
+// ADD_REPLICA operation and holds every key.
+func TestWipedReplicaWaitsForALeader(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cluster e2e")
+	}
+	faults := shard.NewFaults()
+	dc := startDevCluster(t, devOptions{shards: 1, replicas: 3, basePort: freeBase(t, 3), logLevel: "error", faults: faults})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c := clusterClient(t, dc, &redis.ClusterOptions{MaxRedirects: 8})
+	var keys []string
+	for i := 0; i < 100; i++ {
+		k := fmt.Sprintf("k:%d", i)
+		testwait.Eventually(t, 10*time.Second, func() error { return c.Set(ctx, k, "v"+k, 0).Err() })
+		keys = append(keys, k)
+	}
+	wiped, idx := wipeFollower(t, dc)
+	live := without(dc.instances, wiped)
+	faults.Partition([]string{devRaftAddr(dc, live[0])}, []string{devRaftAddr(dc, live[1])})
+	testwait.Eventually(t, 30*time.Second, func() error {
+		for _, inst := range live {
+			if inst.node.IsLeader() {
+				return fmt.Errorf("%s still leads", inst.node.ID())
+			}
+		}
+		return nil
+	})
+	back, err := startInstance(ctx, rejoinConfig(dc, idx, live[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc.instances[idx] = back
+	// Without a leader to ask, the plan would have it found the shard
+	// within a gossip round; give it several.
+	time.Sleep(3 * time.Second)
+	if back.node.Replica() != nil {
+		t.Fatal("the wiped node started a replica while its shard had no leader (founded it again as an empty voter)")
+	}
+	faults.Heal()
+	checkRejoined(t, live, back, keys)
 }
 
 // TestAddReplicaEndsWhenTargetDropsItsReplica: an AddReplica whose new
@@ -398,17 +468,10 @@ func TestAddReplicaEndsWhenTargetDropsItsReplica(t *testing.T) {
 		t.Skip("cluster e2e")
 	}
 	faults := shard.NewFaults()
-	o := devOptions{shards: 1, replicas: 3, spares: 1, basePort: freeBase(t, 4), logLevel: "error", faults: faults}
+	dc := startDevCluster(t, devOptions{shards: 1, replicas: 3, spares: 1, basePort: freeBase(t, 4), logLevel: "error", faults: faults})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	dc, err := startDev(ctx, o, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(dc.close)
-	raftAddr := func(i int) string {
-		return net.JoinHostPort(dc.configs[i].Bind, strconv.Itoa(dc.configs[i].RaftPort)) // dev advertises its bind address
-	}
+	raftAddr := func(i int) string { return devRaftAddr(dc, dc.instances[i]) }
 	spare := dc.instances[3]
 	if spare.node.Replica() != nil {
 		t.Fatal("n4 should be a spare")
