@@ -1,7 +1,10 @@
 package raftfsm
 
 import (
+	"cmp"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"sync/atomic"
 )
 
@@ -173,12 +176,43 @@ const (
 	PolicyVolatileTTL    = "volatile-ttl"
 )
 
+// maxEvictionSamples bounds the keys one EvictionCandidates call samples.
+const maxEvictionSamples = 1 << 14
+
+// EvictionPoolSize is how many candidates an EvictionPool keeps (Redis's
+// EVPOOL_SIZE).
+const EvictionPoolSize = 16
+
+// EvictionPool keeps the best eviction candidates seen by earlier samples,
+// across calls, as Redis's eviction pool does: with 5 samples per pick,
+// the key evicted is then close to the least recently (or frequently) used
+// one rather than merely the worst of 5. It belongs to the leader's
+// evictor goroutine (one caller at a time), is not replicated state, and
+// holds keys only: scores are computed again from the entries at each use,
+// so a key read since it was pooled is judged by that read.
+type EvictionPool struct {
+	keys []string
+}
+
+// evictScore ranks e for policy at now: lower is evicted first.
+func evictScore(e *entry, policy string, now int64) int64 {
+	switch policy {
+	case PolicyAllKeysLRU, PolicyVolatileLRU:
+		return -e.acc.idleMillis(now)
+	case PolicyAllKeysLFU, PolicyVolatileLFU:
+		return int64(lfuDecayed(e.acc.lfu.Load(), now))<<33 - e.acc.idleMillis(now)
+	}
+	return 0
+}
+
 // EvictionCandidates picks up to n keys to evict under policy at now: the
-// earliest expiring for volatile-ttl; otherwise, per key, the least recently
-// or least frequently used of samples random keys (Redis's approximation),
-// or a random one. Volatile policies pick only keys with a TTL. It returns
-// nothing for noeviction or when no key qualifies. Read lock.
-func (db *DB) EvictionCandidates(policy string, samples, n int, now int64, rng *rand.Rand) []string {
+// earliest expiring for volatile-ttl; random ones for the random policies;
+// otherwise the n least recently or least frequently used among samples
+// random keys per key wanted and the candidates pool kept from earlier
+// calls (Redis's approximation and its eviction pool; pool may be nil).
+// Volatile policies pick only keys with a TTL. It returns nothing for
+// noeviction or when no key qualifies. Read lock.
+func (db *DB) EvictionCandidates(policy string, samples, n int, now int64, rng *rand.Rand, pool *EvictionPool) []string {
 	volatile := false
 	switch policy {
 	case PolicyVolatileLRU, PolicyVolatileLFU, PolicyVolatileRandom, PolicyVolatileTTL:
@@ -195,15 +229,15 @@ func (db *DB) EvictionCandidates(policy string, samples, n int, now int64, rng *
 		})
 		return out
 	}
-	pool := db.keys.Len()
+	size := db.keys.Len()
 	if volatile {
-		pool = db.expires.Len()
+		size = db.expires.Len()
 	}
-	if pool == 0 {
+	if size == 0 {
 		return nil
 	}
 	pick := func() *entry {
-		i := rng.IntN(pool)
+		i := rng.IntN(size)
 		if !volatile {
 			e, _ := db.keys.GetAt(i)
 			return e
@@ -211,34 +245,62 @@ func (db *DB) EvictionCandidates(policy string, samples, n int, now int64, rng *
 		it, _ := db.expires.GetAt(i)
 		return db.find([]byte(it.key))
 	}
-	samples = max(samples, 1)
-	if policy == PolicyAllKeysRandom || policy == PolicyVolatileRandom {
-		samples = 1
-	}
-	seen := make(map[string]bool, n)
 	var out []string
-	for tries := 0; len(out) < n && tries < 4*n; tries++ {
-		var best *entry
-		var bestScore int64
-		for s := 0; s < samples; s++ {
-			e := pick()
-			if e == nil || seen[e.key] {
-				continue
-			}
-			var score int64 // lower is evicted first
-			switch policy {
-			case PolicyAllKeysLRU, PolicyVolatileLRU:
-				score = -e.acc.idleMillis(now)
-			case PolicyAllKeysLFU, PolicyVolatileLFU:
-				score = int64(lfuDecayed(e.acc.lfu.Load(), now))<<33 - e.acc.idleMillis(now)
-			}
-			if best == nil || score < bestScore {
-				best, bestScore = e, score
+	if policy == PolicyAllKeysRandom || policy == PolicyVolatileRandom {
+		seen := make(map[string]bool, n)
+		for tries := 0; len(out) < n && tries < 4*n; tries++ {
+			if e := pick(); e != nil && !seen[e.key] {
+				seen[e.key] = true
+				out = append(out, e.key)
 			}
 		}
-		if best != nil {
-			seen[best.key] = true
-			out = append(out, best.key)
+		return out
+	}
+	type cand struct {
+		e     *entry
+		score int64
+	}
+	// The pool's keys still there (and still with a TTL for a volatile
+	// policy), scored as of now.
+	var cands []cand
+	if pool != nil {
+		for _, k := range pool.keys {
+			if e := db.find([]byte(k)); e != nil && (!volatile || e.exp != 0) {
+				cands = append(cands, cand{e, evictScore(e, policy, now)})
+			}
+		}
+	}
+	// samples per key wanted, all taken first, then the n best: Redis
+	// evicts one key per command, while a batch of n picked one at a time
+	// from 5 fresh samples each drains the pool of old keys after a few
+	// picks and then takes recently used ones.
+	inCands := make(map[*entry]bool, len(cands))
+	for _, c := range cands {
+		inCands[c.e] = true
+	}
+	want := min(max(samples, 1)*n, maxEvictionSamples)
+	for s := 0; s < want; s++ {
+		if e := pick(); e != nil && !inCands[e] {
+			inCands[e] = true
+			cands = append(cands, cand{e, evictScore(e, policy, now)})
+		}
+	}
+	// Ties by key, so the choice does not depend on sampling order.
+	slices.SortFunc(cands, func(a, b cand) int {
+		if a.score != b.score {
+			return cmp.Compare(a.score, b.score)
+		}
+		return strings.Compare(a.e.key, b.e.key)
+	})
+	k := min(n, len(cands))
+	for _, c := range cands[:k] {
+		out = append(out, c.e.key)
+	}
+	cands = cands[k:min(len(cands), k+EvictionPoolSize)]
+	if pool != nil {
+		pool.keys = pool.keys[:0]
+		for _, c := range cands {
+			pool.keys = append(pool.keys, c.e.key)
 		}
 	}
 	return out

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -87,32 +88,32 @@ func TestEvictionCandidates(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	now := d.now
-	got := d.db.EvictionCandidates(PolicyVolatileTTL, 5, 3, now, rng)
+	got := d.db.EvictionCandidates(PolicyVolatileTTL, 5, 3, now, rng, nil)
 	if !slices.Equal(got, []string{"k09", "k08", "k07"}) {
 		t.Fatalf("volatile-ttl: %v", got)
 	}
-	for _, k := range d.db.EvictionCandidates(PolicyVolatileRandom, 5, 20, now, rng) {
+	for _, k := range d.db.EvictionCandidates(PolicyVolatileRandom, 5, 20, now, rng, nil) {
 		if k >= "k10" {
 			t.Fatalf("volatile-random picked %s, which has no TTL", k)
 		}
 	}
-	if got := d.db.EvictionCandidates(PolicyNoEviction, 5, 3, now, rng); got != nil {
+	if got := d.db.EvictionCandidates(PolicyNoEviction, 5, 3, now, rng, nil); got != nil {
 		t.Fatalf("noeviction: %v", got)
 	}
 	// With samples covering the keyspace, LRU finds k50.
-	if got := d.db.EvictionCandidates(PolicyAllKeysLRU, 400, 1, now, rng); !slices.Equal(got, []string{"k50"}) {
+	if got := d.db.EvictionCandidates(PolicyAllKeysLRU, 400, 1, now, rng, nil); !slices.Equal(got, []string{"k50"}) {
 		t.Fatalf("allkeys-lru: %v", got)
 	}
 	// LFU: k20 read many times is never the least frequently used.
 	for i := 0; i < 200; i++ {
 		Exec(NewCtx(d.db, now, false, uint64(i)), [][]byte{[]byte("GET"), []byte("k20")})
 	}
-	for _, k := range d.db.EvictionCandidates(PolicyAllKeysLFU, 20, 30, now, rng) {
+	for _, k := range d.db.EvictionCandidates(PolicyAllKeysLFU, 20, 30, now, rng, nil) {
 		if k == "k20" {
 			t.Fatal("allkeys-lfu picked the most used key")
 		}
 	}
-	got = d.db.EvictionCandidates(PolicyAllKeysRandom, 5, 10, now, rng)
+	got = d.db.EvictionCandidates(PolicyAllKeysRandom, 5, 10, now, rng, nil)
 	if len(got) != 10 || len(slices.Compact(slices.Sorted(slices.Values(got)))) != 10 {
 		t.Fatalf("allkeys-random: %v (want 10 distinct)", got)
 	}
@@ -121,5 +122,96 @@ func TestEvictionCandidates(t *testing.T) {
 	}
 	if r := show(d.read("OBJECT", "IDLETIME", "k51")); r != "(0)" {
 		t.Fatalf("OBJECT IDLETIME k51 = %s, want (0)", r)
+	}
+}
+
+// TestEvictionPool: with 5 samples per pick, the pool carried across calls
+// makes the keys evicted one at a time far closer to the least recently
+// used than sampling alone (Redis's eviction pool), and a pooled key read
+// since is judged by that read.
+func TestEvictionPool(t *testing.T) {
+	run := func(pool *EvictionPool) (oldest int) {
+		d := newTestDB(t)
+		d.db.tracking.Store(TrackLRU)
+		for i := 0; i < 200; i++ {
+			d.do("SET", fmt.Sprintf("k%03d", i), "v")
+		}
+		for i := 0; i < 200; i++ { // k000 read first: the least recently used
+			d.advance(10)
+			d.read("GET", fmt.Sprintf("k%03d", i))
+		}
+		rng := rand.New(rand.NewPCG(5, 6))
+		for i := 0; i < 40; i++ {
+			got := d.db.EvictionCandidates(PolicyAllKeysLRU, 5, 1, d.now, rng, pool)
+			if len(got) != 1 {
+				t.Fatalf("pick %d: %v", i, got)
+			}
+			if got[0] < "k060" {
+				oldest++
+			}
+			d.do("DEL", got[0])
+		}
+		return oldest
+	}
+	without, with := run(nil), run(&EvictionPool{})
+	t.Logf("of 40 keys evicted one at a time, among the 60 least recently used: %d with the pool, %d without", with, without)
+	if with < 36 || with <= without {
+		t.Fatalf("%d of 40 evicted keys among the 60 least recently used with the pool (%d without)", with, without)
+	}
+
+	d := newTestDB(t)
+	d.db.tracking.Store(TrackLRU)
+	for i := 0; i < 50; i++ {
+		d.do("SET", fmt.Sprintf("k%03d", i), "v")
+	}
+	for i := 0; i < 50; i++ {
+		d.advance(10)
+		d.read("GET", fmt.Sprintf("k%03d", i))
+	}
+	pool := &EvictionPool{}
+	rng := rand.New(rand.NewPCG(7, 8))
+	first := d.db.EvictionCandidates(PolicyAllKeysLRU, 500, 1, d.now, rng, pool) // samples covering the keyspace
+	if !slices.Equal(first, []string{"k000"}) || len(pool.keys) != EvictionPoolSize || pool.keys[0] != "k001" {
+		t.Fatalf("first pick %v, pool %v: want k000 evicted and k001.. pooled", first, pool.keys)
+	}
+	d.do("DEL", "k000") // evicted
+	d.advance(10)
+	d.read("GET", "k001") // now the most recently used
+	if got := d.db.EvictionCandidates(PolicyAllKeysLRU, 1, 1, d.now, rng, pool); !slices.Equal(got, []string{"k002"}) {
+		t.Fatalf("after reading the pooled k001: picked %v, want k002", got)
+	}
+}
+
+// TestEvictionBatch: a batch of n candidates (the evictor frees memory
+// by batches) comes from samples x n keys at once, so it takes the least
+// recently used keys, not the keys read a moment ago that a pick-by-pick
+// selection reaches once its best candidates are spent.
+func TestEvictionBatch(t *testing.T) {
+	d := newTestDB(t)
+	d.db.tracking.Store(TrackLRU)
+	groups := []struct {
+		prefix string
+		n      int
+	}{{"old", 120}, {"hot", 40}, {"new", 40}} // in order of their last access
+	for _, g := range groups {
+		for i := 0; i < g.n; i++ {
+			d.do("SET", fmt.Sprintf("%s:%03d", g.prefix, i), "v")
+		}
+	}
+	for _, g := range groups {
+		for i := 0; i < g.n; i++ {
+			d.advance(10)
+			d.read("GET", fmt.Sprintf("%s:%03d", g.prefix, i))
+		}
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	got := d.db.EvictionCandidates(PolicyAllKeysLRU, 5, 100, d.now, rng, &EvictionPool{})
+	if len(got) != 100 {
+		t.Fatalf("%d candidates, want 100", len(got))
+	}
+	for _, k := range got {
+		if !strings.HasPrefix(k, "old:") {
+			t.Fatalf("batch of 100 picked %s, with 120 keys used less recently", k)
+		}
 	}
 }

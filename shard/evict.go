@@ -37,6 +37,7 @@ func (r *Replica) evictLoop() {
 	t := time.NewTicker(evictTick)
 	defer t.Stop()
 	rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	pool := &raftfsm.EvictionPool{} // this goroutine's alone
 	for {
 		select {
 		case <-r.closing:
@@ -63,7 +64,7 @@ func (r *Replica) evictLoop() {
 				r.ev.stuck.Store(false)
 				break
 			}
-			n, err := r.evictOnce(cfg, over, rng)
+			n, err := r.evictOnce(cfg, over, rng, pool)
 			r.ev.stuck.Store(n == 0 && err == nil)
 			if err != nil {
 				r.log.Debug("eviction", "err", err)
@@ -79,7 +80,7 @@ func (r *Replica) evictLoop() {
 // evictOnce deletes enough keys to free about over bytes (at most
 // evictBatch) and waits for the entry to apply. It returns how many keys
 // were deleted.
-func (r *Replica) evictOnce(cfg EvictionConfig, over int64, rng *rand.Rand) (int, error) {
+func (r *Replica) evictOnce(cfg EvictionConfig, over int64, rng *rand.Rand, pool *raftfsm.EvictionPool) (int, error) {
 	now := r.stamp()
 	n := evictBatch
 	var keys []string
@@ -88,7 +89,7 @@ func (r *Replica) evictOnce(cfg EvictionConfig, over int64, rng *rand.Rand) (int
 			avg := max(r.fsm.UsedMemory()/l, 1)
 			n = int(min(over/avg+1, evictBatch))
 		}
-		keys = db.EvictionCandidates(cfg.Policy, cfg.Samples, n, now, rng)
+		keys = db.EvictionCandidates(cfg.Policy, cfg.Samples, n, now, rng, pool)
 	})
 	if len(keys) == 0 {
 		return 0, nil

@@ -84,7 +84,7 @@ func TestMaxMemory(t *testing.T) {
 		for _, k := range hot {
 			lead.Get(ctx, k)
 		}
-		time.Sleep(20 * time.Millisecond) // a second passes every few batches: LRU clocks are in seconds
+		time.Sleep(20 * time.Millisecond) // the hot reads and the next batch get distinct access times
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for infoInt(t, lead, "memory", "used_memory_dataset") > limit {
@@ -117,7 +117,8 @@ func TestMaxMemory(t *testing.T) {
 			kept++
 		}
 	}
-	if kept < 40 {
+	t.Logf("allkeys-lru kept %d of 50 hot keys; %d evicted", kept, evicted)
+	if kept < 45 {
 		t.Fatalf("allkeys-lru kept %d of 50 keys that were being read", kept)
 	}
 	// The replicas deleted the same keys (eviction goes through the log).
