@@ -7,6 +7,9 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/raftcache/raftcache/internal/backup"
 	adminv1 "github.com/raftcache/raftcache/proto/raftcache/admin/v1"
 	"github.com/raftcache/raftcache/slots"
@@ -84,7 +87,25 @@ func (n *Node) autoBackup(ctx context.Context, boundary time.Time) {
 	log := n.cfg.Logger.With("node_id", n.cfg.NodeID, "backup", backup.AutoName(boundary))
 	bctx, cancel := context.WithTimeout(ctx, max(n.cfg.BackupInterval, minBackupTimeout))
 	defer cancel()
-	dir, m, err := n.writeAutoBackup(bctx, boundary)
+	var dir string
+	var m *backup.Manifest
+	// A shard without a leader at the boundary (an election) is retried
+	// until half the interval has passed, not counted as a failure at once.
+	until := boundary.Add(min(n.cfg.BackupInterval/2, maxBackupRetry))
+	err := retryUnavailable(bctx, until, backupRetryWait(n.cfg.BackupInterval), func() error {
+		if !n.autoBackupActs() {
+			return errNotActing
+		}
+		var err error
+		dir, m, err = n.writeAutoBackup(bctx, boundary)
+		if status.Code(err) == codes.Unavailable {
+			log.Warn("automatic backup attempt failed: a shard is unavailable", "err", err)
+		}
+		return err
+	})
+	if errors.Is(err, errNotActing) {
+		return // leadership moved meanwhile: the new leader acts from the next boundary
+	}
 	if err != nil && !errors.Is(err, backup.ErrExists) && ctx.Err() != nil {
 		return // cut by shutdown: the temporary directory is gone, nothing to count
 	}
@@ -119,6 +140,35 @@ func (n *Node) autoBackup(ctx context.Context, boundary time.Time) {
 		st.failed++
 		st.lastErr = true
 		st.mu.Unlock()
+	}
+}
+
+// maxBackupRetry bounds how long an automatic backup retries a shard that
+// is unavailable (a long interval's half would be hours).
+const maxBackupRetry = 5 * time.Minute
+
+var errNotActing = errors.New("this node no longer takes the automatic backups")
+
+// backupRetryWait is the pause between attempts: a tenth of the interval,
+// at most a second.
+func backupRetryWait(iv time.Duration) time.Duration {
+	return min(max(iv/10, 10*time.Millisecond), time.Second)
+}
+
+// retryUnavailable runs fn until it returns anything but a gRPC
+// Unavailable error, or until the next attempt would start after until
+// (or ctx ends); it returns fn's last error.
+func retryUnavailable(ctx context.Context, until time.Time, wait time.Duration, fn func() error) error {
+	for {
+		err := fn()
+		if status.Code(err) != codes.Unavailable || time.Now().Add(wait).After(until) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
 	}
 }
 

@@ -1,9 +1,14 @@
 package node
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 func TestBoundaryAfter(t *testing.T) {
@@ -65,6 +70,41 @@ func TestConfigBackup(t *testing.T) {
 			}
 			if err != nil || c.BackupRetain != tc.wantRetain {
 				t.Fatalf("Validate() = %v, retain %d, want %d", err, c.BackupRetain, tc.wantRetain)
+			}
+		})
+	}
+}
+
+// TestRetryUnavailable: an automatic backup retries while a shard is
+// unavailable (a leader election), until its deadline; any other outcome
+// ends it at once.
+func TestRetryUnavailable(t *testing.T) {
+	unavailable := status.Error(codes.Unavailable, "shard 1 has no leader")
+	other := errors.New("disk full")
+	for _, tc := range []struct {
+		name      string
+		results   []error // what fn returns, call after call (the last repeats)
+		window    time.Duration
+		want      error
+		wantCalls int // exact; 0: at least 2
+	}{
+		{"succeeds after two elections", []error{unavailable, unavailable, nil}, time.Minute, nil, 3},
+		{"another error is not retried", []error{other}, time.Minute, other, 1},
+		{"not the acting node any more", []error{unavailable, errNotActing}, time.Minute, errNotActing, 2},
+		{"gives up at the deadline", []error{unavailable}, 100 * time.Millisecond, unavailable, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := 0
+			err := retryUnavailable(context.Background(), time.Now().Add(tc.window), 10*time.Millisecond, func() error {
+				r := tc.results[min(calls, len(tc.results)-1)]
+				calls++
+				return r
+			})
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err %v, want %v", err, tc.want)
+			}
+			if tc.wantCalls > 0 && calls != tc.wantCalls || tc.wantCalls == 0 && calls < 2 {
+				t.Fatalf("%d calls, want %d (0: at least 2)", calls, tc.wantCalls)
 			}
 		})
 	}

@@ -50,7 +50,20 @@ func TestAutoBackup(t *testing.T) {
 	if l := os.Getenv("RAFTCACHE_TEST_LOG"); l != "" {
 		o.logLevel = l
 	}
-	dc := startDevCluster(t, o)
+	// The nodes' errors, to say why a backup failed should one fail.
+	logs := &syncBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("node errors:\n%s", logs.String())
+		}
+	})
+	sctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	dc, err := startDev(sctx, o, logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dc.close)
 	c := clusterClient(t, dc, nil)
 	ctx := context.Background()
 	want := map[string]bool{}
