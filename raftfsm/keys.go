@@ -473,8 +473,7 @@ func objectCommand(c *Ctx, args [][]byte) Reply {
 		}
 		return Array(out)
 	}
-	// OBJECT looks without touching (IDLETIME would always be 0).
-	e := c.lookup(args[2])
+	e := c.lookupNoTouch(args[2])
 	if e == nil {
 		return Nil()
 	}

@@ -284,27 +284,47 @@ func (c *Ctx) lookup(key []byte) *entry {
 // what is applied from the log (the reads of transactions and scripts, and
 // the keys writes read as Redis's lookupKeyRead does: SUNIONSTORE's and
 // PFMERGE's sources, GETDEL's key, SET ... GET's). A key a write changes is
-// looked up without one (getNoKeymiss, lookup, GetMut), as lookupKeyWrite.
-func (c *Ctx) Get(key []byte) Value { return c.get(key, true) }
-
-// getNoKeymiss is Get without the keymiss event (LOOKUP_NONOTIFY).
-func (c *Ctx) getNoKeymiss(key []byte) Value { return c.get(key, false) }
-
-func (c *Ctx) get(key []byte, keymiss bool) Value {
+// looked up without one, and outside the keyspace stats (getWrite, lookup,
+// GetMut), as lookupKeyWrite.
+func (c *Ctx) Get(key []byte) Value {
 	if e := c.lookup(key); e != nil {
 		c.DB.Stats.Hits.Add(1)
 		c.touch(e)
 		return e.val
 	}
 	c.DB.Stats.Misses.Add(1)
-	if !keymiss {
-		return nil
-	}
 	if c.missed != nil {
 		*c.missed = append(*c.missed, append([]byte(nil), key...))
 	}
 	c.notify(NotifyKeyMiss, "keymiss", key)
 	return nil
+}
+
+// lookupNoTouch is OBJECT's and MEMORY USAGE's look at key (Redis's
+// objectCommandLookup: LOOKUP_NOTOUCH|LOOKUP_NONOTIFY): it counts in the
+// keyspace stats but neither touches the entry (OBJECT IDLETIME would
+// always be 0) nor records a keymiss.
+func (c *Ctx) lookupNoTouch(key []byte) *entry {
+	e := c.lookup(key)
+	if e == nil {
+		c.DB.Stats.Misses.Add(1)
+		return nil
+	}
+	c.DB.Stats.Hits.Add(1)
+	return e
+}
+
+// getWrite is a write's read-only look at key before it decides to change
+// it (Redis's lookupKeyWrite: ZADD's type check, SMOVE's, XGROUP's): the
+// value must not be mutated, the access counts for LRU/LFU, and neither
+// keyspace_hits nor keyspace_misses nor a keymiss event is recorded.
+func (c *Ctx) getWrite(key []byte) Value {
+	e := c.lookup(key)
+	if e == nil {
+		return nil
+	}
+	c.touch(e)
+	return e.val
 }
 
 // GetMut returns key's live value, safe to mutate in place, or nil.

@@ -128,11 +128,11 @@ func memoryCommand(c *Ctx, args [][]byte) Reply {
 			}
 			return ErrSyntax
 		}
-		v := c.getNoKeymiss(args[2]) // objectCommandLookup: LOOKUP_NONOTIFY
-		if v == nil {
+		e := c.lookupNoTouch(args[2])
+		if e == nil {
 			return Nil()
 		}
-		return Int(memEntryOverhead + int64(len(args[2])) + valueMemory(v, samples))
+		return Int(memEntryOverhead + int64(len(args[2])) + valueMemory(e.val, samples))
 	case sub == "doctor" && len(args) == 2:
 		return Verbatim("Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.")
 	case sub == "malloc-stats" && len(args) == 2:

@@ -44,8 +44,8 @@ func init() {
 func lookupSetRead(c *Ctx, key []byte) (s *setValue, ok bool) { return asSet(c.Get(key)) }
 
 // lookupSetPeek is lookupSetRead for a key the command writes (Redis's
-// lookupKeyWrite: no keymiss).
-func lookupSetPeek(c *Ctx, key []byte) (s *setValue, ok bool) { return asSet(c.getNoKeymiss(key)) }
+// lookupKeyWrite: no keymiss, no keyspace hit or miss).
+func lookupSetPeek(c *Ctx, key []byte) (s *setValue, ok bool) { return asSet(c.getWrite(key)) }
 
 func asSet(v Value) (*setValue, bool) {
 	if v == nil {

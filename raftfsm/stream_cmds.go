@@ -107,10 +107,10 @@ func xinfoKeys(args [][]byte) []int {
 // XAUTOCLAIM and XREADGROUP use too).
 func lookupStreamRead(c *Ctx, key []byte) (*streamValue, bool) { return asStream(c.Get(key)) }
 
-// lookupStreamPeek is lookupStreamRead without the keymiss (XGROUP, which
-// Redis looks up for writing).
+// lookupStreamPeek is lookupStreamRead without the keymiss and the keyspace
+// stats (XGROUP, which Redis looks up for writing).
 func lookupStreamPeek(c *Ctx, key []byte) (*streamValue, bool) {
-	return asStream(c.getNoKeymiss(key))
+	return asStream(c.getWrite(key))
 }
 
 func asStream(v Value) (*streamValue, bool) {

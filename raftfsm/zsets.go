@@ -232,8 +232,8 @@ func zsKeysNumkeys(numkeysIdx int, dst int) func(args [][]byte) []int {
 func zsRead(c *Ctx, key []byte) (*zsetValue, bool) { return asZset(c.Get(key)) }
 
 // zsPeek is zsRead for a key the command writes (Redis's lookupKeyWrite:
-// a miss is no keymiss event).
-func zsPeek(c *Ctx, key []byte) (*zsetValue, bool) { return asZset(c.getNoKeymiss(key)) }
+// no keymiss event, no keyspace hit or miss).
+func zsPeek(c *Ctx, key []byte) (*zsetValue, bool) { return asZset(c.getWrite(key)) }
 
 func asZset(v Value) (*zsetValue, bool) {
 	if v == nil {
