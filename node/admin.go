@@ -457,5 +457,21 @@ func (n *Node) AliveNodes() int {
 	return c
 }
 
+// ShardSizes returns, per shard, how many alive members this node's gossip
+// view shows (what its CLUSTER SLOTS lists for the shard).
+func (n *Node) ShardSizes() map[int]int {
+	out := map[int]int{}
+	v := n.view.Load()
+	if v == nil {
+		return out
+	}
+	for _, m := range v.members {
+		if m.Alive && m.Shard >= 0 {
+			out[m.Shard]++
+		}
+	}
+	return out
+}
+
 // IsSpare reports whether this node has no shard and waits for one.
 func (n *Node) IsSpare() bool { return n.spare.Load() }

@@ -53,7 +53,12 @@ func TestHeartbeatFastPath(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer send.Close()
+			defer func() {
+				// Close drops no pooled connection: without CloseStreams the
+				// receiver's connection goroutine waits for the next RPC.
+				send.CloseStreams()
+				send.Close()
+			}()
 			var tr raft.Transport = recv
 			if !tt.raw {
 				tr = clampCommits(recv)

@@ -257,10 +257,11 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 			return nil, fmt.Errorf("dev cluster did not become ready: %w", err)
 		}
 	}
-	// Ready means every node sees every slot served by a leader, and every
-	// other node (spares included).
+	// Ready means every node sees every slot served by a leader, every
+	// other node (spares included) and every replica of every shard (so
+	// that its CLUSTER SLOTS and CLUSTER NODES are complete).
 	for _, inst := range dc.instances {
-		for !inst.node.ClusterReady() || inst.node.AliveNodes() < len(dc.instances) {
+		for !inst.node.ClusterReady() || inst.node.AliveNodes() < len(dc.instances) || !fullShards(inst.node.ShardSizes(), o.shards, o.replicas) {
 			if wctx.Err() != nil {
 				dc.close()
 				return nil, fmt.Errorf("dev cluster did not become ready: %w", wctx.Err())
@@ -269,6 +270,17 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 		}
 	}
 	return dc, nil
+}
+
+// fullShards reports whether sizes shows shards 0..shards-1 with replicas
+// members each.
+func fullShards(sizes map[int]int, shards, replicas int) bool {
+	for s := 0; s < shards; s++ {
+		if sizes[s] < replicas {
+			return false
+		}
+	}
+	return true
 }
 
 // nodeFailed stops node i, whose disk failed (its replica has already
