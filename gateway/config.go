@@ -132,7 +132,7 @@ func configParams(s *Server) []param {
 		{name: "tcp-keepalive", kind: pInt, min: 0, max: maxInt, def: "300"},
 		{name: "latency-tracking", kind: pBool, def: "yes",
 			apply: func(s *Server, v string) { s.latencyTracking.Store(v == "yes") }},
-		{name: "latency-tracking-info-percentiles", kind: pPercentiles, def: "50.000000 99.000000 99.900000",
+		{name: "latency-tracking-info-percentiles", kind: pPercentiles, def: "50 99 99.9",
 			apply: applyPercentiles},
 		withApply(intParam("tracking-table-max-keys", "", 0, maxLong, "1000000"),
 			func(s *Server, v string) { n, _ := strconv.ParseInt(v, 10, 64); s.trk.maxKeys.Store(n) }),

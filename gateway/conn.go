@@ -51,6 +51,10 @@ type client struct {
 	born  time.Time
 	tls   bool // came in on a TLS port: told the peers' TLS ports (redirect.go)
 
+	// handlerErrs counts error replies not tied to a command (replyError
+	// with none): runHandler makes the handler's call a failed one.
+	handlerErrs int
+
 	// frozen: a reply of the current group is a frozen slot's TRYAGAIN
 	// (frozenSlot); flushGroup holds the replies back until it thaws.
 	frozen     bool

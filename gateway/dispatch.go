@@ -171,7 +171,14 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 	if cmd.rewrite != nil {
 		var msg string
 		if args, msg = cmd.rewrite(s, args); msg != "" {
-			s.reject(c, cmd, msg)
+			if c.multi {
+				s.reject(c, cmd, msg) // dooms the transaction
+				return
+			}
+			// EVALSHA's NOSCRIPT: Redis runs the command and it fails.
+			s.flushGroup(c)
+			cmd.calls.Add(1)
+			s.replyError(c, cmd, msg)
 			return
 		}
 		cmd = s.tab.lookup(args[0])
@@ -218,7 +225,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		asking := c.asking
 		cmd.calls.Add(1)
 		start := time.Now()
-		cmd.handler(s, c, args)
+		s.runHandler(c, cmd, args)
 		s.monitorFeed(c, cmd, args)
 		dur := time.Since(start)
 		cmd.usec.Add(dur.Microseconds())
@@ -305,14 +312,30 @@ func (s *Server) reject(c *client, cmd *command, msg string) {
 	s.replyError(c, nil, msg)
 }
 
-// replyError appends an error reply and counts it.
+// replyError appends an error reply and counts it: as a failed call of cmd,
+// or, with cmd nil (a handler's own error), in c.handlerErrs, which the
+// dispatcher turns into one failed call of the handler's command.
 func (s *Server) replyError(c *client, cmd *command, msg string) {
 	if cmd != nil {
 		cmd.failed.Add(1)
+	} else {
+		c.handlerErrs++
 	}
 	msg = s.redirectFor(c, msg)
 	s.stats.countErrorText(msg)
 	c.out = appendError(c.out, msg)
+}
+
+// runHandler runs a gateway command's handler; an error reply it gives
+// (replyError with no command) makes the call a failed one, as Redis
+// counts a command whose reply is an error (INFO commandstats).
+func (s *Server) runHandler(c *client, cmd *command, args [][]byte) {
+	before := c.handlerErrs
+	cmd.handler(s, c, args)
+	if c.handlerErrs != before {
+		cmd.failed.Add(1)
+		c.handlerErrs = before
+	}
 }
 
 // unknownCommandError renders Redis 7.0's unknown command error.

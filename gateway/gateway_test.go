@@ -481,3 +481,63 @@ func TestTableNoOverlap(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedCalls: INFO commandstats counts a gateway command whose reply
+// is an error as a failed call (not a rejected one), a command queued in
+// MULTI as its own failure and not EXEC's, and EVALSHA's NOSCRIPT as a
+// failed call: the counts redis-server 7.0.15 gives (unit/info's
+// errorstats tests).
+func TestFailedCalls(t *testing.T) {
+	s := mustServer(t, newFakeBackend())
+	rc := newGoRedis(t, s, 2)
+	ctx := context.Background()
+	stat := func(name string) string {
+		t.Helper()
+		info, err := rc.Info(ctx, "commandstats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(info, "\r\n") {
+			if v, ok := strings.CutPrefix(l, "cmdstat_"+name+":"); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	want := func(name, calls, rejected, failed string) {
+		t.Helper()
+		v := stat(name)
+		if !strings.HasPrefix(v, "calls="+calls+",") || !strings.HasSuffix(v, ",rejected_calls="+rejected+",failed_calls="+failed) {
+			t.Fatalf("cmdstat_%s: %q, want calls=%s rejected_calls=%s failed_calls=%s", name, v, calls, rejected, failed)
+		}
+	}
+	if err := rc.Do(ctx, "AUTH", "nopass").Err(); err == nil {
+		t.Fatal("AUTH without a password set succeeded")
+	}
+	want("auth", "1", "0", "1")
+	if err := rc.Do(ctx, "CONFIG", "RESETSTAT").Err(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := rc.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, "a", "b", 0)
+		p.Do(ctx, "AUTH", "a")
+		return nil
+	})
+	if err == nil || !strings.HasPrefix(err.Error(), "ERR AUTH") {
+		t.Fatalf("EXEC with a failing AUTH: %v", err)
+	}
+	want("auth", "1", "0", "1")
+	want("exec", "1", "0", "0")
+	if err := rc.Do(ctx, "EXEC").Err(); err == nil {
+		t.Fatal("EXEC without MULTI succeeded")
+	}
+	want("exec", "2", "0", "1")
+	if err := rc.Do(ctx, "EVALSHA", "NotValidShaSUM", "0").Err(); err == nil || !strings.HasPrefix(err.Error(), "NOSCRIPT") {
+		t.Fatalf("EVALSHA of an unknown digest: %v", err)
+	}
+	want("evalsha", "1", "0", "1")
+	if err := rc.Do(ctx, "ECHO").Err(); err == nil {
+		t.Fatal("ECHO without an argument succeeded")
+	}
+	want("echo", "0", "1", "0")
+}

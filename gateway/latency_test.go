@@ -247,13 +247,20 @@ func TestLatencyHistogram(t *testing.T) {
 	}
 	c := redis.NewClient(&redis.Options{Addr: s.Addr().String()})
 	defer c.Close()
-	if v := c.ConfigGet(ctx, "latency-tracking-info-percentiles").Val(); v["latency-tracking-info-percentiles"] != "50.000000 99.000000 99.900000" {
+	if v := c.ConfigGet(ctx, "latency-tracking-info-percentiles").Val(); v["latency-tracking-info-percentiles"] != "50 99 99.9" {
 		t.Fatalf("default percentiles: %v", v)
 	}
 	for _, bad := range []string{"101", "-1", "abc"} {
 		if err := c.ConfigSet(ctx, "latency-tracking-info-percentiles", bad).Err(); err == nil {
 			t.Fatalf("percentiles %q accepted", bad)
 		}
+	}
+	// Rendered as redis-server 7.0.15 does: "%f", trailing zeros trimmed.
+	if err := c.ConfigSet(ctx, "latency-tracking-info-percentiles", "0.0 50.0 100.0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v := c.ConfigGet(ctx, "latency-tracking-info-percentiles").Val(); v["latency-tracking-info-percentiles"] != "0 50 100" {
+		t.Fatalf("percentiles after setting 0.0 50.0 100.0: %v", v)
 	}
 	if err := c.ConfigSet(ctx, "latency-tracking-info-percentiles", "75 100").Err(); err != nil {
 		t.Fatal(err)

@@ -194,7 +194,7 @@ func (s *Server) latencyStatsLines() []string {
 
 // parsePercentiles validates latency-tracking-info-percentiles: numbers in
 // [0, 100] separated by spaces (may be empty), and renders them as Redis's
-// CONFIG GET does ("%f" each).
+// CONFIG GET does ("%f" each, trailing zeros and point trimmed: "99.9").
 func parsePercentiles(v string) ([]float64, string, string) {
 	var out []float64
 	var text []string
@@ -207,7 +207,8 @@ func parsePercentiles(v string) ([]float64, string, string) {
 			return nil, "", "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
 		}
 		out = append(out, p)
-		text = append(text, strconv.FormatFloat(p, 'f', 6, 64))
+		t := strconv.FormatFloat(p, 'f', 6, 64)
+		text = append(text, strings.TrimSuffix(strings.TrimRight(t, "0"), "."))
 	}
 	return out, strings.Join(text, " "), ""
 }

@@ -168,8 +168,8 @@ func execCmd(s *Server, c *client, args [][]byte) {
 			continue
 		}
 		start := time.Now()
-		c.inExec = true // WAIT answers at once inside EXEC, as in Redis
-		qc.cmd.handler(s, c, qc.args)
+		c.inExec = true                  // WAIT answers at once inside EXEC, as in Redis
+		s.runHandler(c, qc.cmd, qc.args) // its failure is its own, not EXEC's
 		c.inExec = false
 		s.slowlogMaybe(c, qc.cmd, qc.args, time.Since(start))
 	}
