@@ -91,12 +91,16 @@ func delCommand(c *Ctx, args [][]byte) Reply {
 }
 
 // existsCommand serves EXISTS and TOUCH: both count live keys, repeats
-// included (raftcache keeps no LRU clock for TOUCH to update). c.Get, not
-// c.Exists, because Redis counts these lookups as keyspace hits/misses.
+// included; only TOUCH updates their access time. c.Get, not c.Exists,
+// because Redis counts these lookups as keyspace hits/misses.
 func existsCommand(c *Ctx, args [][]byte) Reply {
+	get := c.getNoTouch
+	if EqFold(args[0], "touch") {
+		get = c.Get
+	}
 	n := int64(0)
 	for _, k := range args[1:] {
-		if c.Get(k) != nil {
+		if get(k) != nil {
 			n++
 		}
 	}
@@ -104,7 +108,7 @@ func existsCommand(c *Ctx, args [][]byte) Reply {
 }
 
 func typeCommand(c *Ctx, args [][]byte) Reply {
-	if v := c.Get(args[1]); v != nil {
+	if v := c.getNoTouch(args[1]); v != nil {
 		return Status(v.Type())
 	}
 	return Status("none")
@@ -197,7 +201,7 @@ func expireCommand(c *Ctx, args [][]byte) Reply {
 
 // ttlCommand serves TTL, PTTL, EXPIRETIME and PEXPIRETIME.
 func ttlCommand(c *Ctx, args [][]byte) Reply {
-	if c.Get(args[1]) == nil {
+	if c.getNoTouch(args[1]) == nil {
 		return Int(-2)
 	}
 	exp, _ := c.Expiry(args[1])

@@ -954,3 +954,29 @@ func TestKeyspaceStatsOfWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestLookupNoTouch: TTL, PTTL, TYPE and EXISTS leave a key's access time
+// alone (Redis's LOOKUP_NOTOUCH), GET and TOUCH update it (unit/
+// introspection-2's "TTL, TYPE and EXISTS do not alter the last access
+// time of a key").
+func TestLookupNoTouch(t *testing.T) {
+	d := newTestDB(t)
+	d.db.tracking.Store(TrackLRU)
+	d.do("SET", "foo", "bar")
+	d.advance(3000)
+	for _, cmd := range [][]string{{"TTL", "foo"}, {"PTTL", "foo"}, {"TYPE", "foo"}, {"EXISTS", "foo"}, {"EXPIRETIME", "foo"}} {
+		d.read(cmd...)
+	}
+	if r := show(d.read("OBJECT", "IDLETIME", "foo")); r != "(3)" {
+		t.Fatalf("OBJECT IDLETIME after TTL, TYPE, EXISTS = %s, want (3)", r)
+	}
+	d.read("TOUCH", "foo")
+	if r := show(d.read("OBJECT", "IDLETIME", "foo")); r != "(0)" {
+		t.Fatalf("OBJECT IDLETIME after TOUCH = %s, want (0)", r)
+	}
+	d.advance(2000)
+	d.read("GET", "foo")
+	if r := show(d.read("OBJECT", "IDLETIME", "foo")); r != "(0)" {
+		t.Fatalf("OBJECT IDLETIME after GET = %s, want (0)", r)
+	}
+}

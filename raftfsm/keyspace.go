@@ -286,10 +286,18 @@ func (c *Ctx) lookup(key []byte) *entry {
 // PFMERGE's sources, GETDEL's key, SET ... GET's). A key a write changes is
 // looked up without one, and outside the keyspace stats (getWrite, lookup,
 // GetMut), as lookupKeyWrite.
-func (c *Ctx) Get(key []byte) Value {
+func (c *Ctx) Get(key []byte) Value { return c.read(key, true) }
+
+// getNoTouch is Get without updating the key's access time (Redis's
+// LOOKUP_NOTOUCH: TTL, TYPE, EXISTS, so OBJECT IDLETIME is left alone).
+func (c *Ctx) getNoTouch(key []byte) Value { return c.read(key, false) }
+
+func (c *Ctx) read(key []byte, touch bool) Value {
 	if e := c.lookup(key); e != nil {
 		c.DB.Stats.Hits.Add(1)
-		c.touch(e)
+		if touch {
+			c.touch(e)
+		}
 		return e.val
 	}
 	c.DB.Stats.Misses.Add(1)
