@@ -94,13 +94,13 @@ func delCommand(c *Ctx, args [][]byte) Reply {
 // included; only TOUCH updates their access time. c.Get, not c.Exists,
 // because Redis counts these lookups as keyspace hits/misses.
 func existsCommand(c *Ctx, args [][]byte) Reply {
-	get := c.getNoTouch
+	flags := lookNoTouch
 	if EqFold(args[0], "touch") {
-		get = c.Get
+		flags = 0
 	}
 	n := int64(0)
 	for _, k := range args[1:] {
-		if get(k) != nil {
+		if c.lookupWith(k, flags) != nil {
 			n++
 		}
 	}

@@ -278,62 +278,73 @@ func (c *Ctx) lookup(key []byte) *entry {
 	return e
 }
 
-// Get returns key's live value or nil, as Redis's lookupKeyRead: the value
-// must not be mutated, and a miss counts in the stats and is a keymiss
-// event: collected for the gateway on the read path, notified directly for
-// what is applied from the log (the reads of transactions and scripts, and
-// the keys writes read as Redis's lookupKeyRead does: SUNIONSTORE's and
-// PFMERGE's sources, GETDEL's key, SET ... GET's). A key a write changes is
-// looked up without one, and outside the keyspace stats (getWrite, lookup,
-// GetMut), as lookupKeyWrite.
-func (c *Ctx) Get(key []byte) Value { return c.read(key, true) }
+// lookupFlags are Redis's lookupKeyGeneric flags, for the lookups that
+// differ from lookupKeyRead's (Get).
+type lookupFlags uint8
 
-// getNoTouch is Get without updating the key's access time (Redis's
-// LOOKUP_NOTOUCH: TTL, TYPE, EXISTS, so OBJECT IDLETIME is left alone).
-func (c *Ctx) getNoTouch(key []byte) Value { return c.read(key, false) }
+const (
+	lookNoTouch  lookupFlags = 1 << iota // LOOKUP_NOTOUCH: the access time stays
+	lookNoNotify                         // LOOKUP_NONOTIFY: a miss is no keymiss event
+	lookWrite                            // lookupKeyWrite: no stats, no keymiss
+)
 
-func (c *Ctx) read(key []byte, touch bool) Value {
-	if e := c.lookup(key); e != nil {
-		c.DB.Stats.Hits.Add(1)
-		if touch {
-			c.touch(e)
-		}
-		return e.val
-	}
-	c.DB.Stats.Misses.Add(1)
-	if c.missed != nil {
-		*c.missed = append(*c.missed, append([]byte(nil), key...))
-	}
-	c.notify(NotifyKeyMiss, "keymiss", key)
-	return nil
-}
-
-// lookupNoTouch is OBJECT's and MEMORY USAGE's look at key (Redis's
-// objectCommandLookup: LOOKUP_NOTOUCH|LOOKUP_NONOTIFY): it counts in the
-// keyspace stats but neither touches the entry (OBJECT IDLETIME would
-// always be 0) nor records a keymiss.
-func (c *Ctx) lookupNoTouch(key []byte) *entry {
+// lookupWith returns key's live entry or nil, counting the lookup in the
+// keyspace stats, touching the entry and reporting a keymiss as flags
+// allow. A keymiss is collected for the gateway on the read path and
+// notified directly for what is applied from the log.
+func (c *Ctx) lookupWith(key []byte, flags lookupFlags) *entry {
 	e := c.lookup(key)
 	if e == nil {
+		if flags&lookWrite != 0 {
+			return nil
+		}
 		c.DB.Stats.Misses.Add(1)
+		if flags&lookNoNotify == 0 {
+			if c.missed != nil {
+				*c.missed = append(*c.missed, append([]byte(nil), key...))
+			}
+			c.notify(NotifyKeyMiss, "keymiss", key)
+		}
 		return nil
 	}
-	c.DB.Stats.Hits.Add(1)
+	if flags&lookWrite == 0 {
+		c.DB.Stats.Hits.Add(1)
+	}
+	if flags&lookNoTouch == 0 {
+		c.touch(e)
+	}
 	return e
 }
 
-// getWrite is a write's read-only look at key before it decides to change
-// it (Redis's lookupKeyWrite: ZADD's type check, SMOVE's, XGROUP's): the
-// value must not be mutated, the access counts for LRU/LFU, and neither
-// keyspace_hits nor keyspace_misses nor a keymiss event is recorded.
-func (c *Ctx) getWrite(key []byte) Value {
-	e := c.lookup(key)
+// valueOf is e's value, nil for no entry.
+func valueOf(e *entry) Value {
 	if e == nil {
 		return nil
 	}
-	c.touch(e)
 	return e.val
 }
+
+// Get returns key's live value or nil, as Redis's lookupKeyRead: the value
+// must not be mutated, and a miss counts in the stats and is a keymiss
+// event (the reads of transactions and scripts, and the keys writes read
+// as Redis's lookupKeyRead does: SUNIONSTORE's and PFMERGE's sources,
+// GETDEL's key, SET ... GET's). A key a write changes is looked up
+// without one, and outside the keyspace stats (getWrite, lookup, GetMut),
+// as lookupKeyWrite.
+func (c *Ctx) Get(key []byte) Value { return valueOf(c.lookupWith(key, 0)) }
+
+// getNoTouch is Get without updating the key's access time (TTL, TYPE,
+// EXISTS, so OBJECT IDLETIME is left alone).
+func (c *Ctx) getNoTouch(key []byte) Value { return valueOf(c.lookupWith(key, lookNoTouch)) }
+
+// lookupNoTouch is OBJECT's and MEMORY USAGE's look at key (Redis's
+// objectCommandLookup: counted in the stats, no touch, no keymiss).
+func (c *Ctx) lookupNoTouch(key []byte) *entry { return c.lookupWith(key, lookNoTouch|lookNoNotify) }
+
+// getWrite is a write's read-only look at key before it decides to change
+// it (ZADD's type check, SMOVE's, XGROUP's): the value must not be
+// mutated, the access counts for LRU/LFU, nothing counts in the stats.
+func (c *Ctx) getWrite(key []byte) Value { return valueOf(c.lookupWith(key, lookWrite)) }
 
 // GetMut returns key's live value, safe to mutate in place, or nil.
 // Only for writes.
