@@ -57,13 +57,7 @@ func TestAutoBackup(t *testing.T) {
 			t.Logf("node errors:\n%s", logs.String())
 		}
 	})
-	sctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	dc, err := startDev(sctx, o, logs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(dc.close)
+	dc := startDevClusterLogs(t, o, logs)
 	c := clusterClient(t, dc, nil)
 	ctx := context.Background()
 	want := map[string]bool{}

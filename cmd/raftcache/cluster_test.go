@@ -27,9 +27,16 @@ func startTestCluster(t *testing.T) *devCluster {
 // startDevCluster starts dev with o and closes it at the end of the test.
 func startDevCluster(t *testing.T, o devOptions) *devCluster {
 	t.Helper()
+	return startDevClusterLogs(t, o, io.Discard)
+}
+
+// startDevClusterLogs is startDevCluster with the nodes' logs written to
+// logOut.
+func startDevClusterLogs(t *testing.T, o devOptions, logOut io.Writer) *devCluster {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	dc, err := startDev(ctx, o, io.Discard)
+	dc, err := startDev(ctx, o, logOut)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,14 +34,7 @@ func startHealCluster(t *testing.T, spares int, replaceAfter time.Duration) *dev
 	if lvl := os.Getenv("RAFTCACHE_TEST_LOG"); lvl != "" {
 		logOut, o.logLevel = os.Stderr, lvl // RAFTCACHE_TEST_LOG=info shows the nodes' logs
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	dc, err := startDev(ctx, o, logOut)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(dc.close)
-	return dc
+	return startDevClusterLogs(t, o, logOut)
 }
 
 // raftMembers returns "id:voter|nonvoter" of the Raft configuration as the
