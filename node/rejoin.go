@@ -42,11 +42,10 @@ func formedShards(members []Member, self string) map[int]bool {
 
 // formerShard asks every shard leader gossip names whether its Raft
 // configuration lists this node. listed: the shard that does. settled:
-// every formed shard's leader answered, so "not listed" is final; a formed
-// shard without an answering leader (an election, a lost quorum) could be
-// the one that lists this node.
-func (n *Node) formerShard(ctx context.Context, members []Member) (shard int, listed, settled bool) {
-	formed := formedShards(members, n.cfg.NodeID)
+// every shard of formed (formedShards) had its leader answer, so "not
+// listed" is final; a formed shard without an answering leader (an
+// election, a lost quorum) could be the one that lists this node.
+func (n *Node) formerShard(ctx context.Context, members []Member, formed map[int]bool) (shard int, listed, settled bool) {
 	answered := map[int]bool{}
 	for _, m := range members {
 		if !m.Alive || !m.Leader || m.Shard < 0 || m.NodeID == n.cfg.NodeID {
@@ -77,8 +76,8 @@ func (n *Node) formerShardWait(ctx context.Context) (shard int, listed bool, for
 	for {
 		all, changed := n.gossip.snapshot()
 		n.refreshView()
-		shard, listed, settled := n.formerShard(ctx, all)
 		formed = formedShards(all, n.cfg.NodeID)
+		shard, listed, settled := n.formerShard(ctx, all, formed)
 		if listed || settled {
 			return shard, listed, formed
 		}
