@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/raftcache/raftcache/raftfsm"
 )
 
 // Per-command latency histograms (Redis 7.0's latency-tracking): LATENCY
@@ -207,8 +209,7 @@ func parsePercentiles(v string) ([]float64, string, string) {
 			return nil, "", "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
 		}
 		out = append(out, p)
-		t := strconv.FormatFloat(p, 'f', 6, 64)
-		text = append(text, strings.TrimSuffix(strings.TrimRight(t, "0"), "."))
+		text = append(text, raftfsm.TrimFraction(strconv.FormatFloat(p, 'f', 6, 64)))
 	}
 	return out, strings.Join(text, " "), ""
 }

@@ -162,11 +162,7 @@ func geoDistText(d float64) string {
 // trims the trailing zeros (a bulk string in RESP2, a double in RESP3).
 // Str carries that text so that the gateway sends it verbatim.
 func geoCoord(f float64) Reply {
-	s := strconv.FormatFloat(f, 'f', 17, 64)
-	if strings.IndexByte(s, '.') >= 0 {
-		s = strings.TrimRight(s, "0")
-		s = strings.TrimSuffix(s, ".")
-	}
+	s := TrimFraction(strconv.FormatFloat(f, 'f', 17, 64))
 	if s == "-0" {
 		s = "0"
 	}

@@ -356,11 +356,7 @@ func hsParseLongDouble(b []byte) (*big.Float, bool) {
 // hsFormatLongDouble renders x like Redis's ld2string(LD_STR_HUMAN):
 // "%.17Lf" with trailing zeros (and a bare point) removed, and never "-0".
 func hsFormatLongDouble(x *big.Float) string {
-	s := x.Text('f', 17)
-	if strings.IndexByte(s, '.') >= 0 {
-		s = strings.TrimRight(s, "0")
-		s = strings.TrimSuffix(s, ".")
-	}
+	s := TrimFraction(x.Text('f', 17))
 	if s == "-0" {
 		s = "0"
 	}

@@ -81,6 +81,17 @@ func ParseFloat(b []byte) (float64, bool) {
 // FormatInt renders n in decimal.
 func FormatInt(n int64) string { return strconv.FormatInt(n, 10) }
 
+// TrimFraction drops the trailing zeros of a fixed-point number's fraction
+// and the point when nothing is left of it ("99.900000" -> "99.9",
+// "50.000000" -> "50"), as Redis's trimDoubleString and ld2string's human
+// mode do.
+func TrimFraction(s string) string {
+	if strings.IndexByte(s, '.') < 0 {
+		return s
+	}
+	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+}
+
 // EqFold reports whether b equals the lower-case ASCII word w, ignoring case.
 // Option parsing uses it so it never allocates.
 func EqFold(b []byte, w string) bool {
