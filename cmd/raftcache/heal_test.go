@@ -387,17 +387,27 @@ func checkRejoined(t *testing.T, live []*instance, back *instance, keys []string
 		}
 		return nil
 	})
+	// The operation reports done a moment after the promotion commits (it
+	// then waits for its node's gossip view): wait for it to end, then
+	// want exactly one, finished.
 	ac := adminClient(t, live[0].node.GRPCAddr())
-	resp, err := ac.ListOperations(context.Background(), &adminv1.ListOperationsRequest{AllNodes: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var adds []*adminv1.Operation
-	for _, o := range resp.GetOperations() {
-		if o.GetKind() == adminv1.OperationKind_OPERATION_KIND_ADD_REPLICA && strings.Contains(o.GetDescription(), id) {
-			adds = append(adds, o)
+	testwait.Eventually(t, 20*time.Second, func() error {
+		resp, err := ac.ListOperations(context.Background(), &adminv1.ListOperationsRequest{AllNodes: true})
+		if err != nil {
+			return err
 		}
-	}
+		adds = adds[:0]
+		for _, o := range resp.GetOperations() {
+			if o.GetKind() == adminv1.OperationKind_OPERATION_KIND_ADD_REPLICA && strings.Contains(o.GetDescription(), id) {
+				adds = append(adds, o)
+				if o.GetState() == adminv1.OperationState_OPERATION_STATE_RUNNING {
+					return fmt.Errorf("ADD_REPLICA %s still running: %s", o.GetId(), o.GetStep())
+				}
+			}
+		}
+		return nil
+	})
 	if len(adds) != 1 || adds[0].GetState() != adminv1.OperationState_OPERATION_STATE_DONE {
 		t.Fatalf("want one finished ADD_REPLICA operation for %s (rejoin as a non-voter), got %v", id, adds)
 	}
