@@ -234,7 +234,7 @@ func TestMoveSlotsStopsAtFirstFailure(t *testing.T) {
 	if !errors.Is(err, boom) || calls.Load() != 4 {
 		t.Fatalf("err %v after %d calls, want boom after 4", err, calls.Load())
 	}
-	// Slots move in batches (moveBatchSlots): the failed batch counts none.
+	// Slots move in batches (batchMoves): the failed batch counts none.
 	pb, _ := o.snapshot()
 	if pb.GetSlotsDone() != 0 || pb.GetSlotsTotal() != 100 {
 		t.Fatalf("progress after a failure: %d/%d", pb.GetSlotsDone(), pb.GetSlotsTotal())
@@ -302,19 +302,37 @@ func TestBatchMoves(t *testing.T) {
 		moves = append(moves, move{Slot: slots.Slot(s), From: s % 2, To: 2})
 	}
 	moves = append(moves, move{Slot: 900, From: 2, To: 0})
-	bs := batchMoves(moves)
-	// shard 0 -> 2: 75 slots (64 + 11), shard 1 -> 2: 75 (64 + 11), 2 -> 0: 1.
-	var sizes []int
-	for _, b := range bs {
-		for _, mv := range b {
-			if mv.From != b[0].From || mv.To != b[0].To {
-				t.Fatalf("batch mixes moves: %v", b)
-			}
-		}
-		sizes = append(sizes, len(b))
+	var big []move
+	for s := 0; s < 4096; s++ {
+		big = append(big, move{Slot: slots.Slot(s), From: 0, To: 1})
 	}
-	if fmt.Sprint(sizes) != "[64 11 64 11 1]" {
-		t.Fatalf("batch sizes %v", sizes)
+	tests := []struct {
+		name  string
+		moves []move
+		par   int
+		want  string
+	}{
+		// shard 0 -> 2: 75 slots, shard 1 -> 2: 75, 2 -> 0: 1.
+		{"one mover: whole groups", moves, 1, "[75 75 1]"},
+		{"never below the minimum", moves, 4, "[64 11 64 11 1]"},
+		{"one mover: the maximum", big, 1, "[1024 1024 1024 1024]"},
+		{"a batch per mover", big, 8, "[512 512 512 512 512 512 512 512]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var sizes []int
+			for _, b := range batchMoves(tt.moves, tt.par) {
+				for _, mv := range b {
+					if mv.From != b[0].From || mv.To != b[0].To {
+						t.Fatalf("batch mixes moves: %v", b)
+					}
+				}
+				sizes = append(sizes, len(b))
+			}
+			if fmt.Sprint(sizes) != tt.want {
+				t.Fatalf("batch sizes %v, want %s", sizes, tt.want)
+			}
+		})
 	}
 }
 
@@ -340,42 +358,5 @@ func TestPacingOf(t *testing.T) {
 				t.Fatalf("pacingOf(%d, %v) = %+v, %v; want %+v, %v", tt.par, tt.pause, got, err, tt.want, tt.code)
 			}
 		})
-	}
-}
-
-// TestMoveSlotsPauses checks that a mover rests between batches for the
-// requested share of the previous batch's time (a lower bound: sleeping
-// can only take longer).
-func TestMoveSlotsPauses(t *testing.T) {
-	n := testNode()
-	defer n.cancel()
-	type call struct{ start, end time.Time }
-	var mu sync.Mutex
-	calls := map[slots.Slot]call{}
-	n.testMover = func(ctx context.Context, slot slots.Slot, target int, progress func(keys, bytes uint64)) error {
-		c := call{start: time.Now()}
-		time.Sleep(200 * time.Microsecond)
-		c.end = time.Now()
-		mu.Lock()
-		calls[slot] = c
-		mu.Unlock()
-		return nil
-	}
-	o := n.newOp(adminv1.OperationKind_OPERATION_KIND_MIGRATE_SLOTS, 1, "test")
-	var moves []move
-	for s := 0; s < 2*moveBatchSlots; s++ {
-		moves = append(moves, move{Slot: slots.Slot(s), From: 0, To: 1})
-	}
-	if err := n.moveSlots(context.Background(), o, moves, pacing{par: 1, pause: 2}); err != nil {
-		t.Fatal(err)
-	}
-	first := calls[0].start
-	last := calls[moveBatchSlots-1].end
-	next := calls[moveBatchSlots].start
-	if len(calls) != 2*moveBatchSlots {
-		t.Fatalf("%d slots moved, want %d", len(calls), 2*moveBatchSlots)
-	}
-	if span, gap := last.Sub(first), next.Sub(last); gap < 2*span {
-		t.Fatalf("rest between batches %v, want at least 2 x the first batch's %v", gap, span)
 	}
 }

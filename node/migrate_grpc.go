@@ -65,8 +65,12 @@ func (m *migrateServer) MoveSlot(req *migratev1.MoveSlotRequest, stream grpc.Ser
 	if !m.n.shardKnown(target) {
 		return status.Errorf(codes.InvalidArgument, "unknown shard %d", target)
 	}
+	pace, err := pacingOf(1, req.PausePercent)
+	if err != nil {
+		return err
+	}
 	imp := &remoteImporter{n: m.n, target: target}
-	ver, err := m.n.runMoveSlots(stream.Context(), ss, target, imp, func(p MoveProgress) {
+	ver, err := m.n.runMoveSlots(stream.Context(), ss, target, imp, pace.pause, func(p MoveProgress) {
 		_ = stream.Send(&migratev1.MoveSlotProgress{Slot: uint32(ss[0]), KeysMoved: p.Keys, BytesMoved: p.Bytes})
 	})
 	if err != nil {
@@ -199,7 +203,7 @@ func (r *remoteImporter) CompleteImport(ctx context.Context, ss []slots.Slot, so
 // done. from >= 0 names the source of moves to resume: the target owns
 // the slots already, the source has yet to give them away. progress
 // receives cumulative keys and bytes.
-func (n *Node) moveSlotsTo(ctx context.Context, ss []slots.Slot, from, target int, progress func(keys, bytes uint64)) error {
+func (n *Node) moveSlotsTo(ctx context.Context, ss []slots.Slot, from, target int, pause float64, progress func(keys, bytes uint64)) error {
 	if !n.shardKnown(target) {
 		return status.Errorf(codes.InvalidArgument, "unknown shard %d", target)
 	}
@@ -268,7 +272,7 @@ func (n *Node) moveSlotsTo(ctx context.Context, ss []slots.Slot, from, target in
 		progressed := false
 		for _, src := range sources {
 			base := done
-			err := n.moveFrom(ctx, src, bySource[src], target, func(keys, bytes uint64) {
+			err := n.moveFrom(ctx, src, bySource[src], target, pause, func(keys, bytes uint64) {
 				done = MoveProgress{Keys: base.Keys + keys, Bytes: base.Bytes + bytes}
 				if progress != nil {
 					progress(done.Keys, done.Bytes)
@@ -325,7 +329,7 @@ func (n *Node) waitMoved(ctx context.Context, moves []move) {
 	}
 }
 
-func (n *Node) moveFrom(ctx context.Context, source int, ss []slots.Slot, target int, progress func(keys, bytes uint64)) error {
+func (n *Node) moveFrom(ctx context.Context, source int, ss []slots.Slot, target int, pause float64, progress func(keys, bytes uint64)) error {
 	m, ok := n.shardLeader(source)
 	if !ok || m.GRPC == "" {
 		return status.Errorf(codes.Unavailable, "shard %d has no leader", source)
@@ -334,7 +338,7 @@ func (n *Node) moveFrom(ctx context.Context, source int, ss []slots.Slot, target
 	if err != nil {
 		return err
 	}
-	stream, err := migratev1.NewMigrateClient(conn).MoveSlot(ctx, &migratev1.MoveSlotRequest{Slot: uint32(ss[0]), Slots: u32s(ss), TargetShard: int32(target)})
+	stream, err := migratev1.NewMigrateClient(conn).MoveSlot(ctx, &migratev1.MoveSlotRequest{Slot: uint32(ss[0]), Slots: u32s(ss), TargetShard: int32(target), PausePercent: pausePercent(pause)})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -56,16 +57,16 @@ func planPB(moves []move) []*adminv1.SlotMove {
 }
 
 // pacing is how fast an operation moves slots: batches at once, and the
-// pause between a mover's batches as a fraction of the time the previous
-// one took.
+// pause a mover takes after each batch of keys as a fraction of the time
+// that batch took (0: full speed; transferPass).
 type pacing struct {
 	par   int
 	pause float64
 }
 
-// defaultPausePercent leaves clients room on a busy machine: a move runs
-// at about 2/3 of full speed and, measured on 2 cores, keeps the client
-// p99 under 10x its idle value (docs/BENCHMARKS.md, slot migration).
+// defaultPausePercent leaves clients room on a busy machine: a paced move
+// keeps one small batch of keys in flight and rests half its time
+// (docs/BENCHMARKS.md, slot migration, has the client p99 it gives).
 const (
 	defaultPausePercent = 50
 	maxPausePercent     = 1000
@@ -90,18 +91,33 @@ func pacingOf(par uint32, pause *uint32) (pacing, error) {
 	return pacing{par: int(par), pause: float64(pct) / 100}, nil
 }
 
-// rest is how long to pause after a batch that took d.
-func (p pacing) rest(d time.Duration) time.Duration {
-	return time.Duration(p.pause * float64(d))
+// pausePercent is p's pause as MoveSlotRequest.pause_percent.
+func pausePercent(pause float64) *uint32 {
+	pct := uint32(math.Round(pause * 100))
+	return &pct
 }
 
-// moveBatchSlots bounds how many slots with the same source and target
-// move together (one log entry per migration step for all of them).
-const moveBatchSlots = 64
+// A batch is up to maxBatchSlots slots with the same source and target,
+// moved together: one log entry per migration step for all of them, and
+// their keys streamed in one run of transfers. Fewer, larger batches
+// amortize the four slot-state entries and their round trips (with 64-slot
+// batches those took more time than the keys did: docs/BENCHMARKS.md, slot
+// migration); but an operation splits its moves into at least par batches
+// where it can, so every mover has work, and never below minBatchSlots.
+const (
+	minBatchSlots = 64
+	maxBatchSlots = 1024
+)
+
+// batchSlots returns the batch size for moves slots run by par movers.
+func batchSlots(moves, par int) int {
+	return min(max((moves+par-1)/max(par, 1), minBatchSlots), maxBatchSlots)
+}
 
 // batchMoves groups moves with the same source and target, in order, into
-// batches of at most moveBatchSlots.
-func batchMoves(moves []move) [][]move {
+// batches of at most batchSlots(len(moves), par).
+func batchMoves(moves []move, par int) [][]move {
+	size := batchSlots(len(moves), par)
 	groups := map[[3]int][]move{}
 	var order [][3]int
 	for _, mv := range moves {
@@ -118,7 +134,7 @@ func batchMoves(moves []move) [][]move {
 	for _, k := range order {
 		g := groups[k]
 		for len(g) > 0 {
-			n := min(len(g), moveBatchSlots)
+			n := min(len(g), size)
 			out = append(out, g[:n])
 			g = g[n:]
 		}
@@ -127,9 +143,9 @@ func batchMoves(moves []move) [][]move {
 }
 
 // moveSlots runs moves, batched by source and target, with at most
-// pace.par batches at once, each worker resting before its next batch as
-// pace says; the first failure stops the rest (batches already running
-// finish or fail).
+// pace.par batches at once, each source pacing its transfer as pace says;
+// the first failure stops the rest (batches already running finish or
+// fail).
 func (n *Node) moveSlots(ctx context.Context, o *op, moves []move, pace pacing) error {
 	o.update(func(pb *adminv1.Operation) { pb.SlotsTotal += uint32(len(moves)) })
 	prog := newSlotProgress(o)
@@ -143,7 +159,6 @@ func (n *Node) moveSlots(ctx context.Context, o *op, moves []move, pace pacing) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var took time.Duration // the previous batch's
 			for b := range work {
 				if ctx.Err() != nil {
 					continue // a move failed: drain without starting more
@@ -154,22 +169,12 @@ func (n *Node) moveSlots(ctx context.Context, o *op, moves []move, pace pacing) 
 				}
 				desc := fmt.Sprintf("slots %s from shard %d to shard %d", slots.FormatRanges(rangesOf(ss)), b[0].From, b[0].To)
 				o.setStep("moving %s", desc)
-				if took > 0 {
-					// Rest before the next batch, not after the last.
-					select {
-					case <-time.After(pace.rest(took)):
-					case <-ctx.Done():
-						continue
-					}
-				}
 				mc := prog.start()
-				began := time.Now()
 				from := -1
 				if b[0].Resume {
 					from = b[0].From
 				}
-				err := n.moveBatch(ctx, ss, from, b[0].To, func(keys, bytes uint64) { prog.set(mc, keys, bytes) })
-				took = time.Since(began)
+				err := n.moveBatch(ctx, ss, from, b[0].To, pace.pause, func(keys, bytes uint64) { prog.set(mc, keys, bytes) })
 				prog.finish(mc, err == nil, len(b))
 				if err != nil {
 					errMu.Lock()
@@ -182,7 +187,7 @@ func (n *Node) moveSlots(ctx context.Context, o *op, moves []move, pace pacing) 
 			}
 		}()
 	}
-	for _, b := range batchMoves(moves) {
+	for _, b := range batchMoves(moves, pace.par) {
 		select {
 		case work <- b:
 			continue
@@ -207,7 +212,7 @@ func (n *Node) moveSlots(ctx context.Context, o *op, moves []move, pace pacing) 
 // moveBatch moves slots with the migration engine (n.moveSlotsTo), or
 // slot by slot with testMover when a test set one. from is the source of
 // a move to resume (-1: wherever the slots are).
-func (n *Node) moveBatch(ctx context.Context, ss []slots.Slot, from, target int, progress func(keys, bytes uint64)) error {
+func (n *Node) moveBatch(ctx context.Context, ss []slots.Slot, from, target int, pause float64, progress func(keys, bytes uint64)) error {
 	if n.testMover != nil {
 		var done MoveProgress
 		for _, s := range ss {
@@ -224,7 +229,7 @@ func (n *Node) moveBatch(ctx context.Context, ss []slots.Slot, from, target int,
 		}
 		return nil
 	}
-	return n.moveSlotsTo(ctx, ss, from, target, progress)
+	return n.moveSlotsTo(ctx, ss, from, target, pause, progress)
 }
 
 // requireLeaders fails with Unavailable unless every shard in ids has a

@@ -38,6 +38,13 @@ const (
 	// sent), the slot is frozen (TRYAGAIN) so that the last pass converges.
 	migrateFreezeAfter = 6
 	migrateMaxPasses   = 40
+	// migrateWindow is how many batches of keys one mover has in flight
+	// at full speed (transferPass): about 8 MB read ahead of the logs.
+	migrateWindow = 4
+	// migratePacedBytes is the batch of a paced move (pause_percent > 0),
+	// one at a time: what a client's write may queue behind in the
+	// target's log.
+	migratePacedBytes = 512 << 10
 )
 
 // importer is the target shard as the source's driver sees it. Each call
@@ -245,7 +252,7 @@ func boolArg(b bool) string {
 // runMoveSlots moves slots ss from this node's shard (which it must lead)
 // to target together (one log entry per step for all of them) and returns
 // the version the target owns them at.
-func (n *Node) runMoveSlots(ctx context.Context, ss []slots.Slot, target int, imp importer, progress func(MoveProgress)) (uint64, error) {
+func (n *Node) runMoveSlots(ctx context.Context, ss []slots.Slot, target int, imp importer, pause float64, progress func(MoveProgress)) (uint64, error) {
 	_, me, err := n.leaderReplica()
 	if err != nil {
 		return 0, err
@@ -297,7 +304,7 @@ func (n *Node) runMoveSlots(ctx context.Context, ss []slots.Slot, target int, im
 			frozen = true
 		} else {
 			first := n.emptiestSlot(todo)
-			if _, err := n.runMoveSlots(ctx, []slots.Slot{first}, target, imp, progress); err != nil {
+			if _, err := n.runMoveSlots(ctx, []slots.Slot{first}, target, imp, pause, progress); err != nil {
 				return 0, err
 			}
 			n.waitClaim(ctx, first, target)
@@ -307,7 +314,7 @@ func (n *Node) runMoveSlots(ctx context.Context, ss []slots.Slot, target int, im
 					rest = append(rest, s)
 				}
 			}
-			return n.runMoveSlots(ctx, rest, target, imp, progress)
+			return n.runMoveSlots(ctx, rest, target, imp, pause, progress)
 		}
 	}
 	if err := imp.BeginImport(ctx, todo, me, frozen, n.fsm.LibraryCodes()); err != nil {
@@ -319,7 +326,7 @@ func (n *Node) runMoveSlots(ctx context.Context, ss []slots.Slot, target int, im
 	}
 	var prog MoveProgress
 	for pass := 1; ; pass++ {
-		if err := n.transferPass(ctx, todo, imp, &prog, progress); err != nil {
+		if err := n.transferPass(ctx, todo, imp, pause, &prog, progress); err != nil {
 			return 0, err
 		}
 		left := 0
@@ -370,93 +377,108 @@ func rangesOf(ss []slots.Slot) []slots.Range {
 
 // transferPass sends every key of the slots once, in batches of keys from
 // one or more slots: read under the read lock, send, then delete what was
-// sent (if unchanged since it was read) through the log.
-func (n *Node) transferPass(ctx context.Context, ss []slots.Slot, imp importer, prog *MoveProgress, progress func(MoveProgress)) error {
+// sent (if unchanged since it was read) through the log. At full speed
+// (pause 0) up to migrateWindow batches are in flight: the next is read
+// and sent while the previous ones commit in the two logs, so a move is
+// bounded by the logs' throughput rather than their latency (batches hold
+// different keys, a large value's parts all in one, so they may commit in
+// any order). Paced (pause > 0), one smaller batch is in flight and the
+// mover rests pause x its time after it: a client's write to the target
+// then queues behind at most migratePacedBytes of moved keys.
+func (n *Node) transferPass(ctx context.Context, ss []slots.Slot, imp importer, pause float64, prog *MoveProgress, progress func(MoveProgress)) error {
 	r, me, err := n.leaderReplica()
 	if err != nil {
 		return err
 	}
-	var pend []raftfsm.SlotKey
-	pendBytes := 0
-	flush := func() error {
-		if len(pend) == 0 {
-			return nil
-		}
-		var msg []*migratev1.KeyRecord
+	window, batchBytes := migrateWindow, migrateBatchBytes
+	if pause > 0 {
+		window, batchBytes = 1, migratePacedBytes
+	}
+	i, after := 0, []byte(nil) // the slot being read, and its last key read
+	next := func(context.Context) ([]raftfsm.SlotKey, bool, error) {
+		var pend []raftfsm.SlotKey
 		size := 0
-		send := func() error {
-			if len(msg) == 0 {
-				return nil
+		for i < len(ss) && len(pend) < migrateBatchKeys && size < batchBytes {
+			if !r.IsLeader() {
+				return nil, false, errNotLeaderRPC(n)
 			}
-			err := imp.Transfer(ctx, ss, me, msg)
-			msg, size = nil, 0
-			return err
-		}
-		dels := make([][][]byte, 0, len(pend))
-		var sent MoveProgress
-		for _, k := range pend {
-			dels = append(dels, [][]byte{k.Key, []byte(strconv.FormatUint(k.Ver, 10))})
-			if k.Expired {
-				continue
+			var batch []raftfsm.SlotKey
+			var more bool
+			now := max(time.Now().UnixMilli(), n.fsm.LastTime())
+			n.fsm.View(func(db *raftfsm.DB) {
+				batch, more = db.ReadSlotKeys(ss[i], after, migrateBatchKeys-len(pend), migratePartBytes, batchBytes, now)
+			})
+			if len(batch) == 0 || !more {
+				i, after = i+1, nil
+			} else {
+				after = batch[len(batch)-1].Key
 			}
-			for i, p := range k.Parts {
-				if size > 0 && size+len(p) > migrateBatchBytes {
-					if err := send(); err != nil {
-						return err
-					}
+			for _, k := range batch {
+				for _, p := range k.Parts {
+					size += len(p)
 				}
-				msg = append(msg, &migratev1.KeyRecord{Key: k.Key, ExpireAtMs: k.Expire, Payload: p, Merge: i > 0})
-				size += len(p) + len(k.Key)
-				sent.Bytes += uint64(len(p))
 			}
-			sent.Keys++
+			pend = append(pend, batch...)
 		}
-		if err := send(); err != nil {
+		return pend, len(pend) > 0, nil
+	}
+	var mu sync.Mutex // prog, and calls to progress (a stream's Send)
+	return inFlight(ctx, window, pause, next, func(ctx context.Context, pend []raftfsm.SlotKey) error {
+		sent, err := n.sendKeys(ctx, r, ss, me, imp, pend)
+		if err != nil {
 			return err
 		}
-		if _, err := r.Propose(ctx, raftfsm.OpMigDel, dels); err != nil {
-			return grpcError(n, fmt.Errorf("delete %d moved keys: %w", len(dels), err))
-		}
-		pend, pendBytes = pend[:0], 0
+		mu.Lock()
+		defer mu.Unlock()
 		prog.Keys += sent.Keys
 		prog.Bytes += sent.Bytes
 		if progress != nil {
 			progress(*prog)
 		}
 		return nil
-	}
-	for _, s := range ss {
-		var after []byte
-		for more := true; more; {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if !r.IsLeader() {
-				return errNotLeaderRPC(n)
-			}
-			var batch []raftfsm.SlotKey
-			now := max(time.Now().UnixMilli(), n.fsm.LastTime())
-			n.fsm.View(func(db *raftfsm.DB) {
-				batch, more = db.ReadSlotKeys(s, after, migrateBatchKeys-len(pend), migratePartBytes, migrateBatchBytes, now)
-			})
-			if len(batch) == 0 {
-				break
-			}
-			after = batch[len(batch)-1].Key
-			for _, k := range batch {
-				for _, p := range k.Parts {
-					pendBytes += len(p)
-				}
-			}
-			pend = append(pend, batch...)
-			if len(pend) >= migrateBatchKeys || pendBytes >= migrateBatchBytes {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
+	})
+}
+
+// sendKeys sends one batch of keys to the target in messages of up to
+// migrateBatchBytes, then deletes them from this shard (each only if
+// unchanged since it was read), and returns what it sent.
+func (n *Node) sendKeys(ctx context.Context, r *shard.Replica, ss []slots.Slot, me int, imp importer, pend []raftfsm.SlotKey) (MoveProgress, error) {
+	var sent MoveProgress
+	var msg []*migratev1.KeyRecord
+	size := 0
+	send := func() error {
+		if len(msg) == 0 {
+			return nil
 		}
+		err := imp.Transfer(ctx, ss, me, msg)
+		msg, size = nil, 0
+		return err
 	}
-	return flush()
+	dels := make([][][]byte, 0, len(pend))
+	for _, k := range pend {
+		dels = append(dels, [][]byte{k.Key, []byte(strconv.FormatUint(k.Ver, 10))})
+		if k.Expired {
+			continue
+		}
+		for i, p := range k.Parts {
+			if size > 0 && size+len(p) > migrateBatchBytes {
+				if err := send(); err != nil {
+					return sent, err
+				}
+			}
+			msg = append(msg, &migratev1.KeyRecord{Key: k.Key, ExpireAtMs: k.Expire, Payload: p, Merge: i > 0})
+			size += len(p) + len(k.Key)
+			sent.Bytes += uint64(len(p))
+		}
+		sent.Keys++
+	}
+	if err := send(); err != nil {
+		return sent, err
+	}
+	if _, err := r.Propose(ctx, raftfsm.OpMigDel, dels); err != nil {
+		return sent, grpcError(n, fmt.Errorf("delete %d moved keys: %w", len(dels), err))
+	}
+	return sent, nil
 }
 
 // emptiestSlot returns the slot of ss holding the fewest keys.

@@ -31,7 +31,12 @@ type MoveSlotRequest struct {
 	TargetShard int32                  `protobuf:"varint,2,opt,name=target_shard,json=targetShard,proto3" json:"target_shard,omitempty"`
 	// Several slots moved together (one log entry per step for all of them);
 	// when set, slot is ignored.
-	Slots         []uint32 `protobuf:"varint,3,rep,packed,name=slots,proto3" json:"slots,omitempty"`
+	Slots []uint32 `protobuf:"varint,3,rep,packed,name=slots,proto3" json:"slots,omitempty"`
+	// Pacing of the key transfer: after each batch of keys the mover rests
+	// this percentage of the time the batch took, with one batch in flight;
+	// 0 = full speed, several batches in flight. Unset: the server's default
+	// (50). At most 1000.
+	PausePercent  *uint32 `protobuf:"varint,4,opt,name=pause_percent,json=pausePercent,proto3,oneof" json:"pause_percent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -85,6 +90,13 @@ func (x *MoveSlotRequest) GetSlots() []uint32 {
 		return x.Slots
 	}
 	return nil
+}
+
+func (x *MoveSlotRequest) GetPausePercent() uint32 {
+	if x != nil && x.PausePercent != nil {
+		return *x.PausePercent
+	}
+	return 0
 }
 
 type MoveSlotProgress struct {
@@ -567,11 +579,13 @@ var File_raftcache_migrate_v1_migrate_proto protoreflect.FileDescriptor
 
 const file_raftcache_migrate_v1_migrate_proto_rawDesc = "" +
 	"\n" +
-	"\"raftcache/migrate/v1/migrate.proto\x12\x14raftcache.migrate.v1\"^\n" +
+	"\"raftcache/migrate/v1/migrate.proto\x12\x14raftcache.migrate.v1\"\x9a\x01\n" +
 	"\x0fMoveSlotRequest\x12\x12\n" +
 	"\x04slot\x18\x01 \x01(\rR\x04slot\x12!\n" +
 	"\ftarget_shard\x18\x02 \x01(\x05R\vtargetShard\x12\x14\n" +
-	"\x05slots\x18\x03 \x03(\rR\x05slots\"\x94\x01\n" +
+	"\x05slots\x18\x03 \x03(\rR\x05slots\x12(\n" +
+	"\rpause_percent\x18\x04 \x01(\rH\x00R\fpausePercent\x88\x01\x01B\x10\n" +
+	"\x0e_pause_percent\"\x94\x01\n" +
 	"\x10MoveSlotProgress\x12\x12\n" +
 	"\x04slot\x18\x01 \x01(\rR\x04slot\x12\x1d\n" +
 	"\n" +
@@ -658,6 +672,7 @@ func file_raftcache_migrate_v1_migrate_proto_init() {
 	if File_raftcache_migrate_v1_migrate_proto != nil {
 		return
 	}
+	file_raftcache_migrate_v1_migrate_proto_msgTypes[0].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
