@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
+	"slices"
 )
 
 // Log entry format (version 1):
@@ -80,6 +82,9 @@ func EncodeEntry(dst []byte, e *Entry) []byte {
 	if withParams {
 		version = entryVersionParams
 	}
+	// One allocation of about the final size: growing by appends copied
+	// each entry several times (a slot move's import entries are 16 KiB).
+	dst = slices.Grow(dst, entrySize(e, withParams))
 	dst = append(dst, version, byte(e.Op))
 	dst = binary.AppendUvarint(dst, e.ReqID)
 	dst = binary.AppendVarint(dst, e.Time)
@@ -97,6 +102,25 @@ func EncodeEntry(dst []byte, e *Entry) []byte {
 	}
 	return dst
 }
+
+// entrySize bounds the length of e's encoding from above, by at most the
+// varints of its header and params.
+func entrySize(e *Entry, withParams bool) int {
+	size := 2 + 3*binary.MaxVarintLen64 + uvarintLen(uint64(len(e.Cmds)))
+	for _, cmd := range e.Cmds {
+		size += uvarintLen(uint64(len(cmd)))
+		for _, a := range cmd {
+			size += uvarintLen(uint64(len(a))) + len(a)
+		}
+	}
+	if withParams {
+		size += (1 + 2*paramCount) * binary.MaxVarintLen64
+	}
+	return size
+}
+
+// uvarintLen is the length of x as binary.AppendUvarint writes it.
+func uvarintLen(x uint64) int { return (bits.Len64(x|1) + 6) / 7 }
 
 // DecodeEntry decodes b. The returned args alias b. It never panics and
 // never allocates more than len(b) allows, whatever the input.

@@ -2,6 +2,7 @@ package raftfsm
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"testing"
 )
@@ -77,4 +78,37 @@ func FuzzDecodeEntry(f *testing.F) {
 			t.Fatal("round trip differs")
 		}
 	})
+}
+
+func TestUvarintLen(t *testing.T) {
+	for _, x := range []uint64{0, 1, 127, 128, 16383, 16384, 1<<21 - 1, 1 << 21, 1<<63 - 1, 1<<64 - 1} {
+		if got, want := uvarintLen(x), len(binary.AppendUvarint(nil, x)); got != want {
+			t.Errorf("uvarintLen(%d) = %d, want %d", x, got, want)
+		}
+	}
+}
+
+// TestEntrySize: EncodeEntry sizes its buffer by entrySize before
+// writing, so the estimate must never be short (append would then grow
+// the buffer, copying a slot move's 16 KiB import entry) and should not
+// be far over.
+func TestEntrySize(t *testing.T) {
+	big := bytes.Repeat([]byte("v"), 16<<10)
+	p := DefaultParams
+	p.StreamNodeMaxEntries, p.StreamNodeMaxBytes, p.HLLSparseMaxBytes = 1<<62, 1<<62, 1<<62
+	small := DefaultParams
+	small.HLLSparseMaxBytes = 1
+	for _, e := range []*Entry{
+		{Op: OpNoop},
+		{Op: OpImport, ReqID: 1<<64 - 1, Time: -1 << 63, Seed: 1<<64 - 1, Cmds: [][][]byte{{[]byte("k"), []byte("0"), big, []byte("0")}, {big}}},
+		{Op: OpCommands, ReqID: 7, Time: 1_700_000_000_123, Cmds: [][][]byte{{[]byte("SET"), []byte("k"), []byte("v")}}},
+		{Op: OpCommands, Cmds: [][][]byte{{[]byte("SET"), []byte("k"), big[:200]}}, Params: &p},
+		{Op: OpCommands, Cmds: [][][]byte{{}, {[]byte("")}}, Params: &small},
+	} {
+		n := len(EncodeEntry(nil, e))
+		est := entrySize(e, e.Params != nil && *e.Params != DefaultParams)
+		if est < n || est > n+100 {
+			t.Errorf("op %d: entrySize %d for an encoding of %d bytes", e.Op, est, n)
+		}
+	}
 }

@@ -30,6 +30,7 @@ const (
 	paramStreamNodeMaxEntries = 1
 	paramStreamNodeMaxBytes   = 2
 	paramHLLSparseMaxBytes    = 3
+	paramCount                = 3 // the most an entry carries (EncodeEntry's size estimate)
 )
 
 // appendParams appends the params section: the count, then id and value

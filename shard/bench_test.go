@@ -107,6 +107,33 @@ func BenchmarkWrite(b *testing.B) {
 	})
 }
 
+// BenchmarkWriteLarge: 64 concurrent 16 KiB SETs, the size of a slot
+// move's import entries: how many MB/s of entries a shard of three
+// replicas in one process commits and applies, the ceiling for a move
+// into it (docs/BENCHMARKS.md, slot migration).
+func BenchmarkWriteLarge(b *testing.B) {
+	c := benchCluster(b)
+	l := benchLeader(b, c)
+	val := make([]byte, 16<<10)
+	for i := range val {
+		val[i] = byte(i * 7)
+	}
+	var n atomic.Int64
+	b.SetBytes(int64(len(val)))
+	b.SetParallelism(32) // x GOMAXPROCS (2 here): 64 proposers
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		for pb.Next() {
+			k := fmt.Sprintf("k%d", n.Add(1))
+			if _, err := l.Write(ctx, [][][]byte{{[]byte("SET"), []byte(k), val}}); err != nil {
+				b.Errorf("SET: %v", err)
+				return
+			}
+		}
+	})
+}
+
 // BenchmarkLogStore measures the log store a replica opens on a data dir
 // (raft-boltdb v2 behind raft's LogCache, fsync on) for the entry sizes a
 // slot migration writes: MB/s of entry data and the bytes the process
