@@ -24,7 +24,7 @@ func (f *opFlags) register(cmd *cobra.Command, parallel bool) {
 	cmd.Flags().BoolVar(&f.detach, "detach", false, "print the operation id and return at once (follow it with: raftcachectl watch ID)")
 	if parallel {
 		cmd.Flags().Uint32Var(&f.parallelism, "parallelism", 1, "slots moved at once (1-8)")
-		cmd.Flags().Uint32Var(&f.pause, "pause-percent", 50, "after each batch of slots, pause this percentage of the time it took, leaving CPU and disk to clients (0 = full speed, at most 1000)")
+		cmd.Flags().Uint32Var(&f.pause, "pause-percent", 50, "after each batch of keys sent, pause this percentage of the time it took, leaving CPU and disk to clients (0 = full speed, at most 1000)")
 	}
 }
 

@@ -924,9 +924,10 @@ type AddShardRequest struct {
 	NoRebalance bool                   `protobuf:"varint,3,opt,name=no_rebalance,json=noRebalance,proto3" json:"no_rebalance,omitempty"`
 	RebalanceBy RebalanceBy            `protobuf:"varint,4,opt,name=rebalance_by,json=rebalanceBy,proto3,enum=raftcache.admin.v1.RebalanceBy" json:"rebalance_by,omitempty"`
 	Parallelism uint32                 `protobuf:"varint,5,opt,name=parallelism,proto3" json:"parallelism,omitempty"` // slots moved at once (0 = 1)
-	// After each batch of slots (up to 64 with the same source and target)
-	// a mover pauses for this percentage of the time the batch took, leaving
-	// CPU and disk to clients. Unset: 50; 0: full speed; at most 1000.
+	// Pacing: a mover sends one batch of keys (512 KiB) at a time and after
+	// each pauses for this percentage of the time it took, leaving CPU, disk
+	// and the target's log to clients. Unset: 50; 0: full speed (several
+	// batches of keys in flight); at most 1000.
 	PausePercent  *uint32 `protobuf:"varint,6,opt,name=pause_percent,json=pausePercent,proto3,oneof" json:"pause_percent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1069,9 +1070,10 @@ type RemoveShardRequest struct {
 	Shard       int32                  `protobuf:"varint,1,opt,name=shard,proto3" json:"shard,omitempty"`
 	NoDrain     bool                   `protobuf:"varint,2,opt,name=no_drain,json=noDrain,proto3" json:"no_drain,omitempty"` // fail unless the shard already owns no slot
 	Parallelism uint32                 `protobuf:"varint,3,opt,name=parallelism,proto3" json:"parallelism,omitempty"`
-	// After each batch of slots (up to 64 with the same source and target)
-	// a mover pauses for this percentage of the time the batch took, leaving
-	// CPU and disk to clients. Unset: 50; 0: full speed; at most 1000.
+	// Pacing: a mover sends one batch of keys (512 KiB) at a time and after
+	// each pauses for this percentage of the time it took, leaving CPU, disk
+	// and the target's log to clients. Unset: 50; 0: full speed (several
+	// batches of keys in flight); at most 1000.
 	PausePercent  *uint32 `protobuf:"varint,4,opt,name=pause_percent,json=pausePercent,proto3,oneof" json:"pause_percent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1184,9 +1186,10 @@ type MigrateSlotsRequest struct {
 	Slots       []*SlotRange           `protobuf:"bytes,1,rep,name=slots,proto3" json:"slots,omitempty"`
 	TargetShard int32                  `protobuf:"varint,2,opt,name=target_shard,json=targetShard,proto3" json:"target_shard,omitempty"`
 	Parallelism uint32                 `protobuf:"varint,3,opt,name=parallelism,proto3" json:"parallelism,omitempty"`
-	// After each batch of slots (up to 64 with the same source and target)
-	// a mover pauses for this percentage of the time the batch took, leaving
-	// CPU and disk to clients. Unset: 50; 0: full speed; at most 1000.
+	// Pacing: a mover sends one batch of keys (512 KiB) at a time and after
+	// each pauses for this percentage of the time it took, leaving CPU, disk
+	// and the target's log to clients. Unset: 50; 0: full speed (several
+	// batches of keys in flight); at most 1000.
 	PausePercent  *uint32 `protobuf:"varint,4,opt,name=pause_percent,json=pausePercent,proto3,oneof" json:"pause_percent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1301,9 +1304,10 @@ type RebalanceRequest struct {
 	Parallelism uint32                 `protobuf:"varint,3,opt,name=parallelism,proto3" json:"parallelism,omitempty"`
 	// Shards within this percentage of the mean are left alone (0 = 5).
 	ThresholdPercent uint32 `protobuf:"varint,4,opt,name=threshold_percent,json=thresholdPercent,proto3" json:"threshold_percent,omitempty"`
-	// After each batch of slots (up to 64 with the same source and target)
-	// a mover pauses for this percentage of the time the batch took, leaving
-	// CPU and disk to clients. Unset: 50; 0: full speed; at most 1000.
+	// Pacing: a mover sends one batch of keys (512 KiB) at a time and after
+	// each pauses for this percentage of the time it took, leaving CPU, disk
+	// and the target's log to clients. Unset: 50; 0: full speed (several
+	// batches of keys in flight); at most 1000.
 	PausePercent  *uint32 `protobuf:"varint,5,opt,name=pause_percent,json=pausePercent,proto3,oneof" json:"pause_percent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
