@@ -170,9 +170,12 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 	monCmd, monArgs := cmd, args // MONITOR shows EVALSHA, not the EVAL it becomes
 	if cmd.rewrite != nil {
 		var msg string
-		if args, msg = cmd.rewrite(s, args); msg != "" {
+		rewritten, msg := cmd.rewrite(s, args)
+		if msg != "" {
 			if c.multi {
-				s.reject(c, cmd, msg) // dooms the transaction
+				// Redis queues EVALSHA and runs it at EXEC: a SCRIPT LOAD
+				// queued before it may define it (resolveScripts).
+				s.queueCommand(c, cmd, args)
 				return
 			}
 			// EVALSHA's NOSCRIPT: Redis runs the command and it fails.
@@ -181,6 +184,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 			s.replyError(c, cmd, msg)
 			return
 		}
+		args = rewritten
 		cmd = s.tab.lookup(args[0])
 		c.cur = cmd
 	} else if cmd.name == "eval" || cmd.name == "eval_ro" {

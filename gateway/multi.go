@@ -1,9 +1,11 @@
 package gateway
 
 import (
+	"strings"
+	"time"
+
 	"github.com/raftcache/raftcache/raftfsm"
 	"github.com/raftcache/raftcache/slots"
-	"time"
 )
 
 // MULTI/EXEC: commands are checked and queued per connection; EXEC proposes
@@ -64,6 +66,7 @@ func execCmd(s *Server, c *client, args [][]byte) {
 	}
 	rules := c.user.rules.Load()
 	denied := s.execDenied(c, rules, q)
+	q, denied = s.resolveScripts(q, denied)
 	// Redis routes EXEC with the keys of every queued command.
 	var slot slots.Slot
 	has, write := false, false
@@ -155,6 +158,9 @@ func execCmd(s *Server, c *client, args [][]byte) {
 	ei := 0
 	for i, qc := range q {
 		if denied != nil && denied[i] != "" {
+			if qc.cmd.rewrite != nil {
+				qc.cmd.calls.Add(1) // NOSCRIPT: Redis ran the EVALSHA and it failed
+			}
 			s.replyError(c, qc.cmd, denied[i])
 			continue
 		}
@@ -173,6 +179,45 @@ func execCmd(s *Server, c *client, args [][]byte) {
 		c.inExec = false
 		s.slowlogMaybe(c, qc.cmd, qc.args, time.Since(start))
 	}
+}
+
+// resolveScripts turns each EVALSHA queued with a digest unknown at the
+// time into its EVAL, the script having been loaded since by a SCRIPT
+// LOAD queued before it in this transaction or by another client. One
+// still unknown fails alone at EXEC with NOSCRIPT (its denied entry), as
+// in Redis, where EXEC runs it and it fails. q is copied before a change.
+func (s *Server) resolveScripts(q []queued, denied []string) ([]queued, []string) {
+	var loads map[string][]byte // digest -> body, this transaction's SCRIPT LOADs so far
+	copied := false
+	for i, qc := range q {
+		switch {
+		case qc.cmd.name == "script|load" && len(qc.args) == 3:
+			if loads == nil {
+				loads = map[string][]byte{}
+			}
+			loads[raftfsm.ScriptSHA(qc.args[2])] = qc.args[2]
+			continue
+		case qc.cmd.rewrite == nil || (denied != nil && denied[i] != ""):
+			continue
+		}
+		args, msg := qc.cmd.rewrite(s, qc.args)
+		if msg != "" {
+			body, ok := loads[strings.ToLower(string(qc.args[1]))]
+			if !ok {
+				if denied == nil {
+					denied = make([]string, len(q))
+				}
+				denied[i] = msg
+				continue
+			}
+			args = append([][]byte{[]byte(evalOf[qc.cmd.name]), body}, qc.args[2:]...)
+		}
+		if !copied {
+			q, copied = append([]queued(nil), q...), true
+		}
+		q[i] = queued{cmd: s.tab.lookup(args[0]), args: args}
+	}
+	return q, denied
 }
 
 // execDenied re-checks the queued commands against the user's current

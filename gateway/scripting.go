@@ -76,8 +76,8 @@ func (sc *scriptCache) len() int {
 
 func scriptCommands() []*command {
 	return []*command{
-		{name: "evalsha", arity: -3, flags: raftfsm.FlagWrite, keys: raftfsm.EvalKeys, rewrite: evalshaRewrite("eval")},
-		{name: "evalsha_ro", arity: -3, flags: raftfsm.FlagReadOnly, keys: raftfsm.EvalKeys, rewrite: evalshaRewrite("eval_ro")},
+		{name: "evalsha", arity: -3, flags: raftfsm.FlagWrite, keys: raftfsm.EvalKeys, rewrite: evalshaRewrite(evalOf["evalsha"])},
+		{name: "evalsha_ro", arity: -3, flags: raftfsm.FlagReadOnly, keys: raftfsm.EvalKeys, rewrite: evalshaRewrite(evalOf["evalsha_ro"])},
 		{name: "script", arity: -2, subs: map[string]*command{
 			"load":   {arity: 3, handler: scriptLoadCmd},
 			"exists": {arity: -3, handler: scriptExistsCmd},
@@ -87,6 +87,9 @@ func scriptCommands() []*command {
 		}},
 	}
 }
+
+// evalOf names the EVAL each EVALSHA becomes.
+var evalOf = map[string]string{"evalsha": "eval", "evalsha_ro": "eval_ro"}
 
 // evalshaRewrite returns the rewrite of EVALSHA into the EVAL command
 // named to: the digest is replaced by the cached text.

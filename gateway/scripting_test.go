@@ -16,6 +16,8 @@ func TestScriptCommands(t *testing.T) {
 	r := mustRaw(t, s)
 	const body = "return redis.call('incr', KEYS[1])"
 	sha := raftfsm.ScriptSHA([]byte(body))
+	const body2 = "return redis.call('incrby', KEYS[1], 10)"
+	sha2 := raftfsm.ScriptSHA([]byte(body2))
 	steps := []struct{ send, want string }{
 		{cmd("EVALSHA", sha, "1", "n"), "-NOSCRIPT No matching script. Please use EVAL."},
 		{cmd("SCRIPT", "EXISTS", sha, "nope"), "*[:0 :0]"},
@@ -44,6 +46,16 @@ func TestScriptCommands(t *testing.T) {
 		{cmd("EVALSHA", sha, "1", "n"), "+QUEUED"},
 		{cmd("EVAL", "return redis.call('get', KEYS[1])", "1", "n"), "+QUEUED"},
 		{cmd("EXEC"), "*[:4 $4]"},
+		// An unknown digest is queued too and fails alone at EXEC, as in
+		// Redis; a SCRIPT LOAD queued before it defines it.
+		{cmd("MULTI"), "+OK"},
+		{cmd("EVALSHA", sha2, "1", "n"), "+QUEUED"},
+		{cmd("SCRIPT", "LOAD", body2), "+QUEUED"},
+		{cmd("EVALSHA", strings.ToUpper(sha2), "1", "n"), "+QUEUED"},
+		{cmd("EVALSHA_RO", strings.Repeat("f", 40), "0"), "+QUEUED"},
+		{cmd("GET", "n"), "+QUEUED"},
+		{cmd("EXEC"), "*[-NOSCRIPT No matching script. Please use EVAL. $" + sha2 + " :14 -NOSCRIPT No matching script. Please use EVAL. $14]"},
+		{cmd("EVALSHA", sha2, "1", "n"), ":24"},
 	}
 	for _, st := range steps {
 		r.send(st.send)
@@ -64,8 +76,8 @@ func TestScriptCommands(t *testing.T) {
 		t.Fatalf("EVAL on a moved slot: %q", got)
 	}
 	r.send(cmd("INFO", "memory"))
-	if got := r.readReply(); !strings.Contains(got, "number_of_cached_scripts:3") {
-		t.Fatalf("INFO memory lacks number_of_cached_scripts:3 (EVAL caches what it is sent): %q", got)
+	if got := r.readReply(); !strings.Contains(got, "number_of_cached_scripts:4") {
+		t.Fatalf("INFO memory lacks number_of_cached_scripts:4 (EVAL caches what it is sent): %q", got)
 	}
 }
 
