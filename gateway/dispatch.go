@@ -608,7 +608,9 @@ func (s *Server) appendEngineReply(c *client, cmd *command, r *raftfsm.Reply) {
 			r = &rr
 		}
 		cmd.failed.Add(1)
-		s.stats.countErrorText(r.Str)
+		if !r.ErrCounted { // else counted as the script's call that failed (ScriptCall)
+			s.stats.countErrorText(r.Str)
+		}
 	}
 	c.out = appendReply(c.out, r, c.resp)
 }

@@ -472,7 +472,7 @@ func TestTableNoOverlap(t *testing.T) {
 			t.Errorf("%s: no handler", cmd.name)
 		}
 		for _, sc := range cmd.subs {
-			if sc.handler == nil || sc.arity == 0 {
+			if (sc.handler == nil && sc.engine == nil) || sc.arity == 0 {
 				t.Errorf("%s: incomplete subcommand", sc.name)
 			}
 		}
@@ -540,4 +540,112 @@ func TestFailedCalls(t *testing.T) {
 		t.Fatal("ECHO without an argument succeeded")
 	}
 	want("echo", "0", "1", "0")
+}
+
+// TestScriptCallStats: the commands a script calls count in INFO
+// commandstats and errorstats as in redis-server 7.0.15 (unit/info's
+// "failed call within LUA", unit/scripting's "Consistent eval error
+// reporting"): an error counts once, at the call that raised it, even when
+// it ends the script; the script counts as a failed call only.
+func TestScriptCallStats(t *testing.T) {
+	b := newFakeBackend()
+	s := mustServer(t, b)
+	b.db.SetScriptCallSink(s.ScriptCall) // as cmd wires the node's FSM
+	rc := newGoRedis(t, s, 2)
+	ctx := context.Background()
+	info := func() map[string]string {
+		t.Helper()
+		out, err := rc.Info(ctx, "commandstats", "errorstats", "stats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for _, l := range strings.Split(out, "\r\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok {
+				m[k] = v
+			}
+		}
+		return m
+	}
+	if err := rc.Set(ctx, "str", "abc", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		call   []any
+		err    string // prefix of the script's error, "" for none
+		stats  map[string]string
+		errors string // total_error_replies
+	}{
+		{"caught by pcall", []any{"EVAL", "redis.pcall('XGROUP', 'CREATECONSUMER', 's1', 'mygroup', 'consumer') return", "0"}, "",
+			map[string]string{"cmdstat_xgroup|createconsumer": "calls=1,*,rejected_calls=0,failed_calls=1", "cmdstat_eval": "calls=1,*,rejected_calls=0,failed_calls=0", "errorstat_ERR": "count=1"}, "1"},
+		{"raised by redis.call", []any{"EVAL", "return redis.call('incr', KEYS[1])", "1", "str"}, "ERR value is not an integer",
+			map[string]string{"cmdstat_incr": "calls=1,*,rejected_calls=0,failed_calls=1", "cmdstat_eval": "calls=1,*,rejected_calls=0,failed_calls=1", "errorstat_ERR": "count=1"}, "1"},
+		{"pcall's error returned", []any{"EVAL", "return redis.pcall('incr', KEYS[1])", "1", "str"}, "ERR value is not an integer",
+			map[string]string{"cmdstat_incr": "calls=1,*,rejected_calls=0,failed_calls=1", "cmdstat_eval": "calls=1,*,rejected_calls=0,failed_calls=1", "errorstat_ERR": "count=1"}, "1"},
+		{"refused: a write in a read-only script", []any{"EVAL_RO", "return redis.call('set', KEYS[1], 'y')", "1", "x"}, "ERR Write commands are not allowed from read-only scripts",
+			map[string]string{"cmdstat_set": "calls=0,*,rejected_calls=1,failed_calls=0", "cmdstat_eval_ro": "calls=1,*,rejected_calls=0,failed_calls=1", "errorstat_ERR": "count=1"}, "1"},
+		{"the script's own error", []any{"EVAL", "return redis.error_reply('MYERR boom')", "0"}, "MYERR boom",
+			map[string]string{"cmdstat_eval": "calls=1,*,rejected_calls=0,failed_calls=1", "errorstat_MYERR": "count=1"}, "1"},
+		{"calls that succeed", []any{"EVAL", "redis.call('set', KEYS[1], 'v') return redis.call('get', KEYS[1])", "1", "k"}, "",
+			map[string]string{"cmdstat_set": "calls=1,*,rejected_calls=0,failed_calls=0", "cmdstat_get": "calls=1,*,rejected_calls=0,failed_calls=0", "cmdstat_eval": "calls=1,*"}, "0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := rc.Do(ctx, "CONFIG", "RESETSTAT").Err(); err != nil {
+				t.Fatal(err)
+			}
+			err := rc.Do(ctx, tt.call...).Err()
+			if err == redis.Nil {
+				err = nil
+			}
+			if tt.err == "" && err != nil || tt.err != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.err)) {
+				t.Fatalf("%v: %v, want error %q", tt.call, err, tt.err)
+			}
+			got := info()
+			for k, want := range tt.stats {
+				pre, suf, wild := strings.Cut(want, "*")
+				if v := got[k]; !strings.HasPrefix(v, pre) || wild && !strings.HasSuffix(v, suf) || !wild && v != want {
+					t.Errorf("%s: %q, want %q", k, v, want)
+				}
+			}
+			if v := got["total_error_replies"]; v != tt.errors {
+				t.Errorf("total_error_replies: %s, want %s", v, tt.errors)
+			}
+		})
+	}
+}
+
+// TestEngineSubcommands: the engine's containers (XGROUP, OBJECT, MEMORY
+// ...) have Redis's subcommand entries: names and arity checked as Redis
+// does, statistics per subcommand, and MEMORY USAGE routed by its key.
+func TestEngineSubcommands(t *testing.T) {
+	b := newFakeBackend()
+	s := mustServer(t, b)
+	r := mustRaw(t, s)
+	b.setMoved(slots.Of([]byte("moved")), "MOVED {slot} 127.0.0.1:7001")
+	steps := []step{
+		{cmd("XADD", "st", "*", "f", "v"), "$*"},
+		{cmd("XGROUP", "CREATE", "st", "g", "$"), "+OK"},
+		{cmd("XGROUP", "NOPE", "st"), "-ERR unknown subcommand 'NOPE'. Try XGROUP HELP."},
+		{cmd("XGROUP", "CREATE", "st"), "-ERR wrong number of arguments for 'xgroup|create' command"},
+		{cmd("COMMAND", "GETKEYS", "MEMORY", "USAGE", "k"), "*[$k]"},
+		{cmd("MEMORY", "USAGE", "moved"), "-MOVED *"},
+		{cmd("OBJECT", "ENCODING", "moved"), "-MOVED *"},
+	}
+	sendSteps(t, r, steps)
+	r.send(cmd("INFO", "commandstats"))
+	info := r.readReply()
+	for _, want := range []string{"cmdstat_xgroup|create:calls=1,", "rejected_calls=1"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("INFO commandstats lacks %q: %q", want, info)
+		}
+	}
+	if strings.Contains(info, "cmdstat_xgroup:") {
+		t.Errorf("XGROUP counted as a whole: %q", info)
+	}
+	r.send(cmd("COMMAND", "INFO", "SORT_RO"))
+	if got := r.readReply(); !strings.Contains(got, "movablekeys") {
+		t.Errorf("COMMAND INFO SORT_RO: %q, want movablekeys", got)
+	}
 }

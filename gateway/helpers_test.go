@@ -309,3 +309,17 @@ func (r *rawConn) expectClosed() {
 		r.t.Fatalf("connection not closed by the server")
 	}
 }
+
+// step is a command to send and the reply to expect, as readReply renders
+// it; a trailing "*" matches any rest.
+type step struct{ send, want string }
+
+// sendSteps runs steps on r (runSteps, each named by its command).
+func sendSteps(t *testing.T, r *rawConn, steps []step) {
+	t.Helper()
+	named := make([]aclStep, len(steps))
+	for i, st := range steps {
+		named[i] = aclStep{name: fmt.Sprintf("%q", st.send), req: st.send, want: st.want}
+	}
+	runSteps(t, r, named)
+}

@@ -65,14 +65,40 @@ func (s *Server) monitorFeed(c *client, cmd *command, args [][]byte) {
 	s.monitorLine(c.addr, cmd, args)
 }
 
-// MonitorScriptCall shows a command a script runs, as Redis's "[0 lua]"
-// lines (raftfsm.FSM.SetScriptCallSink). Every replica runs a write's
-// script, so monitors of any node of the shard see its commands.
-func (s *Server) MonitorScriptCall(args [][]byte) {
-	if s.mon.n.Load() == 0 || len(args) == 0 {
+// ScriptCall is told each command a script called on this replica
+// (raftfsm.FSM.SetScriptCallSink). As in Redis, it counts in INFO
+// commandstats (a call, and a failed call when it answered an error, one
+// the script caught with pcall included; a refused one as a rejected
+// call) and in errorstats, and MONITOR shows a command that ran as a
+// "[0 lua]" line. Every replica runs a write's script, so each node of the
+// shard counts and shows its commands, as Redis's replicas count the
+// writes they apply.
+func (s *Server) ScriptCall(args [][]byte, errText string, rejected bool) {
+	if len(args) == 0 {
 		return
 	}
-	s.monitorLine("lua", s.tab.lookup(args[0]), args)
+	cmd := s.tab.lookup(args[0])
+	if cmd != nil && cmd.subs != nil && len(args) >= 2 {
+		if sub := cmd.sub(args[1]); sub != nil {
+			cmd = sub
+		}
+	}
+	switch {
+	case cmd == nil:
+	case rejected:
+		cmd.rejected.Add(1)
+	default:
+		cmd.calls.Add(1)
+		if errText != "" {
+			cmd.failed.Add(1)
+		}
+	}
+	if errText != "" {
+		s.stats.countErrorText(errText)
+	}
+	if !rejected && s.mon.n.Load() != 0 {
+		s.monitorLine("lua", cmd, args)
+	}
 }
 
 func (s *Server) monitorLine(source string, cmd *command, args [][]byte) {

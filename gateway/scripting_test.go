@@ -18,7 +18,7 @@ func TestScriptCommands(t *testing.T) {
 	sha := raftfsm.ScriptSHA([]byte(body))
 	const body2 = "return redis.call('incrby', KEYS[1], 10)"
 	sha2 := raftfsm.ScriptSHA([]byte(body2))
-	steps := []struct{ send, want string }{
+	steps := []step{
 		{cmd("EVALSHA", sha, "1", "n"), "-NOSCRIPT No matching script. Please use EVAL."},
 		{cmd("SCRIPT", "EXISTS", sha, "nope"), "*[:0 :0]"},
 		{cmd("SCRIPT", "LOAD", body), "$" + sha},
@@ -57,17 +57,7 @@ func TestScriptCommands(t *testing.T) {
 		{cmd("EXEC"), "*[-NOSCRIPT No matching script. Please use EVAL. $" + sha2 + " :14 -NOSCRIPT No matching script. Please use EVAL. $14]"},
 		{cmd("EVALSHA", sha2, "1", "n"), ":24"},
 	}
-	for _, st := range steps {
-		r.send(st.send)
-		got := r.readReply()
-		if p, ok := strings.CutSuffix(st.want, "*"); ok {
-			if !strings.HasPrefix(got, p) {
-				t.Fatalf("%q: got %q, want prefix %q", st.send, got, p)
-			}
-		} else if got != st.want {
-			t.Fatalf("%q: got %q, want %q", st.send, got, st.want)
-		}
-	}
+	sendSteps(t, r, steps)
 	// A script's keys are routed like any command's: a moved slot answers
 	// MOVED before the script runs.
 	b.setMoved(slots.Of([]byte("moved")), "MOVED {slot} 127.0.0.1:7001")

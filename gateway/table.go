@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -179,6 +180,7 @@ func buildTable(engine []*raftfsm.Command, own []*command) *table {
 		if cmd.meta != nil {
 			cmd.extra = cmd.meta.flags &^ coreFlagMask
 		}
+		cmd.subs = engineSubs(cmd)
 		t.m[cmd.name] = cmd
 	}
 	for _, cmd := range t.m {
@@ -186,6 +188,53 @@ func buildTable(engine []*raftfsm.Command, own []*command) *table {
 	}
 	sort.Slice(t.all, func(i, j int) bool { return t.all[i].name < t.all[j].name })
 	return t
+}
+
+// engineSubs gives an engine command that has subcommands in Redis
+// (XGROUP, XINFO, OBJECT, MEMORY, FUNCTION) an entry per subcommand, run
+// by the same engine command with the same flags and key positions:
+// dispatch then checks a subcommand's name and arity as Redis does, and
+// each has its own statistics (cmdstat_xgroup|createconsumer) and COMMAND
+// INFO entry.
+func engineSubs(parent *command) map[string]*command {
+	prefix := parent.name + "|"
+	var subs map[string]*command
+	for name, m := range redisMeta {
+		sub, ok := strings.CutPrefix(name, prefix)
+		if !ok {
+			continue
+		}
+		if subs == nil {
+			subs = map[string]*command{}
+		}
+		sc := &command{name: name, arity: m.arity, flags: parent.flags, first: parent.first, last: parent.last,
+			step: parent.step, keys: parent.keys, engine: parent.engine, meta: m, extra: m.flags &^ coreFlagMask}
+		if sc.first == 0 && sc.keys == nil {
+			// A container without keys of its own (MEMORY): the
+			// subcommand's fixed key range (MEMORY USAGE key) routes it.
+			sc.first, sc.last, sc.step = m.keyRange()
+		}
+		subs[sub] = sc
+	}
+	return subs
+}
+
+// keyRange returns the first, last and step of the key positions of a
+// command whose only key spec is a fixed range (Redis's legacy triple; a
+// negative last counts from the end), or zeros.
+func (m *cmdMeta) keyRange() (first, last, step int) {
+	if len(m.keySpecs) != 1 {
+		return 0, 0, 0
+	}
+	ks := m.keySpecs[0]
+	if ks.bs != bsIndex || ks.fk != fkRange || ks.limit > 1 {
+		return 0, 0, 0
+	}
+	last = ks.lastKey
+	if last >= 0 {
+		last += ks.bsIndex
+	}
+	return ks.bsIndex, last, max(ks.keyStep, 1)
 }
 
 // finishCommand fills a gateway command's metadata from Redis's, and its

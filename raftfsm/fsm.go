@@ -57,8 +57,8 @@ type FSM struct {
 	notifySink atomic.Pointer[func([]KeyEvent)]  // receives each batch's keyspace events
 	pubSink    atomic.Pointer[func([]Published)] // receives each batch's script messages
 
-	scriptACL   atomic.Pointer[ScriptACL]           // checker compiler, kept across restores (scriptacl.go)
-	scriptCalls atomic.Pointer[func(args [][]byte)] // observer of scripts' commands, kept across restores
+	scriptACL   atomic.Pointer[ScriptACL]      // checker compiler, kept across restores (scriptacl.go)
+	scriptCalls atomic.Pointer[ScriptCallFunc] // observer of scripts' commands, kept across restores
 }
 
 // NewFSM returns an FSM over an empty database. logger may be nil.
@@ -391,11 +391,17 @@ func (f *FSM) Digest() uint64 {
 	return digestDB(f.db)
 }
 
+// ScriptCallFunc is told each command a script called: its error reply
+// ("" if none), and whether it was refused before it ran (rejected: ACL,
+// arity, a write in a read-only script, a key of another slot ...).
+type ScriptCallFunc func(args [][]byte, errText string, rejected bool)
+
 // SetScriptCallSink has fn shown every command a script runs on this
-// replica, in the order they run, whether applied from the log or served
-// as a read (MONITOR). fn must not block or keep args; nil removes it.
-func (f *FSM) SetScriptCallSink(fn func(args [][]byte)) {
-	var p *func(args [][]byte)
+// replica, in the order they run, once each ran, whether applied from the
+// log or served as a read (MONITOR, INFO commandstats). fn must not block
+// or keep args; nil removes it.
+func (f *FSM) SetScriptCallSink(fn ScriptCallFunc) {
+	var p *ScriptCallFunc
 	if fn != nil {
 		p = &fn
 	}
@@ -403,4 +409,13 @@ func (f *FSM) SetScriptCallSink(fn func(args [][]byte)) {
 	f.mu.Lock()
 	f.db.scriptCalls.Store(p)
 	f.mu.Unlock()
+}
+
+// SetScriptCallSink is FSM.SetScriptCallSink for a DB used on its own.
+func (db *DB) SetScriptCallSink(fn ScriptCallFunc) {
+	if fn == nil {
+		db.scriptCalls.Store(nil)
+		return
+	}
+	db.scriptCalls.Store(&fn)
 }

@@ -89,9 +89,10 @@ type DB struct {
 	// scriptACL compiles the rules of stamped script commands
 	// (scriptacl.go); nil refuses their calls.
 	scriptACL atomic.Pointer[ScriptACL]
-	// scriptCalls, when set, is shown every command a script runs
-	// (MONITOR's "lua" lines); it must not block.
-	scriptCalls atomic.Pointer[func(args [][]byte)]
+	// scriptCalls, when set, is shown every command a script runs, after
+	// it ran (MONITOR's "lua" lines, command statistics); it must not
+	// block.
+	scriptCalls atomic.Pointer[ScriptCallFunc]
 }
 
 // NewDB returns an empty database.

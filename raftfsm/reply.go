@@ -40,6 +40,11 @@ type Reply struct {
 	// refused (scriptacl.go); nil otherwise. It is never encoded: the
 	// gateway that served the script adds them to its ACL LOG.
 	Denied *ScriptDenials
+	// ErrCounted, on a script command's error reply, says the error came
+	// from a command the script called, which INFO errorstats counted
+	// already (ScriptCallFunc): the script's failure is counted as a
+	// failed call only (Redis's ignore_error_stats_update). Never encoded.
+	ErrCounted bool
 }
 
 // ReplyOK is the +OK status reply.

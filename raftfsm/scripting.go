@@ -316,7 +316,9 @@ func (r *scriptRun) errorReply(err error) Reply {
 	if errors.As(err, &ae) {
 		if t, ok := ae.Object.(*lua.LTable); ok {
 			if e, ok := t.RawGetString("err").(lua.LString); ok {
-				return Err(oneLine(string(e)))
+				rep := Err(oneLine(string(e)))
+				rep.ErrCounted = t.RawGetString("ignore_error_stats_update") == lua.LTrue
+				return rep
 			}
 		}
 		if s, ok := ae.Object.(lua.LString); ok {
@@ -784,12 +786,27 @@ func (r *scriptRun) call(L *lua.LState, protected bool) int {
 	}
 	r.budget.left -= callCost
 	args, rep := luaArgs(L)
+	counted := false // the call reached the command table: its error is counted there
 	if rep.Kind != KindError {
-		rep = r.run(args)
+		var ran bool
+		rep, ran = r.run(args)
+		if fn := r.c.DB.scriptCalls.Load(); fn != nil {
+			errText := ""
+			if rep.Kind == KindError {
+				errText = rep.Str
+			}
+			(*fn)(args, errText, !ran)
+		}
+		counted = true
 	}
 	if rep.Kind == KindError {
 		t := L.NewTable()
 		t.RawSetString("err", lua.LString(rep.Str))
+		if counted {
+			// As Redis: the script's own error reply, should it end with
+			// this error, is not counted again (Reply.ErrCounted).
+			t.RawSetString("ignore_error_stats_update", lua.LTrue)
+		}
 		if protected {
 			L.Push(t)
 			return 1
@@ -837,25 +854,25 @@ func luaNumberArg(f float64) string {
 }
 
 // run checks and executes one command of the script.
-func (r *scriptRun) run(args [][]byte) Reply {
+func (r *scriptRun) run(args [][]byte) (rep Reply, ran bool) {
 	cmd := Lookup(args[0])
 	if cmd == nil {
 		return r.connectionCommand(args)
 	}
 	if cmd.Flags&FlagBlocking != 0 || strings.HasPrefix(cmd.Name, "eval") || strings.HasPrefix(cmd.Name, "fcall") || cmd.Name == "function" {
-		return Err("ERR This Redis command is not allowed from script")
+		return Err("ERR This Redis command is not allowed from script"), false
 	}
 	if !cmd.ArityOK(len(args)) {
-		return Err("ERR Wrong number of args calling Redis command from script")
+		return Err("ERR Wrong number of args calling Redis command from script"), false
 	}
 	if rep, denied := r.aclDenied(args); denied {
-		return rep
+		return rep, false
 	}
 	if cmd.Flags&FlagBlockOption != 0 && BlocksWith(cmd.Flags, args) {
-		return errorf("ERR %s command is not allowed with BLOCK option from scripts", args[0])
+		return errorf("ERR %s command is not allowed with BLOCK option from scripts", args[0]), false
 	}
 	if cmd.Flags&FlagWrite != 0 && r.ro {
-		return Err("ERR Write commands are not allowed from read-only scripts.")
+		return Err("ERR Write commands are not allowed from read-only scripts."), false
 	}
 	if pos := cmd.KeyPositions(args); len(pos) > 0 {
 		slot := -1
@@ -865,34 +882,31 @@ func (r *scriptRun) run(args [][]byte) Reply {
 			}
 			s := int(slots.Of(args[p]))
 			if slot >= 0 && s != slot && r.sc.flags&scriptAllowCrossSlot == 0 {
-				return Err("ERR Script attempted to access keys that do not hash to the same slot")
+				return Err("ERR Script attempted to access keys that do not hash to the same slot"), false
 			}
 			slot = s
 		}
 		if slot >= 0 {
 			if r.slot >= 0 && slot != r.slot && r.sc.flags&scriptAllowCrossSlot == 0 {
-				return Err("ERR Script attempted to access keys that do not hash to the same slot")
+				return Err("ERR Script attempted to access keys that do not hash to the same slot"), false
 			}
 			// The key must be served here: a slot that moved, or a key
 			// that left a migrating slot, lives on another shard.
 			if _, ok := checkCommand(r.c, args); !ok {
-				return Err("ERR Script attempted to access a non local key in a cluster node")
+				return Err("ERR Script attempted to access a non local key in a cluster node"), false
 			}
 			if r.sc.flags&scriptAllowCrossSlot == 0 {
 				r.slot = slot
 			}
 		}
 	}
-	if fn := r.c.DB.scriptCalls.Load(); fn != nil {
-		(*fn)(args)
-	}
 	sub := NewCtx(r.c.DB, r.c.Now, r.c.Write, r.c.Rand().Uint64())
 	sub.p = r.c.p
-	rep := Exec(sub, args)
+	rep = Exec(sub, args)
 	if r.c.note != nil && cmd.Flags&FlagWrite != 0 {
 		r.c.note(args)
 	}
-	return rep
+	return rep, true
 }
 
 // scriptArity is the arity of a command served outside the engine that
@@ -908,34 +922,35 @@ var scriptConn = map[string]scriptArity{
 
 // connectionCommand answers the gateway's commands that scripts use,
 // deterministically: TIME is the log entry's time (rate limiters read it).
-func (r *scriptRun) connectionCommand(args [][]byte) Reply {
+func (r *scriptRun) connectionCommand(args [][]byte) (Reply, bool) {
 	name := Lower(args[0])
 	arity := scriptConn[name]
 	if !arity.known() {
 		if scriptDenied[name] {
-			return Err("ERR This Redis command is not allowed from script")
+			return Err("ERR This Redis command is not allowed from script"), false
 		}
-		return Err("ERR Unknown Redis command called from script")
+		return Err("ERR Unknown Redis command called from script"), false
 	}
 	if len(args) < arity.min || len(args) > arity.max {
-		return Err("ERR Wrong number of args calling Redis command from script")
+		return Err("ERR Wrong number of args calling Redis command from script"), false
 	}
 	if rep, denied := r.aclDenied(args); denied {
-		return rep
+		return rep, false
 	}
 	switch name {
 	case "time":
 		ms := r.c.Now
-		return Array([]Reply{Bulk(strconv.FormatInt(ms/1000, 10)), Bulk(strconv.FormatInt(ms%1000*1000, 10))})
+		return Array([]Reply{Bulk(strconv.FormatInt(ms/1000, 10)), Bulk(strconv.FormatInt(ms%1000*1000, 10))}), true
 	case "ping":
 		if len(args) == 2 {
-			return Bulk(string(args[1]))
+			return Bulk(string(args[1])), true
 		}
-		return Status("PONG")
+		return Status("PONG"), true
 	case "echo":
-		return Bulk(string(args[1]))
+		return Bulk(string(args[1])), true
 	}
-	return r.publish(args)
+	rep := r.publish(args)
+	return rep, rep.Kind != KindError
 }
 
 // publish runs PUBLISH or SPUBLISH from a script. The message is recorded
@@ -1077,10 +1092,12 @@ func (r *scriptRun) toReply(v lua.LValue, depth int) Reply {
 		return Nil()
 	case *lua.LTable:
 		if e, ok := v.RawGetString("err").(lua.LString); ok {
-			if e == "" {
-				return Err("ERR")
+			rep := Err("ERR")
+			if e != "" {
+				rep = Err(oneLine(string(e)))
 			}
-			return Err(oneLine(string(e)))
+			rep.ErrCounted = v.RawGetString("ignore_error_stats_update") == lua.LTrue
+			return rep
 		}
 		if s, ok := v.RawGetString("ok").(lua.LString); ok {
 			return Status(oneLine(string(s)))

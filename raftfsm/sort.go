@@ -33,7 +33,9 @@ func init() {
 	Register(
 		Command{Name: "sort", Arity: -2, Flags: FlagWrite | FlagDenyOOM | FlagMovableKeys, First: 1, Last: 1, Step: 1,
 			Keys: sortKeys, Exec: sortCommand},
-		Command{Name: "sort_ro", Arity: -2, Flags: FlagReadOnly, First: 1, Last: 1, Step: 1, Exec: sortROCommand},
+		// Movable keys, as Redis marks it: BY and GET patterns name keys.
+		Command{Name: "sort_ro", Arity: -2, Flags: FlagReadOnly | FlagMovableKeys, First: 1, Last: 1, Step: 1,
+			Keys: sortKeys, Exec: sortROCommand},
 	)
 }
 

@@ -243,7 +243,7 @@ func TestSortKeys(t *testing.T) {
 	if s.Flags != FlagWrite|FlagDenyOOM|FlagMovableKeys || s.Arity != -2 {
 		t.Errorf("sort flags %v arity %d", s.Flags.Names(), s.Arity)
 	}
-	if ro.Flags != FlagReadOnly || ro.Arity != -2 {
+	if ro.Flags != FlagReadOnly|FlagMovableKeys || ro.Arity != -2 {
 		t.Errorf("sort_ro flags %v arity %d", ro.Flags.Names(), ro.Arity)
 	}
 }

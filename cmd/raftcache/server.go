@@ -385,8 +385,9 @@ func startInstanceWith(ctx context.Context, cfg node.Config, opts gatewayOptions
 	// Client-side caching: the keys of the writes this node applies
 	// invalidate what its tracking clients cached (CLIENT TRACKING).
 	n.SetTrackingHandler(gw.InvalidateKeys)
-	// MONITOR shows the commands scripts run ("[0 lua]").
-	n.FSM().SetScriptCallSink(gw.MonitorScriptCall)
+	// The commands scripts run count in INFO commandstats and errorstats, and
+	// MONITOR shows them ("[0 lua]").
+	n.FSM().SetScriptCallSink(gw.ScriptCall)
 	// ACL users: a newer change made on any node replaces this node's.
 	n.SetACLSource(gw)
 	// CONFIG GET/SET tls-*: the node's certificates, the ones SIGHUP reloads.
