@@ -67,8 +67,13 @@ func lzfDecompress(in []byte, n int) ([]byte, error) {
 	return out, nil
 }
 
+// lzfProbe is how far into a value of at least twice its size lzfCompress
+// looks before deciding whether the value compresses at all.
+const lzfProbe = 256
+
 // lzfCompress compresses in, or returns nil when the result would not fit in
-// limit bytes (then the caller stores the string raw, as Redis does).
+// limit bytes (then the caller stores the string raw, as Redis does) or
+// when its first lzfProbe bytes barely compress.
 func lzfCompress(in []byte, limit int) []byte {
 	if len(in) < 4 || limit <= 0 {
 		return nil
@@ -100,7 +105,20 @@ func lzfCompress(in []byte, limit int) []byte {
 		return (v * 2654435761) >> (32 - bits)
 	}
 	i := 0
+	probed := len(in) < 2*lzfProbe
 	for i+2 < len(in) {
+		if !probed && i >= lzfProbe {
+			// Most values that do not compress show it early (random
+			// bytes, hex or base64 of them): give up when the start saved
+			// less than 1/16, instead of scanning the rest for nothing.
+			// A value that only compresses past its start is then stored
+			// raw, which is still a valid RDB string.
+			probed = true
+			lit := i - litStart
+			if saved := i - (len(out) + lit + (lit+lzfMaxLit-1)/lzfMaxLit); saved < i/16 {
+				return nil
+			}
+		}
 		h := hash(i)
 		ref := int(table[h]) - 1
 		table[h] = int32(i + 1)
