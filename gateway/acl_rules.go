@@ -906,13 +906,13 @@ func aclKeys(cmd *command, ac *aclCommand, args [][]byte) []aclKeyRef {
 func variableKeyFlags(cmd *command, args [][]byte, all keyFlag) keyFlag {
 	switch cmd.name {
 	case "set":
-		f := kfRw | kfUpdate
-		for _, a := range args[3:] {
+		// Overwritten unless GET reads the old value (Redis's setGetKeys).
+		for _, a := range args[min(3, len(args)):] {
 			if raftfsm.EqFold(a, "get") {
-				f |= kfAccess
+				return kfRw | kfAccess | kfUpdate
 			}
 		}
-		return f
+		return kfOw | kfUpdate
 	case "bitfield":
 		for i := 2; i < len(args); i++ {
 			if raftfsm.EqFold(args[i], "set") || raftfsm.EqFold(args[i], "incrby") {

@@ -365,20 +365,30 @@ func commandGetKeysAndFlagsCmd(s *Server, c *client, args [][]byte) {
 		s.replyError(c, nil, msg)
 		return
 	}
-	flags := []string{"RO", "access"}
-	if cmd.isWrite() {
-		flags = []string{"RW", "update"}
+	// Each key's flags as ACL checks resolve them: its own key spec, or
+	// for commands whose access depends on the arguments (SET ... GET,
+	// SORT ... STORE) what this call does, as Redis's getkeys procs tell.
+	target := args[2:]
+	byPos := map[int]keyFlag{}
+	for _, r := range aclKeys(cmd, aclResolve(cmd, target), target) {
+		byPos[r.pos] = r.flags
 	}
-	if specs := cmd.keySpecs(); len(specs) > 0 {
-		flags = flags[:0:0]
-		for i, name := range keyFlagNames {
-			if specs[0].flags&(1<<i) != 0 {
-				flags = append(flags, name)
-			}
-		}
+	fallback := kfRo | kfAccess
+	if cmd.isWrite() {
+		fallback = kfRw | kfUpdate
 	}
 	c.out = appendArrayLen(c.out, len(pos))
 	for _, p := range pos {
+		f, ok := byPos[p]
+		if !ok {
+			f = fallback
+		}
+		var flags []string
+		for i, name := range keyFlagNames {
+			if f&(1<<i) != 0 && keyFlag(1<<i) != kfVariableFlags {
+				flags = append(flags, name)
+			}
+		}
 		c.out = appendArrayLen(c.out, 2)
 		c.out = appendBulkBytes(c.out, args[2+p])
 		c.out = appendStatusSet(c.out, flags, c.resp)

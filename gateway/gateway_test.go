@@ -649,3 +649,20 @@ func TestEngineSubcommands(t *testing.T) {
 		t.Errorf("COMMAND INFO SORT_RO: %q, want movablekeys", got)
 	}
 }
+
+// TestGetKeysAndFlags: COMMAND GETKEYSANDFLAGS gives each key the flags of
+// what this call does with it, as redis-server 7.0.15 does (unit/
+// introspection-2).
+func TestGetKeysAndFlags(t *testing.T) {
+	s := mustServer(t, newFakeBackend())
+	r := mustRaw(t, s)
+	gk := func(a ...string) string { return cmd(append([]string{"COMMAND", "GETKEYSANDFLAGS"}, a...)...) }
+	sendSteps(t, r, []step{
+		{gk("SET", "k1", "v1"), "*[*[$k1 *[+OW +update]]]"},
+		{gk("SET", "k1", "v1", "GET"), "*[*[$k1 *[+RW +access +update]]]"},
+		{gk("MSET", "k1", "v1", "k2", "v2"), "*[*[$k1 *[+OW +update]] *[$k2 *[+OW +update]]]"},
+		{gk("LMOVE", "k1", "k2", "left", "right"), "*[*[$k1 *[+RW +access +delete]] *[$k2 *[+RW +insert]]]"},
+		{gk("SORT", "k1", "STORE", "k2"), "*[*[$k1 *[+RO +access]] *[$k2 *[+OW +update]]]"},
+		{gk("GET", "k1"), "*[*[$k1 *[+RO +access]]]"},
+	})
+}
