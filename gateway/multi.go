@@ -210,7 +210,7 @@ func (s *Server) resolveScripts(q []queued, denied []string) ([]queued, []string
 				denied[i] = msg
 				continue
 			}
-			args = append([][]byte{[]byte(evalOf[qc.cmd.name]), body}, qc.args[2:]...)
+			args = evalArgs(evalOf[qc.cmd.name], body, qc.args)
 		}
 		if !copied {
 			q, copied = append([]queued(nil), q...), true

@@ -99,11 +99,16 @@ func evalshaRewrite(to string) func(s *Server, args [][]byte) ([][]byte, string)
 		if !ok {
 			return nil, "NOSCRIPT No matching script. Please use EVAL."
 		}
-		out := make([][]byte, len(args))
-		copy(out, args)
-		out[0], out[1] = []byte(to), body
-		return out, ""
+		return evalArgs(to, body, args), ""
 	}
+}
+
+// evalArgs is EVALSHA's args as the EVAL named to of body.
+func evalArgs(to string, body []byte, args [][]byte) [][]byte {
+	out := make([][]byte, len(args))
+	copy(out, args)
+	out[0], out[1] = []byte(to), body
+	return out
 }
 
 // noteEval caches the text of an EVAL this node received, as Redis does,

@@ -397,9 +397,9 @@ func (f *FSM) Digest() uint64 {
 type ScriptCallFunc func(args [][]byte, errText string, rejected bool)
 
 // SetScriptCallSink has fn shown every command a script runs on this
-// replica, in the order they run, once each ran, whether applied from the
-// log or served as a read (MONITOR, INFO commandstats). fn must not block
-// or keep args; nil removes it.
+// replica, in the order they run, once each ran or was refused, whether
+// applied from the log or served as a read (MONITOR, INFO commandstats).
+// fn must not block or keep args; nil removes it.
 func (f *FSM) SetScriptCallSink(fn ScriptCallFunc) {
 	var p *ScriptCallFunc
 	if fn != nil {
