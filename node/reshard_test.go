@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"math"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -13,11 +14,12 @@ import (
 	"google.golang.org/grpc/status"
 
 	migratev1 "github.com/raftcache/raftcache/proto/raftcache/migrate/v1"
+	"github.com/raftcache/raftcache/raftfsm"
 	"github.com/raftcache/raftcache/slots"
 )
 
 // TestImportChunks checks how a Transfer's records are cut into log
-// entries: about the limit each, never between the parts of one value.
+// entries: up to the limit each, never between the parts of one value.
 func TestImportChunks(t *testing.T) {
 	rec := func(key string, size int, merge bool) [][]byte {
 		m := "0"
@@ -42,6 +44,9 @@ func TestImportChunks(t *testing.T) {
 		}
 		return strings.Join(out, "|")
 	}
+	// A record of n bytes encodes to n+8 here; limit leaves 100 bytes of
+	// records in an entry.
+	limit := raftfsm.EntryHeaderMax + 100
 	tests := []struct {
 		name string
 		cmds [][][]byte
@@ -49,21 +54,28 @@ func TestImportChunks(t *testing.T) {
 	}{
 		{"one small record", [][][]byte{rec("a", 10, false)}, "a"},
 		{"fits in one", [][][]byte{rec("a", 30, false), rec("b", 30, false)}, "a b"},
-		{"cut once the limit is reached", [][][]byte{rec("a", 60, false), rec("b", 60, false), rec("c", 10, false)}, "a b|c"},
-		{"filled then cut", [][][]byte{rec("a", 40, false), rec("b", 40, false), rec("c", 40, false), rec("d", 40, false)}, "a b|c d"},
+		{"exactly the limit", [][][]byte{rec("a", 42, false), rec("b", 42, false), rec("c", 10, false)}, "a b|c"},
+		{"cut before the limit is passed", [][][]byte{rec("a", 40, false), rec("b", 40, false), rec("c", 40, false), rec("d", 40, false)}, "a b|c d"},
 		{"record larger than the limit", [][][]byte{rec("a", 500, false), rec("b", 1, false)}, "a|b"},
 		{"parts stay together", [][][]byte{rec("a", 60, false), rec("a", 60, true), rec("a", 60, true), rec("b", 60, false)}, "a a+ a+|b"},
 		{"leading parts of a value begun in an earlier message", [][][]byte{rec("a", 60, true), rec("a", 60, true), rec("b", 60, false), rec("c", 1, false)}, "a+ a+|b c"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := importChunks(tt.cmds, 64)
+			got := importChunks(tt.cmds, limit)
 			if s := shape(got); s != tt.want {
 				t.Errorf("got %s, want %s", s, tt.want)
 			}
 			n := 0
 			for _, c := range got {
 				n += len(c)
+				// The bound holds for the entry as a replica proposes it
+				// (header fields at their largest), unless the parts of
+				// one value or a single record are over it.
+				e := raftfsm.Entry{Op: raftfsm.OpImport, ReqID: math.MaxUint64, Time: math.MinInt64, Seed: math.MaxUint64, Cmds: c}
+				if size := len(raftfsm.EncodeEntry(nil, &e)); len(c) > 1 && !strings.Contains(shape([][][][]byte{c}), "+") && size > limit {
+					t.Errorf("chunk of %d records encodes to %d bytes, over %d", len(c), size, limit)
+				}
 			}
 			if n != len(tt.cmds) {
 				t.Errorf("%d records in chunks, %d given", n, len(tt.cmds))

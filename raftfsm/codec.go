@@ -103,15 +103,25 @@ func EncodeEntry(dst []byte, e *Entry) []byte {
 	return dst
 }
 
+// EntryHeaderMax bounds the bytes an entry's encoding adds to those of its
+// commands (CommandSize) when it carries no Params.
+const EntryHeaderMax = 2 + 4*binary.MaxVarintLen64
+
+// CommandSize is the length of cmd's encoding within an entry.
+func CommandSize(cmd [][]byte) int {
+	size := uvarintLen(uint64(len(cmd)))
+	for _, a := range cmd {
+		size += uvarintLen(uint64(len(a))) + len(a)
+	}
+	return size
+}
+
 // entrySize bounds the length of e's encoding from above, by at most the
 // varints of its header and params.
 func entrySize(e *Entry, withParams bool) int {
 	size := 2 + 3*binary.MaxVarintLen64 + uvarintLen(uint64(len(e.Cmds)))
 	for _, cmd := range e.Cmds {
-		size += uvarintLen(uint64(len(cmd)))
-		for _, a := range cmd {
-			size += uvarintLen(uint64(len(a))) + len(a)
-		}
+		size += CommandSize(cmd)
 	}
 	if withParams {
 		size += (1 + 2*paramCount) * binary.MaxVarintLen64

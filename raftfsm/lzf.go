@@ -73,8 +73,9 @@ const lzfProbe = 256
 
 // lzfCompress compresses in, or returns nil when the result would not fit in
 // limit bytes (then the caller stores the string raw, as Redis does) or
-// when its first lzfProbe bytes barely compress.
-func lzfCompress(in []byte, limit int) []byte {
+// when its first lzfProbe bytes barely compress. The result is written into
+// scratch when it has room for limit bytes.
+func lzfCompress(scratch, in []byte, limit int) []byte {
 	if len(in) < 4 || limit <= 0 {
 		return nil
 	}
@@ -86,7 +87,10 @@ func lzfCompress(in []byte, limit int) []byte {
 	if len(in) > 1<<12 {
 		table, bits = make([]int32, 1<<lzfHash), lzfHash
 	}
-	out := make([]byte, 0, limit)
+	out := scratch[:0]
+	if cap(out) < limit {
+		out = make([]byte, 0, limit)
+	}
 	litStart := 0 // start of the pending literal run
 	flush := func(end int) bool {
 		for litStart < end {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync"
 	"unsafe"
 )
 
@@ -138,6 +139,15 @@ func rdbAppendLen(dst []byte, n uint64) []byte {
 	return binary.BigEndian.AppendUint64(append(dst, 0x81), n)
 }
 
+// lzfScratch holds the buffers rdbAppendString compresses into before it
+// copies the result out: a slot move or a snapshot would otherwise allocate
+// one per string, for nothing when it does not compress.
+var lzfScratch = sync.Pool{New: func() any { return new([]byte) }}
+
+// lzfScratchMax is the largest string compressed in a pooled buffer, which
+// then keeps that size.
+const lzfScratchMax = 64 << 10
+
 // rdbAppendString appends an RDB string as Redis's rdbSaveRawString does:
 // integer encoding for canonical 32-bit integers, LZF when it saves at least
 // four bytes of a string over 20 bytes, raw otherwise.
@@ -154,7 +164,16 @@ func rdbAppendString(dst []byte, s []byte) []byte {
 		}
 	}
 	if len(s) > 20 {
-		if c := lzfCompress(s, len(s)-4); c != nil {
+		var scratch []byte
+		if len(s) <= lzfScratchMax {
+			p := lzfScratch.Get().(*[]byte)
+			defer lzfScratch.Put(p)
+			if cap(*p) < len(s) {
+				*p = make([]byte, 0, max(len(s), 1<<10))
+			}
+			scratch = *p
+		}
+		if c := lzfCompress(scratch, s, len(s)-4); c != nil {
 			dst = append(dst, 0xC0|rdbEncLZF)
 			dst = rdbAppendLen(dst, uint64(len(c)))
 			dst = rdbAppendLen(dst, uint64(len(s)))

@@ -2,6 +2,7 @@ package raftfsm
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -684,16 +685,45 @@ func TestLZFProbe(t *testing.T) {
 		}
 		return in
 	}
-	if c := lzfCompress(mixed(4*lzfProbe), 4*lzfProbe-4); c != nil {
+	if c := lzfCompress(nil, mixed(4*lzfProbe), 4*lzfProbe-4); c != nil {
 		t.Errorf("long value with an incompressible start compressed to %d bytes", len(c))
 	}
 	in := mixed(2*lzfProbe - 1)
-	c := lzfCompress(in, len(in)-4)
+	c := lzfCompress(nil, in, len(in)-4)
 	if c == nil {
 		t.Fatal("short value with a compressible end was not compressed")
 	}
 	if out, err := lzfDecompress(c, len(in)); err != nil || string(out) != string(in) {
 		t.Fatalf("round trip: %v", err)
+	}
+}
+
+// TestRDBStringScratch encodes strings one after another, as a slot move
+// does: each compresses into the same pooled buffer, and what an earlier
+// call returned must not change when a later one reuses it.
+func TestRDBStringScratch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	random := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		return b
+	}
+	ins := [][]byte{
+		bytes.Repeat([]byte("ab"), 500), random(1000), bytes.Repeat([]byte("xyz"), 30000),
+		bytes.Repeat([]byte{0}, 2000), random(lzfScratchMax + 1), bytes.Repeat([]byte("q"), 100),
+	}
+	var outs [][]byte
+	for _, in := range ins {
+		outs = append(outs, rdbAppendString(nil, in))
+	}
+	for i, in := range ins {
+		r := &rdbReader{b: outs[i]}
+		got, err := r.str()
+		if err != nil || !bytes.Equal(got, in) || len(r.b) != 0 {
+			t.Errorf("string %d (%d bytes): decoded %d bytes, %v", i, len(in), len(got), err)
+		}
 	}
 }
 
@@ -710,7 +740,7 @@ func TestRDBLZF(t *testing.T) {
 					in[i] = byte(rng.Uint32())
 				}
 			}
-			c := lzfCompress(in, len(in)-4)
+			c := lzfCompress(nil, in, len(in)-4)
 			if c == nil {
 				if kind == "zeros" || (kind == "text" && n >= 100) {
 					t.Errorf("%s/%d did not compress", kind, n)
@@ -999,7 +1029,7 @@ func BenchmarkLZF(b *testing.B) {
 		b.Run(in.name, func(b *testing.B) {
 			b.SetBytes(int64(len(in.b)))
 			for b.Loop() {
-				lzfCompress(in.b, len(in.b)-4)
+				lzfCompress(nil, in.b, len(in.b)-4)
 			}
 		})
 	}

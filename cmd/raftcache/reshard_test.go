@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	goruntime "runtime"
 	"runtime/pprof"
 	"runtime/trace"
 	"slices"
@@ -689,6 +690,19 @@ func TestMigrationThroughput(t *testing.T) {
 	}
 	capture("RAFTCACHE_MIGRATION_CPUPROFILE", pprof.StartCPUProfile)
 	capture("RAFTCACHE_MIGRATION_TRACE", trace.Start)
+	// An allocation profile of the move: the process's allocations up to
+	// its start (PATH.base) and its end (PATH); go tool pprof -base.
+	allocs := func(suffix string) {
+		if path := os.Getenv("RAFTCACHE_MIGRATION_ALLOCPROFILE"); path != "" {
+			goruntime.GC() // the profile is as of the last collection
+			if err := writeProfile("allocs", path+suffix); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	allocs(".base")
+	var ms0, ms1 goruntime.MemStats
+	goruntime.ReadMemStats(&ms0)
 	w0, okIO := diskBytes()
 	r, err := ac.MigrateSlots(ctx, &adminv1.MigrateSlotsRequest{Slots: []*adminv1.SlotRange{{Start: 0, End: 4095}}, TargetShard: 1, Parallelism: uint32(par), PausePercent: pause})
 	if err != nil {
@@ -699,6 +713,8 @@ func TestMigrationThroughput(t *testing.T) {
 	// end up to 100 ms late (it coalesces updates).
 	took := o.GetFinished().AsTime().Sub(o.GetStarted().AsTime())
 	w1, _ := diskBytes()
+	goruntime.ReadMemStats(&ms1)
+	allocs("")
 	pprof.StopCPUProfile()
 	trace.Stop()
 	close(stop)
@@ -722,6 +738,13 @@ func TestMigrationThroughput(t *testing.T) {
 		// every replica).
 		t.Logf("disk writes during the move: %.0f MB, %.1f bytes per byte moved", float64(w1-w0)/1e6, float64(w1-w0)/float64(o.GetBytesMoved()))
 	}
+	if runtime == "dev" && o.GetBytesMoved() > 0 {
+		// The whole cluster shares this heap: what it allocated per byte
+		// moved and how many collections the move paid for.
+		t.Logf("allocated during the move: %.0f MB, %.1f bytes per byte moved; %d GC cycles, heap %.0f MB after",
+			float64(ms1.TotalAlloc-ms0.TotalAlloc)/1e6, float64(ms1.TotalAlloc-ms0.TotalAlloc)/float64(o.GetBytesMoved()),
+			ms1.NumGC-ms0.NumGC, float64(ms1.HeapAlloc)/1e6)
+	}
 	// Even operations are GETs, odd ones SETs (probe).
 	split := func(l []time.Duration, odd int) []time.Duration {
 		var out []time.Duration
@@ -735,6 +758,19 @@ func TestMigrationThroughput(t *testing.T) {
 		pct(idle, .5), pct(idle, .99), len(idle), pct(during, .5), pct(during, .99), len(during),
 		float64(pct(during, .99))/float64(pct(idle, .99)))
 	t.Logf("p99 by command: GET idle %v during %v; SET idle %v during %v", pct(gi, .99), pct(gd, .99), pct(si, .99), pct(sd, .99))
+}
+
+// writeProfile writes the named runtime profile to path.
+func writeProfile(name, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup(name).WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // redisPyLoop runs Debian's redis-py RedisCluster (SET then GET of its own
