@@ -28,6 +28,9 @@ type FSM struct {
 	mu      sync.RWMutex
 	db      *DB
 	applied atomic.Uint64 // index of the last entry applied to db
+	// installs counts snapshot installs (Restore, Reset): across one, an
+	// entry's apply hook may never have run here.
+	installs atomic.Uint64
 	// chain is the applied-log hash (loghash.go), under mu; logHash
 	// publishes it with its index after every batch.
 	chain      uint64
@@ -82,6 +85,11 @@ func (f *FSM) View(fn func(db *DB)) {
 
 // AppliedIndex returns the Raft index of the last entry applied to the engine.
 func (f *FSM) AppliedIndex() uint64 { return f.applied.Load() }
+
+// Installs counts the snapshots installed so far (Restore, Reset). While it
+// stays the same, every entry up to AppliedIndex went through the apply
+// hook (SetOnApply) here, which runs before AppliedIndex passes the entry.
+func (f *FSM) Installs() uint64 { return f.installs.Load() }
 
 // LastTime returns the largest entry time applied (Unix ms).
 func (f *FSM) LastTime() int64 { return f.lastTime.Load() }
@@ -155,9 +163,6 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	}
 	f.mu.Unlock()
 	f.logMarks(marks)
-	if len(logs) > 0 {
-		f.advance(logs[len(logs)-1].Index)
-	}
 	f.kw.deliver()
 	f.deliverEvents(evs)
 	f.deliverPublished(pubs)
@@ -165,6 +170,12 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 		for _, r := range results {
 			(*hook)(r)
 		}
+	}
+	// The applied index moves after the hook: a proposer that sees it pass
+	// its entry without a result knows another entry took that index
+	// (shard.Replica.resolve).
+	if len(logs) > 0 {
+		f.advance(logs[len(logs)-1].Index)
 	}
 	return out
 }
@@ -329,6 +340,7 @@ func (f *FSM) install(db *DB, hdr SnapshotHeader) {
 	f.logHash.Store(&LogHash{Index: hdr.Index, Hash: hdr.LogHash, Known: hdr.LogHashKnown})
 	f.mu.Unlock()
 	f.lastTime.Store(hdr.LastTime)
+	f.installs.Add(1)
 	f.advance(hdr.Index)
 	f.kw.deliver()
 }

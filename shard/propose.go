@@ -128,6 +128,7 @@ func (r *Replica) Propose(ctx context.Context, op raftfsm.Op, cmds [][][]byte) (
 	data := raftfsm.EncodeEntry(nil, &e)
 	applied := r.waiters.add(id)
 	defer r.waiters.remove(id)
+	installs := r.fsm.Installs()
 
 	transferDeadline := time.Now().Add(r.cfg.ElectionTimeout)
 	for {
@@ -141,9 +142,9 @@ func (r *Replica) Propose(ctx context.Context, op raftfsm.Op, cmds [][][]byte) (
 			return res.Replies, nil
 		case err = <-r.futureErr(f):
 		case <-ctx.Done():
-			return r.resolve(ctx, applied, ctx.Err())
+			return r.resolve(ctx, applied, ctx.Err(), outcomeAt{})
 		case <-r.closing:
-			return r.resolve(ctx, applied, ErrClosed)
+			return r.resolve(ctx, applied, ErrClosed, outcomeAt{})
 		}
 		if err == nil {
 			if res, ok := f.Response().(*raftfsm.ApplyResult); ok && res != nil {
@@ -174,10 +175,13 @@ func (r *Replica) Propose(ctx context.Context, op raftfsm.Op, cmds [][][]byte) (
 		case errors.Is(err, raft.ErrRaftShutdown) && immediate(f):
 			// Refused by Apply itself: never entered the log.
 			return nil, ErrClosed
+		case errors.Is(err, raft.ErrLeadershipLost):
+			// In the log at f.Index() (the leader loop set it before it
+			// answered), and may still commit under the next leader.
+			return r.resolve(ctx, applied, err, outcomeAt{index: f.Index(), installs: installs})
 		default:
-			// ErrLeadershipLost (the entry may still commit under the next
-			// leader), shutdown after dispatch, disk errors: unknown.
-			return r.resolve(ctx, applied, err)
+			// Shutdown after dispatch, disk errors: unknown.
+			return r.resolve(ctx, applied, err, outcomeAt{})
 		}
 	}
 }
@@ -193,18 +197,52 @@ func immediate(f raft.Future) bool { return reflect.ValueOf(f).Kind() != reflect
 // committed the previous term's entries within two election timeouts.
 func (r *Replica) uncertainWait() time.Duration { return 2 * r.cfg.ElectionTimeout }
 
+// outcomeAt locates an entry whose outcome is unknown: its log index (0
+// when unknown) and the FSM's snapshot installs when it was proposed.
+type outcomeAt struct{ index, installs uint64 }
+
 // resolve waits for an entry whose outcome raft could not report to show up
 // through the apply hook (on a follower too), until uncertainWait, ctx or
-// Close. It returns the real replies or ErrUncertain, never a clean failure.
-func (r *Replica) resolve(ctx context.Context, applied <-chan *raftfsm.ApplyResult, cause error) ([]raftfsm.Reply, error) {
+// Close. It returns the real replies; ErrNotLeader when this replica
+// applied another entry at the entry's index with no snapshot installed
+// since (raft never moves an entry to another index, so the write can no
+// longer happen and the client may retry it elsewhere); ErrUncertain
+// otherwise.
+func (r *Replica) resolve(ctx context.Context, applied <-chan *raftfsm.ApplyResult, cause error, at outcomeAt) ([]raftfsm.Reply, error) {
 	t := time.NewTimer(r.uncertainWait())
 	defer t.Stop()
-	select {
-	case res := <-applied:
-		return res.Replies, nil
-	case <-t.C:
-	case <-ctx.Done():
-	case <-r.closing:
+	var passed chan error // the applied index reached at.index
+	if at.index > 0 {
+		wctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		passed = make(chan error, 1)
+		go func() { passed <- r.fsm.WaitApplied(wctx, at.index) }()
+	}
+wait:
+	for {
+		select {
+		case res := <-applied:
+			return res.Replies, nil
+		case err := <-passed:
+			passed = nil
+			if err != nil {
+				continue
+			}
+			select {
+			case res := <-applied:
+				return res.Replies, nil
+			default:
+			}
+			if r.fsm.Installs() == at.installs {
+				return nil, fmt.Errorf("shard: write: %v; index %d now holds another entry: %w", cause, at.index, ErrNotLeader)
+			}
+		case <-t.C:
+			break wait
+		case <-ctx.Done():
+			break wait
+		case <-r.closing:
+			break wait
+		}
 	}
 	select {
 	case res := <-applied:

@@ -50,7 +50,7 @@ func TestResolveUncertain(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 			r.waiters.deliver(&raftfsm.ApplyResult{ReqID: 1, Replies: []raftfsm.Reply{raftfsm.Int(3)}})
 		}()
-		replies, err := r.resolve(context.Background(), ch, cause)
+		replies, err := r.resolve(context.Background(), ch, cause, outcomeAt{})
 		if err != nil || len(replies) != 1 || replies[0].Int != 3 {
 			t.Fatalf("got %v %v", replies, err)
 		}
@@ -59,7 +59,7 @@ func TestResolveUncertain(t *testing.T) {
 		ch := r.waiters.add(2)
 		defer r.waiters.remove(2)
 		start := time.Now()
-		_, err := r.resolve(context.Background(), ch, cause)
+		_, err := r.resolve(context.Background(), ch, cause, outcomeAt{})
 		if !errors.Is(err, ErrUncertain) {
 			t.Fatalf("got %v, want ErrUncertain", err)
 		}
@@ -72,7 +72,7 @@ func TestResolveUncertain(t *testing.T) {
 		defer r.waiters.remove(3)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		if _, err := r.resolve(ctx, ch, ctx.Err()); !errors.Is(err, ErrUncertain) {
+		if _, err := r.resolve(ctx, ch, ctx.Err(), outcomeAt{}); !errors.Is(err, ErrUncertain) {
 			t.Fatalf("got %v, want ErrUncertain", err)
 		}
 	})
@@ -81,10 +81,52 @@ func TestResolveUncertain(t *testing.T) {
 		r.waiters.deliver(&raftfsm.ApplyResult{ReqID: 4, Replies: []raftfsm.Reply{raftfsm.ReplyOK}})
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		if replies, err := r.resolve(ctx, ch, ctx.Err()); err != nil || len(replies) != 1 {
+		if replies, err := r.resolve(ctx, ch, ctx.Err(), outcomeAt{}); err != nil || len(replies) != 1 {
 			t.Fatalf("got %v %v", replies, err)
 		}
 	})
+}
+
+// resolve decides an entry's outcome from its index: replies when the
+// entry applied there, ErrNotLeader (the client may retry) when another
+// entry did, and ErrUncertain when a snapshot installed since hides which.
+func TestResolveByIndex(t *testing.T) {
+	tests := []struct {
+		name    string
+		install bool   // a snapshot is installed after the proposal
+		reqID   uint64 // the request id of the entry applied at index 5
+		want    error  // nil: the entry's replies
+	}{
+		{"another entry took the index", false, 99, ErrNotLeader},
+		{"the entry applied at its index", false, 1, nil},
+		{"a snapshot installed since", true, 99, ErrUncertain},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Replica{cfg: Config{ElectionTimeout: 200 * time.Millisecond}, closing: make(chan struct{}), fsm: raftfsm.NewFSM(nil)}
+			r.waiters.init()
+			r.fsm.SetOnApply(r.waiters.deliver)
+			ch := r.waiters.add(1)
+			defer r.waiters.remove(1)
+			at := outcomeAt{index: 5, installs: r.fsm.Installs()}
+			if tt.install {
+				r.fsm.Reset()
+			}
+			apply := func(idx, reqID uint64) {
+				data := raftfsm.EncodeEntry(nil, &raftfsm.Entry{Op: raftfsm.OpNoop, ReqID: reqID, Time: 1})
+				r.fsm.ApplyBatch([]*raft.Log{{Index: idx, Term: 2, Type: raft.LogCommand, Data: data}})
+			}
+			apply(4, 98) // below the index: decides nothing
+			go func() {
+				time.Sleep(10 * time.Millisecond)
+				apply(5, tt.reqID)
+			}()
+			_, err := r.resolve(context.Background(), ch, raft.ErrLeadershipLost, at)
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+		})
+	}
 }
 
 func TestReqIDsAndStamps(t *testing.T) {
