@@ -116,6 +116,8 @@ func configParams(s *Server) []param {
 		{name: "tls-key-file", kind: pString, tls: true},
 		{name: "tls-ca-cert-file", kind: pString, tls: true},
 		{name: "tls-auth-clients", kind: pEnum, enum: []string{"no", "yes", "optional"}, def: "no", tls: true},
+		{name: "tls-protocols", kind: pString, tls: true},
+		{name: "tls-ciphers", kind: pString, tls: true},
 		{name: "bind", kind: pString, def: bind, immutable: true},
 		{name: "dir", kind: pString, def: "", immutable: true},
 		intParam("lfu-log-factor", "", 0, maxInt, "10"),

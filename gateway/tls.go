@@ -90,6 +90,8 @@ type TLSSettings struct {
 	KeyFile     string // tls-key-file
 	CAFile      string // tls-ca-cert-file
 	AuthClients string // tls-auth-clients: no, yes or optional
+	Protocols   string // tls-protocols ("": TLSv1.2 and TLSv1.3)
+	Ciphers     string // tls-ciphers ("": the TLS library's defaults)
 }
 
 // TLSControl is the node's TLS identity as CONFIG sees it (cmd/raftcache
@@ -105,6 +107,9 @@ type TLSControl interface {
 	SetTLSFiles(s TLSSettings) error
 	// SetTLSAuthClients changes tls-auth-clients alone.
 	SetTLSAuthClients(v string) error
+	// SetTLSPolicy checks tls-protocols and tls-ciphers together and puts
+	// them in use; on error it changes nothing.
+	SetTLSPolicy(protocols, ciphers string) error
 }
 
 // tlsHook holds the TLSControl; mu serialises CONFIG SETs of tls-*
@@ -135,6 +140,10 @@ func (t TLSSettings) value(name string) string {
 		return t.KeyFile
 	case "tls-ca-cert-file":
 		return t.CAFile
+	case "tls-protocols":
+		return t.Protocols
+	case "tls-ciphers":
+		return t.Ciphers
 	}
 	return t.AuthClients
 }
@@ -155,8 +164,9 @@ func (s *Server) setTLS(sets []configSet) (param, errText string) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	t := h.ctl.TLSSettings()
-	files := false
+	old := h.ctl.TLSSettings()
+	t := old
+	files, policy := false, false
 	for _, st := range sets {
 		switch st.p.name {
 		case "tls-cert-file":
@@ -167,12 +177,25 @@ func (s *Server) setTLS(sets []configSet) (param, errText string) {
 			t.CAFile, files = st.v, true
 		case "tls-auth-clients":
 			t.AuthClients = st.v
+		case "tls-protocols":
+			t.Protocols, policy = st.v, true
+		case "tls-ciphers":
+			t.Ciphers, policy = st.v, true
 		}
 	}
+	// The policy first: it is only checked, so if the files then fail it
+	// goes back and the whole SET changes nothing.
 	var err error
-	if files {
-		err = h.ctl.SetTLSFiles(t)
-	} else {
+	if policy {
+		err = h.ctl.SetTLSPolicy(t.Protocols, t.Ciphers)
+	}
+	switch {
+	case err != nil:
+	case files:
+		if err = h.ctl.SetTLSFiles(t); err != nil && policy {
+			_ = h.ctl.SetTLSPolicy(old.Protocols, old.Ciphers)
+		}
+	case t.AuthClients != old.AuthClients || !policy:
 		err = h.ctl.SetTLSAuthClients(t.AuthClients)
 	}
 	if err != nil {

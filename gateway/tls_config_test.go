@@ -14,6 +14,7 @@ type fakeTLSControl struct {
 	cur      TLSSettings
 	fileSets int // SetTLSFiles calls
 	authSets int // SetTLSAuthClients calls
+	polSets  int // SetTLSPolicy calls
 }
 
 func (f *fakeTLSControl) TLSSettings() TLSSettings {
@@ -43,10 +44,22 @@ func (f *fakeTLSControl) SetTLSAuthClients(v string) error {
 	return nil
 }
 
-func (f *fakeTLSControl) counts() (files, auth int) {
+// SetTLSPolicy refuses protocols named bad.
+func (f *fakeTLSControl) SetTLSPolicy(protocols, ciphers string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.fileSets, f.authSets
+	f.polSets++
+	if strings.Contains(protocols, "bad") {
+		return errors.New("tls-protocols: unknown protocol " + `"` + protocols + `"`)
+	}
+	f.cur.Protocols, f.cur.Ciphers = protocols, ciphers
+	return nil
+}
+
+func (f *fakeTLSControl) counts() (files, auth, policy int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fileSets, f.authSets, f.polSets
 }
 
 // TestConfigTLSFiles: CONFIG SET of the tls-* file parameters goes to the
@@ -62,8 +75,28 @@ func TestConfigTLSFiles(t *testing.T) {
 		after     TLSSettings // settings afterwards
 		fileSets  int
 		authSets  int
+		polSets   int
 		maxmemory string // CONFIG GET maxmemory afterwards
 	}{
+		{name: "protocols alone read no file",
+			args: []string{"tls-protocols", "TLSv1.3"}, want: "+OK",
+			after:   TLSSettings{CertFile: "/tls/a.crt", KeyFile: "/tls/a.key", CAFile: "/tls/ca-a.crt", AuthClients: "no", Protocols: "TLSv1.3"},
+			polSets: 1, maxmemory: "0"},
+		{name: "protocols and ciphers as one change, with auth",
+			args: []string{"tls-ciphers", "ECDHE-ECDSA-AES256-GCM-SHA384", "tls-protocols", "TLSv1.2", "tls-auth-clients", "yes"}, want: "+OK",
+			after: TLSSettings{CertFile: "/tls/a.crt", KeyFile: "/tls/a.key", CAFile: "/tls/ca-a.crt", AuthClients: "yes",
+				Protocols: "TLSv1.2", Ciphers: "ECDHE-ECDSA-AES256-GCM-SHA384"},
+			authSets: 1, polSets: 1, maxmemory: "0"},
+		{name: "bad protocols refused before the files",
+			args:    []string{"tls-protocols", "bad", "tls-cert-file", "/tls/b.crt"},
+			want:    "-ERR CONFIG SET failed (possibly related to argument 'tls-protocols') - Unable to update TLS configuration: tls-protocols: unknown protocol \"bad\"",
+			after:   start,
+			polSets: 1, maxmemory: "0"},
+		{name: "policy put back when the files fail",
+			args:     []string{"tls-protocols", "TLSv1.3", "tls-cert-file", "/tls/bad.crt"},
+			want:     "-ERR CONFIG SET failed (possibly related to argument 'tls-protocols') - Unable to update TLS configuration: tls: certificate /tls/bad.crt: no such file  or directory",
+			after:    start,
+			fileSets: 1, polSets: 2, maxmemory: "0"},
 		{name: "one file re-read with the others",
 			args: []string{"tls-cert-file", "/tls/b.crt"}, want: "+OK",
 			after:    TLSSettings{CertFile: "/tls/b.crt", KeyFile: "/tls/a.key", CAFile: "/tls/ca-a.crt", AuthClients: "no"},
@@ -114,11 +147,13 @@ func TestConfigTLSFiles(t *testing.T) {
 			if got := ctl.TLSSettings(); got != tc.after {
 				t.Fatalf("settings %+v, want %+v", got, tc.after)
 			}
-			if files, auth := ctl.counts(); files != tc.fileSets || auth != tc.authSets {
-				t.Fatalf("SetTLSFiles %d times, SetTLSAuthClients %d times; want %d, %d", files, auth, tc.fileSets, tc.authSets)
+			if files, auth, pol := ctl.counts(); files != tc.fileSets || auth != tc.authSets || pol != tc.polSets {
+				t.Fatalf("SetTLSFiles %d times, SetTLSAuthClients %d times, SetTLSPolicy %d times; want %d, %d, %d",
+					files, auth, pol, tc.fileSets, tc.authSets, tc.polSets)
 			}
 			want := "*[$tls-auth-clients $" + tc.after.AuthClients + " $tls-ca-cert-file $" + tc.after.CAFile +
-				" $tls-cert-file $" + tc.after.CertFile + " $tls-key-file $" + tc.after.KeyFile + " $tls-port $0]"
+				" $tls-cert-file $" + tc.after.CertFile + " $tls-ciphers $" + tc.after.Ciphers + " $tls-key-file $" + tc.after.KeyFile +
+				" $tls-port $0 $tls-protocols $" + tc.after.Protocols + "]"
 			if got := r.do("CONFIG", "GET", "tls-*"); got != want {
 				t.Fatalf("CONFIG GET tls-*: %s\nwant %s", got, want)
 			}
@@ -165,7 +200,9 @@ func TestConfigTLSWithoutTLS(t *testing.T) {
 			"-ERR CONFIG SET failed (possibly related to argument 'tls-cert-file') - TLS is not enabled on this node (it was started without a certificate)"},
 		{[]string{"maxmemory", "1mb", "tls-auth-clients", "yes", "tls-key-file", "/a.key"},
 			"-ERR CONFIG SET failed (possibly related to argument 'tls-auth-clients') - TLS is not enabled on this node (it was started without a certificate)"},
-		{[]string{"tls-protocols", "TLSv1.2"}, "-ERR Unknown option or number of arguments for CONFIG SET - 'tls-protocols'"},
+		{[]string{"tls-protocols", "TLSv1.2"},
+			"-ERR CONFIG SET failed (possibly related to argument 'tls-protocols') - TLS is not enabled on this node (it was started without a certificate)"},
+		{[]string{"tls-ciphersuites", "TLS_AES_128_GCM_SHA256"}, "-ERR Unknown option or number of arguments for CONFIG SET - 'tls-ciphersuites'"},
 		{[]string{"tls-key-file-pass", "secret"}, "-ERR Unknown option or number of arguments for CONFIG SET - 'tls-key-file-pass'"},
 		{[]string{"tls-port", "7001"}, "-ERR CONFIG SET failed (possibly related to argument 'tls-port') - can't set immutable config"},
 	}
@@ -174,7 +211,7 @@ func TestConfigTLSWithoutTLS(t *testing.T) {
 			t.Errorf("CONFIG SET %v: %s\nwant %s", tc.args, got, tc.want)
 		}
 	}
-	want := "*[$tls-auth-clients $no $tls-ca-cert-file $ $tls-cert-file $ $tls-key-file $ $tls-port $0]"
+	want := "*[$tls-auth-clients $no $tls-ca-cert-file $ $tls-cert-file $ $tls-ciphers $ $tls-key-file $ $tls-port $0 $tls-protocols $]"
 	if got := r.do("CONFIG", "GET", "tls-*"); got != want {
 		t.Fatalf("CONFIG GET tls-*: %s\nwant %s", got, want)
 	}

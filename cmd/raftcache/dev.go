@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -45,6 +46,7 @@ type devOptions struct {
 	aclFile                            string        // every node's --aclfile ("" = none)
 	tls                                bool          // TLS on every port, gossip encrypted (certificates generated)
 	tlsAuthClients                     string        // --tls-auth-clients of every node
+	tlsProtocols, tlsCiphers           string        // --tls-protocols, --tls-ciphers of every node
 	tlsPortOffset                      int           // with tls: TLS on RESP port + this, plaintext on the RESP port (0 = TLS only)
 	backup                             backupFlags   // every node's automatic-backup flags (one shared directory)
 	diskStallTimeout                   time.Duration // every node's --disk-stall-timeout (0 = off)
@@ -71,6 +73,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.DurationVar(&o.diskStallTimeout, "disk-stall-timeout", defaultDiskStallTimeout, "per node: a Raft log or stable store write taking longer than this counts as a disk failure and stops that node (0 = no watchdog)")
 	fs.BoolVar(&o.tls, "tls", false, "encrypt everything: TLS on the RESP, Raft and gRPC ports and an encrypted gossip, with a CA and certificates generated under DATA-DIR/tls (kept for restarts)")
 	fs.StringVar(&o.tlsAuthClients, "tls-auth-clients", "no", "with --tls: RESP clients must present a certificate (yes, optional, no); DATA-DIR/tls/client.crt is one")
+	fs.StringVar(&o.tlsProtocols, "tls-protocols", "", "with --tls: TLS versions accepted (\"TLSv1.2 TLSv1.3\", the default, \"TLSv1.3\" or \"TLSv1.2\")")
+	fs.StringVar(&o.tlsCiphers, "tls-ciphers", "", "with --tls: TLS 1.2 cipher suites accepted (colon-separated OpenSSL names; default: Go's secure suites)")
 	fs.IntVar(&o.tlsPortOffset, "tls-port-offset", 0, "with --tls: each node also serves TLS on its RESP port + this (Redis's tls-port), and its RESP port stays plaintext (0 = the RESP ports speak TLS only)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -169,13 +173,17 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 		dc.tls = &d
 		f := d.Node
 		f.AuthClients = o.tlsAuthClients
-		if sec, err = (tlsFlags{cert: f.Cert, key: f.Key, ca: f.CA, authClients: f.AuthClients, gossipKeyFile: d.GossipKey}).load(logger); err != nil {
+		if sec, err = (tlsFlags{cert: f.Cert, key: f.Key, ca: f.CA, authClients: f.AuthClients, gossipKeyFile: d.GossipKey,
+			protocols: o.tlsProtocols, ciphers: o.tlsCiphers}).load(logger); err != nil {
 			dc.close()
 			return nil, err
 		}
 	} else if o.tlsAuthClients != "" && o.tlsAuthClients != "no" {
 		dc.close()
 		return nil, fmt.Errorf("--tls-auth-clients %s needs --tls", o.tlsAuthClients)
+	} else if o.tlsProtocols != "" || o.tlsCiphers != "" {
+		dc.close()
+		return nil, errors.New("--tls-protocols and --tls-ciphers need --tls")
 	}
 	n := o.shards * o.replicas
 	seed := fmt.Sprintf("127.0.0.1:%d", o.basePort+node.GossipPortOffset)
@@ -186,7 +194,10 @@ func startDev(ctx context.Context, o devOptions, logOut io.Writer) (*devCluster,
 		if nodeTLS != nil && i > 0 {
 			// Each node its own TLS state (same files): CONFIG SET tls-*
 			// on one node changes that node only, as on separate servers.
-			if nodeTLS, err = tlsconf.Load(sec.tls.Files()); err != nil {
+			if nodeTLS, err = tlsconf.Load(sec.tls.Files()); err == nil {
+				err = nodeTLS.SetPolicy(sec.tls.Policy())
+			}
+			if err != nil {
 				dc.close()
 				return nil, err
 			}

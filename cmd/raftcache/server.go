@@ -67,6 +67,8 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.tls.key, "tls-key-file", "", "PEM private key of --tls-cert-file")
 	fs.StringVar(&f.tls.ca, "tls-ca-cert-file", "", "PEM CA certificate that signed every node's certificate (nodes accept each other's Raft and gRPC connections by it)")
 	fs.StringVar(&f.tls.authClients, "tls-auth-clients", "no", "RESP clients must present a certificate signed by the CA: no, yes or optional (Redis's tls-auth-clients)")
+	fs.StringVar(&f.tls.protocols, "tls-protocols", "", "TLS versions accepted, as Redis's tls-protocols: \"TLSv1.2 TLSv1.3\" (the default), \"TLSv1.3\" or \"TLSv1.2\"")
+	fs.StringVar(&f.tls.ciphers, "tls-ciphers", "", "TLS 1.2 cipher suites accepted, colon-separated OpenSSL names as Redis's tls-ciphers (ECDHE-ECDSA-AES256-GCM-SHA384:...; default: Go's secure suites; TLS 1.3 suites are not configurable)")
 	fs.StringVar(&f.tls.gossipKeyFile, "gossip-key-file", "", "file holding a base64 key of 16, 24 or 32 bytes (openssl rand -base64 32) that encrypts gossip; the same on every node")
 	fs.BoolVar(&f.spare, "spare", false, "join without founding a shard; raftcachectl add-shard/add-replica assigns one")
 	fs.DurationVar(&f.replaceAfter, "replace-after", 0, "self-healing: a shard leader replaces a member it has had no Raft contact with for this long by a spare node (0 = off)")

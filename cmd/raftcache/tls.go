@@ -17,6 +17,7 @@ import (
 // tlsFlags are the encryption flags of `raftcache server`.
 type tlsFlags struct {
 	cert, key, ca, authClients, gossipKeyFile string
+	protocols, ciphers                        string // tls-protocols, tls-ciphers
 }
 
 // security is what tlsFlags load: TLS for the three TCP ports and the
@@ -34,9 +35,14 @@ func (f tlsFlags) load(logger *slog.Logger) (security, error) {
 		if err != nil {
 			return s, err
 		}
+		if err := c.SetPolicy(f.protocols, f.ciphers); err != nil {
+			return s, err
+		}
 		s.tls = c
 	} else if f.authClients != "" && f.authClients != "no" {
 		return s, fmt.Errorf("--tls-auth-clients %s needs --tls-cert-file, --tls-key-file and --tls-ca-cert-file", f.authClients)
+	} else if f.protocols != "" || f.ciphers != "" {
+		return s, errors.New("--tls-protocols and --tls-ciphers need --tls-cert-file, --tls-key-file and --tls-ca-cert-file")
 	}
 	if f.gossipKeyFile != "" {
 		k, err := tlsconf.ReadGossipKey(f.gossipKeyFile)
@@ -77,7 +83,8 @@ func reloadOnHangup(ctx context.Context, c *tlsconf.Config, logger *slog.Logger)
 }
 
 // tlsControl gives the gateway's CONFIG GET/SET of tls-cert-file,
-// tls-key-file, tls-ca-cert-file and tls-auth-clients the node's TLS
+// tls-key-file, tls-ca-cert-file, tls-auth-clients, tls-protocols and
+// tls-ciphers the node's TLS
 // identity: the one its RESP, Raft and gRPC ports use and SIGHUP reloads,
 // so a change reaches new connections on all three (tls-auth-clients
 // concerns the RESP port only).
@@ -90,7 +97,17 @@ var _ gateway.TLSControl = tlsControl{}
 
 func (t tlsControl) TLSSettings() gateway.TLSSettings {
 	f := t.c.Files()
-	return gateway.TLSSettings{CertFile: f.Cert, KeyFile: f.Key, CAFile: f.CA, AuthClients: f.AuthClients}
+	protocols, ciphers := t.c.Policy()
+	return gateway.TLSSettings{CertFile: f.Cert, KeyFile: f.Key, CAFile: f.CA, AuthClients: f.AuthClients,
+		Protocols: protocols, Ciphers: ciphers}
+}
+
+func (t tlsControl) SetTLSPolicy(protocols, ciphers string) error {
+	if err := t.c.SetPolicy(protocols, ciphers); err != nil {
+		return err
+	}
+	t.logger.Info("TLS protocols and ciphers changed by CONFIG SET", "tls_protocols", protocols, "tls_ciphers", ciphers)
+	return nil
 }
 
 func (t tlsControl) SetTLSFiles(s gateway.TLSSettings) error {

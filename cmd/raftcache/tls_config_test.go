@@ -445,3 +445,43 @@ func TestDevTLSPerNode(t *testing.T) {
 		t.Fatalf("node 2 refuses a client without a certificate after node 1's CONFIG SET: %v", err)
 	}
 }
+
+// TestTLSFlagsPolicy: --tls-protocols and --tls-ciphers are checked at
+// start, need the certificate flags, and show in CONFIG GET's settings.
+func TestTLSFlagsPolicy(t *testing.T) {
+	d, err := tlsconf.GenerateDev(t.TempDir(), nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	withCert := func(protocols, ciphers string) tlsFlags {
+		return tlsFlags{cert: d.Node.Cert, key: d.Node.Key, ca: d.Node.CA, protocols: protocols, ciphers: ciphers}
+	}
+	tests := []struct {
+		name  string
+		flags tlsFlags
+		err   string // a part of the error; "" = starts
+	}{
+		{"without a certificate", tlsFlags{protocols: "TLSv1.3"}, "need --tls-cert-file"},
+		{"unknown protocol", withCert("TLSv1.0", ""), `unknown protocol "TLSv1.0"`},
+		{"suites that do not fit the key", withCert("", "ECDHE-RSA-AES128-GCM-SHA256"), "no TLS 1.2 client could connect"},
+		{"valid", withCert("TLSv1.2 TLSv1.3", "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384"), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sec, err := tt.flags.load(newLogger(io.Discard, "error"))
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %v, want one containing %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := tlsControl{c: sec.tls, logger: newLogger(io.Discard, "error")}.TLSSettings()
+			if got.Protocols != tt.flags.protocols || got.Ciphers != tt.flags.ciphers {
+				t.Fatalf("settings %+v", got)
+			}
+		})
+	}
+}

@@ -87,6 +87,48 @@ func TestTLSCluster(t *testing.T) {
 		}
 	})
 
+	t.Run("protocols by CONFIG SET", func(t *testing.T) {
+		// tls-protocols is a node's own: node 0 refuses TLS 1.2 clients
+		// once set, node 1 still takes them, and its Raft and gRPC peers
+		// (TLS 1.3 between nodes) keep working.
+		dial := func(addr string, maxVersion uint16) error {
+			cfg := clientTLS.Clone()
+			cfg.MaxVersion = maxVersion
+			rc := redis.NewClient(&redis.Options{Addr: addr, TLSConfig: cfg, MaxRetries: -1, DialTimeout: 2 * time.Second})
+			defer rc.Close()
+			return rc.Ping(ctx).Err()
+		}
+		a0, a1 := dc.addrs()[0], dc.addrs()[1]
+		n0 := redis.NewClient(&redis.Options{Addr: a0, TLSConfig: clientTLS})
+		defer n0.Close()
+		if err := n0.ConfigSet(ctx, "tls-protocols", "TLSv1.3").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := dial(a0, tls.VersionTLS12); err == nil {
+			t.Fatal("TLS 1.2 client accepted after tls-protocols TLSv1.3")
+		}
+		if err := dial(a0, tls.VersionTLS13); err != nil {
+			t.Fatalf("TLS 1.3 client: %v", err)
+		}
+		if err := dial(a1, tls.VersionTLS12); err != nil {
+			t.Fatalf("TLS 1.2 client of another node: %v", err)
+		}
+		if err := n0.ConfigSet(ctx, "tls-protocols", "TLSv1.1").Err(); err == nil || !strings.Contains(err.Error(), "TLS 1.2 is the oldest") {
+			t.Fatalf("tls-protocols TLSv1.1: %v", err)
+		}
+		for i := 0; i < 50; i++ {
+			if err := c.Set(ctx, fmt.Sprintf("tls:proto:%d", i), i, 0).Err(); err != nil {
+				t.Fatalf("cluster SET after the change: %v", err)
+			}
+		}
+		if err := n0.ConfigSet(ctx, "tls-protocols", "").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := dial(a0, tls.VersionTLS12); err != nil {
+			t.Fatalf("TLS 1.2 client after tls-protocols was reset: %v", err)
+		}
+	})
+
 	t.Run("slot move over TLS", func(t *testing.T) {
 		tc, err := tlsconf.Client(tlsconf.ClientOptions{CA: files.Node.CA})
 		if err != nil {

@@ -47,12 +47,13 @@ type Config struct {
 	clientAuth tls.ClientAuthType
 	cert       *tls.Certificate
 	pool       *x509.CertPool
+	pol        policy // tls-protocols and tls-ciphers
 }
 
 // Load reads and checks the files: all three are required, the key must
 // match the certificate and the CA must parse.
 func Load(f Files) (*Config, error) {
-	c := &Config{}
+	c := &Config{pol: defaultPolicy}
 	if err := c.SetFiles(f); err != nil {
 		return nil, err
 	}
@@ -108,9 +109,46 @@ func (c *Config) SetFiles(f Files) error {
 		return err
 	}
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pol.ciphers != "" {
+		// The suites chosen must still suit the new certificate's key.
+		if _, err := parsePolicy(c.pol.protocols, c.pol.ciphers, cert.Leaf.PublicKeyAlgorithm); err != nil {
+			return err
+		}
+	}
 	c.files, c.clientAuth, c.cert, c.pool = f, auth, cert, pool
+	return nil
+}
+
+// SetPolicy puts tls-protocols and tls-ciphers (parsePolicy) in use for
+// the handshakes that start after it, on every port this node accepts
+// TLS connections on; on error nothing changes.
+func (c *Config) SetPolicy(protocols, ciphers string) error {
+	c.update.Lock()
+	defer c.update.Unlock()
+	cert, _ := c.current()
+	p, err := parsePolicy(protocols, ciphers, cert.Leaf.PublicKeyAlgorithm)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.pol = p
 	c.mu.Unlock()
 	return nil
+}
+
+// Policy returns tls-protocols and tls-ciphers as set ("": the defaults,
+// TLS 1.2 and 1.3 with Go's suites).
+func (c *Config) Policy() (protocols, ciphers string) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.pol.protocols, c.pol.ciphers
+}
+
+func (c *Config) currentPolicy() policy {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.pol
 }
 
 // SetAuthClients changes the RESP port's client-certificate policy
@@ -226,8 +264,7 @@ func (c *Config) verifyPeer(required bool) func(tls.ConnectionState) error {
 }
 
 func (c *Config) server(auth tls.ClientAuthType) *tls.Config {
-	return &tls.Config{
-		MinVersion: tls.VersionTLS12,
+	cfg := &tls.Config{
 		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 			cert, _ := c.current()
 			return cert, nil
@@ -237,42 +274,53 @@ func (c *Config) server(auth tls.ClientAuthType) *tls.Config {
 		ClientAuth:       auth,
 		VerifyConnection: c.verifyPeer(auth == tls.RequireAnyClientCert),
 	}
+	c.currentPolicy().apply(cfg)
+	return cfg
 }
 
-// ClientServer is the RESP port's server side: a client certificate as
-// --tls-auth-clients says, or SetAuthClients since (each handshake takes
-// the policy in force when it starts).
-func (c *Config) ClientServer() *tls.Config {
-	byAuth := map[tls.ClientAuthType]*tls.Config{}
-	for _, a := range []tls.ClientAuthType{tls.NoClientCert, tls.RequestClientCert, tls.RequireAnyClientCert} {
-		byAuth[a] = c.server(a)
-	}
-	base := c.server(c.currentClientAuth())
-	// Session tickets stay valid across the policies: a returned config
-	// without keys of its own uses base's. Go does not resume a session
-	// whose client certificate (or its absence) the policy now refuses.
+// perHandshake returns a server configuration whose every handshake uses
+// the versions, suites and client-certificate policy (auth, called then)
+// in force when it starts, with the application protocols alpn.
+// Session tickets stay valid across changes: a returned config without
+// keys of its own uses base's. Go does not resume a session whose client
+// certificate (or its absence) the policy now refuses.
+func (c *Config) perHandshake(auth func() tls.ClientAuthType, alpn ...string) *tls.Config {
+	base := c.server(auth())
+	base.NextProtos = alpn
 	base.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
-		return byAuth[c.currentClientAuth()], nil
+		cfg := c.server(auth())
+		cfg.NextProtos = alpn
+		return cfg, nil
 	}
 	return base
 }
 
+// ClientServer is the RESP port's server side: a client certificate as
+// --tls-auth-clients says, or SetAuthClients since.
+func (c *Config) ClientServer() *tls.Config { return c.perHandshake(c.currentClientAuth) }
+
 // PeerServer is the Raft port's server side: only nodes holding a
 // certificate signed by the CA may connect (Raft has no other
 // authentication).
-func (c *Config) PeerServer() *tls.Config { return c.server(tls.RequireAnyClientCert) }
+func (c *Config) PeerServer() *tls.Config {
+	return c.perHandshake(func() tls.ClientAuthType { return tls.RequireAnyClientCert })
+}
 
 // GRPCServer is the gRPC port's server side: raftcachectl need not present
 // a certificate (the gRPC token authenticates calls); one presented is
-// verified.
-func (c *Config) GRPCServer() *tls.Config { return c.server(tls.RequestClientCert) }
+// verified. gRPC needs ALPN's h2, which its credentials add to this
+// config but not to the per-handshake ones.
+func (c *Config) GRPCServer() *tls.Config {
+	return c.perHandshake(func() tls.ClientAuthType { return tls.RequestClientCert }, "h2")
+}
 
 // PeerClient is the client side of node-to-node connections (Raft, gRPC):
 // it presents the node's certificate and accepts a server whose chain the
 // CA signed, whatever address it was reached at.
+// Its versions and suites are the policy's when it is built (a node's
+// outgoing connections; the peer's server side applies its own).
 func (c *Config) PeerClient() *tls.Config {
-	return &tls.Config{
-		MinVersion: tls.VersionTLS12,
+	cfg := &tls.Config{
 		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
 			cert, _ := c.current()
 			return cert, nil
@@ -282,6 +330,8 @@ func (c *Config) PeerClient() *tls.Config {
 		InsecureSkipVerify: true, //nolint:gosec // verified by VerifyConnection
 		VerifyConnection:   c.verifyPeer(true),
 	}
+	c.currentPolicy().apply(cfg)
+	return cfg
 }
 
 // ClientOptions configure a tool's TLS connection to a node (raftcachectl).
