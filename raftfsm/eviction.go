@@ -73,23 +73,25 @@ type access struct {
 	lfu   atomic.Uint32 // minutes clock (16 bits) << 8 | logarithmic counter (8 bits)
 }
 
-// What accesses record (DB.tracking): the eviction policy's need only, as
-// writing to every entry read costs reads about a quarter of their time.
+// What accesses record (DB.tracking). The access time is recorded under
+// every policy but the LFU ones, as Redis's LRU clock is, so that OBJECT
+// IDLETIME means something under noeviction too (a read pays one atomic
+// store: BenchmarkExecGetLRU); the LFU policies record the counter
+// instead of the time (OBJECT FREQ). TrackNone, recording nothing, is for
+// comparison in benchmarks.
 const (
-	TrackNone uint32 = iota
-	TrackLRU
+	TrackLRU uint32 = iota // the zero value: a new DB records access times
 	TrackLFU
+	TrackNone
 )
 
 // TrackingFor returns what policy needs recorded.
 func TrackingFor(policy string) uint32 {
 	switch policy {
-	case PolicyAllKeysLRU, PolicyVolatileLRU:
-		return TrackLRU
 	case PolicyAllKeysLFU, PolicyVolatileLFU:
 		return TrackLFU
 	}
-	return TrackNone
+	return TrackLRU
 }
 
 // touch records an access at now (Unix ms). coin seeds the draw that

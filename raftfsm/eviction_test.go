@@ -117,11 +117,46 @@ func TestEvictionCandidates(t *testing.T) {
 	if len(got) != 10 || len(slices.Compact(slices.Sorted(slices.Values(got)))) != 10 {
 		t.Fatalf("allkeys-random: %v (want 10 distinct)", got)
 	}
+	// Under LFU, OBJECT FREQ is the counter and IDLETIME Redis's error;
+	// under the other policies the other way round.
+	f20, f50 := show(d.read("OBJECT", "FREQ", "k20")), show(d.read("OBJECT", "FREQ", "k50"))
+	if n20, _ := strconv.Atoi(strings.Trim(f20, "()")); f20 == f50 || n20 <= lfuInitVal {
+		t.Fatalf("OBJECT FREQ k20 = %s, k50 = %s: want k20's grown past %d", f20, f50, lfuInitVal)
+	}
+	if r := show(d.read("OBJECT", "IDLETIME", "k50")); !strings.HasPrefix(r, "!ERR An LFU maxmemory policy is selected") {
+		t.Fatalf("OBJECT IDLETIME under LFU = %s", r)
+	}
+	d.db.tracking.Store(TrackLRU)
+	if r := show(d.read("OBJECT", "FREQ", "k20")); !strings.HasPrefix(r, "!ERR An LFU maxmemory policy is not selected") {
+		t.Fatalf("OBJECT FREQ under LRU = %s", r)
+	}
 	if r := show(d.read("OBJECT", "IDLETIME", "k50")); r != "(10)" {
 		t.Fatalf("OBJECT IDLETIME k50 = %s, want (10)", r)
 	}
 	if r := show(d.read("OBJECT", "IDLETIME", "k51")); r != "(0)" {
 		t.Fatalf("OBJECT IDLETIME k51 = %s, want (0)", r)
+	}
+}
+
+// TestIdleTimeDefault: a new DB (noeviction, as a node starts) records
+// access times, so OBJECT IDLETIME counts from the last read or write,
+// and OBJECT, TTL and TYPE do not count as accesses.
+func TestIdleTimeDefault(t *testing.T) {
+	d := newTestDB(t)
+	d.do("SET", "k", "v")
+	d.advance(3_000)
+	d.read("TTL", "k")
+	d.read("TYPE", "k")
+	if r := show(d.read("OBJECT", "IDLETIME", "k")); r != "(3)" {
+		t.Fatalf("OBJECT IDLETIME after 3 s = %s", r)
+	}
+	d.read("GET", "k")
+	d.advance(2_000)
+	if r := show(d.read("OBJECT", "IDLETIME", "k")); r != "(2)" {
+		t.Fatalf("OBJECT IDLETIME 2 s after a GET = %s", r)
+	}
+	if r := show(d.read("OBJECT", "FREQ", "k")); !strings.HasPrefix(r, "!ERR An LFU maxmemory policy is not selected") {
+		t.Fatalf("OBJECT FREQ = %s", r)
 	}
 }
 

@@ -60,6 +60,8 @@ var (
 	errExpireGTLT     = Err("ERR GT and LT options at the same time are not compatible")
 	errLFUNotSelected = Err("ERR An LFU maxmemory policy is not selected, access frequency not tracked. " +
 		"Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+	errLFUSelected = Err("ERR An LFU maxmemory policy is selected, idle time not tracked. " +
+		"Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
 )
 
 // errorf builds an error reply the way addReplyErrorFormat does: user text
@@ -494,11 +496,15 @@ func objectCommand(c *Ctx, args [][]byte) Reply {
 		return Int(1)
 	case EqFold(sub, "idletime"):
 		// Since the last access this node saw (not replicated).
+		if c.DB.tracking.Load() == TrackLFU {
+			return errLFUSelected
+		}
 		return Int(e.acc.idleSeconds(c.Now))
-	default: // freq
-		// raftcache evicts without an LFU policy, so Redis's answer is
-		// this error.
-		return errLFUNotSelected
+	default: // freq: the LFU counter as decayed now (redis-cli --hotkeys)
+		if c.DB.tracking.Load() != TrackLFU {
+			return errLFUNotSelected
+		}
+		return Int(int64(lfuDecayed(e.acc.lfu.Load(), c.Now)))
 	}
 }
 

@@ -290,6 +290,39 @@ func TestRedisCLI(t *testing.T) {
 	if got := run("INFO", "replication"); !strings.Contains(got, "role:master") {
 		t.Fatalf("INFO replication: %q", got)
 	}
+	// The key-space scans of redis-cli: --bigkeys (SCAN, TYPE, STRLEN),
+	// --memkeys (MEMORY USAGE) and --hotkeys, which needs an LFU policy
+	// (OBJECT FREQ) and says so without one.
+	for i := 0; i < 20; i++ {
+		run("SET", fmt.Sprintf("cli:%d", i), strings.Repeat("x", i))
+	}
+	for i := 0; i < 30; i++ {
+		run("GET", "cli") // the hot one
+	}
+	if got := run("--bigkeys"); !strings.Contains(got, `Biggest string found '"cli:19"' has 19 bytes`) {
+		t.Fatalf("--bigkeys:\n%s", got)
+	}
+	if got := run("--memkeys"); !strings.Contains(got, "Biggest string found") {
+		t.Fatalf("--memkeys:\n%s", got)
+	}
+	// Without one redis-cli exits 1 with the server's error.
+	if out, _ := exec.Command(cli, "-p", port, "--hotkeys").CombinedOutput(); !strings.Contains(string(out), "LFU maxmemory policy is not selected") {
+		t.Fatalf("--hotkeys without an LFU policy:\n%s", out)
+	}
+	run("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
+	for i := 0; i < 30; i++ {
+		run("GET", "cli")
+	}
+	// The summary lists the hottest first: "cli", read 60 times, above
+	// the others' initial counter of 5.
+	got := run("--hotkeys")
+	first := ""
+	if i := strings.Index(got, "hot key found with counter: "); i >= 0 {
+		first, _, _ = strings.Cut(got[i:], "\n")
+	}
+	if !strings.HasSuffix(first, `keyname: "cli"`) || strings.HasPrefix(first, "hot key found with counter: 5\t") {
+		t.Fatalf("--hotkeys:\n%s", got)
+	}
 }
 
 // TestGracefulCloseHandsOffLeadership: closing the leader (SIGTERM path)
