@@ -6,8 +6,10 @@
 // with its clock and a random seed. An outcome that raft cannot vouch for
 // (leadership lost after the entry was enqueued, shutdown, the caller giving
 // up) is never reported as a clean failure: the replica keeps waiting for the
-// entry to be applied (matched by request id through the FSM apply hook) and
-// otherwise returns ErrUncertain.
+// entry to be applied (matched by request id through the FSM apply hook), or
+// after a lost leadership for another entry to be applied at its index
+// (then ErrNotLeader: the write can never apply), and otherwise returns
+// ErrUncertain.
 //
 // Linearizable reads (read.go) follow the read-index recipe hashicorp/raft
 // lacks: the leader first applies a no-op of its own term, then each batch of
