@@ -73,12 +73,12 @@ type access struct {
 	lfu   atomic.Uint32 // minutes clock (16 bits) << 8 | logarithmic counter (8 bits)
 }
 
-// What accesses record (DB.tracking). The access time is recorded under
-// every policy but the LFU ones, as Redis's LRU clock is, so that OBJECT
-// IDLETIME means something under noeviction too (a read pays one atomic
-// store: BenchmarkExecGetLRU); the LFU policies record the counter
-// instead of the time (OBJECT FREQ). TrackNone, recording nothing, is for
-// comparison in benchmarks.
+// What accesses record (DB.tracking). Every access records its time, as
+// Redis's LRU clock does, so that OBJECT IDLETIME means something under
+// noeviction too (a read pays one atomic store: BenchmarkExecGetLRU); the
+// LFU policies also keep the counter (OBJECT FREQ; OBJECT IDLETIME then
+// answers Redis's error). TrackNone, recording nothing, is for comparison
+// in benchmarks.
 const (
 	TrackLRU uint32 = iota // the zero value: a new DB records access times
 	TrackLFU
