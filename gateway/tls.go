@@ -183,8 +183,8 @@ func (s *Server) setTLS(sets []configSet) (param, errText string) {
 			t.Ciphers, policy = st.v, true
 		}
 	}
-	// The policy first: it is only checked, so if the files then fail it
-	// goes back and the whole SET changes nothing.
+	// The versions and suites first, as they are the cheaper check; if the
+	// files then fail they are put back, so the whole SET changes nothing.
 	var err error
 	if policy {
 		err = h.ctl.SetTLSPolicy(t.Protocols, t.Ciphers)

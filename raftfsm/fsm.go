@@ -413,14 +413,10 @@ type ScriptCallFunc func(args [][]byte, errText string, rejected bool)
 // applied from the log or served as a read (MONITOR, INFO commandstats).
 // fn must not block or keep args; nil removes it.
 func (f *FSM) SetScriptCallSink(fn ScriptCallFunc) {
-	var p *ScriptCallFunc
-	if fn != nil {
-		p = &fn
-	}
-	f.scriptCalls.Store(p)
 	f.mu.Lock()
-	f.db.scriptCalls.Store(p)
-	f.mu.Unlock()
+	defer f.mu.Unlock()
+	f.db.SetScriptCallSink(fn)
+	f.scriptCalls.Store(f.db.scriptCalls.Load()) // for the DB a restore installs
 }
 
 // SetScriptCallSink is FSM.SetScriptCallSink for a DB used on its own.

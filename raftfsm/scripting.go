@@ -307,6 +307,11 @@ func stringTable(L *lua.LState, vals [][]byte) *lua.LTable {
 	return t
 }
 
+// errStatsCounted marks an error table from redis.call/pcall whose error
+// INFO errorstats counted already (Redis's field of the same name;
+// Reply.ErrCounted).
+const errStatsCounted = "ignore_error_stats_update"
+
 // errorReply turns an uncaught Lua error into Redis 7's error reply:
 // "ERR <message> script: <sha>, on @user_script:<line>."; an error table
 // raised by redis.call keeps the command's own error code.
@@ -317,7 +322,7 @@ func (r *scriptRun) errorReply(err error) Reply {
 		if t, ok := ae.Object.(*lua.LTable); ok {
 			if e, ok := t.RawGetString("err").(lua.LString); ok {
 				rep := Err(oneLine(string(e)))
-				rep.ErrCounted = t.RawGetString("ignore_error_stats_update") == lua.LTrue
+				rep.ErrCounted = t.RawGetString(errStatsCounted) == lua.LTrue
 				return rep
 			}
 		}
@@ -805,7 +810,7 @@ func (r *scriptRun) call(L *lua.LState, protected bool) int {
 		if counted {
 			// As Redis: the script's own error reply, should it end with
 			// this error, is not counted again (Reply.ErrCounted).
-			t.RawSetString("ignore_error_stats_update", lua.LTrue)
+			t.RawSetString(errStatsCounted, lua.LTrue)
 		}
 		if protected {
 			L.Push(t)
@@ -1096,7 +1101,7 @@ func (r *scriptRun) toReply(v lua.LValue, depth int) Reply {
 			if e != "" {
 				rep = Err(oneLine(string(e)))
 			}
-			rep.ErrCounted = v.RawGetString("ignore_error_stats_update") == lua.LTrue
+			rep.ErrCounted = v.RawGetString(errStatsCounted) == lua.LTrue
 			return rep
 		}
 		if s, ok := v.RawGetString("ok").(lua.LString); ok {
