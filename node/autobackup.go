@@ -21,11 +21,12 @@ import (
 // same boundary) and exactly one acts: the Raft leader of the shard that
 // owns slot 0, as its own log says. It writes the whole cluster's backup
 // (every shard, through this node's own admin API, so each shard's leader
-// exports it after a read barrier) into BackupDir/auto-<boundary>, written
-// under a temporary name and renamed once complete, skips the boundary if
-// that directory exists already (leadership moved within the interval and
-// the old leader wrote it on a shared volume), then removes the oldest
-// auto-* directories beyond BackupRetain. Failures are logged and counted
+// exports it after a read barrier) into BackupDir/auto-<boundary> (a
+// directory: written under a temporary name and renamed once complete; an
+// S3 prefix: manifest uploaded last, backup.WriteAuto), skips the boundary
+// if that backup exists already (leadership moved within the interval and
+// the old leader wrote it to a shared volume or bucket), then removes the
+// oldest auto-* backups beyond BackupRetain. Failures are logged and counted
 // (INFO persistence); they never stop the node.
 
 // DefaultBackupRetain is how many automatic backups are kept by default.
@@ -87,17 +88,23 @@ func (n *Node) autoBackup(ctx context.Context, boundary time.Time) {
 	log := n.cfg.Logger.With("node_id", n.cfg.NodeID, "backup", backup.AutoName(boundary))
 	bctx, cancel := context.WithTimeout(ctx, max(n.cfg.BackupInterval, minBackupTimeout))
 	defer cancel()
-	var dir string
+	root, err := backup.Open(n.cfg.BackupDir, n.cfg.BackupS3)
+	if err != nil { // Validate opened it once already
+		log.Error("automatic backup failed", "dir", n.cfg.BackupDir, "err", err)
+		n.autoBackups.fail()
+		return
+	}
+	var dir backup.Location
 	var m *backup.Manifest
 	// A shard without a leader at the boundary (an election) is retried
 	// until half the interval has passed, not counted as a failure at once.
 	until := boundary.Add(min(n.cfg.BackupInterval/2, maxBackupRetry))
-	err := retryUnavailable(bctx, until, backupRetryWait(n.cfg.BackupInterval), func() error {
+	err = retryUnavailable(bctx, until, backupRetryWait(n.cfg.BackupInterval), func() error {
 		if !n.autoBackupActs() {
 			return errNotActing
 		}
 		var err error
-		dir, m, err = n.writeAutoBackup(bctx, boundary)
+		dir, m, err = n.writeAutoBackup(bctx, root, boundary)
 		if status.Code(err) == codes.Unavailable {
 			log.Warn("automatic backup attempt failed: a shard is unavailable", "err", err)
 		}
@@ -112,35 +119,37 @@ func (n *Node) autoBackup(ctx context.Context, boundary time.Time) {
 	st := &n.autoBackups
 	switch {
 	case errors.Is(err, backup.ErrExists):
-		log.Info("automatic backup already written by another node, skipped", "dir", dir)
+		log.Info("automatic backup already written by another node, skipped", "dir", dir.String())
 		st.mu.Lock()
 		st.skipped++
 		st.mu.Unlock()
 	case err != nil:
 		log.Error("automatic backup failed", "dir", n.cfg.BackupDir, "err", err)
-		st.mu.Lock()
-		st.failed++
-		st.lastErr = true
-		st.mu.Unlock()
+		st.fail()
 		return
 	default:
-		log.Info("automatic backup written", "dir", dir, "shards", len(m.Shards), "keys", m.Keys(), "bytes", m.Size())
+		log.Info("automatic backup written", "dir", dir.String(), "shards", len(m.Shards), "keys", m.Keys(), "bytes", m.Size())
 		st.mu.Lock()
 		st.written++
-		st.last, st.lastErr = dir, false
+		st.last, st.lastErr = dir.String(), false
 		st.mu.Unlock()
 	}
-	removed, err := backup.Prune(n.cfg.BackupDir, n.cfg.BackupRetain)
+	removed, err := backup.Prune(bctx, root, n.cfg.BackupRetain)
 	for _, p := range removed {
 		log.Info("old automatic backup removed", "dir", p)
 	}
 	if err != nil {
 		log.Error("removing old automatic backups failed", "dir", n.cfg.BackupDir, "err", err)
-		st.mu.Lock()
-		st.failed++
-		st.lastErr = true
-		st.mu.Unlock()
+		st.fail()
 	}
+}
+
+// fail counts a failed attempt (a backup, or removing old ones).
+func (st *autoBackupState) fail() {
+	st.mu.Lock()
+	st.failed++
+	st.lastErr = true
+	st.mu.Unlock()
 }
 
 // maxBackupRetry bounds how long an automatic backup retries a shard that
@@ -174,12 +183,12 @@ func retryUnavailable(ctx context.Context, until time.Time, wait time.Duration, 
 
 // writeAutoBackup writes the backup through this node's own admin API
 // (its gRPC client connections carry the token and TLS).
-func (n *Node) writeAutoBackup(ctx context.Context, boundary time.Time) (string, *backup.Manifest, error) {
+func (n *Node) writeAutoBackup(ctx context.Context, root backup.Location, boundary time.Time) (backup.Location, *backup.Manifest, error) {
 	c, err := n.grpc.conn(n.GRPCAddr())
 	if err != nil {
-		return "", nil, err
+		return root, nil, err
 	}
-	return backup.WriteAuto(ctx, adminv1.NewAdminClient(c), n.cfg.BackupDir, boundary, n.GRPCAddr())
+	return backup.WriteAuto(ctx, adminv1.NewAdminClient(c), root, boundary, n.GRPCAddr())
 }
 
 // autoBackupInfo is the INFO persistence lines of automatic backups

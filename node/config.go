@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/raftcache/raftcache/internal/backup"
 	"github.com/raftcache/raftcache/internal/tlsconf"
 	"github.com/raftcache/raftcache/raftfsm"
 	"github.com/raftcache/raftcache/shard"
@@ -66,10 +67,12 @@ type Config struct {
 	ReplaceAfter time.Duration
 	// Automatic backups (autobackup.go): every BackupInterval (0 = off),
 	// the leader of the shard owning slot 0 writes a backup of the whole
-	// cluster under BackupDir and keeps the newest BackupRetain (0 = 7).
+	// cluster under BackupDir (a directory, or s3://bucket/prefix with
+	// BackupS3 naming the store) and keeps the newest BackupRetain (0 = 7).
 	BackupDir      string
 	BackupInterval time.Duration
 	BackupRetain   int
+	BackupS3       backup.S3Options
 
 	// Timing overrides for tests and dev (zero = shard defaults).
 	HeartbeatTimeout  time.Duration
@@ -178,6 +181,11 @@ func (c *Config) Validate() error {
 	}
 	if c.BackupInterval > 0 && c.BackupDir == "" {
 		return errors.New("node: a backup interval needs a backup dir")
+	}
+	if c.BackupDir != "" {
+		if _, err := backup.Open(c.BackupDir, c.BackupS3); err != nil {
+			return fmt.Errorf("node: backup dir: %w", err)
+		}
 	}
 	if c.BackupRetain < 0 {
 		return fmt.Errorf("node: backup retain %d must not be negative", c.BackupRetain)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/raftcache/raftcache/internal/backup"
+	"github.com/raftcache/raftcache/internal/backup/s3test"
 	"github.com/raftcache/raftcache/internal/testwait"
 	"github.com/raftcache/raftcache/raftfsm"
 )
@@ -50,14 +51,7 @@ func TestAutoBackup(t *testing.T) {
 	if l := os.Getenv("RAFTCACHE_TEST_LOG"); l != "" {
 		o.logLevel = l
 	}
-	// The nodes' errors, to say why a backup failed should one fail.
-	logs := &syncBuffer{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("node errors:\n%s", logs.String())
-		}
-	})
-	dc := startDevClusterLogs(t, o, logs)
+	dc := startBackupCluster(t, o)
 	c := clusterClient(t, dc, nil)
 	ctx := context.Background()
 	want := map[string]bool{}
@@ -129,7 +123,7 @@ func TestAutoBackup(t *testing.T) {
 	}
 	for _, name := range autos {
 		dir := filepath.Join(root, name)
-		m, err := backup.Verify(dir) // what snapshot list reads and restore checks
+		m, err := backup.Verify(context.Background(), backup.Local(dir)) // what snapshot list reads and restore checks
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,6 +159,19 @@ func TestAutoBackup(t *testing.T) {
 	}
 }
 
+// startBackupCluster starts a dev cluster whose nodes' errors the test
+// prints if it fails, to say why a backup failed should one fail.
+func startBackupCluster(t *testing.T, o devOptions) *devCluster {
+	t.Helper()
+	logs := &syncBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("node errors:\n%s", logs.String())
+		}
+	})
+	return startDevClusterLogs(t, o, logs)
+}
+
 // autoDirs lists the auto-* directories under root, oldest first.
 func autoDirs(t *testing.T, root string) []string {
 	t.Helper()
@@ -179,4 +186,86 @@ func autoDirs(t *testing.T, root string) []string {
 		}
 	}
 	return out // ReadDir sorts by name: by time
+}
+
+// TestAutoBackupS3: the same with --backup-dir s3://...: a 2-shard dev
+// cluster backs up every second into a bucket (an S3 API on loopback) and
+// keeps 2; afterwards exactly the 2 newest auto-* backups are there, each
+// verifies and holds every key, and an object beside them is untouched.
+func TestAutoBackupS3(t *testing.T) {
+	st := s3test.New(t, "rcbk")
+	st.Put(t, "rcbk", "cluster-a/nightly/keep", []byte("x"))
+	o := devOptions{shards: 2, replicas: 3, basePort: freeBase(t, 6), logLevel: "error",
+		backup: backupFlags{dir: "s3://rcbk/cluster-a", interval: time.Second, retain: 2, s3: backup.S3Options{Endpoint: st.URL}}}
+	dc := startBackupCluster(t, o)
+	c := clusterClient(t, dc, nil)
+	ctx := context.Background()
+	for i := 0; i < 300; i++ {
+		if err := c.Set(ctx, fmt.Sprintf("k%d", i), "v", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	written := time.Now()
+	root, err := backup.Open(o.backup.dir, o.backup.s3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testwait.Eventually(t, 60*time.Second, func() error {
+		total := 0
+		for _, inst := range dc.instances {
+			total += infoCount(t, inst, "raftcache_auto_backups")
+		}
+		names, err := root.List(ctx)
+		if err != nil {
+			return err
+		}
+		slices.Sort(names)
+		if total < 3 || len(names) < 2 || !strings.HasPrefix(names[0], backup.AutoPrefix) {
+			return fmt.Errorf("%d backups written, %v kept", total, names)
+		}
+		b, err := time.Parse("20060102T150405Z", strings.TrimPrefix(names[0], backup.AutoPrefix))
+		if err != nil || !b.After(written) {
+			return fmt.Errorf("oldest kept %s is not after the writes (%v)", names[0], written)
+		}
+		return nil
+	})
+	for _, inst := range dc.instances {
+		if f := infoCount(t, inst, "raftcache_auto_backups_failed"); f != 0 {
+			t.Fatalf("node %s: %d automatic backups failed", inst.node.ID(), f)
+		}
+	}
+	dc.close() // no backup under way while the bucket is checked
+	names, err := root.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(names)
+	if len(names) != 3 || names[2] != "nightly" {
+		t.Fatalf("the bucket holds %v, want 2 auto-* backups and nightly", names)
+	}
+	for _, name := range names[:2] {
+		dir := root.Join(name)
+		m, err := backup.Verify(ctx, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys := 0
+		for _, s := range m.Shards {
+			r, err := dir.Open(ctx, s.File)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = raftfsm.ScanSnapshot(r, func([]byte, int64, []byte) error { keys++; return nil })
+			r.Close()
+			if err != nil {
+				t.Fatalf("%s/%s: %v", name, s.File, err)
+			}
+		}
+		if len(m.Shards) != 2 || keys != 300 {
+			t.Fatalf("%s: %d shards, %d keys", name, len(m.Shards), keys)
+		}
+	}
+	if keys := st.Keys(t, "rcbk"); !slices.Contains(keys, "cluster-a/nightly/keep") {
+		t.Fatalf("an object beside the backups was removed: %v", keys)
+	}
 }

@@ -74,6 +74,10 @@ func TestBackupFlags(t *testing.T) {
 		{args: []string{"--backup-interval", "1h"}, wantErr: "--backup-interval needs --backup-dir"},
 		{args: []string{"--backup-dir", "/b", "--backup-interval", "-1s"}, wantErr: "--backup-interval"},
 		{args: []string{"--backup-dir", "/b", "--backup-retain", "0"}, wantErr: "--backup-retain 0"},
+		{args: []string{"--backup-dir", "s3://backups/cluster-a", "--backup-interval", "24h", "--backup-s3-endpoint", "http://127.0.0.1:9000", "--backup-s3-region", "eu-west-1"}},
+		{args: []string{"--backup-dir", "s3://b", "--backup-interval", "24h"}, wantErr: "--backup-dir"},
+		{args: []string{"--backup-dir", "s3://backups", "--backup-s3-endpoint", "ftp://x"}, wantErr: "--backup-dir"},
+		{args: []string{"--backup-s3-endpoint", "http://127.0.0.1:9000"}, wantErr: "need --backup-dir s3://"},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/raftcache/raftcache/gateway"
 	"github.com/raftcache/raftcache/internal/authn"
+	"github.com/raftcache/raftcache/internal/backup"
 	"github.com/raftcache/raftcache/node"
 	"github.com/raftcache/raftcache/raftfsm"
 	"github.com/raftcache/raftcache/shard"
@@ -107,12 +108,15 @@ type backupFlags struct {
 	dir      string
 	interval time.Duration
 	retain   int
+	s3       backup.S3Options
 }
 
 func (f *backupFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.dir, "backup-dir", "", "automatic backups: directory the backups are written to, on the disk of the node that takes them (a shared volume keeps them in one place)")
+	fs.StringVar(&f.dir, "backup-dir", "", "automatic backups: where they are written: a directory, on the disk of the node that takes them (a shared volume keeps them in one place), or s3://bucket/prefix (credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ~/.aws/credentials or an instance role)")
+	fs.StringVar(&f.s3.Endpoint, "backup-s3-endpoint", "", "automatic backups to s3://: the S3 API's address for a store other than AWS: host[:port] (HTTPS) or http://host[:port] (MinIO, Ceph RGW, ...)")
+	fs.StringVar(&f.s3.Region, "backup-s3-region", "", "automatic backups to s3://: the bucket's region (default: $AWS_REGION, else asked of the store)")
 	fs.DurationVar(&f.interval, "backup-interval", 0, "automatic backups: take one at every multiple of this on the wall clock (24h: daily at 00:00 UTC), by the leader of the shard owning slot 0 (0 = off)")
-	fs.IntVar(&f.retain, "backup-retain", node.DefaultBackupRetain, "automatic backups: keep the newest N auto-* directories in --backup-dir")
+	fs.IntVar(&f.retain, "backup-retain", node.DefaultBackupRetain, "automatic backups: keep the newest N auto-* backups in --backup-dir")
 }
 
 // check names the flags at fault (node.Config.Validate would also read a
@@ -126,6 +130,13 @@ func (f *backupFlags) check() error {
 	}
 	if f.retain < 1 {
 		return fmt.Errorf("--backup-retain %d: must be at least 1", f.retain)
+	}
+	if f.dir != "" {
+		if _, err := backup.Open(f.dir, f.s3); err != nil {
+			return fmt.Errorf("--backup-dir: %w", err)
+		}
+	} else if f.s3 != (backup.S3Options{}) {
+		return errors.New("--backup-s3-endpoint and --backup-s3-region need --backup-dir s3://...")
 	}
 	return nil
 }
@@ -227,7 +238,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		NodeID: f.nodeID, AZ: f.az, DataDir: f.dataDir, Bind: f.bind, Advertise: f.advertise,
 		Announce: f.announce, Port: f.port, GRPCPort: f.grpcPort, Join: splitList(f.join), BootstrapExpect: f.bootstrapExpect, Shards: f.shards,
 		Spare: f.spare, Logger: logger, ReplaceAfter: f.replaceAfter,
-		BackupDir: f.backup.dir, BackupInterval: f.backup.interval, BackupRetain: f.backup.retain,
+		BackupDir: f.backup.dir, BackupInterval: f.backup.interval, BackupRetain: f.backup.retain, BackupS3: f.backup.s3,
 		SnapshotThreshold: f.snapshotThreshold, TrailingLogs: f.trailingLogs, SnapshotInterval: f.snapshotInterval,
 		HashLogEvery:     f.hashLogEvery,
 		DiskStallTimeout: stall,

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/raftcache/raftcache/internal/authn"
+	"github.com/raftcache/raftcache/internal/backup"
 	"github.com/raftcache/raftcache/internal/tlsconf"
 	adminv1 "github.com/raftcache/raftcache/proto/raftcache/admin/v1"
 )
@@ -30,6 +31,7 @@ type cli struct {
 	timeout   time.Duration
 	tls       tlsOptions
 	resp      respAuth
+	s3        backup.S3Options // snapshot's --s3-endpoint, --s3-region
 	stdout    io.Writer
 	stderr    io.Writer
 

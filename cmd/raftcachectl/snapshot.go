@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -22,8 +21,8 @@ import (
 
 // Backups. "snapshot create DIR" asks every shard's leader for a
 // point-in-time copy of its data (ExportShard) and writes one file per
-// shard plus manifest.json: the operator keeps, copies or archives the
-// directory. "snapshot restore DIR" writes the keys back through any
+// shard plus manifest.json, in a directory (the operator keeps, copies or
+// archives it) or an S3 prefix. "snapshot restore DIR" writes the keys back through any
 // node's RESP port with RESTORE ... ABSTTL, so a backup restores into any
 // cluster whatever its shard count and slot layout (ElastiCache restores
 // into a new cluster the same way).
@@ -31,34 +30,57 @@ import (
 func (c *cli) snapshotCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "snapshot",
-		Short: "Back up the cluster's data to a directory, list backups, restore one",
+		Short: "Back up the cluster's data to a directory or S3, list backups, restore one",
+		Long: `Every DIR or ROOT is a local directory or s3://bucket/prefix (AWS S3, or any
+S3-compatible store with --s3-endpoint). S3 credentials are the AWS SDK's:
+AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN), the shared
+credentials file (~/.aws/credentials, AWS_PROFILE), or an EC2/ECS instance role.`,
 	}
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&c.s3.Endpoint, "s3-endpoint", os.Getenv("RAFTCACHE_S3_ENDPOINT"), "S3 API address for a store other than AWS: host[:port] (HTTPS) or http://host[:port]; default: $RAFTCACHE_S3_ENDPOINT")
+	pf.StringVar(&c.s3.Region, "s3-region", "", "the bucket's region (default: $AWS_REGION, else asked of the store)")
 	cmd.AddCommand(c.snapshotCreateCmd(), c.snapshotListCmd(), c.snapshotRestoreCmd())
 	return cmd
+}
+
+// location opens a DIR or ROOT argument.
+func (c *cli) location(where string) (backup.Location, error) {
+	loc, err := backup.Open(where, c.s3)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return loc, nil
 }
 
 func (c *cli) snapshotCreateCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "create DIR",
-		Short: "Write a point-in-time copy of every shard (one file each) and manifest.json to DIR (new or empty)",
+		Short: "Write a point-in-time copy of every shard (one file each) and manifest.json to DIR (new or empty; or s3://bucket/prefix)",
 		Args:  nArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir := args[0]
-			if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
-				return usagef("%s is not empty", dir)
-			}
-			d, err := c.describe(cmd.Context())
+			dir, err := c.location(args[0])
 			if err != nil {
 				return err
 			}
-			if err := os.MkdirAll(dir, 0o750); err != nil {
+			if l, ok := dir.(backup.Local); ok {
+				if ents, err := os.ReadDir(string(l)); err == nil && len(ents) > 0 {
+					return usagef("%s is not empty", l)
+				}
+			} else if _, err := backup.ReadManifest(cmd.Context(), dir); !errors.Is(err, os.ErrNotExist) {
+				if err == nil {
+					return usagef("%s already holds a backup", dir)
+				}
+				return err // the store refused (credentials, bucket, endpoint)
+			}
+			d, err := c.describe(cmd.Context())
+			if err != nil {
 				return err
 			}
 			a, err := c.admin()
 			if err != nil {
 				return err
 			}
-			m, err := backup.Write(cmd.Context(), a, dir, d.GetShards(), c.addr, time.Now())
+			m, err := backup.Write(cmd.Context(), a, dir, d.GetShards(), c.addr, time.Now(), "")
 			if err != nil {
 				return err
 			}
@@ -91,7 +113,7 @@ func printJSONValue(w io.Writer, v any) error {
 func (c *cli) snapshotListCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "list [ROOT]",
-		Short: "List the snapshots in ROOT (default .): directories holding a manifest.json",
+		Short: "List the snapshots in ROOT (default .; or s3://bucket/prefix): directories holding a manifest.json",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return usagef("list: want at most 1 argument, got %d", len(args))
@@ -99,11 +121,15 @@ func (c *cli) snapshotListCmd() *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			root := "."
+			where := "."
 			if len(args) == 1 {
-				root = args[0]
+				where = args[0]
 			}
-			ents, err := os.ReadDir(root)
+			root, err := c.location(where)
+			if err != nil {
+				return err
+			}
+			names, err := root.List(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -112,11 +138,8 @@ func (c *cli) snapshotListCmd() *cobra.Command {
 				Manifest *backup.Manifest `json:"manifest"`
 			}
 			var out []listed
-			for _, e := range ents {
-				if !e.IsDir() {
-					continue
-				}
-				m, err := backup.ReadManifest(filepath.Join(root, e.Name()))
+			for _, name := range names {
+				m, err := backup.ReadManifest(cmd.Context(), root.Join(name))
 				if errors.Is(err, os.ErrNotExist) {
 					continue
 				}
@@ -124,7 +147,7 @@ func (c *cli) snapshotListCmd() *cobra.Command {
 					fmt.Fprintln(c.stderr, "raftcachectl: skipping", err)
 					continue
 				}
-				out = append(out, listed{Name: e.Name(), Manifest: m})
+				out = append(out, listed{Name: name, Manifest: m})
 			}
 			sort.Slice(out, func(i, j int) bool { return out[i].Manifest.Created.Before(out[j].Manifest.Created) })
 			if c.json {
@@ -159,15 +182,13 @@ since the snapshot are skipped. A key that already exists is left alone and
 counted (the command then fails) unless --replace is given.`,
 		Args: nArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir := args[0]
-			m, err := backup.ReadManifest(dir)
+			dir, err := c.location(args[0])
 			if err != nil {
 				return err
 			}
-			for _, s := range m.Shards {
-				if err := backup.VerifyShardFile(dir, s); err != nil {
-					return err
-				}
+			m, err := backup.Verify(cmd.Context(), dir)
+			if err != nil {
+				return err
 			}
 			d, err := c.describe(cmd.Context())
 			if err != nil {
@@ -203,7 +224,7 @@ counted (the command then fails) unless --replace is given.`,
 				go func() {
 					defer wg.Done()
 					var err error
-					if libs[i], err = restoreShard(cmd.Context(), rc, filepath.Join(dir, s.File), replace, &results[i]); err != nil {
+					if libs[i], err = restoreShard(cmd.Context(), rc, dir, s.File, replace, &results[i]); err != nil {
 						errs[i] = fmt.Errorf("%s: %w", s.File, err)
 					}
 				}()
@@ -299,8 +320,8 @@ const restoreBatch = 1024
 
 // restoreShard RESTOREs a shard file's keys and returns its function
 // libraries.
-func restoreShard(ctx context.Context, rc *redis.ClusterClient, path string, replace bool, res *restoreResult) ([][]byte, error) {
-	f, err := os.Open(path)
+func restoreShard(ctx context.Context, rc *redis.ClusterClient, dir backup.Location, file string, replace bool, res *restoreResult) ([][]byte, error) {
+	f, err := dir.Open(ctx, file)
 	if err != nil {
 		return nil, err
 	}

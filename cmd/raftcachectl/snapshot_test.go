@@ -16,6 +16,7 @@ import (
 
 	"github.com/raftcache/raftcache/gateway"
 	"github.com/raftcache/raftcache/internal/backup"
+	"github.com/raftcache/raftcache/internal/backup/s3test"
 	"github.com/raftcache/raftcache/internal/testwait"
 	"github.com/raftcache/raftcache/node"
 )
@@ -168,48 +169,149 @@ func TestSnapshot(t *testing.T) {
 }
 
 // TestAutoBackupRestore lists a node's automatic backup with snapshot list
-// and restores it into a fresh cluster with snapshot restore.
+// and restores it into a fresh cluster with snapshot restore: backups in a
+// directory and in S3.
 func TestAutoBackupRestore(t *testing.T) {
-	root := t.TempDir()
-	src := startNodes(t, 1, 0, func(c *node.Config) {
-		c.BackupDir, c.BackupInterval, c.BackupRetain = root, time.Second, 2
-	})
+	for _, kind := range []string{"dir", "s3"} {
+		t.Run(kind, func(t *testing.T) {
+			root := t.TempDir()
+			var s3args []string // raftcachectl's
+			var s3opt backup.S3Options
+			if kind == "s3" {
+				st := s3test.New(t, "rcbk")
+				root, s3opt = "s3://rcbk/cluster-a", backup.S3Options{Endpoint: st.URL}
+				s3args = []string{"--s3-endpoint", st.URL}
+			}
+			src := startNodes(t, 1, 0, func(c *node.Config) {
+				c.BackupDir, c.BackupInterval, c.BackupRetain, c.BackupS3 = root, time.Second, 2, s3opt
+			})
+			ctx := context.Background()
+			rc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: startGateways(t, src)})
+			defer rc.Close()
+			for i := 0; i < 100; i++ {
+				if err := rc.Set(ctx, fmt.Sprintf("k%d", i), fmt.Sprintf("v%d", i), 0).Err(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// A backup taken after the writes holds all 100 keys.
+			var name string
+			testwait.Eventually(t, 30*time.Second, func() error {
+				var listed []struct {
+					Name     string          `json:"name"`
+					Manifest backup.Manifest `json:"manifest"`
+				}
+				args := append([]string{"--json", "snapshot", "list", root}, s3args...)
+				if err := json.Unmarshal([]byte(mustCtl(t, src[0].GRPCAddr(), args...)), &listed); err != nil {
+					return err
+				}
+				for _, l := range listed {
+					if strings.HasPrefix(l.Name, backup.AutoPrefix) && l.Manifest.Keys() == 100 {
+						name = l.Name
+						return nil
+					}
+				}
+				return fmt.Errorf("no automatic backup with 100 keys yet: %+v", listed)
+			})
+			dst := startNodes(t, 1, 0)
+			rc2 := redis.NewClusterClient(&redis.ClusterOptions{Addrs: startGateways(t, dst)})
+			defer rc2.Close()
+			out := mustCtl(t, dst[0].GRPCAddr(), append([]string{"snapshot", "restore", root + "/" + name}, s3args...)...)
+			if !strings.Contains(out, "restored 100 keys") {
+				t.Fatalf("restore:\n%s", out)
+			}
+			for i := 0; i < 100; i++ {
+				if v := rc2.Get(ctx, fmt.Sprintf("k%d", i)).Val(); v != fmt.Sprintf("v%d", i) {
+					t.Fatalf("k%d = %q after restore", i, v)
+				}
+			}
+			// INFO persistence names where the last backup went.
+			last := infoLine(t, rc, "raftcache_last_auto_backup")
+			if !strings.HasPrefix(last, strings.TrimSuffix(root, "/")+"/"+backup.AutoPrefix) {
+				t.Fatalf("INFO raftcache_last_auto_backup = %q", last)
+			}
+		})
+	}
+}
+
+// infoLine is a field of INFO persistence through the cluster client.
+func infoLine(t *testing.T, rc *redis.ClusterClient, field string) string {
+	t.Helper()
+	info, err := rc.Info(context.Background(), "persistence").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
+			return v
+		}
+	}
+	t.Fatalf("INFO persistence has no %s:\n%s", field, info)
+	return ""
+}
+
+// TestSnapshotS3: snapshot create, list and restore with an S3 location;
+// a second create into the same prefix and a restore of a damaged object
+// are refused, the latter before anything is written.
+func TestSnapshotS3(t *testing.T) {
+	st := s3test.New(t, "rcbk")
+	nodes := startNodes(t, 3, 0)
+	addrs := startGateways(t, nodes)
+	addr := nodes[0].GRPCAddr()
 	ctx := context.Background()
-	rc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: startGateways(t, src)})
+	rc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
 	defer rc.Close()
-	for i := 0; i < 100; i++ {
+	for i := 0; i < 300; i++ {
 		if err := rc.Set(ctx, fmt.Sprintf("k%d", i), fmt.Sprintf("v%d", i), 0).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// A backup taken after the writes holds all 100 keys.
-	var name string
-	testwait.Eventually(t, 30*time.Second, func() error {
-		var listed []struct {
-			Name     string          `json:"name"`
-			Manifest backup.Manifest `json:"manifest"`
+	ep := "--s3-endpoint=" + st.URL
+	out := mustCtl(t, addr, "snapshot", "create", "s3://rcbk/prod/nightly", ep)
+	if !strings.Contains(out, "300 keys") || !strings.Contains(out, "s3://rcbk/prod/nightly/") {
+		t.Fatalf("snapshot create:\n%s", out)
+	}
+	if keys := st.Keys(t, "rcbk"); len(keys) != 2 || keys[0] != "prod/nightly/manifest.json" || keys[1] != "prod/nightly/shard-0.rcsnap" {
+		t.Fatalf("objects: %v", keys)
+	}
+	out = mustCtl(t, addr, "snapshot", "list", "s3://rcbk/prod", ep)
+	if !strings.Contains(out, "nightly") || !strings.Contains(out, "300") {
+		t.Fatalf("snapshot list:\n%s", out)
+	}
+	if _, errs, code := ctl(t, addr, "snapshot", "create", "s3://rcbk/prod/nightly", ep); code != 2 || !strings.Contains(errs, "already holds a backup") {
+		t.Fatalf("create into a used prefix: exit %d, %q", code, errs)
+	}
+	// The endpoint from the environment, as the flag's default.
+	t.Setenv("RAFTCACHE_S3_ENDPOINT", st.URL)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
 		}
-		if err := json.Unmarshal([]byte(mustCtl(t, src[0].GRPCAddr(), "--json", "snapshot", "list", root)), &listed); err != nil {
-			return err
-		}
-		for _, l := range listed {
-			if strings.HasPrefix(l.Name, backup.AutoPrefix) && l.Manifest.Keys() == 100 {
-				name = l.Name
-				return nil
-			}
-		}
-		return fmt.Errorf("no automatic backup with 100 keys yet: %+v", listed)
-	})
-	dst := startNodes(t, 1, 0)
-	rc2 := redis.NewClusterClient(&redis.ClusterOptions{Addrs: startGateways(t, dst)})
-	defer rc2.Close()
-	out := mustCtl(t, dst[0].GRPCAddr(), "snapshot", "restore", filepath.Join(root, name))
-	if !strings.Contains(out, "restored 100 keys") {
+	}
+	must(rc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return c.FlushAll(ctx).Err() }))
+	out = mustCtl(t, addr, "snapshot", "restore", "s3://rcbk/prod/nightly")
+	if !strings.Contains(out, "restored 300 keys") {
 		t.Fatalf("restore:\n%s", out)
 	}
-	for i := 0; i < 100; i++ {
-		if v := rc2.Get(ctx, fmt.Sprintf("k%d", i)).Val(); v != fmt.Sprintf("v%d", i) {
+	for i := 0; i < 300; i++ {
+		if v := rc.Get(ctx, fmt.Sprintf("k%d", i)).Val(); v != fmt.Sprintf("v%d", i) {
 			t.Fatalf("k%d = %q after restore", i, v)
 		}
+	}
+	// A damaged object: refused before anything is written.
+	must(rc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return c.FlushAll(ctx).Err() }))
+	st.Put(t, "rcbk", "prod/nightly/shard-0.rcsnap", []byte("not a snapshot"))
+	if _, errs, code := ctl(t, addr, "snapshot", "restore", "s3://rcbk/prod/nightly"); code != 1 || !strings.Contains(errs, "shard-0.rcsnap") {
+		t.Fatalf("restore of a damaged object: exit %d, %q", code, errs)
+	}
+	if n := rc.DBSize(ctx).Val(); n != 0 {
+		t.Fatalf("%d keys written from a damaged snapshot", n)
+	}
+	// Bad locations are usage errors; a missing bucket is reported.
+	if _, errs, code := ctl(t, addr, "snapshot", "list", "s3:///x"); code != 2 || !strings.Contains(errs, "no bucket") {
+		t.Fatalf("list s3:///x: exit %d, %q", code, errs)
+	}
+	if _, errs, code := ctl(t, addr, "snapshot", "restore", "s3://nobucket/x"); code != 1 || !strings.Contains(errs, "s3://nobucket/x/") || !strings.Contains(errs, "does not exist") {
+		t.Fatalf("restore from a missing bucket: exit %d, %q", code, errs)
 	}
 }

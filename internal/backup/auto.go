@@ -2,6 +2,8 @@ package backup
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -41,12 +43,70 @@ func parseAutoName(name string) (time.Time, bool) {
 	return t, err == nil && t.Format(autoLayout) == rest
 }
 
-// WriteAuto writes the automatic backup of boundary into ROOT/AutoName(boundary):
-// it describes the cluster through c, writes every shard into a temporary
-// directory under root and renames it once complete, so the name only
-// ever holds a whole backup. It returns ErrExists, and writes nothing, if
-// the backup is there already (or appears meanwhile).
-func WriteAuto(ctx context.Context, c Client, root string, boundary time.Time, source string) (dir string, m *Manifest, err error) {
+// WriteAuto writes the automatic backup of boundary into
+// ROOT/AutoName(boundary) and returns where it went: it describes the
+// cluster through c and writes every shard. It returns ErrExists, and
+// leaves what is there alone, if that backup is there already (or appears
+// meanwhile).
+//
+// In a directory the backup is written under a temporary name and renamed
+// once complete, so the name only ever holds a whole backup. S3 has no
+// rename: the shard files go under the final prefix with names of this
+// attempt's own (shard-N-TAG.rcsnap), and manifest.json, uploaded last,
+// makes them a backup; two nodes racing for one boundary (leadership
+// moved) each leave a manifest that matches its own files.
+func WriteAuto(ctx context.Context, c Client, root Location, boundary time.Time, source string) (Location, *Manifest, error) {
+	if l, ok := root.(Local); ok {
+		dir, m, err := writeAutoLocal(ctx, c, string(l), boundary, source)
+		return Local(dir), m, err
+	}
+	dir := root.Join(AutoName(boundary))
+	if _, err := ReadManifest(ctx, dir); err == nil {
+		return dir, nil, ErrExists
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return dir, nil, err
+	}
+	shards, err := clusterShards(ctx, c)
+	if err != nil {
+		return dir, nil, err
+	}
+	var nonce [4]byte
+	_, _ = rand.Read(nonce[:])
+	tag := hex.EncodeToString(nonce[:])
+	// Write's manifest goes last; it is checked for once more just
+	// before, which narrows (cannot close) the window of a race.
+	m, err := Write(ctx, c, &checkedManifest{Location: dir}, shards, source, time.Now(), tag)
+	if errors.Is(err, ErrExists) {
+		return dir, nil, ErrExists
+	}
+	return dir, m, err
+}
+
+// clusterShards is the cluster's shards as c describes them.
+func clusterShards(ctx context.Context, c Client) ([]*adminv1.Shard, error) {
+	d, err := c.DescribeCluster(ctx, &adminv1.DescribeClusterRequest{})
+	if err != nil {
+		return nil, fmt.Errorf("describe cluster: %w", err)
+	}
+	return d.GetShards(), nil
+}
+
+// checkedManifest is a Location whose manifest is committed only while
+// none is there.
+type checkedManifest struct{ Location }
+
+func (c *checkedManifest) Commit(ctx context.Context, name string, f *os.File) error {
+	if name == ManifestName {
+		if _, err := ReadManifest(ctx, c.Location); err == nil {
+			c.Discard(f)
+			return ErrExists
+		}
+	}
+	return c.Location.Commit(ctx, name, f)
+}
+
+// writeAutoLocal is WriteAuto into a directory.
+func writeAutoLocal(ctx context.Context, c Client, root string, boundary time.Time, source string) (dir string, m *Manifest, err error) {
 	name := AutoName(boundary)
 	dir = filepath.Join(root, name)
 	if _, err := os.Stat(dir); err == nil {
@@ -54,9 +114,9 @@ func WriteAuto(ctx context.Context, c Client, root string, boundary time.Time, s
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return dir, nil, err
 	}
-	d, err := c.DescribeCluster(ctx, &adminv1.DescribeClusterRequest{})
+	shards, err := clusterShards(ctx, c)
 	if err != nil {
-		return dir, nil, fmt.Errorf("describe cluster: %w", err)
+		return dir, nil, err
 	}
 	if err := os.MkdirAll(root, 0o750); err != nil {
 		return dir, nil, err
@@ -70,7 +130,7 @@ func WriteAuto(ctx context.Context, c Client, root string, boundary time.Time, s
 			_ = os.RemoveAll(tmp)
 		}
 	}()
-	if m, err = Write(ctx, c, tmp, d.GetShards(), source, time.Now()); err != nil {
+	if m, err = Write(ctx, c, Local(tmp), shards, source, time.Now(), ""); err != nil {
 		return dir, nil, err
 	}
 	if err = os.Chmod(tmp, 0o750); err != nil { // MkdirTemp makes it 0700
@@ -99,30 +159,47 @@ func syncDir(dir string) {
 }
 
 // Prune removes the oldest automatic backups under root beyond the newest
-// keep, and returns the paths removed. It touches nothing but directories
-// named as AutoName names them.
-func Prune(root string, keep int) ([]string, error) {
-	ents, err := os.ReadDir(root)
+// keep, and returns what it removed. It touches nothing but names of
+// AutoName's form. One without a manifest (an S3 upload that failed; a
+// directory is renamed only once complete) does not count as a backup:
+// it is removed if a complete backup is newer (a newer one may still be
+// being written).
+func Prune(ctx context.Context, root Location, keep int) ([]string, error) {
+	names, err := root.List(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var autos []string
-	for _, e := range ents {
-		if _, ok := parseAutoName(e.Name()); ok && e.IsDir() {
-			autos = append(autos, e.Name())
+	for _, n := range names {
+		if _, ok := parseAutoName(n); ok {
+			autos = append(autos, n)
 		}
 	}
-	sort.Strings(autos) // oldest first
+	sort.Sort(sort.Reverse(sort.StringSlice(autos))) // newest first
+	var drop []string
+	complete := 0 // seen so far, newer than n
+	for _, n := range autos {
+		// A manifest that does not parse still marks a backup.
+		if _, err := ReadManifest(ctx, root.Join(n)); err != nil && errors.Is(err, os.ErrNotExist) {
+			if complete > 0 {
+				drop = append(drop, n)
+			}
+			continue
+		}
+		if complete >= max(keep, 0) {
+			drop = append(drop, n)
+		}
+		complete++
+	}
 	var removed []string
 	var errs []error
-	for len(autos) > max(keep, 0) {
-		p := filepath.Join(root, autos[0])
-		autos = autos[1:]
-		if err := os.RemoveAll(p); err != nil {
+	for i := len(drop) - 1; i >= 0; i-- { // oldest first
+		loc := root.Join(drop[i])
+		if err := loc.RemoveAll(ctx); err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		removed = append(removed, p)
+		removed = append(removed, loc.String())
 	}
 	return removed, errors.Join(errs...)
 }

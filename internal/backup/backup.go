@@ -1,9 +1,9 @@
 // Package backup writes and reads cluster backups: one file per shard in
 // the engine's snapshot format (Redis DUMP payloads, raftfsm.ScanSnapshot)
-// plus manifest.json. raftcachectl snapshot create writes them where it
-// runs; a node's automatic backups (node/autobackup.go) write the same
-// layout under --backup-dir, so raftcachectl snapshot list/restore read
-// both.
+// plus manifest.json, in a directory or an S3 prefix (Location).
+// raftcachectl snapshot create writes them; a node's automatic backups
+// (node/autobackup.go) write the same layout under --backup-dir, so
+// raftcachectl snapshot list/restore read both.
 package backup
 
 import (
@@ -14,8 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -72,42 +70,51 @@ func (m *Manifest) Size() (n int64) {
 	return n
 }
 
-// Write exports every shard of shards that owns a slot into dir (which
-// must exist) and then writes the manifest. Shards are copied one after
-// the other: a backup is consistent per shard, not across shards.
-func Write(ctx context.Context, c Client, dir string, shards []*adminv1.Shard, source string, created time.Time) (*Manifest, error) {
+// Write exports every shard of shards that owns a slot into dir and then
+// writes the manifest. Shards are copied one after the other: a backup is
+// consistent per shard, not across shards. tag, when not empty, goes into
+// the shard files' names (shard-N-TAG.rcsnap), so that two writers of one
+// S3 prefix never overwrite each other's files (WriteAuto).
+func Write(ctx context.Context, c Client, dir Location, shards []*adminv1.Shard, source string, created time.Time, tag string) (*Manifest, error) {
 	m := &Manifest{Version: 1, Created: created.UTC(), Source: source}
 	for _, sh := range shards {
 		if len(sh.GetSlots()) == 0 {
 			continue // owns no slot, holds no key
 		}
-		ms, err := ExportShard(ctx, c, dir, sh)
+		file := fmt.Sprintf("shard-%d.rcsnap", sh.GetId())
+		if tag != "" {
+			file = fmt.Sprintf("shard-%d-%s.rcsnap", sh.GetId(), tag)
+		}
+		ms, err := ExportShard(ctx, c, dir, sh, file)
 		if err != nil {
 			return nil, fmt.Errorf("shard %d: %w", sh.GetId(), err)
 		}
 		m.Shards = append(m.Shards, ms)
 	}
-	if err := WriteManifest(dir, m); err != nil {
+	if err := WriteManifest(ctx, dir, m); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-// ExportShard streams one shard's copy into DIR/shard-N.rcsnap and checks
-// it (checksum, key count) before it counts as written.
-func ExportShard(ctx context.Context, c Client, dir string, sh *adminv1.Shard) (Shard, error) {
-	ms := Shard{Shard: sh.GetId(), Slots: FormatRanges(sh.GetSlots(), -1), File: fmt.Sprintf("shard-%d.rcsnap", sh.GetId())}
+// ExportShard streams one shard's copy into a staged file of dir, checks
+// it (checksum, key count), and only then commits it as file.
+func ExportShard(ctx context.Context, c Client, dir Location, sh *adminv1.Shard, file string) (Shard, error) {
+	ms := Shard{Shard: sh.GetId(), Slots: FormatRanges(sh.GetSlots(), -1), File: file}
 	st, err := c.ExportShard(ctx, &adminv1.ExportShardRequest{Shard: sh.GetId()})
 	if err != nil {
 		return ms, err
 	}
-	path := filepath.Join(dir, ms.File)
-	f, err := os.Create(path + ".tmp")
+	f, err := dir.Stage(file)
 	if err != nil {
 		return ms, err
 	}
-	defer os.Remove(path + ".tmp") // gone once renamed
-	defer f.Close()
+	committed := false
+	defer func() {
+		if !committed {
+			dir.Discard(f)
+		}
+	}()
 	h := sha256.New()
 	w := io.MultiWriter(f, h)
 	for {
@@ -127,9 +134,6 @@ func ExportShard(ctx context.Context, c Client, dir string, sh *adminv1.Shard) (
 		}
 		ms.Bytes += int64(n)
 	}
-	if err := f.Sync(); err != nil {
-		return ms, err
-	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return ms, err
 	}
@@ -138,46 +142,65 @@ func ExportShard(ctx context.Context, c Client, dir string, sh *adminv1.Shard) (
 		return ms, fmt.Errorf("received a damaged copy: %w", err)
 	}
 	ms.Keys, ms.SHA256 = hdr.Keys, hex.EncodeToString(h.Sum(nil))
-	if err := f.Close(); err != nil {
-		return ms, err
-	}
-	return ms, os.Rename(path+".tmp", path)
+	committed = true // Commit disposes of f whatever happens
+	return ms, dir.Commit(ctx, file, f)
 }
 
-// WriteManifest writes m as DIR/manifest.json (through a temporary file).
-func WriteManifest(dir string, m *Manifest) error {
+// WriteManifest writes m as DIR/manifest.json (staged, then committed).
+func WriteManifest(ctx context.Context, dir Location, m *Manifest) error {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, ManifestName+".tmp")
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o640); err != nil {
+	f, err := dir.Stage(ManifestName)
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, filepath.Join(dir, ManifestName))
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		dir.Discard(f)
+		return err
+	}
+	return dir.Commit(ctx, ManifestName, f)
 }
 
-// ReadManifest reads DIR/manifest.json; a directory without one gives an
+// ReadManifest reads DIR/manifest.json; a location without one gives an
 // error that is os.ErrNotExist.
-func ReadManifest(dir string) (*Manifest, error) {
-	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
+func ReadManifest(ctx context.Context, dir Location) (*Manifest, error) {
+	r, err := dir.Open(ctx, ManifestName)
 	if err != nil {
 		return nil, err
 	}
+	defer r.Close()
+	b, err := io.ReadAll(io.LimitReader(r, maxManifest+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir.Join(ManifestName), err)
+	}
+	if len(b) > maxManifest {
+		return nil, fmt.Errorf("%s: larger than %d bytes, not a manifest", dir.Join(ManifestName), maxManifest)
+	}
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ManifestName), err)
+		return nil, fmt.Errorf("%s: %w", dir.Join(ManifestName), err)
 	}
 	if m.Version != 1 {
 		return nil, fmt.Errorf("%s: unknown manifest version %d", dir, m.Version)
 	}
+	for _, s := range m.Shards {
+		if err := checkName(s.File); err != nil {
+			return nil, fmt.Errorf("%s: shard %d: %w", dir.Join(ManifestName), s.Shard, err)
+		}
+	}
 	return &m, nil
 }
 
+// maxManifest bounds what ReadManifest reads (a manifest of thousands of
+// shards is well under it).
+const maxManifest = 16 << 20
+
 // VerifyShardFile checks a shard file against the manifest and its own
 // checksum.
-func VerifyShardFile(dir string, s Shard) error {
-	f, err := os.Open(filepath.Join(dir, s.File))
+func VerifyShardFile(ctx context.Context, dir Location, s Shard) error {
+	f, err := dir.Open(ctx, s.File)
 	if err != nil {
 		return err
 	}
@@ -197,13 +220,13 @@ func VerifyShardFile(dir string, s Shard) error {
 }
 
 // Verify reads DIR's manifest and checks every shard file against it.
-func Verify(dir string) (*Manifest, error) {
-	m, err := ReadManifest(dir)
+func Verify(ctx context.Context, dir Location) (*Manifest, error) {
+	m, err := ReadManifest(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
 	for _, s := range m.Shards {
-		if err := VerifyShardFile(dir, s); err != nil {
+		if err := VerifyShardFile(ctx, dir, s); err != nil {
 			return nil, err
 		}
 	}

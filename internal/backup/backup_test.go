@@ -120,7 +120,7 @@ func TestWriteReadVerify(t *testing.T) {
 		}, wantErr: "no such file"},
 		{name: "unknown version", damage: func(t *testing.T, dir string, m *Manifest) {
 			m.Version = 2
-			if err := WriteManifest(dir, m); err != nil {
+			if err := WriteManifest(context.Background(), Local(dir), m); err != nil {
 				t.Fatal(err)
 			}
 		}, wantErr: "unknown manifest version 2"},
@@ -131,7 +131,7 @@ func TestWriteReadVerify(t *testing.T) {
 		}, wantErr: "manifest.json"},
 		{name: "key count differs", damage: func(t *testing.T, dir string, m *Manifest) {
 			m.Shards[0].Keys++
-			if err := WriteManifest(dir, m); err != nil {
+			if err := WriteManifest(context.Background(), Local(dir), m); err != nil {
 				t.Fatal(err)
 			}
 		}, wantErr: "does not match the manifest"},
@@ -158,7 +158,7 @@ func TestWriteReadVerify(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			created := time.Date(2026, 12, 3, 17, 0, 0, 0, time.UTC)
-			m, err := Write(context.Background(), twoShards(t), dir, twoShards(t).shards, "src:1", created)
+			m, err := Write(context.Background(), twoShards(t), Local(dir), twoShards(t).shards, "src:1", created, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -168,7 +168,7 @@ func TestWriteReadVerify(t *testing.T) {
 			if tc.damage != nil {
 				tc.damage(t, dir, m)
 			}
-			got, err := Verify(dir)
+			got, err := Verify(context.Background(), Local(dir))
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("Verify: %v, want an error containing %q", err, tc.wantErr)
@@ -197,7 +197,7 @@ func TestWriteFailsOnBrokenStream(t *testing.T) {
 	c := twoShards(t)
 	c.fail = map[int32]error{1: errors.New("stream broke")}
 	dir := t.TempDir()
-	if _, err := Write(context.Background(), c, dir, c.shards, "x", time.Now()); err == nil || !strings.Contains(err.Error(), "shard 1: stream broke") {
+	if _, err := Write(context.Background(), c, Local(dir), c.shards, "x", time.Now(), ""); err == nil || !strings.Contains(err.Error(), "shard 1: stream broke") {
 		t.Fatalf("Write: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, ManifestName)); !errors.Is(err, os.ErrNotExist) {
@@ -223,27 +223,27 @@ func TestAutoName(t *testing.T) {
 func TestWriteAuto(t *testing.T) {
 	root := t.TempDir()
 	b := time.Date(2026, 12, 3, 17, 0, 0, 0, time.UTC)
-	dir, m, err := WriteAuto(context.Background(), twoShards(t), root, b, "n1")
+	dir, m, err := WriteAuto(context.Background(), twoShards(t), Local(root), b, "n1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dir != filepath.Join(root, "auto-20261203T170000Z") || m.Keys() != 4 {
+	if dir.String() != filepath.Join(root, "auto-20261203T170000Z") || m.Keys() != 4 {
 		t.Fatalf("WriteAuto: %s %+v", dir, m)
 	}
-	if _, err := Verify(dir); err != nil {
+	if _, err := Verify(context.Background(), dir); err != nil {
 		t.Fatal(err)
 	}
 	// The same boundary again (another node on a shared volume): skipped.
-	if _, _, err := WriteAuto(context.Background(), twoShards(t), root, b, "n2"); !errors.Is(err, ErrExists) {
+	if _, _, err := WriteAuto(context.Background(), twoShards(t), Local(root), b, "n2"); !errors.Is(err, ErrExists) {
 		t.Fatalf("second WriteAuto: %v, want ErrExists", err)
 	}
-	if got, _ := ReadManifest(dir); got.Source != "n1" {
+	if got, _ := ReadManifest(context.Background(), dir); got.Source != "n1" {
 		t.Fatalf("backup overwritten: source %q", got.Source)
 	}
 	// A failed backup leaves nothing: no final name, no temporary one.
 	c := twoShards(t)
 	c.fail = map[int32]error{1: errors.New("stream broke")}
-	if _, _, err := WriteAuto(context.Background(), c, root, b.Add(time.Hour), "n1"); err == nil {
+	if _, _, err := WriteAuto(context.Background(), c, Local(root), b.Add(time.Hour), "n1"); err == nil {
 		t.Fatal("WriteAuto succeeded on a broken stream")
 	}
 	if names := dirNames(t, root); !slices.Equal(names, []string{"auto-20261203T170000Z"}) {
@@ -268,7 +268,7 @@ func TestWriteAutoRenamesWhenComplete(t *testing.T) {
 		}
 		seen = dirNames(t, root)
 	}}
-	if _, _, err := WriteAuto(context.Background(), c2, root, b, "n1"); err != nil {
+	if _, _, err := WriteAuto(context.Background(), c2, Local(root), b, "n1"); err != nil {
 		t.Fatal(err)
 	}
 	if len(seen) != 1 || !strings.HasPrefix(seen[0], tmpPrefix+AutoName(b)) {
@@ -334,7 +334,7 @@ func TestPrune(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(root, "auto-20261130T000000Z"), nil, 0o640); err != nil {
 				t.Fatal(err)
 			}
-			removed, err := Prune(root, tc.keep)
+			removed, err := Prune(context.Background(), Local(root), tc.keep)
 			if err != nil {
 				t.Fatal(err)
 			}
