@@ -49,6 +49,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodePayload$$' -fuzztime $(or $(FUZZTIME),40000x) ./raftfsm/
 	$(GO) test -run '^$$' -fuzz '^FuzzSlotEntries$$' -fuzztime $(or $(FUZZTIME),300x) ./raftfsm/
 	$(GO) test -run '^$$' -fuzz '^FuzzStreamPayload$$' -fuzztime $(or $(FUZZTIME),20000x) ./raftfsm/
+	$(GO) test -run '^$$' -fuzz '^FuzzScanRDB$$' -fuzztime $(or $(FUZZTIME),40000x) ./raftfsm/
 	$(GO) test -run '^$$' -fuzz '^FuzzHLL$$' -fuzztime $(or $(FUZZTIME),20000x) ./raftfsm/
 	$(GO) test -run '^$$' -fuzz '^FuzzGeo$$' -fuzztime $(or $(FUZZTIME),5000x) ./raftfsm/
 	$(GO) test -run '^$$' -fuzz '^FuzzHashTag$$' -fuzztime $(or $(FUZZTIME),200000x) ./slots/

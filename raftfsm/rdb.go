@@ -39,6 +39,7 @@ const (
 	rdbTypeHashListpack   = 16
 	rdbTypeZsetListpack   = 17
 	rdbTypeListQuicklist2 = 18
+	rdbTypeSetListpack    = 20 // Redis 7.2 (RDB 11); decoded for RDB files (rdbfile.go)
 
 	rdbEncInt8  = 0
 	rdbEncInt16 = 1
@@ -481,7 +482,7 @@ func (r *rdbReader) object(t byte) (Value, error) {
 	case rdbTypeStreamListpacks, rdbTypeStreamListpacks2:
 		return r.streamValue(t == rdbTypeStreamListpacks2)
 	case rdbTypeHashZipmap, rdbTypeListZiplist, rdbTypeSetIntset, rdbTypeZsetZiplist,
-		rdbTypeHashZiplist, rdbTypeHashListpack, rdbTypeZsetListpack:
+		rdbTypeHashZiplist, rdbTypeHashListpack, rdbTypeZsetListpack, rdbTypeSetListpack:
 		blob, err := r.str()
 		if err != nil {
 			return nil, err
@@ -696,6 +697,21 @@ func decodeBlob(t byte, blob []byte) (Value, error) {
 		return l, nil
 	case rdbTypeSetIntset:
 		return decodeIntset(blob)
+	case rdbTypeSetListpack:
+		set := newSet(min(len(blob)/4, 1<<16))
+		err := lpEach(blob, func(m []byte) error {
+			if !set.d.Set(string(m), struct{}{}) {
+				return rdbErr("duplicate set members detected")
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if set.d.Len() == 0 {
+			return nil, rdbErr("empty set")
+		}
+		return set, nil
 	case rdbTypeHashZipmap:
 		return decodeZipmap(blob)
 	case rdbTypeHashZiplist, rdbTypeHashListpack:

@@ -914,8 +914,9 @@ type rdbRESP struct {
 	r *bufio.Reader
 }
 
-// rdbStartRedis runs a throwaway redis-server on a free loopback port.
-func rdbStartRedis(t *testing.T, bin string) *rdbRESP {
+// rdbStartRedis runs a throwaway redis-server on a free loopback port;
+// extra arguments come last (and win over the defaults).
+func rdbStartRedis(t *testing.T, bin string, extra ...string) *rdbRESP {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -923,8 +924,9 @@ func rdbStartRedis(t *testing.T, bin string) *rdbRESP {
 	}
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	ln.Close()
-	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", t.TempDir(), "--sanitize-dump-payload", "yes")
+	args := []string{"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", t.TempDir(), "--sanitize-dump-payload", "yes"}
+	cmd := exec.Command(bin, append(args, extra...)...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

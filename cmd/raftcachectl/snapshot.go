@@ -39,7 +39,7 @@ credentials file (~/.aws/credentials, AWS_PROFILE), or an EC2/ECS instance role.
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&c.s3.Endpoint, "s3-endpoint", os.Getenv("RAFTCACHE_S3_ENDPOINT"), "S3 API address for a store other than AWS: host[:port] (HTTPS) or http://host[:port]; default: $RAFTCACHE_S3_ENDPOINT")
 	pf.StringVar(&c.s3.Region, "s3-region", "", "the bucket's region (default: $AWS_REGION, else asked of the store)")
-	cmd.AddCommand(c.snapshotCreateCmd(), c.snapshotListCmd(), c.snapshotRestoreCmd())
+	cmd.AddCommand(c.snapshotCreateCmd(), c.snapshotListCmd(), c.snapshotRestoreCmd(), c.snapshotImportRDBCmd(), c.snapshotExportRDBCmd())
 	return cmd
 }
 
@@ -190,28 +190,10 @@ counted (the command then fails) unless --replace is given.`,
 			if err != nil {
 				return err
 			}
-			d, err := c.describe(cmd.Context())
+			rc, err := c.clusterClient(cmd.Context())
 			if err != nil {
 				return err
 			}
-			var addrs []string
-			for _, n := range d.GetNodes() {
-				if n.GetAlive() && n.GetShard() >= 0 && n.GetRespAddr() != "" {
-					addrs = append(addrs, n.GetRespAddr())
-				}
-			}
-			if len(addrs) == 0 {
-				return errors.New("the cluster reports no live node with a RESP address")
-			}
-			tc, err := c.tls.config()
-			if err != nil {
-				return err
-			}
-			pw, err := c.respPassword()
-			if err != nil {
-				return err
-			}
-			rc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, TLSConfig: tc, Username: c.resp.user, Password: pw})
 			defer rc.Close()
 			// One writer per file, all at once: each keeps one pipeline in
 			// flight, so the rate is bounded by round trips, not the cluster.
@@ -242,28 +224,61 @@ counted (the command then fails) unless --replace is given.`,
 			if err := restoreLibraries(cmd.Context(), rc, libs, replace, &res); err != nil {
 				return err
 			}
-			if c.json {
-				if err := printJSONValue(c.stdout, res); err != nil {
-					return err
-				}
-			} else {
-				fmt.Fprintf(c.stdout, "restored %d keys from %s (%d expired since the snapshot, skipped; %d already existed)\n",
-					res.Restored, dir, res.Expired, res.Existing)
-				if res.Libraries+res.LibrariesExisting > 0 {
-					fmt.Fprintf(c.stdout, "restored %d function libraries, counted per shard (%d already existed)\n", res.Libraries, res.LibrariesExisting)
-				}
-			}
-			if res.LibrariesExisting > 0 {
-				return fmt.Errorf("%d keys and %d function libraries already existed and were left alone (--replace overwrites them)", res.Existing, res.LibrariesExisting)
-			}
-			if res.Existing > 0 {
-				return fmt.Errorf("%d keys already existed and were left alone (--replace overwrites them)", res.Existing)
-			}
-			return nil
+			return c.reportRestore(res, dir.String(), "since the snapshot")
 		},
 	}
 	cmd.Flags().BoolVar(&replace, "replace", false, "overwrite keys that already exist")
 	return cmd
+}
+
+// clusterClient is a go-redis cluster client to the live nodes' RESP
+// ports, with the CLI's TLS and RESP credentials.
+func (c *cli) clusterClient(ctx context.Context) (*redis.ClusterClient, error) {
+	d, err := c.describe(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var addrs []string
+	for _, n := range d.GetNodes() {
+		if n.GetAlive() && n.GetShard() >= 0 && n.GetRespAddr() != "" {
+			addrs = append(addrs, n.GetRespAddr())
+		}
+	}
+	if len(addrs) == 0 {
+		return nil, errors.New("the cluster reports no live node with a RESP address")
+	}
+	tc, err := c.tls.config()
+	if err != nil {
+		return nil, err
+	}
+	pw, err := c.respPassword()
+	if err != nil {
+		return nil, err
+	}
+	return redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, TLSConfig: tc, Username: c.resp.user, Password: pw}), nil
+}
+
+// reportRestore prints what a restore or import did; keys or libraries
+// that existed and were left alone make it fail (exit 1).
+func (c *cli) reportRestore(res restoreResult, from, expiredSince string) error {
+	if c.json {
+		if err := printJSONValue(c.stdout, res); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(c.stdout, "restored %d keys from %s (%d expired %s, skipped; %d already existed)\n",
+			res.Restored, from, res.Expired, expiredSince, res.Existing)
+		if res.Libraries+res.LibrariesExisting > 0 {
+			fmt.Fprintf(c.stdout, "restored %d function libraries, counted per shard (%d already existed)\n", res.Libraries, res.LibrariesExisting)
+		}
+	}
+	if res.LibrariesExisting > 0 {
+		return fmt.Errorf("%d keys and %d function libraries already existed and were left alone (--replace overwrites them)", res.Existing, res.LibrariesExisting)
+	}
+	if res.Existing > 0 {
+		return fmt.Errorf("%d keys already existed and were left alone (--replace overwrites them)", res.Existing)
+	}
+	return nil
 }
 
 type restoreResult struct {
@@ -272,6 +287,7 @@ type restoreResult struct {
 	Existing          uint64 `json:"existing"`
 	Libraries         uint64 `json:"libraries"`
 	LibrariesExisting uint64 `json:"libraries_existing"`
+	OtherDatabases    uint64 `json:"other_databases,omitempty"` // import-rdb: keys of databases not imported
 }
 
 // restoreLibraries loads the function libraries found in the shard files
@@ -318,6 +334,62 @@ func restoreLibraries(ctx context.Context, rc *redis.ClusterClient, perShard [][
 // restoreBatch is how many RESTOREs go in one pipeline.
 const restoreBatch = 1024
 
+// restorer writes keys with RESTORE ... ABSTTL, restoreBatch to a
+// pipeline, counting what happened in res; keys expired by now are
+// skipped and counted.
+type restorer struct {
+	ctx     context.Context
+	pipe    redis.Pipeliner
+	pend    []*redis.StatusCmd
+	replace bool
+	now     int64
+	res     *restoreResult
+}
+
+func newRestorer(ctx context.Context, rc *redis.ClusterClient, replace bool, res *restoreResult) *restorer {
+	return &restorer{ctx: ctx, pipe: rc.Pipeline(), replace: replace, now: time.Now().UnixMilli(), res: res}
+}
+
+// key queues one key (ScanSnapshot's and ScanRDB's callback).
+func (r *restorer) key(key []byte, exp int64, dump []byte) error {
+	if exp != 0 && exp <= r.now {
+		r.res.Expired++
+		return nil
+	}
+	args := []any{"RESTORE", string(key), exp, string(dump)}
+	if r.replace {
+		args = append(args, "REPLACE")
+	}
+	args = append(args, "ABSTTL")
+	cmd := redis.NewStatusCmd(r.ctx, args...)
+	_ = r.pipe.Process(r.ctx, cmd)
+	r.pend = append(r.pend, cmd)
+	if len(r.pend) >= restoreBatch {
+		return r.flush()
+	}
+	return nil
+}
+
+// flush sends the queued keys and counts their replies.
+func (r *restorer) flush() error {
+	if len(r.pend) == 0 {
+		return nil
+	}
+	_, _ = r.pipe.Exec(r.ctx) // errors are per command
+	for _, c := range r.pend {
+		switch err := c.Err(); {
+		case err == nil:
+			r.res.Restored++
+		case strings.HasPrefix(err.Error(), "BUSYKEY"):
+			r.res.Existing++
+		default:
+			return fmt.Errorf("RESTORE %s: %w", c.Args()[1], err)
+		}
+	}
+	r.pend = r.pend[:0]
+	return nil
+}
+
 // restoreShard RESTOREs a shard file's keys and returns its function
 // libraries.
 func restoreShard(ctx context.Context, rc *redis.ClusterClient, dir backup.Location, file string, replace bool, res *restoreResult) ([][]byte, error) {
@@ -326,47 +398,10 @@ func restoreShard(ctx context.Context, rc *redis.ClusterClient, dir backup.Locat
 		return nil, err
 	}
 	defer f.Close()
-	now := time.Now().UnixMilli()
-	var pend []*redis.StatusCmd
-	pipe := rc.Pipeline()
-	flush := func() error {
-		if len(pend) == 0 {
-			return nil
-		}
-		_, _ = pipe.Exec(ctx) // errors are per command
-		for _, c := range pend {
-			switch err := c.Err(); {
-			case err == nil:
-				res.Restored++
-			case strings.HasPrefix(err.Error(), "BUSYKEY"):
-				res.Existing++
-			default:
-				return fmt.Errorf("RESTORE %s: %w", c.Args()[1], err)
-			}
-		}
-		pend = pend[:0]
-		return nil
-	}
-	hdr, err := raftfsm.ScanSnapshot(f, func(key []byte, exp int64, dump []byte) error {
-		if exp != 0 && exp <= now {
-			res.Expired++
-			return nil
-		}
-		args := []any{"RESTORE", string(key), exp, string(dump)}
-		if replace {
-			args = append(args, "REPLACE")
-		}
-		args = append(args, "ABSTTL")
-		cmd := redis.NewStatusCmd(ctx, args...)
-		_ = pipe.Process(ctx, cmd)
-		pend = append(pend, cmd)
-		if len(pend) >= restoreBatch {
-			return flush()
-		}
-		return nil
-	})
+	r := newRestorer(ctx, rc, replace, res)
+	hdr, err := raftfsm.ScanSnapshot(f, r.key)
 	if err != nil {
 		return nil, err
 	}
-	return hdr.Libraries, flush()
+	return hdr.Libraries, r.flush()
 }

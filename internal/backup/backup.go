@@ -198,25 +198,25 @@ func ReadManifest(ctx context.Context, dir Location) (*Manifest, error) {
 const maxManifest = 16 << 20
 
 // VerifyShardFile checks a shard file against the manifest and its own
-// checksum.
-func VerifyShardFile(ctx context.Context, dir Location, s Shard) error {
+// checksum, and returns its header.
+func VerifyShardFile(ctx context.Context, dir Location, s Shard) (raftfsm.SnapshotHeader, error) {
 	f, err := dir.Open(ctx, s.File)
 	if err != nil {
-		return err
+		return raftfsm.SnapshotHeader{}, err
 	}
 	defer f.Close()
 	h := sha256.New()
 	hdr, err := raftfsm.ScanSnapshot(io.TeeReader(f, h), nil)
 	if err != nil {
-		return fmt.Errorf("%s: %w", s.File, err)
+		return hdr, fmt.Errorf("%s: %w", s.File, err)
 	}
 	if _, err := io.Copy(h, f); err != nil { // anything after the trailer
-		return err
+		return hdr, err
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != s.SHA256 || hdr.Keys != s.Keys {
-		return fmt.Errorf("%s does not match the manifest (sha256 %s, %d keys; manifest: %s, %d keys)", s.File, got, hdr.Keys, s.SHA256, s.Keys)
+		return hdr, fmt.Errorf("%s does not match the manifest (sha256 %s, %d keys; manifest: %s, %d keys)", s.File, got, hdr.Keys, s.SHA256, s.Keys)
 	}
-	return nil
+	return hdr, nil
 }
 
 // Verify reads DIR's manifest and checks every shard file against it.
@@ -226,7 +226,7 @@ func Verify(ctx context.Context, dir Location) (*Manifest, error) {
 		return nil, err
 	}
 	for _, s := range m.Shards {
-		if err := VerifyShardFile(ctx, dir, s); err != nil {
+		if _, err := VerifyShardFile(ctx, dir, s); err != nil {
 			return nil, err
 		}
 	}

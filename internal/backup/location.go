@@ -49,6 +49,30 @@ func Open(where string, opt S3Options) (Location, error) {
 	return Local(where), nil
 }
 
+// OpenFile splits where, a file's path or s3://bucket/prefix/name, into
+// the Location holding it and its name there.
+func OpenFile(where string, opt S3Options) (Location, string, error) {
+	if IsS3(where) {
+		bucket, key, err := ParseS3URL(where)
+		if err != nil {
+			return nil, "", err
+		}
+		if key == "" || strings.HasSuffix(where, "/") {
+			return nil, "", fmt.Errorf("%q: no object name (want s3://bucket/prefix/name)", where)
+		}
+		parent, name := "", key
+		if i := strings.LastIndexByte(key, '/'); i >= 0 {
+			parent, name = key[:i], key[i+1:]
+		}
+		loc, err := OpenS3("s3://"+bucket+"/"+parent, opt)
+		return loc, name, err
+	}
+	if where == "" || strings.HasSuffix(where, string(filepath.Separator)) {
+		return nil, "", fmt.Errorf("%q: not a file name", where)
+	}
+	return Local(filepath.Dir(where)), filepath.Base(where), nil
+}
+
 // Local is a directory on this machine.
 type Local string
 

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/raftcache/raftcache/internal/backup"
+	"github.com/raftcache/raftcache/raftfsm"
+)
+
+// RDB files in and out: "snapshot import-rdb FILE" loads what redis-server
+// (or ElastiCache's export) saved into the cluster, "snapshot export-rdb
+// DIR FILE" turns a backup into one RDB file that redis-server loads. FILE
+// is a path or s3://bucket/prefix/name.
+
+func (c *cli) snapshotImportRDBCmd() *cobra.Command {
+	var replace bool
+	var db uint64
+	cmd := &cobra.Command{
+		Use:   "import-rdb FILE",
+		Short: "Write the keys (and function libraries) of a Redis RDB file into the cluster",
+		Long: `import-rdb reads an RDB file as redis-server's SAVE/BGSAVE writes it (RDB
+versions up to 12: Redis 2.x to 7.4, Valkey 7 and 8), from a path or
+s3://bucket/prefix/name. It checks the whole file (checksum, every value)
+before it writes anything, then writes each key of database --db with
+RESTORE ... ABSTTL through the cluster's RESP ports, as snapshot restore does:
+absolute expiries kept, keys already expired skipped, existing keys left alone
+and counted (the command then fails) unless --replace. Values of types a
+cluster cannot hold (module values, hashes with field expiry) fail the check.`,
+		Args: nArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			data, release, err := c.readRDB(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			defer release()
+			noKey := func([]byte, int64, []byte) error { return nil }
+			info, err := raftfsm.ScanRDB(data, db, noKey)
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			rc, err := c.clusterClient(ctx)
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			var res restoreResult
+			r := newRestorer(ctx, rc, replace, &res)
+			if _, err := raftfsm.ScanRDB(data, db, r.key); err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			if err := r.flush(); err != nil {
+				return err
+			}
+			if err := restoreLibraries(ctx, rc, [][][]byte{info.Libraries}, replace, &res); err != nil {
+				return err
+			}
+			res.OtherDatabases = info.OtherDBKeys
+			if info.OtherDBKeys > 0 && !c.json {
+				fmt.Fprintf(c.stdout, "%d keys of databases other than %d were not imported (a cluster has one database; --db picks it)\n", info.OtherDBKeys, db)
+			}
+			return c.reportRestore(res, args[0], "already")
+		},
+	}
+	cmd.Flags().BoolVar(&replace, "replace", false, "overwrite keys that already exist")
+	cmd.Flags().Uint64Var(&db, "db", 0, "the file's database to import")
+	return cmd
+}
+
+// readRDB maps a local RDB file, or downloads one from S3 into a
+// temporary file and maps that; release unmaps (and removes it).
+func (c *cli) readRDB(ctx context.Context, where string) ([]byte, func(), error) {
+	loc, name, err := backup.OpenFile(where, c.s3)
+	if err != nil {
+		return nil, nil, usagef("%v", err)
+	}
+	var f *os.File
+	cleanup := func() {}
+	if l, ok := loc.(backup.Local); ok {
+		if f, err = os.Open(filepath.Join(string(l), name)); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		r, err := loc.Open(ctx, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer r.Close()
+		if f, err = os.CreateTemp("", "raftcache-import-*.rdb"); err != nil {
+			return nil, nil, err
+		}
+		cleanup = func() { _ = os.Remove(f.Name()) }
+		if _, err := io.Copy(f, r); err != nil {
+			f.Close()
+			cleanup()
+			return nil, nil, fmt.Errorf("download %s: %w", where, err)
+		}
+	}
+	defer f.Close() // a mapping outlives its descriptor
+	data, unmap, err := mapFile(f)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return data, func() { unmap(); cleanup() }, nil
+}
+
+// exportResult is what export-rdb reports.
+type exportResult struct {
+	Keys      uint64 `json:"keys"`
+	Expired   uint64 `json:"expired"`
+	Libraries int    `json:"libraries"`
+	File      string `json:"file"`
+}
+
+func (c *cli) snapshotExportRDBCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "export-rdb DIR FILE",
+		Short: "Write a backup's keys (and function libraries) as one RDB file that redis-server loads",
+		Long: `export-rdb checks every file of the backup DIR (a directory or
+s3://bucket/prefix), then writes all its keys, with their absolute expiries,
+into one RDB file (version 10: redis-server 7.0 and later, Valkey, ElastiCache
+load it) at FILE, a path or s3://bucket/prefix/name; keys expired by now are
+left out. The file appears under its name only once complete.`,
+		Args: nArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			dir, err := c.location(args[0])
+			if err != nil {
+				return err
+			}
+			out, name, err := backup.OpenFile(args[1], c.s3)
+			if err != nil {
+				return usagef("%v", err)
+			}
+			m, err := backup.ReadManifest(ctx, dir)
+			if err != nil {
+				return err
+			}
+			// Check every file first, and gather the function libraries
+			// (each shard keeps a copy): the file starts with them.
+			var libs [][]byte
+			for _, s := range m.Shards {
+				hdr, err := backup.VerifyShardFile(ctx, dir, s)
+				if err != nil {
+					return err
+				}
+				for _, code := range hdr.Libraries {
+					if !slices.ContainsFunc(libs, func(l []byte) bool { return string(l) == string(code) }) {
+						libs = append(libs, code)
+					}
+				}
+			}
+			f, err := out.Stage(name)
+			if err != nil {
+				return err
+			}
+			committed := false
+			defer func() {
+				if !committed {
+					out.Discard(f)
+				}
+			}()
+			w := raftfsm.NewRDBWriter(f, []string{"redis-bits", "64", "ctime", strconv.FormatInt(time.Now().Unix(), 10),
+				"raftcache-backup", m.Created.Format(time.RFC3339)}, libs)
+			res := exportResult{Libraries: len(libs), File: args[1]}
+			now := time.Now().UnixMilli()
+			for _, s := range m.Shards {
+				r, err := dir.Open(ctx, s.File)
+				if err != nil {
+					return err
+				}
+				_, err = raftfsm.ScanSnapshot(r, func(key []byte, exp int64, dump []byte) error {
+					if exp != 0 && exp <= now {
+						res.Expired++
+						return nil
+					}
+					return w.Key(key, exp, dump)
+				})
+				r.Close()
+				if err != nil {
+					return fmt.Errorf("%s: %w", s.File, err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				return err
+			}
+			res.Keys = w.Keys()
+			committed = true // Commit disposes of f
+			if err := out.Commit(ctx, name, f); err != nil {
+				return err
+			}
+			if c.json {
+				return printJSONValue(c.stdout, res)
+			}
+			fmt.Fprintf(c.stdout, "exported %d keys and %d function libraries from %s to %s (%d expired, left out)\n",
+				res.Keys, res.Libraries, dir, args[1], res.Expired)
+			return nil
+		},
+	}
+}
