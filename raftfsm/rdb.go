@@ -119,7 +119,7 @@ func rdbEncodeValue(dst []byte, v Value) []byte {
 		}
 		return dst
 	case *streamValue:
-		return rdbAppendStream(dst, v)
+		return rdbAppendStream(dst, v, false)
 	}
 	panic(fmt.Sprintf("raftfsm: rdbEncodeValue: unsupported value %T", v))
 }
@@ -479,8 +479,8 @@ func (r *rdbReader) object(t byte) (Value, error) {
 		return r.plainHash()
 	case rdbTypeListQuicklist, rdbTypeListQuicklist2:
 		return r.quicklist(t == rdbTypeListQuicklist2)
-	case rdbTypeStreamListpacks, rdbTypeStreamListpacks2:
-		return r.streamValue(t == rdbTypeStreamListpacks2)
+	case rdbTypeStreamListpacks, rdbTypeStreamListpacks2, rdbTypeStreamListpacks3:
+		return r.streamValue(t)
 	case rdbTypeHashZipmap, rdbTypeListZiplist, rdbTypeSetIntset, rdbTypeZsetZiplist,
 		rdbTypeHashZiplist, rdbTypeHashListpack, rdbTypeZsetListpack, rdbTypeSetListpack:
 		blob, err := r.str()

@@ -14,6 +14,7 @@ import (
 const (
 	rdbTypeStreamListpacks  = 15
 	rdbTypeStreamListpacks2 = 19
+	rdbTypeStreamListpacks3 = 21 // Redis 7.2 (RDB 11): read in RDB files, not written
 )
 
 func appendStreamIDRaw(dst []byte, id streamID) []byte {
@@ -65,8 +66,15 @@ func (n *streamNode) encodeListpack() []byte {
 	return lpFinish(lp, streamNodeElems(n))
 }
 
-func rdbAppendStream(dst []byte, s *streamValue) []byte {
-	dst = append(dst, rdbTypeStreamListpacks2)
+// rdbAppendStream encodes s as type 19 (Redis 7.0); v3 makes it type 21
+// (Redis 7.2: each consumer's active time follows its seen time, here the
+// same), which only tests write.
+func rdbAppendStream(dst []byte, s *streamValue, v3 bool) []byte {
+	t := byte(rdbTypeStreamListpacks2)
+	if v3 {
+		t = rdbTypeStreamListpacks3
+	}
+	dst = append(dst, t)
 	dst = rdbAppendLen(dst, uint64(len(s.nodes)))
 	for _, n := range s.nodes {
 		dst = rdbAppendString(dst, appendStreamIDRaw(nil, n.master))
@@ -92,6 +100,9 @@ func rdbAppendStream(dst []byte, s *streamValue) []byte {
 		for _, c := range g.consumers {
 			dst = rdbAppendString(dst, rdbBytes(c.name))
 			dst = binary.LittleEndian.AppendUint64(dst, uint64(c.seenTime))
+			if v3 {
+				dst = binary.LittleEndian.AppendUint64(dst, uint64(c.seenTime))
+			}
 			dst = rdbAppendLen(dst, uint64(c.pel.Len()))
 			c.pel.Scan(func(n *streamNACK) bool {
 				dst = appendStreamIDRaw(dst, n.id)
@@ -134,7 +145,10 @@ func (r *rdbReader) msTime() (int64, error) {
 	return int64(binary.LittleEndian.Uint64(b)), nil
 }
 
-func (r *rdbReader) streamValue(v2 bool) (Value, error) {
+// streamValue decodes types 15, 19 and 21 (Redis 7.2's, which adds each
+// consumer's active time; that time is not kept here).
+func (r *rdbReader) streamValue(t byte) (Value, error) {
+	v2, v3 := t != rdbTypeStreamListpacks, t == rdbTypeStreamListpacks3
 	nodes, err := r.count()
 	if err != nil {
 		return nil, err
@@ -197,14 +211,14 @@ func (r *rdbReader) streamValue(v2 bool) (Value, error) {
 		return nil, err
 	}
 	for ; ngroups > 0; ngroups-- {
-		if err := r.streamGroup(s, v2); err != nil {
+		if err := r.streamGroup(s, v2, v3); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
 }
 
-func (r *rdbReader) streamGroup(s *streamValue, v2 bool) error {
+func (r *rdbReader) streamGroup(s *streamValue, v2, v3 bool) error {
 	name, err := r.str()
 	if err != nil {
 		return err
@@ -265,6 +279,11 @@ func (r *rdbReader) streamGroup(s *streamValue, v2 bool) error {
 		seen, err := r.msTime()
 		if err != nil {
 			return err
+		}
+		if v3 {
+			if _, err := r.msTime(); err != nil { // active time
+				return err
+			}
 		}
 		c := g.createConsumer(string(cname), seen)
 		if c == nil {

@@ -473,6 +473,39 @@ func fill(q []string, key string) []string {
 // TestStreamRestoreFromRedis restores a payload DUMPed by redis-server
 // 7.0.15 (XADD s 1-1 a 1 b 2; XADD s 2-1 a 3; XADD s 3-0 c 4; XDEL s 2-1;
 // XGROUP CREATE s g 0; XREADGROUP GROUP g alice COUNT 1 STREAMS s >).
+// TestStreamType21: Redis 7.2's stream encoding (each consumer's active
+// time after its seen time), as RDB files of version 11 hold it, decodes to
+// the same stream as type 19.
+func TestStreamType21(t *testing.T) {
+	d := newTestDB(t)
+	streamScenario(d)
+	s := d.db.find([]byte("s")).val.(*streamValue)
+	if len(s.groups) == 0 || len(s.groups[0].consumers) == 0 {
+		t.Fatal("the scenario has no consumer")
+	}
+	v3 := rdbAppendStream(nil, s, true)
+	if v3[0] != rdbTypeStreamListpacks3 || len(v3) != len(rdbAppendStream(nil, s, false))+8*streamConsumers(s) {
+		t.Fatalf("type %d, %d bytes", v3[0], len(v3))
+	}
+	got, err := DecodePayload(rdbTrailer(v3, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(DumpPayload(got), DumpPayload(s)) {
+		t.Fatal("type 21 decodes to another stream than type 19")
+	}
+	if _, err := DecodePayload(rdbTrailer(v3[:len(v3)-3], 10)); err == nil {
+		t.Fatal("a cut type 21 payload decoded")
+	}
+}
+
+func streamConsumers(s *streamValue) (n int) {
+	for _, g := range s.groups {
+		n += len(g.consumers)
+	}
+	return n
+}
+
 func TestStreamRestoreFromRedis(t *testing.T) {
 	if redisStreamDump == "" {
 		t.Skip("no payload recorded")
