@@ -398,7 +398,8 @@ func sortClients(cs []*client) {
 }
 
 // SetTLSControl connects CONFIG GET/SET of tls-cert-file, tls-key-file,
-// tls-ca-cert-file and tls-auth-clients to the node's TLS identity (the
+// tls-key-file-pass, tls-ca-cert-file, tls-ca-cert-dir, tls-auth-clients,
+// tls-protocols and tls-ciphers to the node's TLS identity (the
 // one SIGHUP reloads). Without it, as on a node without TLS, CONFIG SET
 // refuses them.
 func (s *Server) SetTLSControl(ctl TLSControl) {

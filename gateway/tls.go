@@ -88,7 +88,9 @@ func (c *tlsConn) NetConn() net.Conn { return c.raw }
 type TLSSettings struct {
 	CertFile    string // tls-cert-file
 	KeyFile     string // tls-key-file
+	KeyPass     string // tls-key-file-pass
 	CAFile      string // tls-ca-cert-file
+	CADir       string // tls-ca-cert-dir
 	AuthClients string // tls-auth-clients: no, yes or optional
 	Protocols   string // tls-protocols ("": TLSv1.2 and TLSv1.3)
 	Ciphers     string // tls-ciphers ("": the TLS library's defaults)
@@ -138,8 +140,12 @@ func (t TLSSettings) value(name string) string {
 		return t.CertFile
 	case "tls-key-file":
 		return t.KeyFile
+	case "tls-key-file-pass":
+		return t.KeyPass
 	case "tls-ca-cert-file":
 		return t.CAFile
+	case "tls-ca-cert-dir":
+		return t.CADir
 	case "tls-protocols":
 		return t.Protocols
 	case "tls-ciphers":
@@ -173,8 +179,12 @@ func (s *Server) setTLS(sets []configSet) (param, errText string) {
 			t.CertFile, files = st.v, true
 		case "tls-key-file":
 			t.KeyFile, files = st.v, true
+		case "tls-key-file-pass":
+			t.KeyPass, files = st.v, true
 		case "tls-ca-cert-file":
 			t.CAFile, files = st.v, true
+		case "tls-ca-cert-dir":
+			t.CADir, files = st.v, true
 		case "tls-auth-clients":
 			t.AuthClients = st.v
 		case "tls-protocols":

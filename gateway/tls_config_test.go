@@ -130,6 +130,11 @@ func TestConfigTLSFiles(t *testing.T) {
 			args:  []string{"tls-cert-file", "/tls/b.crt", "tls-cert-file", "/tls/c.crt"},
 			want:  "-ERR CONFIG SET failed (possibly related to argument 'tls-cert-file') - duplicate parameter",
 			after: start, maxmemory: "0"},
+		{name: "key password and CA directory re-read the files",
+			args: []string{"tls-key-file-pass", "pw", "tls-ca-cert-dir", "/tls/cas"}, want: "+OK",
+			after: TLSSettings{CertFile: "/tls/a.crt", KeyFile: "/tls/a.key", KeyPass: "pw", CAFile: "/tls/ca-a.crt", CADir: "/tls/cas",
+				AuthClients: "no"},
+			fileSets: 1, maxmemory: "0"},
 		{name: "with other parameters",
 			args: []string{"maxmemory", "10mb", "tls-cert-file", "/tls/b.crt"}, want: "+OK",
 			after:    TLSSettings{CertFile: "/tls/b.crt", KeyFile: "/tls/a.key", CAFile: "/tls/ca-a.crt", AuthClients: "no"},
@@ -151,8 +156,9 @@ func TestConfigTLSFiles(t *testing.T) {
 				t.Fatalf("SetTLSFiles %d times, SetTLSAuthClients %d times, SetTLSPolicy %d times; want %d, %d, %d",
 					files, auth, pol, tc.fileSets, tc.authSets, tc.polSets)
 			}
-			want := "*[$tls-auth-clients $" + tc.after.AuthClients + " $tls-ca-cert-file $" + tc.after.CAFile +
-				" $tls-cert-file $" + tc.after.CertFile + " $tls-ciphers $" + tc.after.Ciphers + " $tls-key-file $" + tc.after.KeyFile +
+			want := "*[$tls-auth-clients $" + tc.after.AuthClients + " $tls-ca-cert-dir $" + tc.after.CADir +
+				" $tls-ca-cert-file $" + tc.after.CAFile + " $tls-cert-file $" + tc.after.CertFile + " $tls-ciphers $" + tc.after.Ciphers +
+				" $tls-key-file $" + tc.after.KeyFile + " $tls-key-file-pass $" + tc.after.KeyPass +
 				" $tls-port $0 $tls-protocols $" + tc.after.Protocols + "]"
 			if got := r.do("CONFIG", "GET", "tls-*"); got != want {
 				t.Fatalf("CONFIG GET tls-*: %s\nwant %s", got, want)
@@ -203,7 +209,9 @@ func TestConfigTLSWithoutTLS(t *testing.T) {
 		{[]string{"tls-protocols", "TLSv1.2"},
 			"-ERR CONFIG SET failed (possibly related to argument 'tls-protocols') - TLS is not enabled on this node (it was started without a certificate)"},
 		{[]string{"tls-ciphersuites", "TLS_AES_128_GCM_SHA256"}, "-ERR Unknown option or number of arguments for CONFIG SET - 'tls-ciphersuites'"},
-		{[]string{"tls-key-file-pass", "secret"}, "-ERR Unknown option or number of arguments for CONFIG SET - 'tls-key-file-pass'"},
+		{[]string{"tls-key-file-pass", "secret"},
+			"-ERR CONFIG SET failed (possibly related to argument 'tls-key-file-pass') - TLS is not enabled on this node (it was started without a certificate)"},
+		{[]string{"tls-dh-params-file", "/dh.pem"}, "-ERR Unknown option or number of arguments for CONFIG SET - 'tls-dh-params-file'"},
 		{[]string{"tls-port", "7001"}, "-ERR CONFIG SET failed (possibly related to argument 'tls-port') - can't set immutable config"},
 	}
 	for _, tc := range tests {
@@ -211,7 +219,7 @@ func TestConfigTLSWithoutTLS(t *testing.T) {
 			t.Errorf("CONFIG SET %v: %s\nwant %s", tc.args, got, tc.want)
 		}
 	}
-	want := "*[$tls-auth-clients $no $tls-ca-cert-file $ $tls-cert-file $ $tls-ciphers $ $tls-key-file $ $tls-port $0 $tls-protocols $]"
+	want := "*[$tls-auth-clients $no $tls-ca-cert-dir $ $tls-ca-cert-file $ $tls-cert-file $ $tls-ciphers $ $tls-key-file $ $tls-key-file-pass $ $tls-port $0 $tls-protocols $]"
 	if got := r.do("CONFIG", "GET", "tls-*"); got != want {
 		t.Fatalf("CONFIG GET tls-*: %s\nwant %s", got, want)
 	}

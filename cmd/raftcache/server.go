@@ -67,6 +67,8 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.tls.cert, "tls-cert-file", "", "PEM certificate of this node: the RESP, Raft and gRPC ports then speak TLS only (with --tls-key-file and --tls-ca-cert-file; SIGHUP re-reads the files, CONFIG SET tls-cert-file... changes them)")
 	fs.StringVar(&f.tls.key, "tls-key-file", "", "PEM private key of --tls-cert-file")
 	fs.StringVar(&f.tls.ca, "tls-ca-cert-file", "", "PEM CA certificate that signed every node's certificate (nodes accept each other's Raft and gRPC connections by it)")
+	fs.StringVar(&f.tls.caDir, "tls-ca-cert-dir", "", "directory of PEM CA certificates, with or instead of --tls-ca-cert-file (Redis's tls-ca-cert-dir; every file holding certificates counts)")
+	fs.StringVar(&f.tls.keyPass, "tls-key-file-pass", "", "password of an encrypted --tls-key-file (PKCS#8 or legacy OpenSSL PEM; Redis's tls-key-file-pass); better given as $RAFTCACHE_TLS_KEY_FILE_PASS, which ps does not show")
 	fs.StringVar(&f.tls.authClients, "tls-auth-clients", "no", "RESP clients must present a certificate signed by the CA: no, yes or optional (Redis's tls-auth-clients)")
 	fs.StringVar(&f.tls.protocols, "tls-protocols", "", "TLS versions accepted, as Redis's tls-protocols: \"TLSv1.2 TLSv1.3\" (the default), \"TLSv1.3\" or \"TLSv1.2\"")
 	fs.StringVar(&f.tls.ciphers, "tls-ciphers", "", "TLS 1.2 cipher suites accepted, colon-separated OpenSSL names as Redis's tls-ciphers (ECDHE-ECDSA-AES256-GCM-SHA384:...; default: Go's secure suites; TLS 1.3 suites are not configurable)")

@@ -17,6 +17,7 @@ import (
 // tlsFlags are the encryption flags of `raftcache server`.
 type tlsFlags struct {
 	cert, key, ca, authClients, gossipKeyFile string
+	caDir, keyPass                            string // tls-ca-cert-dir, tls-key-file-pass
 	protocols, ciphers                        string // tls-protocols, tls-ciphers
 }
 
@@ -29,7 +30,7 @@ type security struct {
 
 func (f tlsFlags) load(logger *slog.Logger) (security, error) {
 	var s security
-	files := tlsconf.Files{Cert: f.cert, Key: f.key, CA: f.ca, AuthClients: f.authClients}
+	files := tlsconf.Files{Cert: f.cert, Key: f.key, CA: f.ca, CADir: f.caDir, KeyPass: f.keyPass, AuthClients: f.authClients}
 	if files.Enabled() {
 		c, err := tlsconf.Load(files)
 		if err != nil {
@@ -43,6 +44,8 @@ func (f tlsFlags) load(logger *slog.Logger) (security, error) {
 		return s, fmt.Errorf("--tls-auth-clients %s needs --tls-cert-file, --tls-key-file and --tls-ca-cert-file", f.authClients)
 	} else if f.protocols != "" || f.ciphers != "" {
 		return s, errors.New("--tls-protocols and --tls-ciphers need --tls-cert-file, --tls-key-file and --tls-ca-cert-file")
+	} else if f.keyPass != "" {
+		return s, errors.New("--tls-key-file-pass needs --tls-cert-file, --tls-key-file and --tls-ca-cert-file")
 	}
 	if f.gossipKeyFile != "" {
 		k, err := tlsconf.ReadGossipKey(f.gossipKeyFile)
@@ -83,8 +86,8 @@ func reloadOnHangup(ctx context.Context, c *tlsconf.Config, logger *slog.Logger)
 }
 
 // tlsControl gives the gateway's CONFIG GET/SET of tls-cert-file,
-// tls-key-file, tls-ca-cert-file, tls-auth-clients, tls-protocols and
-// tls-ciphers the node's TLS
+// tls-key-file, tls-key-file-pass, tls-ca-cert-file, tls-ca-cert-dir,
+// tls-auth-clients, tls-protocols and tls-ciphers the node's TLS
 // identity: the one its RESP, Raft and gRPC ports use and SIGHUP reloads,
 // so a change reaches new connections on all three (tls-auth-clients
 // concerns the RESP port only).
@@ -98,8 +101,8 @@ var _ gateway.TLSControl = tlsControl{}
 func (t tlsControl) TLSSettings() gateway.TLSSettings {
 	f := t.c.Files()
 	protocols, ciphers := t.c.Policy()
-	return gateway.TLSSettings{CertFile: f.Cert, KeyFile: f.Key, CAFile: f.CA, AuthClients: f.AuthClients,
-		Protocols: protocols, Ciphers: ciphers}
+	return gateway.TLSSettings{CertFile: f.Cert, KeyFile: f.Key, CAFile: f.CA, CADir: f.CADir, KeyPass: f.KeyPass,
+		AuthClients: f.AuthClients, Protocols: protocols, Ciphers: ciphers}
 }
 
 func (t tlsControl) SetTLSPolicy(protocols, ciphers string) error {
@@ -111,7 +114,7 @@ func (t tlsControl) SetTLSPolicy(protocols, ciphers string) error {
 }
 
 func (t tlsControl) SetTLSFiles(s gateway.TLSSettings) error {
-	if err := t.c.SetFiles(tlsconf.Files{Cert: s.CertFile, Key: s.KeyFile, CA: s.CAFile, AuthClients: s.AuthClients}); err != nil {
+	if err := t.c.SetFiles(tlsconf.Files{Cert: s.CertFile, Key: s.KeyFile, CA: s.CAFile, CADir: s.CADir, KeyPass: s.KeyPass, AuthClients: s.AuthClients}); err != nil {
 		t.logger.Error("CONFIG SET of the TLS files failed; the previous certificate stays in use", "err", err)
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -223,6 +224,31 @@ func TestConfigSetTLSFiles(t *testing.T) {
 	if got, err := presented(grpcAddr, grpcConf); err != nil || !got.Equal(leafB) {
 		t.Fatalf("gRPC port after the change: %v (want the new certificate)", err)
 	}
+
+	// An encrypted key with its password, the CA from a directory (Redis's
+	// tls-key-file-pass and tls-ca-cert-dir), in one CONFIG SET.
+	encKey := encryptKey(t, b.Node.Key, "pw b")
+	caDir := t.TempDir()
+	if ca, err := os.ReadFile(b.Node.CA); err != nil || os.WriteFile(filepath.Join(caDir, "b.pem"), ca, 0o600) != nil {
+		t.Fatalf("CA directory: %v", err)
+	}
+	if err := admin.Do(ctx, "CONFIG", "SET", "tls-key-file", encKey, "tls-key-file-pass", "wrong", "tls-ca-cert-file", "", "tls-ca-cert-dir", caDir).Err(); err == nil || !strings.Contains(err.Error(), "wrong password") {
+		t.Fatalf("CONFIG SET with a wrong key password: %v", err)
+	}
+	if err := admin.Do(ctx, "CONFIG", "SET", "tls-key-file", encKey, "tls-key-file-pass", "pw b", "tls-ca-cert-file", "", "tls-ca-cert-dir", caDir).Err(); err != nil {
+		t.Fatalf("CONFIG SET of an encrypted key and a CA directory: %v", err)
+	}
+	if m := configTLS(); m["tls-key-file"] != encKey || m["tls-key-file-pass"] != "pw b" || m["tls-ca-cert-dir"] != caDir || m["tls-ca-cert-file"] != "" {
+		t.Fatalf("CONFIG GET tls-*: %v", m)
+	}
+	wantRESP(leafB, trustB)
+	if got, err := presented(raftAddr, peerB.PeerClient()); err != nil || !got.Equal(leafB) {
+		t.Fatalf("raft port with the CA directory: %v", err)
+	}
+	if err := admin.Do(ctx, "CONFIG", "SET", "tls-key-file", b.Node.Key, "tls-key-file-pass", "", "tls-ca-cert-file", b.Node.CA, "tls-ca-cert-dir", "").Err(); err != nil {
+		t.Fatal(err)
+	}
+	wantFiles(b.Node, "no")
 
 	// tls-auth-clients at run time (RESP only).
 	withCert := clientConf(t, tlsconf.ClientOptions{CA: b.Node.CA, Cert: b.ClientCert, Key: b.ClientKey})
@@ -446,9 +472,28 @@ func TestDevTLSPerNode(t *testing.T) {
 	}
 }
 
-// TestTLSFlagsPolicy: --tls-protocols and --tls-ciphers are checked at
-// start, need the certificate flags, and show in CONFIG GET's settings.
-func TestTLSFlagsPolicy(t *testing.T) {
+// encryptKey writes key encrypted with pass (PKCS#8, PBKDF2, AES-256) by
+// openssl and returns its path.
+func encryptKey(t *testing.T, key, pass string) string {
+	t.Helper()
+	ossl, err := exec.LookPath("openssl")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("openssl not installed")
+		}
+		t.Skip("openssl not installed")
+	}
+	out := filepath.Join(t.TempDir(), "enc.key")
+	if b, err := exec.Command(ossl, "pkcs8", "-topk8", "-v2", "aes256", "-in", key, "-passout", "pass:"+pass, "-out", out).CombinedOutput(); err != nil {
+		t.Fatalf("openssl: %v\n%s", err, b)
+	}
+	return out
+}
+
+// TestTLSFlags: --tls-protocols/--tls-ciphers are checked at start;
+// --tls-key-file-pass decrypts --tls-key-file, and --tls-ca-cert-dir stands
+// in for --tls-ca-cert-file.
+func TestTLSFlags(t *testing.T) {
 	d, err := tlsconf.GenerateDev(t.TempDir(), nil, time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -456,6 +501,8 @@ func TestTLSFlagsPolicy(t *testing.T) {
 	withCert := func(protocols, ciphers string) tlsFlags {
 		return tlsFlags{cert: d.Node.Cert, key: d.Node.Key, ca: d.Node.CA, protocols: protocols, ciphers: ciphers}
 	}
+	enc := encryptKey(t, d.Node.Key, "secret")
+	caDir := filepath.Dir(d.Node.CA) // the dev directory: the CA beside other PEM files
 	tests := []struct {
 		name  string
 		flags tlsFlags
@@ -465,6 +512,9 @@ func TestTLSFlagsPolicy(t *testing.T) {
 		{"unknown protocol", withCert("TLSv1.0", ""), `unknown protocol "TLSv1.0"`},
 		{"suites that do not fit the key", withCert("", "ECDHE-RSA-AES128-GCM-SHA256"), "no TLS 1.2 client could connect"},
 		{"valid", withCert("TLSv1.2 TLSv1.3", "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384"), ""},
+		{"encrypted key, CA directory", tlsFlags{cert: d.Node.Cert, key: enc, keyPass: "secret", caDir: caDir}, ""},
+		{"encrypted key, no password", tlsFlags{cert: d.Node.Cert, key: enc, ca: d.Node.CA}, "tls-key-file-pass"},
+		{"password without TLS", tlsFlags{keyPass: "secret"}, "--tls-key-file-pass needs"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -479,7 +529,8 @@ func TestTLSFlagsPolicy(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := tlsControl{c: sec.tls, logger: newLogger(io.Discard, "error")}.TLSSettings()
-			if got.Protocols != tt.flags.protocols || got.Ciphers != tt.flags.ciphers {
+			f := tt.flags
+			if got.Protocols != f.protocols || got.Ciphers != f.ciphers || got.KeyFile != f.key || got.KeyPass != f.keyPass || got.CADir != f.caDir {
 				t.Fatalf("settings %+v", got)
 			}
 		})

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -26,6 +27,12 @@ type Files struct {
 	Cert string // certificate chain (leaf first)
 	Key  string // private key of the leaf
 	CA   string // CA certificate(s) that sign every node's certificate
+	// KeyPass is Redis's tls-key-file-pass: the password of an encrypted
+	// Key (keyfile.go).
+	KeyPass string
+	// CADir is Redis's tls-ca-cert-dir: every PEM certificate of the
+	// files in it is a CA too (with CA, or instead of it).
+	CADir string
 	// AuthClients is Redis's tls-auth-clients for the RESP port: "no"
 	// (default: clients need no certificate), "yes" (a certificate signed
 	// by CA is required) or "optional" (verified if presented).
@@ -33,7 +40,7 @@ type Files struct {
 }
 
 // Enabled reports whether any TLS file is named.
-func (f Files) Enabled() bool { return f.Cert != "" || f.Key != "" || f.CA != "" }
+func (f Files) Enabled() bool { return f.Cert != "" || f.Key != "" || f.CA != "" || f.CADir != "" }
 
 // Config is a node's loaded TLS identity. The certificate is re-read by
 // Reload (certificate rotation without a restart), and SetFiles and
@@ -94,8 +101,8 @@ func (c *Config) Reload() error {
 // already in use: they are re-read as by Reload), then puts them and
 // f.AuthClients in use together; on error nothing changes.
 func (c *Config) SetFiles(f Files) error {
-	if f.Cert == "" || f.Key == "" || f.CA == "" {
-		return errors.New("tls: --tls-cert-file, --tls-key-file and --tls-ca-cert-file are all required")
+	if f.Cert == "" || f.Key == "" || f.CA == "" && f.CADir == "" {
+		return errors.New("tls: --tls-cert-file, --tls-key-file and --tls-ca-cert-file (or --tls-ca-cert-dir) are all required")
 	}
 	auth, name, err := parseAuthClients(f.AuthClients)
 	if err != nil {
@@ -173,9 +180,21 @@ func (c *Config) Files() Files {
 	return c.files
 }
 
-// readFiles loads f's certificate and key and checks them against its CA.
+// readFiles loads f's certificate and key (decrypting the key with
+// f.KeyPass if it is encrypted) and checks them against its CAs.
 func readFiles(f Files) (*tls.Certificate, *x509.CertPool, error) {
-	cert, err := tls.LoadX509KeyPair(f.Cert, f.Key)
+	certPEM, err := os.ReadFile(f.Cert)
+	if err != nil {
+		return nil, nil, fmt.Errorf("tls: certificate: %w", err)
+	}
+	keyPEM, err := os.ReadFile(f.Key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("tls: key: %w", err)
+	}
+	if keyPEM, err = decryptKeyPEM(keyPEM, f.KeyPass); err != nil {
+		return nil, nil, fmt.Errorf("tls: key %s: %w", f.Key, err)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		return nil, nil, fmt.Errorf("tls: certificate %s / key %s: %w", f.Cert, f.Key, err)
 	}
@@ -184,14 +203,53 @@ func readFiles(f Files) (*tls.Certificate, *x509.CertPool, error) {
 		return nil, nil, fmt.Errorf("tls: certificate %s: %w", f.Cert, err)
 	}
 	cert.Leaf = leaf
-	pool, err := LoadPool(f.CA)
+	pool, err := loadCAs(f.CA, f.CADir)
 	if err != nil {
 		return nil, nil, err
 	}
 	if _, err := leaf.Verify(verifyOptions(pool, cert.Certificate[1:])); err != nil {
-		return nil, nil, fmt.Errorf("tls: certificate %s is not signed by the CA in %s: %w", f.Cert, f.CA, err)
+		return nil, nil, fmt.Errorf("tls: certificate %s is not signed by the CA in %s: %w", f.Cert, strings.Trim(f.CA+" "+f.CADir, " "), err)
 	}
 	return &cert, pool, nil
+}
+
+// loadCAs reads the CA file and every file of the CA directory (either may
+// be empty) into one pool. A directory file holding no PEM certificate
+// (OpenSSL's hash links point at ones that do; a README) is skipped; the
+// directory must yield at least one.
+func loadCAs(file, dir string) (*x509.CertPool, error) {
+	pool := x509.NewCertPool()
+	if file != "" {
+		p, err := LoadPool(file)
+		if err != nil {
+			return nil, err
+		}
+		pool = p
+	}
+	if dir == "" {
+		return pool, nil
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("tls: CA directory: %w", err)
+	}
+	found := false
+	for _, e := range ents {
+		if e.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("tls: CA directory: %w", err)
+		}
+		if pool.AppendCertsFromPEM(b) {
+			found = true
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("tls: CA directory %s holds no PEM certificate", dir)
+	}
+	return pool, nil
 }
 
 // LoadPool reads PEM CA certificates into a pool.
