@@ -26,6 +26,7 @@ import (
 type aclUser struct {
 	name  string
 	rules atomic.Pointer[userRules]
+	stamp ACLStamp // its last change (aclsync.go; under aclStore.mu); zero: none since start
 }
 
 // line is the user as ACL LIST and the ACL file show it.
@@ -76,9 +77,14 @@ type aclStore struct {
 	initDef *userRules
 	file    string
 	log     []*aclLogEntry // newest first
-	// stamp orders this node's users against other nodes' (aclsync.go):
-	// every local change takes a newer one.
+	// stamp is the newest stamp made or merged here (aclsync.go): every
+	// local change takes a newer one.
 	stamp ACLStamp
+	// deleted holds the tombstones of deleted users, with their stamps.
+	deleted map[string]ACLStamp
+	// sum is the digest of the user states (sumLocked), while sumValid.
+	sum      uint64
+	sumValid bool
 	// origin names this node in the stamps of its changes.
 	origin string
 	// fileSum is the SHA-256 of the ACL file as this node last read or
@@ -221,7 +227,16 @@ func (a *aclStore) load(onGone func(map[*aclUser]bool), change bool) string {
 		a.def.rules.Store(a.initDef)
 	}
 	if change {
-		a.bumpLocked()
+		// Every user is set by the file, and those it lacks are deleted.
+		st := a.bumpLocked()
+		for _, u := range a.users {
+			a.setLocked(u, st)
+		}
+		for name := range old {
+			if a.users[name] == nil {
+				a.tombLocked(name, st)
+			}
+		}
 	}
 	a.mu.Unlock()
 	gone := map[*aclUser]bool{}
@@ -453,12 +468,14 @@ func aclSetUserCmd(s *Server, c *client, args [][]byte) {
 	}
 	r, msg := base.applyAll(ops)
 	if msg == "" {
+		nu := u
 		if u == nil {
-			s.acl.users[name] = newACLUser(name, r)
+			nu = newACLUser(name, r)
+			s.acl.users[name] = nu
 		} else {
 			u.rules.Store(r)
 		}
-		s.acl.bumpLocked()
+		s.acl.setLocked(nu, s.acl.bumpLocked())
 	}
 	s.acl.mu.Unlock()
 	if msg != "" {
@@ -532,7 +549,10 @@ func aclDelUserCmd(s *Server, c *client, args [][]byte) {
 		}
 	}
 	if len(gone) > 0 {
-		s.acl.bumpLocked()
+		st := s.acl.bumpLocked()
+		for u := range gone {
+			s.acl.tombLocked(u.name, st)
+		}
 	}
 	s.acl.mu.Unlock()
 	s.dropClients(c, gone)

@@ -3,8 +3,10 @@ package gateway
 import (
 	"crypto/sha256"
 	"errors"
+	"fmt"
+	"hash/fnv"
 	"os"
-	"strings"
+	"sort"
 	"time"
 )
 
@@ -12,13 +14,17 @@ import (
 // Redis Cluster, but a cluster is managed as one (ElastiCache applies a
 // user group to every node), and a node that was down while a user was
 // changed or deleted must not keep the old user. So every local change
-// (ACL SETUSER, DELUSER, LOAD) takes a stamp newer than any this node has
-// seen; the node publishes its stamp, and a node that sees a newer one on
-// another node takes that node's users as a whole (node/aclsync.go). The
-// newest change wins; a node's own users at start carry no stamp, so they
-// never override the others'.
+// (ACL SETUSER, DELUSER, LOAD) stamps each user it touches, a deletion
+// leaving a tombstone, with a stamp newer than any this node has seen
+// (its own or merged ones: causality holds whatever the clocks). Nodes
+// publish a digest of their stamped users; a node whose digest differs
+// from another's fetches that node's user states and merges them user by
+// user, the newer stamp winning (node/aclsync.go). Changes to different
+// users on different nodes both survive; the same user changed on two
+// nodes ends with the newer change everywhere. A node's own users at start
+// carry no stamp, so they never override the others'.
 
-// ACLStamp orders users states: At is a Unix ms time that only grows on a
+// ACLStamp orders changes: At is a Unix ms time that only grows on a
 // node, Origin the node that made the change (ties between nodes).
 type ACLStamp struct {
 	At     uint64
@@ -33,13 +39,74 @@ func (s ACLStamp) Newer(o ACLStamp) bool {
 	return s.Origin > o.Origin
 }
 
-// bumpLocked stamps a local change (under a.mu).
-func (a *aclStore) bumpLocked() {
+// ACLUserState is one user's last change: its ACL LIST line, or its
+// deletion.
+type ACLUserState struct {
+	Name    string
+	Line    string // "" when deleted
+	Stamp   ACLStamp
+	Deleted bool
+}
+
+// bumpLocked takes a stamp for a local change (under a.mu) and returns it.
+func (a *aclStore) bumpLocked() ACLStamp {
 	at := uint64(time.Now().UnixMilli())
 	if at <= a.stamp.At {
 		at = a.stamp.At + 1
 	}
 	a.stamp = ACLStamp{At: at, Origin: a.origin}
+	a.sumValid = false
+	return a.stamp
+}
+
+// setLocked stamps user name as set (under a.mu).
+func (a *aclStore) setLocked(u *aclUser, st ACLStamp) {
+	u.stamp = st
+	delete(a.deleted, u.name)
+	a.sumValid = false
+}
+
+// tombLocked stamps user name as deleted (under a.mu).
+func (a *aclStore) tombLocked(name string, st ACLStamp) {
+	if a.deleted == nil {
+		a.deleted = map[string]ACLStamp{}
+	}
+	a.deleted[name] = st
+	a.sumValid = false
+}
+
+// statesLocked returns every stamped user and tombstone, by name.
+func (a *aclStore) statesLocked() []ACLUserState {
+	var out []ACLUserState
+	for _, u := range a.sortedUsersLocked() {
+		if u.stamp != (ACLStamp{}) {
+			out = append(out, ACLUserState{Name: u.name, Line: u.line(), Stamp: u.stamp})
+		}
+	}
+	for name, st := range a.deleted {
+		out = append(out, ACLUserState{Name: name, Stamp: st, Deleted: true})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// sumLocked is the digest nodes compare: of every state's name, stamp and
+// rules (0 when nothing is stamped).
+func (a *aclStore) sumLocked() uint64 {
+	if a.sumValid {
+		return a.sum
+	}
+	a.sum, a.sumValid = 0, true
+	states := a.statesLocked()
+	if len(states) == 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	for _, st := range states {
+		fmt.Fprintf(h, "%s\x00%d\x00%s\x00%s\x00%t\n", st.Name, st.Stamp.At, st.Stamp.Origin, st.Line, st.Deleted)
+	}
+	a.sum = h.Sum64() | 1 // never 0: that is "nothing stamped"
+	return a.sum
 }
 
 // SetACLOrigin names this node in the stamps of its ACL changes (the
@@ -50,37 +117,47 @@ func (s *Server) SetACLOrigin(origin string) {
 	s.acl.mu.Unlock()
 }
 
-// ACLStamp returns the stamp of this node's users (0, "" before any
-// change).
-func (s *Server) ACLStamp() (at uint64, origin string) {
+// ACLStamp returns the newest stamp this node has made or merged (0, ""
+// before any change) and the digest of its user states.
+func (s *Server) ACLStamp() (at uint64, origin string, sum uint64) {
 	s.acl.mu.Lock()
 	defer s.acl.mu.Unlock()
-	return s.acl.stamp.At, s.acl.stamp.Origin
+	return s.acl.stamp.At, s.acl.stamp.Origin, s.acl.sumLocked()
 }
 
-// ACLUsers returns this node's users as ACL LIST lines (name order) with
-// their stamp, as one consistent state.
-func (s *Server) ACLUsers() (lines []string, at uint64, origin string) {
+// ACLStates returns this node's user states (ACLUserState), by name.
+func (s *Server) ACLStates() []ACLUserState {
 	s.acl.mu.Lock()
 	defer s.acl.mu.Unlock()
-	lines = make([]string, 0, len(s.acl.users))
-	for _, u := range s.acl.sortedUsersLocked() {
-		lines = append(lines, u.line())
-	}
-	return lines, s.acl.stamp.At, s.acl.stamp.Origin
+	return s.acl.statesLocked()
 }
 
-// ReplaceACLUsers installs users (ACL LIST lines) taken from another node
-// with their stamp, if that stamp is newer than this node's; it reports
-// whether it did. Users whose rules are unchanged keep their connections;
-// the connections of removed users are closed and the subscriptions a
-// user's new rules no longer allow are dropped, as ACL DELUSER and SETUSER
-// do. The ACL file, if the node has one, is rewritten.
-func (s *Server) ReplaceACLUsers(lines []string, at uint64, origin string) (bool, error) {
-	stamp := ACLStamp{At: at, Origin: origin}
-	users, msg := parseUsers(strings.Join(lines, "\n"), "replicated users")
-	if msg != "" {
-		return false, errors.New(msg)
+// MergeACLUsers merges another node's user states into this node's: each
+// state newer than this node's for that user is applied (the user set to
+// its line, or deleted), others are ignored; it returns how many were
+// applied. Users whose rules are unchanged keep their connections; the
+// connections of removed users are closed and the subscriptions a user's
+// new rules no longer allow are dropped, as ACL DELUSER and SETUSER do.
+// The ACL file, if the node has one, is rewritten. A state that does not
+// parse fails the whole merge, before anything changes.
+func (s *Server) MergeACLUsers(states []ACLUserState) (int, error) {
+	rules := make(map[string]*userRules, len(states))
+	for _, st := range states {
+		if st.Deleted {
+			if st.Name == "default" {
+				return 0, errors.New("replicated users: the default user cannot be deleted")
+			}
+			continue
+		}
+		users, msg := parseUsers(st.Line, "replicated users")
+		if msg != "" {
+			return 0, errors.New(msg)
+		}
+		r, ok := users[st.Name]
+		if !ok || len(users) != 1 {
+			return 0, fmt.Errorf("replicated users: state of %q holds another line", st.Name)
+		}
+		rules[st.Name] = r.finish()
 	}
 	a := s.acl
 	type change struct {
@@ -89,43 +166,46 @@ func (s *Server) ReplaceACLUsers(lines []string, at uint64, origin string) (bool
 	}
 	var changed []change
 	gone := map[*aclUser]bool{}
+	applied := 0
 	a.mu.Lock()
-	if !stamp.Newer(a.stamp) {
-		a.mu.Unlock()
-		return false, nil
-	}
-	next := map[string]*aclUser{"default": a.def}
-	for name, r := range users {
-		cur := r.finish()
-		u := a.users[name]
-		if name == "default" {
-			u = a.def
+	for _, st := range states {
+		u := a.users[st.Name]
+		var local ACLStamp
+		if u != nil {
+			local = u.stamp
+		} else {
+			local = a.deleted[st.Name]
 		}
-		if u == nil {
-			next[name] = newACLUser(name, cur)
+		if !st.Stamp.Newer(local) {
 			continue
 		}
-		next[name] = u
-		if old := u.rules.Load(); old.describe() != cur.describe() {
-			u.rules.Store(cur)
-			changed = append(changed, change{u, old, cur})
+		applied++
+		if st.Stamp.Newer(a.stamp) {
+			a.stamp = st.Stamp // later local changes come after it
+		}
+		switch {
+		case st.Deleted:
+			if u != nil {
+				delete(a.users, st.Name)
+				gone[u] = true
+			}
+			a.tombLocked(st.Name, st.Stamp)
+		case u == nil:
+			u = newACLUser(st.Name, rules[st.Name])
+			a.users[st.Name] = u
+			a.setLocked(u, st.Stamp)
+		default:
+			if old := u.rules.Load(); old.describe() != rules[st.Name].describe() {
+				u.rules.Store(rules[st.Name])
+				changed = append(changed, change{u, old, rules[st.Name]})
+			}
+			a.setLocked(u, st.Stamp)
 		}
 	}
-	if _, ok := users["default"]; !ok {
-		if old := a.def.rules.Load(); old.describe() != a.initDef.describe() {
-			a.def.rules.Store(a.initDef)
-			changed = append(changed, change{a.def, old, a.initDef})
-		}
-	}
-	for name, u := range a.users {
-		if next[name] == nil {
-			gone[u] = true
-		}
-	}
-	a.users = next
-	a.stamp = stamp
 	a.mu.Unlock()
-
+	if applied == 0 {
+		return 0, nil
+	}
 	if len(gone) > 0 {
 		s.dropClients(nil, gone)
 	}
@@ -139,8 +219,8 @@ func (s *Server) ReplaceACLUsers(lines []string, at uint64, origin string) (bool
 			s.log.Info("acl: file changed by someone else since this node read it; replicated users not saved", "file", a.file)
 		}
 	}
-	s.log.Info("acl: took the users of a newer change", "origin", stamp.Origin, "stamp", stamp.At, "users", len(next), "removed", len(gone), "changed", len(changed))
-	return true, nil
+	s.log.Info("acl: merged another node's changes", "applied", applied, "removed", len(gone), "changed", len(changed))
+	return applied, nil
 }
 
 // saveIfOurs saves the users unless the ACL file changed since this node

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,48 +27,72 @@ func aclFileServer(t *testing.T, users string) (*Server, string) {
 	return s, file
 }
 
-// TestACLStamps: local changes take ever newer stamps carrying the origin;
-// the users a node starts with carry none; a failed change takes none.
+// TestACLStamps: local changes take ever newer stamps carrying the origin,
+// on the users they touch (tombstones for deletions), and change the
+// digest; the users a node starts with carry none; a failed change takes
+// none.
 func TestACLStamps(t *testing.T) {
 	s, _ := aclFileServer(t, "user default on nopass ~* &* +@all\nuser carol on >x ~* +@all\n")
-	if at, origin := s.ACLStamp(); at != 0 || origin != "" {
-		t.Fatalf("stamp at start %d %q, want none", at, origin)
+	if at, origin, sum := s.ACLStamp(); at != 0 || origin != "" || sum != 0 || len(s.ACLStates()) != 0 {
+		t.Fatalf("stamp at start %d %q %x, states %v, want none", at, origin, sum, s.ACLStates())
 	}
 	c := redis.NewClient(&redis.Options{Addr: s.Addr().String()})
 	defer c.Close()
 	ctx := context.Background()
-	var last uint64
-	for i, cmd := range [][]any{
-		{"acl", "setuser", "alice", "on", ">pw", "~*", "+@all"},
-		{"acl", "setuser", "alice", "off"},
-		{"acl", "deluser", "alice"},
-		{"acl", "load"},
+	var last, lastSum uint64
+	for i, tc := range []struct {
+		cmd    []any
+		states string // name:d for a tombstone, name for a user; all stamped by this change but ACL LOAD's alice:d
+	}{
+		{[]any{"acl", "setuser", "alice", "on", ">pw", "~*", "+@all"}, "alice"},
+		{[]any{"acl", "setuser", "alice", "off"}, "alice"},
+		{[]any{"acl", "deluser", "alice", "carol"}, "alice:d carol:d"},
+		{[]any{"acl", "load"}, "alice:d carol default"},
 	} {
-		if err := c.Do(ctx, cmd...).Err(); err != nil {
-			t.Fatalf("%v: %v", cmd, err)
+		if err := c.Do(ctx, tc.cmd...).Err(); err != nil {
+			t.Fatalf("%v: %v", tc.cmd, err)
 		}
-		at, origin := s.ACLStamp()
-		if at <= last || origin != "n1" {
-			t.Fatalf("change %d: stamp %d %q after %d", i, at, origin, last)
+		at, origin, sum := s.ACLStamp()
+		if at <= last || origin != "n1" || sum == lastSum || sum == 0 {
+			t.Fatalf("change %d: stamp %d %q sum %x after %d %x", i, at, origin, sum, last, lastSum)
 		}
-		last = at
+		var got []string
+		for _, st := range s.ACLStates() {
+			name := st.Name
+			if st.Deleted {
+				name += ":d"
+			}
+			if touched := st.Stamp.At == at; touched != (name != "alice:d" || i == 2) || st.Stamp.Origin != "n1" {
+				t.Fatalf("change %d: %s stamped %v (now %d)", i, name, st.Stamp, at)
+			}
+			got = append(got, name)
+		}
+		if strings.Join(got, " ") != tc.states {
+			t.Fatalf("change %d: states %v, want %s", i, got, tc.states)
+		}
+		last, lastSum = at, sum
 	}
 	for _, cmd := range [][]any{
 		{"acl", "setuser", "bad", "nosuchrule"},
 		{"acl", "deluser", "nobody"},
 	} {
 		_ = c.Do(ctx, cmd...).Err()
-		if at, _ := s.ACLStamp(); at != last {
+		if at, _, sum := s.ACLStamp(); at != last || sum != lastSum {
 			t.Fatalf("%v moved the stamp", cmd)
 		}
 	}
 }
 
-// TestReplaceACLUsers: another node's users replace this node's only when
-// their stamp is newer; unchanged users keep their connections, removed
-// ones lose them, the default user falls back to the node's own when the
-// set has none, bad lines change nothing, and the ACL file is rewritten.
-func TestReplaceACLUsers(t *testing.T) {
+// state is a user state for MergeACLUsers.
+func state(name, line string, at uint64, origin string) ACLUserState {
+	return ACLUserState{Name: name, Line: line, Stamp: ACLStamp{At: at, Origin: origin}, Deleted: line == ""}
+}
+
+// TestMergeACLUsers: another node's user states are applied user by user
+// when newer; unchanged users keep their connections, removed ones lose
+// them; bad states change nothing; the ACL file is rewritten; users this
+// node changed later are kept; merging is idempotent and commutative.
+func TestMergeACLUsers(t *testing.T) {
 	s, file := aclFileServer(t, "user default on nopass ~* &* +@all\nuser alice on >pw ~* +@all\nuser bob on >pw ~* +@all\n")
 	ctx := context.Background()
 	login := func(user string) *redis.Client {
@@ -79,61 +104,107 @@ func TestReplaceACLUsers(t *testing.T) {
 		return c
 	}
 	alice, bob := login("alice"), login("bob")
-	lines, at, _ := s.ACLUsers()
-	if at != 0 || len(lines) != 3 || !strings.HasPrefix(lines[0], "user alice on #") {
-		t.Fatalf("users %q at %d", lines, at)
+	for _, bad := range [][]ACLUserState{
+		{state("dave", "user dave on >pw nosuchrule", 10, "n2")},
+		{state("dave", "user erin on >pw", 10, "n2")},
+		{state("default", "", 10, "n2")},
+	} {
+		if _, err := s.MergeACLUsers(bad); err == nil {
+			t.Fatalf("%v was accepted", bad)
+		}
 	}
-
-	if _, err := s.ReplaceACLUsers([]string{"user dave on >pw nosuchrule"}, 10, "n2"); err == nil {
-		t.Fatal("a bad line was accepted")
+	if len(s.ACLStates()) != 0 {
+		t.Fatal("a refused merge changed something")
 	}
-	next := []string{lines[0], "user default off resetpass", "user erin on >pw ~* +@all"}
-	if ok, err := s.ReplaceACLUsers(next, 10, "n2"); !ok || err != nil {
-		t.Fatalf("newer users not taken: %v %v", ok, err)
+	theirs := []ACLUserState{
+		state("bob", "", 10, "n2"),
+		state("default", "user default off resetpass", 10, "n2"),
+		state("erin", "user erin on >pw ~* +@all", 10, "n2"),
 	}
-	if ok, _ := s.ReplaceACLUsers(lines, 9, "n3"); ok {
-		t.Fatal("older users replaced newer ones")
+	if n, err := s.MergeACLUsers(theirs); n != 3 || err != nil {
+		t.Fatalf("merge applied %d: %v", n, err)
 	}
-	if ok, _ := s.ReplaceACLUsers(lines, 10, "n2"); ok {
-		t.Fatal("the same stamp was taken twice")
+	sum1 := func() uint64 { _, _, sum := s.ACLStamp(); return sum }()
+	if n, _ := s.MergeACLUsers(theirs); n != 0 {
+		t.Fatal("the same states were applied twice")
 	}
-	if at, origin := s.ACLStamp(); at != 10 || origin != "n2" {
+	if n, _ := s.MergeACLUsers([]ACLUserState{state("erin", "", 9, "n3")}); n != 0 {
+		t.Fatal("an older deletion removed a newer user")
+	}
+	if at, origin, sum := s.ACLStamp(); at != 10 || origin != "n2" || sum != sum1 {
 		t.Fatalf("stamp %d %q", at, origin)
 	}
 	if err := alice.Ping(ctx).Err(); err != nil {
-		t.Fatalf("alice, unchanged, lost her connection: %v", err)
+		t.Fatalf("alice, untouched, lost her connection: %v", err)
 	}
 	testwait.Eventually(t, 5*time.Second, func() error {
 		if bob.Ping(ctx).Err() == nil {
-			return errors.New("bob, removed, still served")
+			return errors.New("bob, deleted, still served")
 		}
 		return nil
 	})
-	got, _, _ := s.ACLUsers()
-	if len(got) != 3 || got[0] != lines[0] || !strings.HasPrefix(got[1], "user default off ") || !strings.HasPrefix(got[2], "user erin on") {
-		t.Fatalf("users after replace %q", got)
-	}
 	saved, err := os.ReadFile(file)
-	if err != nil || !strings.Contains(string(saved), "user erin on") || strings.Contains(string(saved), "bob") {
+	if err != nil || !strings.Contains(string(saved), "user erin on") || strings.Contains(string(saved), "bob") || !strings.Contains(string(saved), "user alice on") {
 		t.Fatalf("ACL file %q %v", saved, err)
 	}
-	// Without a default user in the set, the node's own default comes back.
-	if ok, err := s.ReplaceACLUsers([]string{got[0]}, 11, "n2"); !ok || err != nil {
-		t.Fatal(ok, err)
+	// A local change after the merge is newer than it, whatever the clock
+	// says (the merged stamp is far in the future here).
+	if _, err := s.MergeACLUsers([]ACLUserState{state("frank", "user frank on >pw", 1<<50, "n2")}); err != nil {
+		t.Fatal(err)
 	}
-	if got, _, _ := s.ACLUsers(); len(got) != 2 || got[1] != lines[2] {
-		t.Fatalf("users %q", got)
+	c := redis.NewClient(&redis.Options{Addr: s.Addr().String()})
+	defer c.Close()
+	if err := c.Do(ctx, "acl", "setuser", "frank", "off").Err(); err == nil {
+		t.Fatal("the default user, switched off by the merge, still runs commands")
+	}
+	if err := alice.Do(ctx, "acl", "setuser", "frank", "off").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range s.ACLStates() {
+		if st.Name == "frank" && (st.Stamp.At != 1<<50+1 || !strings.Contains(st.Line, " off ")) {
+			t.Fatalf("frank after a later local change: %+v", st)
+		}
 	}
 	// A file someone else changed since this node wrote it is left alone
 	// (dev's nodes share one file).
-	const theirs = "user default on nopass ~* &* +@all\nuser zed on >pw ~* +@all\n"
-	if err := os.WriteFile(file, []byte(theirs), 0o600); err != nil {
+	const other = "user default on nopass ~* &* +@all\nuser zed on >pw ~* +@all\n"
+	if err := os.WriteFile(file, []byte(other), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := s.ReplaceACLUsers(next, 12, "n2"); !ok || err != nil {
-		t.Fatal(ok, err)
+	if n, err := s.MergeACLUsers([]ACLUserState{state("gina", "user gina on >pw", 1<<51, "n2")}); n != 1 || err != nil {
+		t.Fatal(n, err)
 	}
-	if raw, _ := os.ReadFile(file); string(raw) != theirs {
+	if raw, _ := os.ReadFile(file); string(raw) != other {
 		t.Fatalf("a file changed by someone else was overwritten: %q", raw)
+	}
+}
+
+// TestMergeACLConverges: two nodes that changed different users, and one
+// user both, end equal (same digest) after merging each other's states in
+// either order: both changes to different users survive, the newer change
+// of the shared user wins.
+func TestMergeACLConverges(t *testing.T) {
+	a := []ACLUserState{state("alice", "user alice on >a ~* +@all", 100, "n1"), state("carol", "user carol on >c1", 100, "n1")}
+	b := []ACLUserState{state("bob", "user bob on >b ~* +@all", 101, "n2"), state("carol", "user carol off >c2", 102, "n2"), state("dan", "", 99, "n2")}
+	var sums []uint64
+	for _, order := range [][][]ACLUserState{{a, b}, {b, a}, {a, b, a, b}} {
+		s, _ := aclFileServer(t, "user default on nopass ~* &* +@all\n")
+		for _, states := range order {
+			if _, err := s.MergeACLUsers(states); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var names []string
+		for _, st := range s.ACLStates() {
+			names = append(names, st.Name+"@"+strconv.FormatUint(st.Stamp.At, 10))
+		}
+		if strings.Join(names, " ") != "alice@100 bob@101 carol@102 dan@99" {
+			t.Fatalf("states %v", names)
+		}
+		_, _, sum := s.ACLStamp()
+		sums = append(sums, sum)
+	}
+	if sums[0] != sums[1] || sums[1] != sums[2] {
+		t.Fatalf("digests differ by merge order: %x", sums)
 	}
 }

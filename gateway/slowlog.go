@@ -91,7 +91,7 @@ func slowlogArgs(cmd *command, args [][]byte) [][]byte {
 }
 
 // sensitiveConfigs are the parameters whose CONFIG SET value is redacted.
-var sensitiveConfigs = map[string]bool{"requirepass": true, "masterauth": true, "masteruser": true}
+var sensitiveConfigs = map[string]bool{"requirepass": true, "masterauth": true, "masteruser": true, "tls-key-file-pass": true}
 
 // redactedArgs marks the arguments Redis redacts from its slow log and
 // MONITOR (redactClientCommandArgument): passwords of AUTH, HELLO AUTH and

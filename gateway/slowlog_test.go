@@ -75,14 +75,16 @@ func TestSlowlog(t *testing.T) {
 		do("acl", "setuser", "bob", "on", ">secret", "+@all", "~*")
 		// Refused (immutable here) but logged, redacted, as in Redis.
 		_ = c.Do(ctx, "config", "set", "requirepass", "hunter2").Err()
+		_ = c.Do(ctx, "config", "set", "tls-key-file-pass", "hunter3").Err() // refused: no TLS here
 		_ = c.Do(ctx, "auth", "bob", "secret").Err()
 		do("hello", "2", "auth", "bob", "secret", "setname", "x")
 		got := slowArgs(t, c)
 		checks := map[int]string{
-			5: "sadd set 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 ... (4 more arguments)",
-			4: "sadd set " + strings.Repeat("A", 128) + "... (2 more bytes)",
-			3: "acl setuser (redacted) (redacted) (redacted) (redacted) (redacted)",
-			2: "config set requirepass (redacted)",
+			6: "sadd set 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 ... (4 more arguments)",
+			5: "sadd set " + strings.Repeat("A", 128) + "... (2 more bytes)",
+			4: "acl setuser (redacted) (redacted) (redacted) (redacted) (redacted)",
+			3: "config set requirepass (redacted)",
+			2: "config set tls-key-file-pass (redacted)",
 			1: "auth (redacted) (redacted)",
 			0: "hello 2 auth (redacted) (redacted) setname x",
 		}

@@ -2,25 +2,36 @@ package node
 
 import (
 	"context"
+	"math/rand/v2"
 	"time"
 
 	adminv1 "github.com/raftcache/raftcache/proto/raftcache/admin/v1"
 )
 
 // ACL users alike on every node (the gateway's aclsync.go has the why).
-// Each node publishes the stamp of its users' last change in gossip; once a
-// second a node compares the live members' stamps with its own and, if one
-// is newer, fetches that node's users over gRPC (NodeControl.GetUsers) and
-// installs them. A node that was down or cut off during a change catches up
-// within about a second of rejoining; a change made on two nodes at once
-// ends with the newer one everywhere.
+// Each node publishes in gossip a digest of its users' states; once a second a node picks, at random, a live member
+// whose digest differs from its own, fetches that node's user states over
+// gRPC (NodeControl.GetUsers) and merges them user by user, the newer
+// stamp winning. Merging is commutative and idempotent, so nodes converge
+// whatever the order; a node that was down or cut off during a change
+// catches up within about a second of rejoining.
 
-// ACLSource is the gateway's side: this node's users and their stamp.
+// ACLSource is the gateway's side: this node's users and their stamps
+// (cmd adapts gateway.Server to it).
 type ACLSource interface {
 	SetACLOrigin(origin string)
-	ACLStamp() (at uint64, origin string)
-	ACLUsers() (lines []string, at uint64, origin string)
-	ReplaceACLUsers(lines []string, at uint64, origin string) (bool, error)
+	ACLStamp() (at uint64, origin string, sum uint64)
+	ACLStates() []ACLUserState
+	MergeACLUsers(states []ACLUserState) (int, error)
+}
+
+// ACLUserState is one user's last change: its ACL LIST line, or its
+// deletion, and its stamp (gateway.ACLUserState).
+type ACLUserState struct {
+	Name, Line string // Line is "" when deleted
+	At         uint64
+	Origin     string
+	Deleted    bool
 }
 
 // aclSyncEvery is how often a node compares ACL stamps.
@@ -40,14 +51,6 @@ func (n *Node) aclSource() ACLSource {
 	return nil
 }
 
-// stampNewer orders ACL stamps as gateway.ACLStamp.Newer does.
-func stampNewer(at uint64, origin string, thanAt uint64, thanOrigin string) bool {
-	if at != thanAt {
-		return at > thanAt
-	}
-	return origin > thanOrigin
-}
-
 func (n *Node) aclSyncLoop(ctx context.Context) {
 	t := time.NewTicker(aclSyncEvery)
 	defer t.Stop()
@@ -63,25 +66,28 @@ func (n *Node) aclSyncLoop(ctx context.Context) {
 	}
 }
 
-// syncACL takes the users of the live member with the newest stamp, if it
-// is newer than this node's.
+// syncACL merges the user states of a live member, picked at random among
+// those whose digest differs from this node's.
 func (n *Node) syncACL(ctx context.Context) error {
 	src := n.aclSource()
 	if src == nil {
 		return nil
 	}
-	ownAt, ownOrigin := src.ACLStamp()
+	_, _, own := src.ACLStamp()
 	all, _ := n.gossip.snapshot()
-	var best Member
+	var differ []Member
 	for _, m := range all {
-		if m.Alive && m.NodeID != n.cfg.NodeID && stampNewer(m.ACLAt, m.ACLOrigin, best.ACLAt, best.ACLOrigin) {
-			best = m
+		if m.Alive && m.NodeID != n.cfg.NodeID && m.ACLSum != own && m.ACLSum != 0 {
+			differ = append(differ, m)
 		}
 	}
-	if best.NodeID == "" || !stampNewer(best.ACLAt, best.ACLOrigin, ownAt, ownOrigin) {
-		return nil
+	if len(differ) == 0 {
+		return nil // a member with nothing stamped has nothing to give: it pulls from us
 	}
-	c, err := n.control(best.NodeID)
+	// At random: a member that holds nothing new for us (it lacks what we
+	// have) must not shadow one that does.
+	m := differ[rand.IntN(len(differ))]
+	c, err := n.control(m.NodeID)
 	if err != nil {
 		return err
 	}
@@ -91,16 +97,30 @@ func (n *Node) syncACL(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = src.ReplaceACLUsers(resp.GetUsers(), resp.GetStampMs(), resp.GetStampOrigin())
+	states := make([]ACLUserState, len(resp.GetStates()))
+	for i, st := range resp.GetStates() {
+		states[i] = ACLUserState{Name: st.GetName(), Line: st.GetLine(), Deleted: st.GetDeleted(),
+			At: st.GetStampMs(), Origin: st.GetStampOrigin()}
+	}
+	_, err = src.MergeACLUsers(states)
 	return err
 }
 
-// GetUsers implements NodeControl: this node's users and their stamp.
+// GetUsers implements NodeControl: this node's user states (and, for the
+// record, its users as ACL LIST lines with its newest stamp).
 func (c *controlServer) GetUsers(ctx context.Context, req *adminv1.GetUsersRequest) (*adminv1.GetUsersResponse, error) {
 	src := c.n.aclSource()
 	if src == nil {
 		return &adminv1.GetUsersResponse{}, nil
 	}
-	lines, at, origin := src.ACLUsers()
-	return &adminv1.GetUsersResponse{Users: lines, StampMs: at, StampOrigin: origin}, nil
+	at, origin, _ := src.ACLStamp()
+	resp := &adminv1.GetUsersResponse{StampMs: at, StampOrigin: origin}
+	for _, st := range src.ACLStates() {
+		resp.States = append(resp.States, &adminv1.UserState{Name: st.Name, Line: st.Line, Deleted: st.Deleted,
+			StampMs: st.At, StampOrigin: st.Origin})
+		if !st.Deleted {
+			resp.Users = append(resp.Users, st.Line)
+		}
+	}
+	return resp, nil
 }

@@ -135,7 +135,7 @@ func (n *Node) publishSelf(appliedAt *time.Time) {
 	}
 	m.Applied = n.fsm.AppliedIndex()
 	if src := n.aclSource(); src != nil {
-		m.ACLAt, m.ACLOrigin = src.ACLStamp()
+		_, _, m.ACLSum = src.ACLStamp()
 	}
 	prev := n.gossip.getSelf()
 	if m.Applied != prev.Applied && appliedAt != nil {

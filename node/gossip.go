@@ -40,10 +40,9 @@ type Member struct {
 	// claim, which other nodes fetch over gRPC (claims.go).
 	SlotsRef string `json:"sr,omitempty"`
 	Applied  uint64 `json:"ap,omitempty"` // applied index (replication offset)
-	// The stamp of this node's ACL users' last change (aclsync.go).
-	ACLAt     uint64 `json:"aa,omitempty"`
-	ACLOrigin string `json:"ao,omitempty"`
-	Alive     bool   `json:"-"`
+	// The digest of this node's ACL user states (aclsync.go; 0: none).
+	ACLSum uint64 `json:"as,omitempty"`
+	Alive  bool   `json:"-"`
 }
 
 // tlsAddr is the member's TLS client address, "" without a TLS port.

@@ -11,7 +11,7 @@ import (
 func TestTLSPortMetadata(t *testing.T) {
 	m := Member{NodeID: "node-with-a-long-name", AZ: "eu-west-1a", RESP: "10.100.200.250:7000", TLSPort: 65535, Raft: "10.100.200.250:17000",
 		Gossip: "10.100.200.250:27000", GRPC: "10.100.200.250:37000", Shard: 499, Leader: true, Term: 1 << 40, Ver: 1 << 40, Applied: 1 << 50,
-		Slots: strings.Repeat("1", maxInlineClaim)}
+		Slots: strings.Repeat("1", maxInlineClaim), ACLSum: 1<<64 - 1}
 	b, _ := json.Marshal(m)
 	if len(b) > 512 {
 		t.Fatalf("metadata is %d bytes: %s", len(b), b)

@@ -155,7 +155,8 @@ return refused['err']`
 // TestACLUsersConverge: users changed on one node reach the others, and a
 // node that was down while users changed takes the newer users when it
 // comes back; a replicated deletion closes the deleted user's connections
-// there, as ACL DELUSER does locally.
+// there, as ACL DELUSER does locally; changes to different users made on
+// two nodes at once both survive.
 func TestACLUsersConverge(t *testing.T) {
 	dc, _ := startTestDev(t, 3, t.TempDir())
 	defer dc.close()
@@ -232,4 +233,20 @@ func TestACLUsersConverge(t *testing.T) {
 	if err := bob.Ping(ctx).Err(); err != nil {
 		t.Fatalf("bob on the restarted node: %v", err)
 	}
+
+	// Two nodes change two users within one sync round: both changes stay
+	// (users merge one by one, not as whole sets).
+	bc := client(t, b, 2)
+	if err := ac.Do(ctx, "acl", "setuser", "carol", "on", ">pw3", "~*", "+@all").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := bc.Do(ctx, "acl", "setuser", "dave", "on", ">pw4", "~*", "+@all").Err(); err != nil {
+		t.Fatal(err)
+	}
+	alike(func(l string) error {
+		if !strings.Contains(l, "user carol on") || !strings.Contains(l, "user dave on") || !strings.Contains(l, "user bob on") {
+			return fmt.Errorf("want bob, carol and dave:\n%s", l)
+		}
+		return nil
+	})
 }

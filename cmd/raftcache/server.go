@@ -403,8 +403,8 @@ func startInstanceWith(ctx context.Context, cfg node.Config, opts gatewayOptions
 	// The commands scripts run count in INFO commandstats and errorstats, and
 	// MONITOR shows them ("[0 lua]").
 	n.FSM().SetScriptCallSink(gw.ScriptCall)
-	// ACL users: a newer change made on any node replaces this node's.
-	n.SetACLSource(gw)
+	// ACL users: merged with the other nodes', user by user.
+	n.SetACLSource(aclSource{gw})
 	// CONFIG GET/SET tls-*: the node's certificates, the ones SIGHUP reloads.
 	if cfg.TLS != nil {
 		gw.SetTLSControl(tlsControl{c: cfg.TLS, logger: cfg.Logger.With("node_id", cfg.NodeID)})
@@ -446,4 +446,25 @@ func bracket(h string) string {
 		return "[" + h + "]"
 	}
 	return h
+}
+
+// aclSource adapts the gateway's users to node.ACLSource (neither package
+// imports the other).
+type aclSource struct{ *gateway.Server }
+
+func (a aclSource) ACLStates() []node.ACLUserState {
+	states := a.Server.ACLStates()
+	out := make([]node.ACLUserState, len(states))
+	for i, st := range states {
+		out[i] = node.ACLUserState{Name: st.Name, Line: st.Line, At: st.Stamp.At, Origin: st.Stamp.Origin, Deleted: st.Deleted}
+	}
+	return out
+}
+
+func (a aclSource) MergeACLUsers(states []node.ACLUserState) (int, error) {
+	in := make([]gateway.ACLUserState, len(states))
+	for i, st := range states {
+		in[i] = gateway.ACLUserState{Name: st.Name, Line: st.Line, Stamp: gateway.ACLStamp{At: st.At, Origin: st.Origin}, Deleted: st.Deleted}
+	}
+	return a.Server.MergeACLUsers(in)
 }

@@ -2182,10 +2182,14 @@ func (*GetUsersRequest) Descriptor() ([]byte, []int) {
 }
 
 type GetUsersResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Users         []string               `protobuf:"bytes,1,rep,name=users,proto3" json:"users,omitempty"`                                // ACL LIST lines ("user NAME RULE..."), name order
-	StampMs       uint64                 `protobuf:"varint,2,opt,name=stamp_ms,json=stampMs,proto3" json:"stamp_ms,omitempty"`            // when the last change was made (the node's clock, never decreasing)
-	StampOrigin   string                 `protobuf:"bytes,3,opt,name=stamp_origin,json=stampOrigin,proto3" json:"stamp_origin,omitempty"` // the node that made it
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Users       []string               `protobuf:"bytes,1,rep,name=users,proto3" json:"users,omitempty"`                                // ACL LIST lines ("user NAME RULE..."), name order
+	StampMs     uint64                 `protobuf:"varint,2,opt,name=stamp_ms,json=stampMs,proto3" json:"stamp_ms,omitempty"`            // when the last change was made (the node's clock, never decreasing)
+	StampOrigin string                 `protobuf:"bytes,3,opt,name=stamp_origin,json=stampOrigin,proto3" json:"stamp_origin,omitempty"` // the node that made it
+	// Every user changed since the node started, and every user deleted, with
+	// the stamp of its last change: nodes merge these user by user, the newer
+	// stamp winning (name order).
+	States        []*UserState `protobuf:"bytes,4,rep,name=states,proto3" json:"states,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2241,6 +2245,90 @@ func (x *GetUsersResponse) GetStampOrigin() string {
 	return ""
 }
 
+func (x *GetUsersResponse) GetStates() []*UserState {
+	if x != nil {
+		return x.States
+	}
+	return nil
+}
+
+// UserState is one user's last change, as GetUsersResponse.states holds it.
+type UserState struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Line          string                 `protobuf:"bytes,2,opt,name=line,proto3" json:"line,omitempty"` // the ACL LIST line; empty when deleted
+	StampMs       uint64                 `protobuf:"varint,3,opt,name=stamp_ms,json=stampMs,proto3" json:"stamp_ms,omitempty"`
+	StampOrigin   string                 `protobuf:"bytes,4,opt,name=stamp_origin,json=stampOrigin,proto3" json:"stamp_origin,omitempty"`
+	Deleted       bool                   `protobuf:"varint,5,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UserState) Reset() {
+	*x = UserState{}
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserState) ProtoMessage() {}
+
+func (x *UserState) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserState.ProtoReflect.Descriptor instead.
+func (*UserState) Descriptor() ([]byte, []int) {
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *UserState) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UserState) GetLine() string {
+	if x != nil {
+		return x.Line
+	}
+	return ""
+}
+
+func (x *UserState) GetStampMs() uint64 {
+	if x != nil {
+		return x.StampMs
+	}
+	return 0
+}
+
+func (x *UserState) GetStampOrigin() string {
+	if x != nil {
+		return x.StampOrigin
+	}
+	return ""
+}
+
+func (x *UserState) GetDeleted() bool {
+	if x != nil {
+		return x.Deleted
+	}
+	return false
+}
+
 type NodeStatusRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	SlotKeys      bool                   `protobuf:"varint,1,opt,name=slot_keys,json=slotKeys,proto3" json:"slot_keys,omitempty"`    // a leader also returns its key count per slot
@@ -2251,7 +2339,7 @@ type NodeStatusRequest struct {
 
 func (x *NodeStatusRequest) Reset() {
 	*x = NodeStatusRequest{}
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[30]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2263,7 +2351,7 @@ func (x *NodeStatusRequest) String() string {
 func (*NodeStatusRequest) ProtoMessage() {}
 
 func (x *NodeStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[30]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2276,7 +2364,7 @@ func (x *NodeStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatusRequest.ProtoReflect.Descriptor instead.
 func (*NodeStatusRequest) Descriptor() ([]byte, []int) {
-	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{30}
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *NodeStatusRequest) GetSlotKeys() bool {
@@ -2319,7 +2407,7 @@ type NodeStatusResponse struct {
 
 func (x *NodeStatusResponse) Reset() {
 	*x = NodeStatusResponse{}
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[31]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2331,7 +2419,7 @@ func (x *NodeStatusResponse) String() string {
 func (*NodeStatusResponse) ProtoMessage() {}
 
 func (x *NodeStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[31]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2344,7 +2432,7 @@ func (x *NodeStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatusResponse.ProtoReflect.Descriptor instead.
 func (*NodeStatusResponse) Descriptor() ([]byte, []int) {
-	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{31}
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *NodeStatusResponse) GetNode() string {
@@ -2456,7 +2544,7 @@ type JoinShardRequest struct {
 
 func (x *JoinShardRequest) Reset() {
 	*x = JoinShardRequest{}
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[32]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2468,7 +2556,7 @@ func (x *JoinShardRequest) String() string {
 func (*JoinShardRequest) ProtoMessage() {}
 
 func (x *JoinShardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[32]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2481,7 +2569,7 @@ func (x *JoinShardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinShardRequest.ProtoReflect.Descriptor instead.
 func (*JoinShardRequest) Descriptor() ([]byte, []int) {
-	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{32}
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *JoinShardRequest) GetShard() int32 {
@@ -2513,7 +2601,7 @@ type JoinShardResponse struct {
 
 func (x *JoinShardResponse) Reset() {
 	*x = JoinShardResponse{}
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[33]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2525,7 +2613,7 @@ func (x *JoinShardResponse) String() string {
 func (*JoinShardResponse) ProtoMessage() {}
 
 func (x *JoinShardResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[33]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2538,7 +2626,7 @@ func (x *JoinShardResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinShardResponse.ProtoReflect.Descriptor instead.
 func (*JoinShardResponse) Descriptor() ([]byte, []int) {
-	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{33}
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{34}
 }
 
 type LeaveShardRequest struct {
@@ -2551,7 +2639,7 @@ type LeaveShardRequest struct {
 
 func (x *LeaveShardRequest) Reset() {
 	*x = LeaveShardRequest{}
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[34]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2563,7 +2651,7 @@ func (x *LeaveShardRequest) String() string {
 func (*LeaveShardRequest) ProtoMessage() {}
 
 func (x *LeaveShardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[34]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2576,7 +2664,7 @@ func (x *LeaveShardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaveShardRequest.ProtoReflect.Descriptor instead.
 func (*LeaveShardRequest) Descriptor() ([]byte, []int) {
-	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{34}
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *LeaveShardRequest) GetShard() int32 {
@@ -2601,7 +2689,7 @@ type LeaveShardResponse struct {
 
 func (x *LeaveShardResponse) Reset() {
 	*x = LeaveShardResponse{}
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[35]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2613,7 +2701,7 @@ func (x *LeaveShardResponse) String() string {
 func (*LeaveShardResponse) ProtoMessage() {}
 
 func (x *LeaveShardResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[35]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2626,7 +2714,7 @@ func (x *LeaveShardResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaveShardResponse.ProtoReflect.Descriptor instead.
 func (*LeaveShardResponse) Descriptor() ([]byte, []int) {
-	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{35}
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{36}
 }
 
 type ChangeMembershipRequest struct {
@@ -2641,7 +2729,7 @@ type ChangeMembershipRequest struct {
 
 func (x *ChangeMembershipRequest) Reset() {
 	*x = ChangeMembershipRequest{}
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[36]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2653,7 +2741,7 @@ func (x *ChangeMembershipRequest) String() string {
 func (*ChangeMembershipRequest) ProtoMessage() {}
 
 func (x *ChangeMembershipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[36]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2666,7 +2754,7 @@ func (x *ChangeMembershipRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeMembershipRequest.ProtoReflect.Descriptor instead.
 func (*ChangeMembershipRequest) Descriptor() ([]byte, []int) {
-	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{36}
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ChangeMembershipRequest) GetShard() int32 {
@@ -2706,7 +2794,7 @@ type ChangeMembershipResponse struct {
 
 func (x *ChangeMembershipResponse) Reset() {
 	*x = ChangeMembershipResponse{}
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[37]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2718,7 +2806,7 @@ func (x *ChangeMembershipResponse) String() string {
 func (*ChangeMembershipResponse) ProtoMessage() {}
 
 func (x *ChangeMembershipResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[37]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2731,7 +2819,7 @@ func (x *ChangeMembershipResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeMembershipResponse.ProtoReflect.Descriptor instead.
 func (*ChangeMembershipResponse) Descriptor() ([]byte, []int) {
-	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{37}
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ChangeMembershipResponse) GetIndex() uint64 {
@@ -2751,7 +2839,7 @@ type TransferLeadershipRequest struct {
 
 func (x *TransferLeadershipRequest) Reset() {
 	*x = TransferLeadershipRequest{}
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[38]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2763,7 +2851,7 @@ func (x *TransferLeadershipRequest) String() string {
 func (*TransferLeadershipRequest) ProtoMessage() {}
 
 func (x *TransferLeadershipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[38]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2776,7 +2864,7 @@ func (x *TransferLeadershipRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeadershipRequest.ProtoReflect.Descriptor instead.
 func (*TransferLeadershipRequest) Descriptor() ([]byte, []int) {
-	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{38}
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *TransferLeadershipRequest) GetShard() int32 {
@@ -2802,7 +2890,7 @@ type TransferLeadershipResponse struct {
 
 func (x *TransferLeadershipResponse) Reset() {
 	*x = TransferLeadershipResponse{}
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[39]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2814,7 +2902,7 @@ func (x *TransferLeadershipResponse) String() string {
 func (*TransferLeadershipResponse) ProtoMessage() {}
 
 func (x *TransferLeadershipResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[39]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2827,7 +2915,7 @@ func (x *TransferLeadershipResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeadershipResponse.ProtoReflect.Descriptor instead.
 func (*TransferLeadershipResponse) Descriptor() ([]byte, []int) {
-	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{39}
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *TransferLeadershipResponse) GetNewLeader() string {
@@ -2846,7 +2934,7 @@ type ExportShardRequest struct {
 
 func (x *ExportShardRequest) Reset() {
 	*x = ExportShardRequest{}
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[40]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2858,7 +2946,7 @@ func (x *ExportShardRequest) String() string {
 func (*ExportShardRequest) ProtoMessage() {}
 
 func (x *ExportShardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[40]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2871,7 +2959,7 @@ func (x *ExportShardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportShardRequest.ProtoReflect.Descriptor instead.
 func (*ExportShardRequest) Descriptor() ([]byte, []int) {
-	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{40}
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ExportShardRequest) GetShard() int32 {
@@ -2894,7 +2982,7 @@ type ExportShardResponse struct {
 
 func (x *ExportShardResponse) Reset() {
 	*x = ExportShardResponse{}
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[41]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2906,7 +2994,7 @@ func (x *ExportShardResponse) String() string {
 func (*ExportShardResponse) ProtoMessage() {}
 
 func (x *ExportShardResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[41]
+	mi := &file_raftcache_admin_v1_admin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2919,7 +3007,7 @@ func (x *ExportShardResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportShardResponse.ProtoReflect.Descriptor instead.
 func (*ExportShardResponse) Descriptor() ([]byte, []int) {
-	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{41}
+	return file_raftcache_admin_v1_admin_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ExportShardResponse) GetData() []byte {
@@ -3090,11 +3178,18 @@ const file_raftcache_admin_v1_admin_proto_rawDesc = "" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x128\n" +
 	"\bsuffrage\x18\x03 \x01(\x0e2\x1c.raftcache.admin.v1.SuffrageR\bsuffrage\x12G\n" +
 	"\x11unreachable_since\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x10unreachableSince\"\x11\n" +
-	"\x0fGetUsersRequest\"f\n" +
+	"\x0fGetUsersRequest\"\x9d\x01\n" +
 	"\x10GetUsersResponse\x12\x14\n" +
 	"\x05users\x18\x01 \x03(\tR\x05users\x12\x19\n" +
 	"\bstamp_ms\x18\x02 \x01(\x04R\astampMs\x12!\n" +
-	"\fstamp_origin\x18\x03 \x01(\tR\vstampOrigin\"O\n" +
+	"\fstamp_origin\x18\x03 \x01(\tR\vstampOrigin\x125\n" +
+	"\x06states\x18\x04 \x03(\v2\x1d.raftcache.admin.v1.UserStateR\x06states\"\x8b\x01\n" +
+	"\tUserState\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04line\x18\x02 \x01(\tR\x04line\x12\x19\n" +
+	"\bstamp_ms\x18\x03 \x01(\x04R\astampMs\x12!\n" +
+	"\fstamp_origin\x18\x04 \x01(\tR\vstampOrigin\x12\x18\n" +
+	"\adeleted\x18\x05 \x01(\bR\adeleted\"O\n" +
 	"\x11NodeStatusRequest\x12\x1b\n" +
 	"\tslot_keys\x18\x01 \x01(\bR\bslotKeys\x12\x1d\n" +
 	"\n" +
@@ -3217,7 +3312,7 @@ func file_raftcache_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_raftcache_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_raftcache_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_raftcache_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_raftcache_admin_v1_admin_proto_goTypes = []any{
 	(NodeRole)(0),                      // 0: raftcache.admin.v1.NodeRole
 	(OperationKind)(0),                 // 1: raftcache.admin.v1.OperationKind
@@ -3255,20 +3350,21 @@ var file_raftcache_admin_v1_admin_proto_goTypes = []any{
 	(*RaftServer)(nil),                 // 33: raftcache.admin.v1.RaftServer
 	(*GetUsersRequest)(nil),            // 34: raftcache.admin.v1.GetUsersRequest
 	(*GetUsersResponse)(nil),           // 35: raftcache.admin.v1.GetUsersResponse
-	(*NodeStatusRequest)(nil),          // 36: raftcache.admin.v1.NodeStatusRequest
-	(*NodeStatusResponse)(nil),         // 37: raftcache.admin.v1.NodeStatusResponse
-	(*JoinShardRequest)(nil),           // 38: raftcache.admin.v1.JoinShardRequest
-	(*JoinShardResponse)(nil),          // 39: raftcache.admin.v1.JoinShardResponse
-	(*LeaveShardRequest)(nil),          // 40: raftcache.admin.v1.LeaveShardRequest
-	(*LeaveShardResponse)(nil),         // 41: raftcache.admin.v1.LeaveShardResponse
-	(*ChangeMembershipRequest)(nil),    // 42: raftcache.admin.v1.ChangeMembershipRequest
-	(*ChangeMembershipResponse)(nil),   // 43: raftcache.admin.v1.ChangeMembershipResponse
-	(*TransferLeadershipRequest)(nil),  // 44: raftcache.admin.v1.TransferLeadershipRequest
-	(*TransferLeadershipResponse)(nil), // 45: raftcache.admin.v1.TransferLeadershipResponse
-	(*ExportShardRequest)(nil),         // 46: raftcache.admin.v1.ExportShardRequest
-	(*ExportShardResponse)(nil),        // 47: raftcache.admin.v1.ExportShardResponse
-	(*durationpb.Duration)(nil),        // 48: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),      // 49: google.protobuf.Timestamp
+	(*UserState)(nil),                  // 36: raftcache.admin.v1.UserState
+	(*NodeStatusRequest)(nil),          // 37: raftcache.admin.v1.NodeStatusRequest
+	(*NodeStatusResponse)(nil),         // 38: raftcache.admin.v1.NodeStatusResponse
+	(*JoinShardRequest)(nil),           // 39: raftcache.admin.v1.JoinShardRequest
+	(*JoinShardResponse)(nil),          // 40: raftcache.admin.v1.JoinShardResponse
+	(*LeaveShardRequest)(nil),          // 41: raftcache.admin.v1.LeaveShardRequest
+	(*LeaveShardResponse)(nil),         // 42: raftcache.admin.v1.LeaveShardResponse
+	(*ChangeMembershipRequest)(nil),    // 43: raftcache.admin.v1.ChangeMembershipRequest
+	(*ChangeMembershipResponse)(nil),   // 44: raftcache.admin.v1.ChangeMembershipResponse
+	(*TransferLeadershipRequest)(nil),  // 45: raftcache.admin.v1.TransferLeadershipRequest
+	(*TransferLeadershipResponse)(nil), // 46: raftcache.admin.v1.TransferLeadershipResponse
+	(*ExportShardRequest)(nil),         // 47: raftcache.admin.v1.ExportShardRequest
+	(*ExportShardResponse)(nil),        // 48: raftcache.admin.v1.ExportShardResponse
+	(*durationpb.Duration)(nil),        // 49: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),      // 50: google.protobuf.Timestamp
 }
 var file_raftcache_admin_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: raftcache.admin.v1.Node.role:type_name -> raftcache.admin.v1.NodeRole
@@ -3277,9 +3373,9 @@ var file_raftcache_admin_v1_admin_proto_depIdxs = []int32{
 	8,  // 3: raftcache.admin.v1.DescribeClusterResponse.shards:type_name -> raftcache.admin.v1.Shard
 	1,  // 4: raftcache.admin.v1.Operation.kind:type_name -> raftcache.admin.v1.OperationKind
 	2,  // 5: raftcache.admin.v1.Operation.state:type_name -> raftcache.admin.v1.OperationState
-	48, // 6: raftcache.admin.v1.Operation.eta:type_name -> google.protobuf.Duration
-	49, // 7: raftcache.admin.v1.Operation.started:type_name -> google.protobuf.Timestamp
-	49, // 8: raftcache.admin.v1.Operation.finished:type_name -> google.protobuf.Timestamp
+	49, // 6: raftcache.admin.v1.Operation.eta:type_name -> google.protobuf.Duration
+	50, // 7: raftcache.admin.v1.Operation.started:type_name -> google.protobuf.Timestamp
+	50, // 8: raftcache.admin.v1.Operation.finished:type_name -> google.protobuf.Timestamp
 	3,  // 9: raftcache.admin.v1.AddShardRequest.rebalance_by:type_name -> raftcache.admin.v1.RebalanceBy
 	11, // 10: raftcache.admin.v1.AddShardResponse.operation:type_name -> raftcache.admin.v1.Operation
 	11, // 11: raftcache.admin.v1.RemoveShardResponse.operation:type_name -> raftcache.admin.v1.Operation
@@ -3289,58 +3385,59 @@ var file_raftcache_admin_v1_admin_proto_depIdxs = []int32{
 	6,  // 15: raftcache.admin.v1.SlotMove.slots:type_name -> raftcache.admin.v1.SlotRange
 	11, // 16: raftcache.admin.v1.RebalanceResponse.operation:type_name -> raftcache.admin.v1.Operation
 	19, // 17: raftcache.admin.v1.RebalanceResponse.plan:type_name -> raftcache.admin.v1.SlotMove
-	48, // 18: raftcache.admin.v1.FailoverResponse.took:type_name -> google.protobuf.Duration
+	49, // 18: raftcache.admin.v1.FailoverResponse.took:type_name -> google.protobuf.Duration
 	11, // 19: raftcache.admin.v1.AddReplicaResponse.operation:type_name -> raftcache.admin.v1.Operation
 	11, // 20: raftcache.admin.v1.RemoveReplicaResponse.operation:type_name -> raftcache.admin.v1.Operation
 	11, // 21: raftcache.admin.v1.GetOperationResponse.operation:type_name -> raftcache.admin.v1.Operation
 	11, // 22: raftcache.admin.v1.ListOperationsResponse.operations:type_name -> raftcache.admin.v1.Operation
 	11, // 23: raftcache.admin.v1.WatchOperationResponse.operation:type_name -> raftcache.admin.v1.Operation
 	4,  // 24: raftcache.admin.v1.RaftServer.suffrage:type_name -> raftcache.admin.v1.Suffrage
-	49, // 25: raftcache.admin.v1.RaftServer.unreachable_since:type_name -> google.protobuf.Timestamp
-	33, // 26: raftcache.admin.v1.NodeStatusResponse.servers:type_name -> raftcache.admin.v1.RaftServer
-	33, // 27: raftcache.admin.v1.JoinShardRequest.bootstrap:type_name -> raftcache.admin.v1.RaftServer
-	5,  // 28: raftcache.admin.v1.ChangeMembershipRequest.change:type_name -> raftcache.admin.v1.MembershipChange
-	9,  // 29: raftcache.admin.v1.Admin.DescribeCluster:input_type -> raftcache.admin.v1.DescribeClusterRequest
-	12, // 30: raftcache.admin.v1.Admin.AddShard:input_type -> raftcache.admin.v1.AddShardRequest
-	14, // 31: raftcache.admin.v1.Admin.RemoveShard:input_type -> raftcache.admin.v1.RemoveShardRequest
-	16, // 32: raftcache.admin.v1.Admin.MigrateSlots:input_type -> raftcache.admin.v1.MigrateSlotsRequest
-	18, // 33: raftcache.admin.v1.Admin.Rebalance:input_type -> raftcache.admin.v1.RebalanceRequest
-	21, // 34: raftcache.admin.v1.Admin.Failover:input_type -> raftcache.admin.v1.FailoverRequest
-	23, // 35: raftcache.admin.v1.Admin.AddReplica:input_type -> raftcache.admin.v1.AddReplicaRequest
-	25, // 36: raftcache.admin.v1.Admin.RemoveReplica:input_type -> raftcache.admin.v1.RemoveReplicaRequest
-	27, // 37: raftcache.admin.v1.Admin.GetOperation:input_type -> raftcache.admin.v1.GetOperationRequest
-	29, // 38: raftcache.admin.v1.Admin.ListOperations:input_type -> raftcache.admin.v1.ListOperationsRequest
-	31, // 39: raftcache.admin.v1.Admin.WatchOperation:input_type -> raftcache.admin.v1.WatchOperationRequest
-	46, // 40: raftcache.admin.v1.Admin.ExportShard:input_type -> raftcache.admin.v1.ExportShardRequest
-	36, // 41: raftcache.admin.v1.NodeControl.NodeStatus:input_type -> raftcache.admin.v1.NodeStatusRequest
-	38, // 42: raftcache.admin.v1.NodeControl.JoinShard:input_type -> raftcache.admin.v1.JoinShardRequest
-	40, // 43: raftcache.admin.v1.NodeControl.LeaveShard:input_type -> raftcache.admin.v1.LeaveShardRequest
-	42, // 44: raftcache.admin.v1.NodeControl.ChangeMembership:input_type -> raftcache.admin.v1.ChangeMembershipRequest
-	44, // 45: raftcache.admin.v1.NodeControl.TransferLeadership:input_type -> raftcache.admin.v1.TransferLeadershipRequest
-	34, // 46: raftcache.admin.v1.NodeControl.GetUsers:input_type -> raftcache.admin.v1.GetUsersRequest
-	10, // 47: raftcache.admin.v1.Admin.DescribeCluster:output_type -> raftcache.admin.v1.DescribeClusterResponse
-	13, // 48: raftcache.admin.v1.Admin.AddShard:output_type -> raftcache.admin.v1.AddShardResponse
-	15, // 49: raftcache.admin.v1.Admin.RemoveShard:output_type -> raftcache.admin.v1.RemoveShardResponse
-	17, // 50: raftcache.admin.v1.Admin.MigrateSlots:output_type -> raftcache.admin.v1.MigrateSlotsResponse
-	20, // 51: raftcache.admin.v1.Admin.Rebalance:output_type -> raftcache.admin.v1.RebalanceResponse
-	22, // 52: raftcache.admin.v1.Admin.Failover:output_type -> raftcache.admin.v1.FailoverResponse
-	24, // 53: raftcache.admin.v1.Admin.AddReplica:output_type -> raftcache.admin.v1.AddReplicaResponse
-	26, // 54: raftcache.admin.v1.Admin.RemoveReplica:output_type -> raftcache.admin.v1.RemoveReplicaResponse
-	28, // 55: raftcache.admin.v1.Admin.GetOperation:output_type -> raftcache.admin.v1.GetOperationResponse
-	30, // 56: raftcache.admin.v1.Admin.ListOperations:output_type -> raftcache.admin.v1.ListOperationsResponse
-	32, // 57: raftcache.admin.v1.Admin.WatchOperation:output_type -> raftcache.admin.v1.WatchOperationResponse
-	47, // 58: raftcache.admin.v1.Admin.ExportShard:output_type -> raftcache.admin.v1.ExportShardResponse
-	37, // 59: raftcache.admin.v1.NodeControl.NodeStatus:output_type -> raftcache.admin.v1.NodeStatusResponse
-	39, // 60: raftcache.admin.v1.NodeControl.JoinShard:output_type -> raftcache.admin.v1.JoinShardResponse
-	41, // 61: raftcache.admin.v1.NodeControl.LeaveShard:output_type -> raftcache.admin.v1.LeaveShardResponse
-	43, // 62: raftcache.admin.v1.NodeControl.ChangeMembership:output_type -> raftcache.admin.v1.ChangeMembershipResponse
-	45, // 63: raftcache.admin.v1.NodeControl.TransferLeadership:output_type -> raftcache.admin.v1.TransferLeadershipResponse
-	35, // 64: raftcache.admin.v1.NodeControl.GetUsers:output_type -> raftcache.admin.v1.GetUsersResponse
-	47, // [47:65] is the sub-list for method output_type
-	29, // [29:47] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	50, // 25: raftcache.admin.v1.RaftServer.unreachable_since:type_name -> google.protobuf.Timestamp
+	36, // 26: raftcache.admin.v1.GetUsersResponse.states:type_name -> raftcache.admin.v1.UserState
+	33, // 27: raftcache.admin.v1.NodeStatusResponse.servers:type_name -> raftcache.admin.v1.RaftServer
+	33, // 28: raftcache.admin.v1.JoinShardRequest.bootstrap:type_name -> raftcache.admin.v1.RaftServer
+	5,  // 29: raftcache.admin.v1.ChangeMembershipRequest.change:type_name -> raftcache.admin.v1.MembershipChange
+	9,  // 30: raftcache.admin.v1.Admin.DescribeCluster:input_type -> raftcache.admin.v1.DescribeClusterRequest
+	12, // 31: raftcache.admin.v1.Admin.AddShard:input_type -> raftcache.admin.v1.AddShardRequest
+	14, // 32: raftcache.admin.v1.Admin.RemoveShard:input_type -> raftcache.admin.v1.RemoveShardRequest
+	16, // 33: raftcache.admin.v1.Admin.MigrateSlots:input_type -> raftcache.admin.v1.MigrateSlotsRequest
+	18, // 34: raftcache.admin.v1.Admin.Rebalance:input_type -> raftcache.admin.v1.RebalanceRequest
+	21, // 35: raftcache.admin.v1.Admin.Failover:input_type -> raftcache.admin.v1.FailoverRequest
+	23, // 36: raftcache.admin.v1.Admin.AddReplica:input_type -> raftcache.admin.v1.AddReplicaRequest
+	25, // 37: raftcache.admin.v1.Admin.RemoveReplica:input_type -> raftcache.admin.v1.RemoveReplicaRequest
+	27, // 38: raftcache.admin.v1.Admin.GetOperation:input_type -> raftcache.admin.v1.GetOperationRequest
+	29, // 39: raftcache.admin.v1.Admin.ListOperations:input_type -> raftcache.admin.v1.ListOperationsRequest
+	31, // 40: raftcache.admin.v1.Admin.WatchOperation:input_type -> raftcache.admin.v1.WatchOperationRequest
+	47, // 41: raftcache.admin.v1.Admin.ExportShard:input_type -> raftcache.admin.v1.ExportShardRequest
+	37, // 42: raftcache.admin.v1.NodeControl.NodeStatus:input_type -> raftcache.admin.v1.NodeStatusRequest
+	39, // 43: raftcache.admin.v1.NodeControl.JoinShard:input_type -> raftcache.admin.v1.JoinShardRequest
+	41, // 44: raftcache.admin.v1.NodeControl.LeaveShard:input_type -> raftcache.admin.v1.LeaveShardRequest
+	43, // 45: raftcache.admin.v1.NodeControl.ChangeMembership:input_type -> raftcache.admin.v1.ChangeMembershipRequest
+	45, // 46: raftcache.admin.v1.NodeControl.TransferLeadership:input_type -> raftcache.admin.v1.TransferLeadershipRequest
+	34, // 47: raftcache.admin.v1.NodeControl.GetUsers:input_type -> raftcache.admin.v1.GetUsersRequest
+	10, // 48: raftcache.admin.v1.Admin.DescribeCluster:output_type -> raftcache.admin.v1.DescribeClusterResponse
+	13, // 49: raftcache.admin.v1.Admin.AddShard:output_type -> raftcache.admin.v1.AddShardResponse
+	15, // 50: raftcache.admin.v1.Admin.RemoveShard:output_type -> raftcache.admin.v1.RemoveShardResponse
+	17, // 51: raftcache.admin.v1.Admin.MigrateSlots:output_type -> raftcache.admin.v1.MigrateSlotsResponse
+	20, // 52: raftcache.admin.v1.Admin.Rebalance:output_type -> raftcache.admin.v1.RebalanceResponse
+	22, // 53: raftcache.admin.v1.Admin.Failover:output_type -> raftcache.admin.v1.FailoverResponse
+	24, // 54: raftcache.admin.v1.Admin.AddReplica:output_type -> raftcache.admin.v1.AddReplicaResponse
+	26, // 55: raftcache.admin.v1.Admin.RemoveReplica:output_type -> raftcache.admin.v1.RemoveReplicaResponse
+	28, // 56: raftcache.admin.v1.Admin.GetOperation:output_type -> raftcache.admin.v1.GetOperationResponse
+	30, // 57: raftcache.admin.v1.Admin.ListOperations:output_type -> raftcache.admin.v1.ListOperationsResponse
+	32, // 58: raftcache.admin.v1.Admin.WatchOperation:output_type -> raftcache.admin.v1.WatchOperationResponse
+	48, // 59: raftcache.admin.v1.Admin.ExportShard:output_type -> raftcache.admin.v1.ExportShardResponse
+	38, // 60: raftcache.admin.v1.NodeControl.NodeStatus:output_type -> raftcache.admin.v1.NodeStatusResponse
+	40, // 61: raftcache.admin.v1.NodeControl.JoinShard:output_type -> raftcache.admin.v1.JoinShardResponse
+	42, // 62: raftcache.admin.v1.NodeControl.LeaveShard:output_type -> raftcache.admin.v1.LeaveShardResponse
+	44, // 63: raftcache.admin.v1.NodeControl.ChangeMembership:output_type -> raftcache.admin.v1.ChangeMembershipResponse
+	46, // 64: raftcache.admin.v1.NodeControl.TransferLeadership:output_type -> raftcache.admin.v1.TransferLeadershipResponse
+	35, // 65: raftcache.admin.v1.NodeControl.GetUsers:output_type -> raftcache.admin.v1.GetUsersResponse
+	48, // [48:66] is the sub-list for method output_type
+	30, // [30:48] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_raftcache_admin_v1_admin_proto_init() }
@@ -3358,7 +3455,7 @@ func file_raftcache_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_raftcache_admin_v1_admin_proto_rawDesc), len(file_raftcache_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   42,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   2,
 		},
