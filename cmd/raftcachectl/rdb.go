@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/raftcache/raftcache/internal/backup"
@@ -53,13 +57,9 @@ cluster cannot hold (module values, hashes with field expiry) fail the check.`,
 				return err
 			}
 			defer rc.Close()
-			var res restoreResult
-			r := newRestorer(ctx, rc, replace, &res)
-			if _, err := raftfsm.ScanRDB(data, db, r.key); err != nil {
+			res, err := importKeys(ctx, rc, data, db, replace)
+			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
-			}
-			if err := r.flush(); err != nil {
-				return err
 			}
 			if err := restoreLibraries(ctx, rc, [][][]byte{info.Libraries}, replace, &res); err != nil {
 				return err
@@ -74,6 +74,68 @@ cluster cannot hold (module values, hashes with field expiry) fail the check.`,
 	cmd.Flags().BoolVar(&replace, "replace", false, "overwrite keys that already exist")
 	cmd.Flags().Uint64Var(&db, "db", 0, "the file's database to import")
 	return cmd
+}
+
+// importWriters is how many pipelines import-rdb keeps in flight: one
+// writer is bound by round trips (snapshot restore has one per shard file).
+const importWriters = 4
+
+// importKeys RESTOREs the keys of database db of the RDB file in data with
+// importWriters writers, fed in batches by the one scan of the file.
+func importKeys(ctx context.Context, rc *redis.ClusterClient, data []byte, db uint64, replace bool) (restoreResult, error) {
+	type entry struct {
+		key, dump []byte
+		exp       int64
+	}
+	batches := make(chan []entry, importWriters)
+	results := make([]restoreResult, importWriters)
+	errs := make([]error, importWriters)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for w := range importWriters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := newRestorer(ctx, rc, replace, &results[w])
+			for b := range batches {
+				for _, e := range b {
+					if err := r.key(e.key, e.exp, e.dump); err != nil && errs[w] == nil {
+						errs[w] = err
+						cancel() // stop the scan
+					}
+				}
+			}
+			if err := r.flush(); err != nil && errs[w] == nil {
+				errs[w] = err
+			}
+		}()
+	}
+	var batch []entry
+	_, scanErr := raftfsm.ScanRDB(data, db, func(key []byte, exp int64, dump []byte) error {
+		// The slices are only valid during the call: the batch keeps copies.
+		batch = append(batch, entry{key: bytes.Clone(key), dump: bytes.Clone(dump), exp: exp})
+		if len(batch) < restoreBatch {
+			return nil
+		}
+		select {
+		case batches <- batch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		batch = nil
+		return nil
+	})
+	if scanErr == nil && len(batch) > 0 {
+		batches <- batch
+	}
+	close(batches)
+	wg.Wait()
+	res := sumResults(results)
+	if err := errors.Join(errs...); err != nil {
+		return res, err
+	}
+	return res, scanErr
 }
 
 // readRDB maps a local RDB file, or downloads one from S3 into a

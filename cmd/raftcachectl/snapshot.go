@@ -212,12 +212,7 @@ counted (the command then fails) unless --replace is given.`,
 				}()
 			}
 			wg.Wait()
-			var res restoreResult
-			for _, r := range results {
-				res.Restored += r.Restored
-				res.Expired += r.Expired
-				res.Existing += r.Existing
-			}
+			res := sumResults(results)
 			if err := errors.Join(errs...); err != nil {
 				return err
 			}
@@ -256,6 +251,16 @@ func (c *cli) clusterClient(ctx context.Context) (*redis.ClusterClient, error) {
 		return nil, err
 	}
 	return redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, TLSConfig: tc, Username: c.resp.user, Password: pw}), nil
+}
+
+// sumResults adds up the key counts of several writers.
+func sumResults(results []restoreResult) (res restoreResult) {
+	for _, r := range results {
+		res.Restored += r.Restored
+		res.Expired += r.Expired
+		res.Existing += r.Existing
+	}
+	return res
 }
 
 // reportRestore prints what a restore or import did; keys or libraries
