@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,7 +21,7 @@ import (
 	"github.com/raftcache/raftcache/raftfsm"
 )
 
-// RDB files in and out: "snapshot import-rdb FILE" loads what redis-server
+// RDB files in and out: "snapshot import-rdb FILE..." loads what redis-server
 // (or ElastiCache's export) saved into the cluster, "snapshot export-rdb
 // DIR FILE" turns a backup into one RDB file that redis-server loads. FILE
 // is a path or s3://bucket/prefix/name.
@@ -29,46 +30,63 @@ func (c *cli) snapshotImportRDBCmd() *cobra.Command {
 	var replace bool
 	var db uint64
 	cmd := &cobra.Command{
-		Use:   "import-rdb FILE",
-		Short: "Write the keys (and function libraries) of a Redis RDB file into the cluster",
-		Long: `import-rdb reads an RDB file as redis-server's SAVE/BGSAVE writes it (RDB
-versions up to 12: Redis 2.x to 7.4, Valkey 7 and 8), from a path or
-s3://bucket/prefix/name. It checks the whole file (checksum, every value)
+		Use:   "import-rdb FILE...",
+		Short: "Write the keys (and function libraries) of Redis RDB files into the cluster",
+		Long: `import-rdb reads RDB files as redis-server's SAVE/BGSAVE writes them (RDB
+versions up to 12: Redis 2.x to 7.4, Valkey 7 and 8), each from a path or
+s3://bucket/prefix/name: one file, or one per shard of a Redis Cluster or
+ElastiCache backup. It checks every file whole (checksum, every value)
 before it writes anything, then writes each key of database --db with
 RESTORE ... ABSTTL through the cluster's RESP ports, as snapshot restore does:
 absolute expiries kept, keys already expired skipped, existing keys left alone
 and counted (the command then fails) unless --replace. Values of types a
 cluster cannot hold (module values, hashes with field expiry) fail the check.`,
-		Args: nArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("import-rdb: want at least one FILE")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			data, release, err := c.readRDB(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			defer release()
-			noKey := func([]byte, int64, []byte) error { return nil }
-			info, err := raftfsm.ScanRDB(data, db, noKey)
-			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
+			files := make([][]byte, len(args))
+			var libs [][][]byte
+			var other uint64
+			for i, where := range args {
+				data, release, err := c.readRDB(ctx, where)
+				if err != nil {
+					return err
+				}
+				defer release()
+				noKey := func([]byte, int64, []byte) error { return nil }
+				info, err := raftfsm.ScanRDB(data, db, noKey)
+				if err != nil {
+					return fmt.Errorf("%s: %w", where, err)
+				}
+				files[i] = data
+				libs = append(libs, info.Libraries)
+				other += info.OtherDBKeys
 			}
 			rc, err := c.clusterClient(ctx)
 			if err != nil {
 				return err
 			}
 			defer rc.Close()
-			res, err := importKeys(ctx, rc, data, db, replace)
-			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
+			results := make([]restoreResult, len(args))
+			for i, data := range files {
+				if results[i], err = importKeys(ctx, rc, data, db, replace); err != nil {
+					return fmt.Errorf("%s: %w", args[i], err)
+				}
 			}
-			if err := restoreLibraries(ctx, rc, [][][]byte{info.Libraries}, replace, &res); err != nil {
+			res := sumResults(results)
+			if err := restoreLibraries(ctx, rc, libs, replace, &res); err != nil {
 				return err
 			}
-			res.OtherDatabases = info.OtherDBKeys
-			if info.OtherDBKeys > 0 && !c.json {
-				fmt.Fprintf(c.stdout, "%d keys of databases other than %d were not imported (a cluster has one database; --db picks it)\n", info.OtherDBKeys, db)
+			res.OtherDatabases = other
+			if other > 0 && !c.json {
+				fmt.Fprintf(c.stdout, "%d keys of databases other than %d were not imported (a cluster has one database; --db picks it)\n", other, db)
 			}
-			return c.reportRestore(res, args[0], "already")
+			return c.reportRestore(res, strings.Join(args, ", "), "already")
 		},
 	}
 	cmd.Flags().BoolVar(&replace, "replace", false, "overwrite keys that already exist")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/raftcache/raftcache/internal/backup/s3test"
 	"github.com/raftcache/raftcache/internal/redistest"
+	"github.com/raftcache/raftcache/raftfsm"
 	"github.com/raftcache/raftcache/internal/testwait"
 )
 
@@ -199,9 +201,23 @@ func TestRDBImportExport(t *testing.T) {
 	if err := rc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return c.FlushAll(ctx).Err() }); err != nil {
 		t.Fatal(err)
 	}
-	out = mustCtl(t, addr, "snapshot", "import-rdb", "s3://rcbk/exports/cache.rdb", "--replace", ep)
-	if !strings.Contains(out, fmt.Sprintf("restored %d keys", len(keys))) {
-		t.Fatalf("import-rdb from S3:\n%s", out)
+	// With a second file, as an ElastiCache backup has one per shard.
+	var extra bytes.Buffer
+	w := raftfsm.NewRDBWriter(&extra, nil, nil)
+	payload, err := src.Dump(ctx, "s:small").Result() // redis-server's own DUMP
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Key([]byte("extra:1"), 0, []byte(payload)); err != nil || w.Close() != nil {
+		t.Fatal(err)
+	}
+	extraFile := filepath.Join(t.TempDir(), "extra.rdb")
+	if err := os.WriteFile(extraFile, extra.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out = mustCtl(t, addr, "snapshot", "import-rdb", "s3://rcbk/exports/cache.rdb", extraFile, "--replace", ep)
+	if !strings.Contains(out, fmt.Sprintf("restored %d keys", len(keys)+1)) || rc.Get(ctx, "extra:1").Val() != "hello" {
+		t.Fatalf("import-rdb from S3 and a file:\n%s", out)
 	}
 	for _, k := range keys {
 		sameKey(t, src, rc, k)
