@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -88,7 +89,7 @@ func (n *Node) autoBackup(ctx context.Context, boundary time.Time) {
 	log := n.cfg.Logger.With("node_id", n.cfg.NodeID, "backup", backup.AutoName(boundary))
 	bctx, cancel := context.WithTimeout(ctx, max(n.cfg.BackupInterval, minBackupTimeout))
 	defer cancel()
-	root, err := backup.Open(n.cfg.BackupDir, n.cfg.BackupS3)
+	root, err := backup.Open(n.cfg.BackupDir, n.backupS3())
 	if err != nil { // Validate opened it once already
 		log.Error("automatic backup failed", "dir", n.cfg.BackupDir, "err", err)
 		n.autoBackups.fail()
@@ -205,4 +206,14 @@ func (n *Node) autoBackupInfo() []string {
 		"raftcache_auto_backups:" + strconv.FormatInt(st.written, 10),
 		"raftcache_auto_backups_failed:" + strconv.FormatInt(st.failed, 10),
 		"raftcache_auto_backups_skipped:" + strconv.FormatInt(st.skipped, 10)}
+}
+
+// backupS3 is the S3 options of automatic backups: shard files wait for
+// their upload under the data directory unless told otherwise.
+func (n *Node) backupS3() backup.S3Options {
+	o := n.cfg.BackupS3
+	if o.TempDir == "" {
+		o.TempDir = filepath.Join(n.cfg.DataDir, "backup-upload")
+	}
+	return o
 }

@@ -36,6 +36,10 @@ type S3Options struct {
 	// Region is the bucket's region (empty: AWS_REGION, else asked of the
 	// store).
 	Region string
+	// TempDir is where shard files wait for their upload (created if
+	// missing; empty: the system's, $TMPDIR or /tmp). A node uses its data
+	// directory: its FROM scratch image has no /tmp.
+	TempDir string
 	// Transport replaces the HTTP transport (tests).
 	Transport http.RoundTripper
 }
@@ -45,9 +49,10 @@ func IsS3(where string) bool { return strings.HasPrefix(where, "s3://") }
 
 // S3 is a prefix in a bucket.
 type S3 struct {
-	c      *minio.Client
-	bucket string
-	prefix string // "" or ending in "/"
+	c       *minio.Client
+	bucket  string
+	prefix  string // "" or ending in "/"
+	tempDir string // S3Options.TempDir
 }
 
 // ParseS3URL splits s3://bucket[/prefix] into bucket and prefix (without
@@ -105,7 +110,7 @@ func OpenS3(where string, opt S3Options) (*S3, error) {
 	if prefix != "" {
 		prefix += "/"
 	}
-	return &S3{c: c, bucket: bucket, prefix: prefix}, nil
+	return &S3{c: c, bucket: bucket, prefix: prefix, tempDir: opt.TempDir}, nil
 }
 
 // s3Endpoint turns S3Options.Endpoint into minio's host and TLS choice.
@@ -129,7 +134,7 @@ func s3Endpoint(ep string) (host string, secure bool, err error) {
 func (s *S3) String() string { return "s3://" + s.bucket + "/" + s.prefix }
 
 func (s *S3) Join(name string) Location {
-	return &S3{c: s.c, bucket: s.bucket, prefix: s.prefix + name + "/"}
+	return &S3{c: s.c, bucket: s.bucket, prefix: s.prefix + name + "/", tempDir: s.tempDir}
 }
 
 // Stage writes into a temporary file of this machine; Commit uploads it.
@@ -137,7 +142,12 @@ func (s *S3) Stage(name string) (*os.File, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
-	return os.CreateTemp("", "raftcache-backup-*-"+name)
+	if s.tempDir != "" {
+		if err := os.MkdirAll(s.tempDir, 0o750); err != nil {
+			return nil, err
+		}
+	}
+	return os.CreateTemp(s.tempDir, "raftcache-backup-*-"+name)
 }
 
 func (s *S3) Commit(ctx context.Context, name string, f *os.File) error {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -125,6 +126,20 @@ func TestS3Location(t *testing.T) {
 	if err != nil || string(b) != "payload" {
 		t.Fatalf("read back %q %v", b, err)
 	}
+	// Staging happens in S3Options.TempDir when set (made if missing).
+	tmp := filepath.Join(t.TempDir(), "upload")
+	inTmp, err := Open("s3://backups/team/cache", S3Options{Endpoint: f.URL, TempDir: tmp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err = inTmp.Join("one").Stage("shard-1.rcsnap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Dir(w.Name()) != tmp {
+		t.Fatalf("staged at %s, want in %s", w.Name(), tmp)
+	}
+	inTmp.Discard(w)
 	// Discard uploads nothing.
 	w, err = dir.Stage("manifest.json")
 	if err != nil {
