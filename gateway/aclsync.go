@@ -90,8 +90,9 @@ func (a *aclStore) statesLocked() []ACLUserState {
 	return out
 }
 
-// sumLocked is the digest nodes compare: of every state's name, stamp and
-// rules (0 when nothing is stamped).
+// sumLocked is the digest nodes compare: of every state's name and stamp
+// (0 when nothing is stamped). A stamp names one change, so the rules need
+// not be hashed (nor depend on how each node prints them).
 func (a *aclStore) sumLocked() uint64 {
 	if a.sumValid {
 		return a.sum
@@ -103,7 +104,7 @@ func (a *aclStore) sumLocked() uint64 {
 	}
 	h := fnv.New64a()
 	for _, st := range states {
-		fmt.Fprintf(h, "%s\x00%d\x00%s\x00%s\x00%t\n", st.Name, st.Stamp.At, st.Stamp.Origin, st.Line, st.Deleted)
+		fmt.Fprintf(h, "%s\x00%d\x00%s\x00%t\n", st.Name, st.Stamp.At, st.Stamp.Origin, st.Deleted)
 	}
 	a.sum = h.Sum64() | 1 // never 0: that is "nothing stamped"
 	return a.sum

@@ -173,9 +173,14 @@ func TestACLUsersConverge(t *testing.T) {
 		t.Helper()
 		testwait.Eventually(t, 20*time.Second, func() error {
 			first := listOf(dc.instances[0])
+			_, _, sum := dc.instances[0].gw.ACLStamp()
 			for _, inst := range dc.instances[1:] {
 				if l := listOf(inst); l != first {
 					return fmt.Errorf("%s has\n%s\n%s has\n%s", dc.instances[0].node.ID(), first, inst.node.ID(), l)
+				}
+				// Same states, same digest: the nodes stop fetching.
+				if _, _, s := inst.gw.ACLStamp(); s != sum {
+					return fmt.Errorf("%s's digest %x, %s's %x", inst.node.ID(), s, dc.instances[0].node.ID(), sum)
 				}
 			}
 			return want(first)
