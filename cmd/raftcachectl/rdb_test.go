@@ -17,8 +17,8 @@ import (
 
 	"github.com/raftcache/raftcache/internal/backup/s3test"
 	"github.com/raftcache/raftcache/internal/redistest"
-	"github.com/raftcache/raftcache/raftfsm"
 	"github.com/raftcache/raftcache/internal/testwait"
+	"github.com/raftcache/raftcache/raftfsm"
 )
 
 // startRedisServer runs redis-server with its RDB file at dir/file (loaded
