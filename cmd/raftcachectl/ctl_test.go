@@ -322,6 +322,24 @@ func TestCLI(t *testing.T) {
 	})
 }
 
+func TestKeyProgressLine(t *testing.T) {
+	tests := []struct {
+		done, total uint64
+		took        time.Duration
+		want        string
+	}{
+		{250_000, 1_000_000, 10 * time.Second, "[######..................] 250000/1000000 keys  25000 keys/s  ETA 30s"},
+		{0, 1_000_000, 0, "[........................] 0/1000000 keys  0 keys/s"},
+		{10, 10, time.Second, "[########################] 10/10 keys  10 keys/s"},
+		{0, 0, time.Second, "[########################] 0/0 keys  0 keys/s"},
+	}
+	for _, tc := range tests {
+		if got := keyProgressLine(tc.done, tc.total, tc.took); got != tc.want {
+			t.Errorf("keyProgressLine(%d, %d, %v)\n got %q\nwant %q", tc.done, tc.total, tc.took, got, tc.want)
+		}
+	}
+}
+
 func TestProgressLine(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	o := &adminv1.Operation{

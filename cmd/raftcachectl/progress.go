@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -181,4 +182,70 @@ func summary(o *adminv1.Operation) string {
 		return fmt.Sprintf("%s FAILED after %s%s: %s", o.GetId(), took, moved, o.GetError())
 	}
 	return fmt.Sprintf("%s %s in %s%s", o.GetId(), stateName(o.GetState()), took, moved)
+}
+
+// keyProgress draws the progress of a restore or an import, which run in
+// this process: keys written of the total the check counted, the rate and
+// an ETA; on a terminal a line redrawn twice a second, else a line every
+// 10 seconds (nothing with --json).
+type keyProgress struct {
+	p     *progress
+	total uint64
+	done  atomic.Uint64
+	start time.Time
+	stop  chan struct{}
+	ended chan struct{}
+}
+
+func (c *cli) startKeyProgress(total uint64) *keyProgress {
+	k := &keyProgress{p: &progress{w: c.stdout, tty: isTTY(c.stdout), quiet: c.json}, total: total,
+		start: time.Now(), stop: make(chan struct{}), ended: make(chan struct{})}
+	go func() {
+		defer close(k.ended)
+		every := 10 * time.Second
+		if k.p.tty {
+			every = 500 * time.Millisecond
+		}
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-k.stop:
+				k.p.end()
+				return
+			case now := <-t.C:
+				if k.p.quiet {
+					continue
+				}
+				line := keyProgressLine(k.done.Load(), k.total, now.Sub(k.start))
+				if k.p.tty {
+					fmt.Fprintf(k.p.w, "\r\033[K%s", line)
+					k.p.drawn = true
+				} else {
+					fmt.Fprintln(k.p.w, line)
+				}
+			}
+		}
+	}()
+	return k
+}
+
+// finish stops the drawing and clears the line.
+func (k *keyProgress) finish() {
+	close(k.stop)
+	<-k.ended
+}
+
+func keyProgressLine(done, total uint64, took time.Duration) string {
+	var b strings.Builder
+	filled := barWidth
+	if total > 0 && done < total {
+		filled = int(done * barWidth / total)
+	}
+	rate := float64(done) / max(took.Seconds(), 0.001)
+	fmt.Fprintf(&b, "[%s%s] %d/%d keys  %.0f keys/s", strings.Repeat("#", filled), strings.Repeat(".", barWidth-filled), done, total, rate)
+	if done > 0 && done < total {
+		fmt.Fprintf(&b, "  ETA %s", (time.Duration(float64(total-done)/rate) * time.Second).Round(time.Second))
+	}
+	return b.String()
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -51,7 +52,7 @@ cluster cannot hold (module values, hashes with field expiry) fail the check.`,
 			ctx := cmd.Context()
 			files := make([][]byte, len(args))
 			var libs [][][]byte
-			var other uint64
+			var other, total uint64
 			for i, where := range args {
 				data, release, err := c.readRDB(ctx, where)
 				if err != nil {
@@ -66,6 +67,7 @@ cluster cannot hold (module values, hashes with field expiry) fail the check.`,
 				files[i] = data
 				libs = append(libs, info.Libraries)
 				other += info.OtherDBKeys
+				total += info.Keys
 			}
 			rc, err := c.clusterClient(ctx)
 			if err != nil {
@@ -73,11 +75,14 @@ cluster cannot hold (module values, hashes with field expiry) fail the check.`,
 			}
 			defer rc.Close()
 			results := make([]restoreResult, len(args))
+			prog := c.startKeyProgress(total)
 			for i, data := range files {
-				if results[i], err = importKeys(ctx, rc, data, db, replace); err != nil {
+				if results[i], err = importKeys(ctx, rc, data, db, replace, &prog.done); err != nil {
+					prog.finish()
 					return fmt.Errorf("%s: %w", args[i], err)
 				}
 			}
+			prog.finish()
 			res := sumResults(results)
 			if err := restoreLibraries(ctx, rc, libs, replace, &res); err != nil {
 				return err
@@ -100,7 +105,7 @@ const importWriters = 4
 
 // importKeys RESTOREs the keys of database db of the RDB file in data with
 // importWriters writers, fed in batches by the one scan of the file.
-func importKeys(ctx context.Context, rc *redis.ClusterClient, data []byte, db uint64, replace bool) (restoreResult, error) {
+func importKeys(ctx context.Context, rc *redis.ClusterClient, data []byte, db uint64, replace bool, done *atomic.Uint64) (restoreResult, error) {
 	type entry struct {
 		key, dump []byte
 		exp       int64
@@ -115,7 +120,7 @@ func importKeys(ctx context.Context, rc *redis.ClusterClient, data []byte, db ui
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := newRestorer(ctx, rc, replace, &results[w])
+			r := newRestorer(ctx, rc, replace, &results[w], done)
 			for b := range batches {
 				for _, e := range b {
 					if err := r.key(e.key, e.exp, e.dump); err != nil && errs[w] == nil {

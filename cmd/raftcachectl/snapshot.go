@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -200,18 +201,20 @@ counted (the command then fails) unless --replace is given.`,
 			results := make([]restoreResult, len(m.Shards))
 			libs := make([][][]byte, len(m.Shards))
 			errs := make([]error, len(m.Shards))
+			prog := c.startKeyProgress(m.Keys())
 			var wg sync.WaitGroup
 			for i, s := range m.Shards {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
 					var err error
-					if libs[i], err = restoreShard(cmd.Context(), rc, dir, s.File, replace, &results[i]); err != nil {
+					if libs[i], err = restoreShard(cmd.Context(), rc, dir, s.File, replace, &results[i], &prog.done); err != nil {
 						errs[i] = fmt.Errorf("%s: %w", s.File, err)
 					}
 				}()
 			}
 			wg.Wait()
+			prog.finish()
 			res := sumResults(results)
 			if err := errors.Join(errs...); err != nil {
 				return err
@@ -349,16 +352,18 @@ type restorer struct {
 	replace bool
 	now     int64
 	res     *restoreResult
+	done    *atomic.Uint64 // keys dealt with, for the progress line
 }
 
-func newRestorer(ctx context.Context, rc *redis.ClusterClient, replace bool, res *restoreResult) *restorer {
-	return &restorer{ctx: ctx, pipe: rc.Pipeline(), replace: replace, now: time.Now().UnixMilli(), res: res}
+func newRestorer(ctx context.Context, rc *redis.ClusterClient, replace bool, res *restoreResult, done *atomic.Uint64) *restorer {
+	return &restorer{ctx: ctx, pipe: rc.Pipeline(), replace: replace, now: time.Now().UnixMilli(), res: res, done: done}
 }
 
 // key queues one key (ScanSnapshot's and ScanRDB's callback).
 func (r *restorer) key(key []byte, exp int64, dump []byte) error {
 	if exp != 0 && exp <= r.now {
 		r.res.Expired++
+		r.done.Add(1)
 		return nil
 	}
 	args := []any{"RESTORE", string(key), exp, string(dump)}
@@ -381,6 +386,7 @@ func (r *restorer) flush() error {
 		return nil
 	}
 	_, _ = r.pipe.Exec(r.ctx) // errors are per command
+	r.done.Add(uint64(len(r.pend)))
 	for _, c := range r.pend {
 		switch err := c.Err(); {
 		case err == nil:
@@ -397,13 +403,13 @@ func (r *restorer) flush() error {
 
 // restoreShard RESTOREs a shard file's keys and returns its function
 // libraries.
-func restoreShard(ctx context.Context, rc *redis.ClusterClient, dir backup.Location, file string, replace bool, res *restoreResult) ([][]byte, error) {
+func restoreShard(ctx context.Context, rc *redis.ClusterClient, dir backup.Location, file string, replace bool, res *restoreResult, done *atomic.Uint64) ([][]byte, error) {
 	f, err := dir.Open(ctx, file)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	r := newRestorer(ctx, rc, replace, res)
+	r := newRestorer(ctx, rc, replace, res, done)
 	hdr, err := raftfsm.ScanSnapshot(f, r.key)
 	if err != nil {
 		return nil, err
