@@ -194,8 +194,11 @@ func deriveKey(kdf pkix.AlgorithmIdentifier, pass []byte, keyLen int) ([]byte, e
 		if _, err := asn1.Unmarshal(kdf.Parameters.FullBytes, &p); err != nil {
 			return nil, fmt.Errorf("encrypted private key: scrypt parameters: %w", err)
 		}
-		// Bounded so that a hostile file cannot ask for gigabytes.
-		if p.N < 2 || p.N > 1<<20 || p.R < 1 || p.R > 32 || p.P < 1 || p.P > 16 || p.KeyLength != 0 && p.KeyLength != keyLen {
+		// Bounded so that a hostile file cannot ask for gigabytes: scrypt
+		// takes 128*N*r bytes, here at most 256 MB (openssl's default is
+		// N=16384, r=8: 16 MB).
+		if p.N < 2 || p.N > 1<<20 || p.R < 1 || p.R > 32 || 128*p.N*p.R > 256<<20 || p.P < 1 || p.P > 16 ||
+			p.KeyLength != 0 && p.KeyLength != keyLen {
 			return nil, errors.New("encrypted private key: scrypt parameters out of range")
 		}
 		return scrypt.Key(pass, p.Salt, p.N, p.R, p.P, keyLen)

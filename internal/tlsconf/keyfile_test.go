@@ -94,6 +94,7 @@ func TestEncryptedKeyLimits(t *testing.T) {
 		want string
 	}{
 		{"PBES1", pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 3}}, "not supported (PBES2 is"},
+		{"scrypt 128*N*r over 256 MB", alg(oidPBES2, pbes2Params{KDF: alg(oidScrypt, scryptParams{Salt: []byte("s"), N: 1 << 20, R: 8, P: 1}), Scheme: aes256}), "out of range"},
 		{"scrypt N 2^30", alg(oidPBES2, pbes2Params{KDF: alg(oidScrypt, scryptParams{Salt: []byte("s"), N: 1 << 30, R: 8, P: 1}), Scheme: aes256}), "out of range"},
 		{"PBKDF2 2^30 rounds", alg(oidPBES2, pbes2Params{KDF: alg(oidPBKDF2, pbkdf2Params{Salt: []byte("s"), Iter: 1 << 30}), Scheme: aes256}), "bad PBKDF2"},
 		{"unknown cipher", alg(oidPBES2, pbes2Params{KDF: alg(oidPBKDF2, pbkdf2Params{Salt: []byte("s"), Iter: 1}), Scheme: alg(asn1.ObjectIdentifier{1, 2, 3}, iv)}), "cipher 1.2.3 not supported"},
