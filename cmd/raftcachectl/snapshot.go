@@ -40,7 +40,8 @@ credentials file (~/.aws/credentials, AWS_PROFILE), or an EC2/ECS instance role.
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&c.s3.Endpoint, "s3-endpoint", os.Getenv("RAFTCACHE_S3_ENDPOINT"), "S3 API address for a store other than AWS: host[:port] (HTTPS) or http://host[:port]; default: $RAFTCACHE_S3_ENDPOINT")
 	pf.StringVar(&c.s3.Region, "s3-region", "", "the bucket's region (default: $AWS_REGION, else asked of the store)")
-	cmd.AddCommand(c.snapshotCreateCmd(), c.snapshotListCmd(), c.snapshotRestoreCmd(), c.snapshotImportRDBCmd(), c.snapshotExportRDBCmd())
+	cmd.AddCommand(c.snapshotCreateCmd(), c.snapshotListCmd(), c.snapshotRestoreCmd(), c.snapshotCopyCmd(), c.snapshotDeleteCmd(),
+		c.snapshotImportRDBCmd(), c.snapshotExportRDBCmd())
 	return cmd
 }
 
@@ -95,6 +96,61 @@ func (c *cli) snapshotCreateCmd() *cobra.Command {
 			}
 			_ = w.Flush()
 			fmt.Fprintf(c.stdout, "snapshot %s: %d shards, %d keys, %d bytes\n", dir, len(m.Shards), m.Keys(), m.Size())
+			return nil
+		},
+	}
+}
+
+func (c *cli) snapshotCopyCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "copy SRC DST",
+		Short: "Copy a backup between locations (a directory or s3://bucket/prefix), checking every file",
+		Args:  nArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			src, err := c.location(args[0])
+			if err != nil {
+				return err
+			}
+			dst, err := c.location(args[1])
+			if err != nil {
+				return err
+			}
+			if l, ok := dst.(backup.Local); ok {
+				if ents, err := os.ReadDir(string(l)); err == nil && len(ents) > 0 {
+					return usagef("%s is not empty", l)
+				}
+			}
+			m, err := backup.Copy(cmd.Context(), src, dst)
+			if err != nil {
+				return err
+			}
+			if c.json {
+				return printJSONValue(c.stdout, m)
+			}
+			fmt.Fprintf(c.stdout, "copied %s to %s: %d shards, %d keys, %d bytes\n", src, dst, len(m.Shards), m.Keys(), m.Size())
+			return nil
+		},
+	}
+}
+
+func (c *cli) snapshotDeleteCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete DIR",
+		Short: "Delete a backup (a directory or s3://bucket/prefix holding a manifest.json) and all its files",
+		Args:  nArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir, err := c.location(args[0])
+			if err != nil {
+				return err
+			}
+			m, err := backup.Delete(cmd.Context(), dir)
+			if err != nil {
+				return err
+			}
+			if c.json {
+				return printJSONValue(c.stdout, m)
+			}
+			fmt.Fprintf(c.stdout, "deleted %s (%d shards, %d keys, taken %s)\n", dir, len(m.Shards), m.Keys(), m.Created.Format(time.RFC3339))
 			return nil
 		},
 	}

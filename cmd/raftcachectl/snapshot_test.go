@@ -280,6 +280,24 @@ func TestSnapshotS3(t *testing.T) {
 	if _, errs, code := ctl(t, addr, "snapshot", "create", "s3://rcbk/prod/nightly", ep); code != 2 || !strings.Contains(errs, "already holds a backup") {
 		t.Fatalf("create into a used prefix: exit %d, %q", code, errs)
 	}
+	// Copied to a directory and back under another name; deleted there.
+	local := filepath.Join(t.TempDir(), "copy")
+	if out := mustCtl(t, addr, "snapshot", "copy", "s3://rcbk/prod/nightly", local, ep); !strings.Contains(out, "300 keys") {
+		t.Fatalf("snapshot copy:\n%s", out)
+	}
+	mustCtl(t, addr, "snapshot", "copy", local, "s3://rcbk/prod/weekly", ep)
+	if out := mustCtl(t, addr, "snapshot", "list", "s3://rcbk/prod", ep); !strings.Contains(out, "weekly") {
+		t.Fatalf("snapshot list after copy:\n%s", out)
+	}
+	if out := mustCtl(t, addr, "snapshot", "delete", "s3://rcbk/prod/weekly", ep); !strings.Contains(out, "deleted s3://rcbk/prod/weekly/") {
+		t.Fatalf("snapshot delete:\n%s", out)
+	}
+	if _, errs, code := ctl(t, addr, "snapshot", "delete", "s3://rcbk/prod", ep); code != 1 || !strings.Contains(errs, "not a backup") {
+		t.Fatalf("delete of a prefix holding backups: exit %d, %q", code, errs)
+	}
+	if keys := st.Keys(t, "rcbk"); len(keys) != 2 {
+		t.Fatalf("objects after copy and delete: %v", keys)
+	}
 	// The endpoint from the environment, as the flag's default.
 	t.Setenv("RAFTCACHE_S3_ENDPOINT", st.URL)
 	must := func(err error) {

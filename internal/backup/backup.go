@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -252,4 +253,59 @@ func FormatRanges(rs []*adminv1.SlotRange, max int) string {
 		}
 	}
 	return strings.Join(parts, ",")
+}
+
+// Copy copies the backup at src to dst (which must hold no backup): each
+// shard file is checked against the manifest's SHA-256 as it goes, and the
+// manifest is written last, so dst holds a backup only once all of it is
+// there. Local to S3, S3 to local, or within either.
+func Copy(ctx context.Context, src, dst Location) (*Manifest, error) {
+	if _, err := ReadManifest(ctx, dst); err == nil {
+		return nil, fmt.Errorf("%s already holds a backup", dst)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	m, err := ReadManifest(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range m.Shards {
+		if err := copyFile(ctx, src, dst, s); err != nil {
+			return nil, err
+		}
+	}
+	return m, WriteManifest(ctx, dst, m)
+}
+
+func copyFile(ctx context.Context, src, dst Location, s Shard) error {
+	r, err := src.Open(ctx, s.File)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	f, err := dst.Stage(s.File)
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(f, h), r); err != nil {
+		dst.Discard(f)
+		return fmt.Errorf("%s: %w", s.File, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != s.SHA256 {
+		dst.Discard(f)
+		return fmt.Errorf("%s does not match the manifest (sha256 %s; manifest: %s)", s.File, got, s.SHA256)
+	}
+	return dst.Commit(ctx, s.File, f)
+}
+
+// Delete removes the backup at dir and everything below it. It refuses a
+// location that holds no manifest, so that a mistyped path never removes
+// anything but a backup.
+func Delete(ctx context.Context, dir Location) (*Manifest, error) {
+	m, err := ReadManifest(ctx, dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a backup: %w", dir, err)
+	}
+	return m, dir.RemoveAll(ctx)
 }

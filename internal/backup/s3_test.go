@@ -404,3 +404,61 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// TestCopyDelete: a backup copied from a directory to S3 and back verifies
+// at each step; a damaged file stops the copy before the manifest, a
+// location holding a backup is not copied over, and Delete removes only a
+// backup.
+func TestCopyDelete(t *testing.T) {
+	f := newFakeS3(t)
+	ctx := context.Background()
+	local := Local(filepath.Join(t.TempDir(), "bk"))
+	m, err := Write(ctx, twoShards(t), local, twoShards(t).shards, "src:1", time.Now(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote := f.open(t, "s3://backups/copies/bk")
+	if _, err := Copy(ctx, local, remote); err != nil {
+		t.Fatal(err)
+	}
+	back := Local(filepath.Join(t.TempDir(), "back"))
+	got, err := Copy(ctx, remote, back)
+	if err != nil || got.Keys() != m.Keys() {
+		t.Fatalf("copy back: %v %+v", err, got)
+	}
+	for _, loc := range []Location{remote, back} {
+		if v, err := Verify(ctx, loc); err != nil || !slices.Equal(v.Shards, m.Shards) {
+			t.Fatalf("%s: %v", loc, err)
+		}
+	}
+	if _, err := Copy(ctx, local, remote); err == nil || !strings.Contains(err.Error(), "already holds a backup") {
+		t.Fatalf("copy over a backup: %v", err)
+	}
+	// A shard file that no longer matches its manifest.
+	f.put(t, "copies/bk/"+m.Shards[1].File, []byte("damaged"))
+	bad := f.open(t, "s3://backups/copies/bad")
+	if _, err := Copy(ctx, remote, bad); err == nil || !strings.Contains(err.Error(), "does not match the manifest") {
+		t.Fatalf("copy of a damaged backup: %v", err)
+	}
+	if _, err := ReadManifest(ctx, bad); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a failed copy wrote a manifest: %v", err)
+	}
+	// Delete: only a backup, and all of it.
+	if _, err := Delete(ctx, f.open(t, "s3://backups/copies")); err == nil || !strings.Contains(err.Error(), "not a backup") {
+		t.Fatalf("Delete of a prefix without a manifest: %v", err)
+	}
+	if _, err := Delete(ctx, remote); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range f.keys(t) {
+		if strings.HasPrefix(k, "copies/bk/") {
+			t.Fatalf("left after Delete: %s", k)
+		}
+	}
+	if _, err := Delete(ctx, back); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(string(back)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("local backup left: %v", err)
+	}
+}
