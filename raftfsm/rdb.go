@@ -71,10 +71,31 @@ func rdbErr(format string, a ...any) error {
 // ---- encoding ---------------------------------------------------------------
 
 // DumpPayload serializes v as DUMP does: value, RDB version, CRC-64.
-func DumpPayload(v Value) []byte {
-	p := rdbEncodeValue(nil, v)
-	p = binary.LittleEndian.AppendUint16(p, rdbVersion)
-	return binary.LittleEndian.AppendUint64(p, crc64Redis(0, p))
+func DumpPayload(v Value) []byte { return appendDumpPayload(nil, v) }
+
+// appendDumpPayload appends v's DUMP payload to dst (ScanRDB reuses one
+// buffer for every key).
+func appendDumpPayload(dst []byte, v Value) []byte {
+	start := len(dst)
+	dst = rdbEncodeValue(dst, v)
+	dst = binary.LittleEndian.AppendUint16(dst, rdbVersion)
+	return binary.LittleEndian.AppendUint64(dst, crc64Redis(0, dst[start:]))
+}
+
+// checkPayloadFooter checks a DUMP payload's RDB version and CRC-64.
+func checkPayloadFooter(p []byte) error {
+	if len(p) < 10 {
+		return errDumpVersion
+	}
+	if binary.LittleEndian.Uint16(p[len(p)-10:]) > rdbVersion {
+		return errDumpVersion
+	}
+	// Redis 7.0 compares the CRC unconditionally (unless the server was
+	// configured to skip it); an all-zero CRC is not special for RESTORE.
+	if crc64Redis(0, p[:len(p)-8]) != binary.LittleEndian.Uint64(p[len(p)-8:]) {
+		return errDumpVersion
+	}
+	return nil
 }
 
 // rdbEncodeValue appends v's type byte and serialized object to dst.
@@ -293,19 +314,10 @@ func lpFinish(lp []byte, count int) []byte {
 // DecodePayload checks a DUMP payload's version and checksum and decodes
 // its value. Errors wrap errDumpVersion or errRDBFormat.
 func DecodePayload(p []byte) (Value, error) {
-	if len(p) < 10 {
-		return nil, errDumpVersion
+	if err := checkPayloadFooter(p); err != nil {
+		return nil, err
 	}
-	body, footer := p[:len(p)-10], p[len(p)-10:]
-	if binary.LittleEndian.Uint16(footer) > rdbVersion {
-		return nil, errDumpVersion
-	}
-	// Redis 7.0 compares the CRC unconditionally (unless the server was
-	// configured to skip it); an all-zero CRC is not special for RESTORE.
-	if crc64Redis(0, p[:len(p)-8]) != binary.LittleEndian.Uint64(footer[2:]) {
-		return nil, errDumpVersion
-	}
-	v, rest, err := rdbDecodeValue(body)
+	v, rest, err := rdbDecodeValue(p[:len(p)-10])
 	if err != nil {
 		return nil, err
 	}

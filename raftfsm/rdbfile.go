@@ -146,7 +146,6 @@ func ScanRDB(b []byte, db uint64, fn func(key []byte, exp int64, dump []byte) er
 			if err != nil {
 				return info, fmt.Errorf("offset %d: key: %w", off, err)
 			}
-			key = bytes.Clone(key) // r.str may return a scratch buffer (LZF)
 			val, err := r.object(op)
 			if err != nil {
 				return info, fmt.Errorf("offset %d: key %q: %w", off, key, err)
@@ -155,9 +154,7 @@ func ScanRDB(b []byte, db uint64, fn func(key []byte, exp int64, dump []byte) er
 				info.OtherDBKeys++
 			} else {
 				info.Keys++
-				payload = rdbEncodeValue(payload[:0], val)
-				payload = binary.LittleEndian.AppendUint16(payload, rdbVersion)
-				payload = binary.LittleEndian.AppendUint64(payload, crc64Redis(0, payload))
+				payload = appendDumpPayload(payload[:0], val)
 				if err := fn(key, exp, payload); err != nil {
 					return info, err
 				}
@@ -232,8 +229,7 @@ func (rw *RDBWriter) Key(key []byte, exp int64, dump []byte) error {
 	if rw.err != nil {
 		return rw.err
 	}
-	if len(dump) < 11 || binary.LittleEndian.Uint16(dump[len(dump)-10:]) > rdbVersion ||
-		crc64Redis(0, dump[:len(dump)-8]) != binary.LittleEndian.Uint64(dump[len(dump)-8:]) {
+	if err := checkPayloadFooter(dump); err != nil || len(dump) < 11 { // 11: a type byte at least
 		return fmt.Errorf("key %q: %w", key, errDumpVersion)
 	}
 	if exp != 0 {
