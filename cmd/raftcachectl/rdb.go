@@ -245,43 +245,32 @@ left out. The file appears under its name only once complete.`,
 					}
 				}
 			}
-			f, err := out.Stage(name)
-			if err != nil {
-				return err
-			}
-			committed := false
-			defer func() {
-				if !committed {
-					out.Discard(f)
-				}
-			}()
-			w := raftfsm.NewRDBWriter(f, []string{"redis-bits", "64", "ctime", strconv.FormatInt(time.Now().Unix(), 10),
-				"raftcache-backup", m.Created.Format(time.RFC3339)}, libs)
 			res := exportResult{Libraries: len(libs), File: args[1]}
-			now := time.Now().UnixMilli()
-			for _, s := range m.Shards {
-				r, err := dir.Open(ctx, s.File)
-				if err != nil {
-					return err
-				}
-				_, err = raftfsm.ScanSnapshot(r, func(key []byte, exp int64, dump []byte) error {
-					if exp != 0 && exp <= now {
-						res.Expired++
-						return nil
+			err = backup.Put(ctx, out, name, func(f *os.File) error {
+				w := raftfsm.NewRDBWriter(f, []string{"redis-bits", "64", "ctime", strconv.FormatInt(time.Now().Unix(), 10),
+					"raftcache-backup", m.Created.Format(time.RFC3339)}, libs)
+				now := time.Now().UnixMilli()
+				for _, s := range m.Shards {
+					r, err := dir.Open(ctx, s.File)
+					if err != nil {
+						return err
 					}
-					return w.Key(key, exp, dump)
-				})
-				r.Close()
-				if err != nil {
-					return fmt.Errorf("%s: %w", s.File, err)
+					_, err = raftfsm.ScanSnapshot(r, func(key []byte, exp int64, dump []byte) error {
+						if exp != 0 && exp <= now {
+							res.Expired++
+							return nil
+						}
+						return w.Key(key, exp, dump)
+					})
+					r.Close()
+					if err != nil {
+						return fmt.Errorf("%s: %w", s.File, err)
+					}
 				}
-			}
-			if err := w.Close(); err != nil {
-				return err
-			}
-			res.Keys = w.Keys()
-			committed = true // Commit disposes of f
-			if err := out.Commit(ctx, name, f); err != nil {
+				res.Keys = w.Keys()
+				return w.Close()
+			})
+			if err != nil {
 				return err
 			}
 			if c.json {

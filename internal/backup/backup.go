@@ -106,45 +106,37 @@ func ExportShard(ctx context.Context, c Client, dir Location, sh *adminv1.Shard,
 	if err != nil {
 		return ms, err
 	}
-	f, err := dir.Stage(file)
-	if err != nil {
-		return ms, err
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			dir.Discard(f)
+	err = Put(ctx, dir, file, func(f *os.File) error {
+		h := sha256.New()
+		w := io.MultiWriter(f, h)
+		for {
+			msg, err := st.Recv()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			if msg.GetNode() != "" {
+				ms.Node, ms.Index = msg.GetNode(), msg.GetIndex()
+			}
+			n, err := w.Write(msg.GetData())
+			if err != nil {
+				return err
+			}
+			ms.Bytes += int64(n)
 		}
-	}()
-	h := sha256.New()
-	w := io.MultiWriter(f, h)
-	for {
-		msg, err := st.Recv()
-		if errors.Is(err, io.EOF) {
-			break
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
 		}
+		hdr, err := raftfsm.ScanSnapshot(f, nil)
 		if err != nil {
-			return ms, err
+			return fmt.Errorf("received a damaged copy: %w", err)
 		}
-		if msg.GetNode() != "" {
-			ms.Node, ms.Index = msg.GetNode(), msg.GetIndex()
-		}
-		n, err := w.Write(msg.GetData())
-		if err != nil {
-			return ms, err
-		}
-		ms.Bytes += int64(n)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return ms, err
-	}
-	hdr, err := raftfsm.ScanSnapshot(f, nil)
-	if err != nil {
-		return ms, fmt.Errorf("received a damaged copy: %w", err)
-	}
-	ms.Keys, ms.SHA256 = hdr.Keys, hex.EncodeToString(h.Sum(nil))
-	committed = true // Commit disposes of f whatever happens
-	return ms, dir.Commit(ctx, file, f)
+		ms.Keys, ms.SHA256 = hdr.Keys, hex.EncodeToString(h.Sum(nil))
+		return nil
+	})
+	return ms, err
 }
 
 // WriteManifest writes m as DIR/manifest.json (staged, then committed).
@@ -153,15 +145,10 @@ func WriteManifest(ctx context.Context, dir Location, m *Manifest) error {
 	if err != nil {
 		return err
 	}
-	f, err := dir.Stage(ManifestName)
-	if err != nil {
+	return Put(ctx, dir, ManifestName, func(f *os.File) error {
+		_, err := f.Write(append(b, '\n'))
 		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		dir.Discard(f)
-		return err
-	}
-	return dir.Commit(ctx, ManifestName, f)
+	})
 }
 
 // ReadManifest reads DIR/manifest.json; a location without one gives an
@@ -283,20 +270,16 @@ func copyFile(ctx context.Context, src, dst Location, s Shard) error {
 		return err
 	}
 	defer r.Close()
-	f, err := dst.Stage(s.File)
-	if err != nil {
-		return err
-	}
-	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(f, h), r); err != nil {
-		dst.Discard(f)
-		return fmt.Errorf("%s: %w", s.File, err)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != s.SHA256 {
-		dst.Discard(f)
-		return fmt.Errorf("%s does not match the manifest (sha256 %s; manifest: %s)", s.File, got, s.SHA256)
-	}
-	return dst.Commit(ctx, s.File, f)
+	return Put(ctx, dst, s.File, func(f *os.File) error {
+		h := sha256.New()
+		if _, err := io.Copy(io.MultiWriter(f, h), r); err != nil {
+			return fmt.Errorf("%s: %w", s.File, err)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != s.SHA256 {
+			return fmt.Errorf("%s does not match the manifest (sha256 %s; manifest: %s)", s.File, got, s.SHA256)
+		}
+		return nil
+	})
 }
 
 // Delete removes the backup at dir and everything below it. It refuses a

@@ -36,6 +36,27 @@ type Location interface {
 	RemoveAll(ctx context.Context) error
 }
 
+// Put writes name under loc through a staged file: fill writes it (and may
+// read it back: the file is open read-write); if fill fails the file is
+// dropped, else committed. Readers never see a part-written name.
+func Put(ctx context.Context, loc Location, name string, fill func(f *os.File) error) error {
+	f, err := loc.Stage(name)
+	if err != nil {
+		return err
+	}
+	if err := fill(f); err != nil {
+		loc.Discard(f)
+		return err
+	}
+	return loc.Commit(ctx, name, f)
+}
+
+// discard closes and removes a staged file (both kinds of Location).
+func discard(f *os.File) {
+	_ = f.Close()
+	_ = os.Remove(f.Name())
+}
+
 // Open parses where: s3://bucket[/prefix] is an S3 location (opt gives
 // the endpoint; credentials come from the environment, S3Options), and
 // anything else is a local directory.
@@ -92,7 +113,7 @@ func (l Local) Stage(name string) (*os.File, error) {
 
 func (l Local) Commit(_ context.Context, name string, f *os.File) error {
 	if err := f.Sync(); err != nil {
-		l.Discard(f)
+		discard(f)
 		return err
 	}
 	if err := f.Close(); err != nil {
@@ -106,10 +127,7 @@ func (l Local) Commit(_ context.Context, name string, f *os.File) error {
 	return nil
 }
 
-func (Local) Discard(f *os.File) {
-	_ = f.Close()
-	_ = os.Remove(f.Name())
-}
+func (Local) Discard(f *os.File) { discard(f) }
 
 func (l Local) Open(_ context.Context, name string) (io.ReadCloser, error) {
 	return os.Open(l.path(name))

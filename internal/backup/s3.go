@@ -170,10 +170,7 @@ func (s *S3) Commit(ctx context.Context, name string, f *os.File) error {
 	return nil
 }
 
-func (*S3) Discard(f *os.File) {
-	_ = f.Close()
-	_ = os.Remove(f.Name())
-}
+func (*S3) Discard(f *os.File) { discard(f) }
 
 func (s *S3) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	if err := checkName(name); err != nil {
