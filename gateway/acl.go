@@ -82,9 +82,6 @@ type aclStore struct {
 	stamp ACLStamp
 	// deleted holds the tombstones of deleted users, with their stamps.
 	deleted map[string]ACLStamp
-	// sum is the digest of the user states (sumLocked), while sumValid.
-	sum      uint64
-	sumValid bool
 	// origin names this node in the stamps of its changes.
 	origin string
 	// fileSum is the SHA-256 of the ACL file as this node last read or

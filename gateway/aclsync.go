@@ -55,7 +55,6 @@ func (a *aclStore) bumpLocked() ACLStamp {
 		at = a.stamp.At + 1
 	}
 	a.stamp = ACLStamp{At: at, Origin: a.origin}
-	a.sumValid = false
 	return a.stamp
 }
 
@@ -63,7 +62,6 @@ func (a *aclStore) bumpLocked() ACLStamp {
 func (a *aclStore) setLocked(u *aclUser, st ACLStamp) {
 	u.stamp = st
 	delete(a.deleted, u.name)
-	a.sumValid = false
 }
 
 // tombLocked stamps user name as deleted (under a.mu).
@@ -72,15 +70,19 @@ func (a *aclStore) tombLocked(name string, st ACLStamp) {
 		a.deleted = map[string]ACLStamp{}
 	}
 	a.deleted[name] = st
-	a.sumValid = false
 }
 
-// statesLocked returns every stamped user and tombstone, by name.
-func (a *aclStore) statesLocked() []ACLUserState {
+// statesLocked returns every stamped user and tombstone, by name; with
+// lines false, without the users' ACL LIST lines (the digest needs none).
+func (a *aclStore) statesLocked(lines bool) []ACLUserState {
 	var out []ACLUserState
-	for _, u := range a.sortedUsersLocked() {
+	for _, u := range a.users {
 		if u.stamp != (ACLStamp{}) {
-			out = append(out, ACLUserState{Name: u.name, Line: u.line(), Stamp: u.stamp})
+			st := ACLUserState{Name: u.name, Stamp: u.stamp}
+			if lines {
+				st.Line = u.line()
+			}
+			out = append(out, st)
 		}
 	}
 	for name, st := range a.deleted {
@@ -94,11 +96,7 @@ func (a *aclStore) statesLocked() []ACLUserState {
 // (0 when nothing is stamped). A stamp names one change, so the rules need
 // not be hashed (nor depend on how each node prints them).
 func (a *aclStore) sumLocked() uint64 {
-	if a.sumValid {
-		return a.sum
-	}
-	a.sum, a.sumValid = 0, true
-	states := a.statesLocked()
+	states := a.statesLocked(false)
 	if len(states) == 0 {
 		return 0
 	}
@@ -106,8 +104,7 @@ func (a *aclStore) sumLocked() uint64 {
 	for _, st := range states {
 		fmt.Fprintf(h, "%s\x00%d\x00%s\x00%t\n", st.Name, st.Stamp.At, st.Stamp.Origin, st.Deleted)
 	}
-	a.sum = h.Sum64() | 1 // never 0: that is "nothing stamped"
-	return a.sum
+	return h.Sum64() | 1 // never 0: that is "nothing stamped"
 }
 
 // SetACLOrigin names this node in the stamps of its ACL changes (the
@@ -130,7 +127,7 @@ func (s *Server) ACLStamp() (at uint64, origin string, sum uint64) {
 func (s *Server) ACLStates() []ACLUserState {
 	s.acl.mu.Lock()
 	defer s.acl.mu.Unlock()
-	return s.acl.statesLocked()
+	return s.acl.statesLocked(true)
 }
 
 // MergeACLUsers merges another node's user states into this node's: each
