@@ -124,17 +124,23 @@ func (p *progress) show(o *adminv1.Operation) {
 	if p.quiet || o.GetState() != adminv1.OperationState_OPERATION_STATE_RUNNING {
 		return
 	}
-	line := progressLine(o, time.Now())
+	if !p.tty {
+		key := fmt.Sprintf("%d/%d %s", o.GetSlotsDone(), o.GetSlotsTotal(), o.GetStep())
+		if key == p.lastKey && time.Since(p.lastPrint) < 10*time.Second {
+			return
+		}
+		p.lastKey, p.lastPrint = key, time.Now()
+	}
+	p.draw(progressLine(o, time.Now()))
+}
+
+// draw shows line: in place on a terminal, else as a line of its own.
+func (p *progress) draw(line string) {
 	if p.tty {
 		fmt.Fprintf(p.w, "\r\033[K%s", line)
 		p.drawn = true
 		return
 	}
-	key := fmt.Sprintf("%d/%d %s", o.GetSlotsDone(), o.GetSlotsTotal(), o.GetStep())
-	if key == p.lastKey && time.Since(p.lastPrint) < 10*time.Second {
-		return
-	}
-	p.lastKey, p.lastPrint = key, time.Now()
 	fmt.Fprintln(p.w, line)
 }
 
@@ -214,15 +220,8 @@ func (c *cli) startKeyProgress(total uint64) *keyProgress {
 				k.p.end()
 				return
 			case now := <-t.C:
-				if k.p.quiet {
-					continue
-				}
-				line := keyProgressLine(k.done.Load(), k.total, now.Sub(k.start))
-				if k.p.tty {
-					fmt.Fprintf(k.p.w, "\r\033[K%s", line)
-					k.p.drawn = true
-				} else {
-					fmt.Fprintln(k.p.w, line)
+				if !k.p.quiet {
+					k.p.draw(keyProgressLine(k.done.Load(), k.total, now.Sub(k.start)))
 				}
 			}
 		}

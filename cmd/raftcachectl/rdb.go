@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -233,17 +232,17 @@ left out. The file appears under its name only once complete.`,
 			}
 			// Check every file first, and gather the function libraries
 			// (each shard keeps a copy): the file starts with them.
-			var libs [][]byte
+			var perShard [][][]byte
 			for _, s := range m.Shards {
 				hdr, err := backup.VerifyShardFile(ctx, dir, s)
 				if err != nil {
 					return err
 				}
-				for _, code := range hdr.Libraries {
-					if !slices.ContainsFunc(libs, func(l []byte) bool { return string(l) == string(code) }) {
-						libs = append(libs, code)
-					}
-				}
+				perShard = append(perShard, hdr.Libraries)
+			}
+			var libs [][]byte
+			for _, code := range distinctLibraries(perShard) {
+				libs = append(libs, []byte(code))
 			}
 			res := exportResult{Libraries: len(libs), File: args[1]}
 			err = backup.Put(ctx, out, name, func(f *os.File) error {

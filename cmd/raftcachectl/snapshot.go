@@ -64,15 +64,15 @@ func (c *cli) snapshotCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if l, ok := dir.(backup.Local); ok {
-				if ents, err := os.ReadDir(string(l)); err == nil && len(ents) > 0 {
-					return usagef("%s is not empty", l)
-				}
-			} else if _, err := backup.ReadManifest(cmd.Context(), dir); !errors.Is(err, os.ErrNotExist) {
-				if err == nil {
+			if err := emptyTarget(dir); err != nil {
+				return err
+			}
+			if _, ok := dir.(backup.Local); !ok {
+				if _, err := backup.ReadManifest(cmd.Context(), dir); err == nil {
 					return usagef("%s already holds a backup", dir)
+				} else if !errors.Is(err, os.ErrNotExist) {
+					return err // the store refused (credentials, bucket, endpoint)
 				}
-				return err // the store refused (credentials, bucket, endpoint)
 			}
 			d, err := c.describe(cmd.Context())
 			if err != nil {
@@ -115,10 +115,8 @@ func (c *cli) snapshotCopyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if l, ok := dst.(backup.Local); ok {
-				if ents, err := os.ReadDir(string(l)); err == nil && len(ents) > 0 {
-					return usagef("%s is not empty", l)
-				}
+			if err := emptyTarget(dst); err != nil { // Copy refuses an S3 prefix holding a backup
+				return err
 			}
 			m, err := backup.Copy(cmd.Context(), src, dst)
 			if err != nil {
@@ -358,16 +356,7 @@ type restoreResult struct {
 // (each shard keeps its own copy; they are usually the same) on every
 // shard of the cluster, whatever its shape now.
 func restoreLibraries(ctx context.Context, rc *redis.ClusterClient, perShard [][][]byte, replace bool, res *restoreResult) error {
-	seen := map[string]bool{}
-	var codes []string
-	for _, libs := range perShard {
-		for _, code := range libs {
-			if !seen[string(code)] {
-				seen[string(code)] = true
-				codes = append(codes, string(code))
-			}
-		}
-	}
+	codes := distinctLibraries(perShard)
 	if len(codes) == 0 {
 		return nil
 	}
@@ -393,6 +382,33 @@ func restoreLibraries(ctx context.Context, rc *redis.ClusterClient, perShard [][
 		}
 		return nil
 	})
+}
+
+// distinctLibraries is the function libraries of every shard, each once,
+// in the order first seen (each shard keeps its own copy).
+func distinctLibraries(perShard [][][]byte) []string {
+	seen := map[string]bool{}
+	var codes []string
+	for _, libs := range perShard {
+		for _, code := range libs {
+			if !seen[string(code)] {
+				seen[string(code)] = true
+				codes = append(codes, string(code))
+			}
+		}
+	}
+	return codes
+}
+
+// emptyTarget refuses a destination directory that is not empty (an S3
+// prefix is checked for a manifest by the command).
+func emptyTarget(dst backup.Location) error {
+	if l, ok := dst.(backup.Local); ok {
+		if ents, err := os.ReadDir(string(l)); err == nil && len(ents) > 0 {
+			return usagef("%s is not empty", l)
+		}
+	}
+	return nil
 }
 
 // restoreBatch is how many RESTOREs go in one pipeline.
