@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"reflect"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/raftcache/raftcache/internal/testtool"
 	"github.com/raftcache/raftcache/slots"
 	"github.com/redis/go-redis/v9"
 )
@@ -449,13 +449,7 @@ func TestClusterClientSingleNode(t *testing.T) {
 }
 
 func TestClusterRedisCliCheck(t *testing.T) {
-	cli, err := exec.LookPath("redis-cli")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("redis-cli not installed")
-		}
-		t.Skip("redis-cli not installed")
-	}
+	cli := testtool.Need(t, "redis-cli")
 	s, port := startSingleNode(t)
 	rc := newGoRedis(t, s, 2)
 	if err := rc.Set(context.Background(), "k", "v", 0).Err(); err != nil {
@@ -506,13 +500,7 @@ func startTwoNodes(t *testing.T) (addrs [2]string, backends [2]*topoBackend) {
 }
 
 func TestClusterRedisCliTwoNodes(t *testing.T) {
-	cli, err := exec.LookPath("redis-cli")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("redis-cli not installed")
-		}
-		t.Skip("redis-cli not installed")
-	}
+	cli := testtool.Need(t, "redis-cli")
 	addrs, backends := startTwoNodes(t)
 	check := func() (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -8,12 +8,13 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/raftcache/raftcache/internal/testtool"
 )
 
 // TestKeyslotAgainstRedis compares Of with CLUSTER KEYSLOT of a real
@@ -92,13 +93,7 @@ func randomKey(rng *rand.Rand) []byte {
 // directory removed, at the end of the test.
 func mustStartRedis(t *testing.T) net.Conn {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("redis-server not found on PATH (required in CI): %v", err)
-		}
-		t.Skip("redis-server not found on PATH")
-	}
+	bin := testtool.Need(t, "redis-server")
 	dir := t.TempDir()
 	// A port can be taken between probing and redis binding it; retry a few.
 	var lastErr error

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/raftcache/raftcache/internal/testtool"
 )
 
 // startTestCluster starts `dev` with 3 shards x 3 replicas (9 nodes).
@@ -182,18 +184,8 @@ func TestClusterSlotsAndNodes(t *testing.T) {
 
 // TestClusterTools runs the real redis tools against the dev cluster.
 func TestClusterTools(t *testing.T) {
-	need := func(name string) string {
-		p, err := exec.LookPath(name)
-		if err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("%s is required in CI", name)
-			}
-			t.Skipf("%s not installed", name)
-		}
-		return p
-	}
-	cli := need("redis-cli")
-	bench := need("redis-benchmark")
+	cli := testtool.Need(t, "redis-cli")
+	bench := testtool.Need(t, "redis-benchmark")
 	dc := startTestCluster(t)
 	host, port, _ := net.SplitHostPort(dc.addrs()[0])
 	run := func(bin string, args ...string) string {

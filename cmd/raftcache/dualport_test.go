@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/raftcache/raftcache/internal/testport"
+	"github.com/raftcache/raftcache/internal/testtool"
 	"github.com/raftcache/raftcache/internal/tlsconf"
 	"github.com/raftcache/raftcache/node"
 	adminv1 "github.com/raftcache/raftcache/proto/raftcache/admin/v1"
@@ -271,13 +272,7 @@ func TestDualPortCluster(t *testing.T) {
 	})
 
 	t.Run("redis-cli both ways", func(t *testing.T) {
-		cli, err := exec.LookPath("redis-cli")
-		if err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatal("redis-cli is required in CI")
-			}
-			t.Skip("redis-cli not installed")
-		}
+		cli := testtool.Need(t, "redis-cli")
 		run := func(args ...string) string {
 			cctx, ccancel := context.WithTimeout(ctx, 30*time.Second)
 			defer ccancel()

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/raftcache/raftcache/internal/testport"
+	"github.com/raftcache/raftcache/internal/testtool"
 	"github.com/raftcache/raftcache/node"
 )
 
@@ -263,13 +264,7 @@ func TestRestartKeepsData(t *testing.T) {
 
 // TestRedisCLI drives the cluster with the real redis-cli, when installed.
 func TestRedisCLI(t *testing.T) {
-	cli, err := exec.LookPath("redis-cli")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("redis-cli is required in CI")
-		}
-		t.Skip("redis-cli not installed")
-	}
+	cli := testtool.Need(t, "redis-cli")
 	dc, _ := startTestDev(t, 3, "")
 	defer dc.close()
 	lead := dc.leader(t)

@@ -21,6 +21,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/raftcache/raftcache/gateway"
+	"github.com/raftcache/raftcache/internal/testtool"
 	"github.com/raftcache/raftcache/internal/tlsconf"
 	"github.com/raftcache/raftcache/node"
 )
@@ -476,13 +477,7 @@ func TestDevTLSPerNode(t *testing.T) {
 // openssl and returns its path.
 func encryptKey(t *testing.T, key, pass string) string {
 	t.Helper()
-	ossl, err := exec.LookPath("openssl")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("openssl not installed")
-		}
-		t.Skip("openssl not installed")
-	}
+	ossl := testtool.Need(t, "openssl")
 	out := filepath.Join(t.TempDir(), "enc.key")
 	if b, err := exec.Command(ossl, "pkcs8", "-topk8", "-v2", "aes256", "-in", key, "-passout", "pass:"+pass, "-out", out).CombinedOutput(); err != nil {
 		t.Fatalf("openssl: %v\n%s", err, b)

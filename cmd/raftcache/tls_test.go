@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/raftcache/raftcache/internal/testtool"
 	"github.com/raftcache/raftcache/internal/tlsconf"
 	"github.com/raftcache/raftcache/node"
 	adminv1 "github.com/raftcache/raftcache/proto/raftcache/admin/v1"
@@ -204,13 +205,7 @@ func TestTLSCluster(t *testing.T) {
 	})
 
 	t.Run("redis-cli --tls", func(t *testing.T) {
-		cli, err := exec.LookPath("redis-cli")
-		if err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatal("redis-cli is required in CI")
-			}
-			t.Skip("redis-cli not installed")
-		}
+		cli := testtool.Need(t, "redis-cli")
 		host, port, _ := net.SplitHostPort(dc.addrs()[0])
 		tlsArgs := []string{"--tls", "--cacert", files.Node.CA}
 		run := func(args ...string) string {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/raftcache/raftcache/internal/testtool"
 )
 
 // Start runs redis-server on a free loopback port with no persistence
@@ -20,13 +22,7 @@ import (
 // CI (CI installs it).
 func Start(t testing.TB, dir string, extra ...string) string {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("redis-server not installed")
-		}
-		t.Skip("redis-server not installed")
-	}
+	bin := testtool.Need(t, "redis-server")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -10,18 +10,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/raftcache/raftcache/internal/testtool"
 )
 
 // TestEncryptedKeys: keys encrypted by openssl in each form it writes load
 // with the password, and are refused without it or with a wrong one.
 func TestEncryptedKeys(t *testing.T) {
-	ossl, err := exec.LookPath("openssl")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("openssl not installed")
-		}
-		t.Skip("openssl not installed")
-	}
+	ossl := testtool.Need(t, "openssl")
 	d, err := GenerateDev(t.TempDir(), nil, time.Now())
 	if err != nil {
 		t.Fatal(err)
